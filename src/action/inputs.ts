@@ -1,0 +1,85 @@
+/** Every action input, read and checked in one place; secrets masked first. */
+import { existsSync, readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import { InputError } from '../errors.ts';
+
+export type Mode = 'sign' | 'verify';
+
+export interface Inputs {
+  mode: Mode;
+  images: string[];
+  trustServer: string | undefined;
+  delegationKey: string | undefined;
+  delegationPassphrase: string | undefined;
+  signers: string[];
+  username: string | undefined;
+  password: string | undefined;
+  caCert: string | undefined;
+}
+
+const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** Splits on new lines and commas; drops blanks and `#` comments. */
+export function getList(value: string): string[] {
+  return value
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('#'));
+}
+
+export function maskSecret(value: string | undefined): void {
+  if (!value) return;
+  core.setSecret(value);
+  // A multi-line secret (a PEM key) is masked line by line as well, bar its armour and headers.
+  for (const line of value.split(/\r?\n/).map((l) => l.trim())) {
+    if (line.length >= 8 && !line.startsWith('-----') && !/^[A-Za-z-]+: /.test(line)) core.setSecret(line);
+  }
+}
+
+export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+  const delegationKey = core.getInput('delegation-key') || undefined;
+  const delegationPassphrase = core.getInput('delegation-passphrase') || env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE || env.NOTARY_DELEGATION_PASSPHRASE || undefined;
+  const password = core.getInput('password') || undefined;
+  maskSecret(delegationKey);
+  maskSecret(delegationPassphrase);
+  maskSecret(password);
+
+  const mode = (core.getInput('mode') || 'verify').trim().toLowerCase();
+  if (mode !== 'sign' && mode !== 'verify') {
+    throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign or verify`);
+  }
+  const images = getList(core.getInput('images'));
+  if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action)');
+  if (mode === 'sign' && !delegationKey) {
+    throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
+  }
+  const signers = getList(core.getInput('signers'));
+  for (const s of signers) {
+    if (!SIGNER_NAME.test(s) || s === 'releases') throw new InputError('INPUT_INVALID', `signer "${s}" is not a valid signer name (lowercase letters, digits, _ and -; "releases" is reserved)`);
+  }
+  const username = core.getInput('username') || undefined;
+  if (Boolean(username) !== Boolean(password)) throw new InputError('INPUT_INVALID', 'give both username and password, or neither (then the Docker config from docker/login-action is used)');
+  return {
+    mode,
+    images,
+    trustServer: core.getInput('trust-server') || undefined,
+    delegationKey,
+    delegationPassphrase,
+    signers,
+    username,
+    password,
+    caCert: readCa(core.getInput('ca-cert')),
+  };
+}
+
+/** PEM text, or a path to a PEM file. */
+function readCa(value: string): string | undefined {
+  const v = value.trim();
+  if (!v) return undefined;
+  if (v.includes('-----BEGIN CERTIFICATE-----')) return v;
+  if (existsSync(v)) {
+    const text = readFileSync(v, 'utf8');
+    if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+  }
+  throw new InputError('INPUT_INVALID', 'input ca-cert is neither PEM certificates nor a path to a PEM file');
+}

@@ -1,0 +1,36 @@
+/** Defaults in one place: size caps, timeouts, retries, concurrency. */
+export interface Config {
+  /** Per-attempt timeout for one HTTP exchange. */
+  timeoutMs: number;
+  /** Extra attempts after a connection fault, 408, 429 or 5xx. */
+  retries: number;
+  /** First backoff delay; doubles per attempt. */
+  backoffMs: number;
+  /** Parallel registry look-ups and repository updates. */
+  concurrency: number;
+  /** Read caps (notary const.go): a root or unknown-size file, a timestamp, a manifest. */
+  maxRootBytes: number;
+  maxTimestampBytes: number;
+  maxManifestBytes: number;
+  /** How often a publish is re-read and retried after a VERSION conflict. */
+  publishAttempts: number;
+  /** Delegation expiry on each signing (notary: 3 years of 365 days). */
+  delegationExpiryDays: number;
+  /** Warn when trust data expires within this many days. */
+  expiryWarningDays: number;
+  userAgent: string;
+}
+
+export const defaultConfig: Config = {
+  timeoutMs: 30_000,
+  retries: 3,
+  backoffMs: 250,
+  concurrency: 8,
+  maxRootBytes: 100 * 1024 * 1024,
+  maxTimestampBytes: 1024 * 1024,
+  maxManifestBytes: 4 * 1024 * 1024,
+  publishAttempts: 4,
+  delegationExpiryDays: 1095,
+  expiryWarningDays: 182,
+  userAgent: 'content-trust-action',
+};

@@ -1,0 +1,101 @@
+/**
+ * Typed errors with stable codes. Every failure the action reports is one of
+ * these; `code` is part of the public contract (tests and users match on it).
+ */
+export type ErrorCode =
+  // input
+  | 'INPUT_INVALID'
+  | 'REFERENCE_INVALID'
+  | 'KEY_INVALID'
+  | 'KEY_UNSUPPORTED'
+  | 'PASSPHRASE_WRONG'
+  | 'PASSPHRASE_MISSING'
+  // network
+  | 'SERVER_UNREACHABLE'
+  | 'TLS_FAILED'
+  | 'AUTH_REFUSED'
+  | 'HTTP_ERROR'
+  | 'TIMEOUT'
+  | 'LENGTH_EXCEEDED'
+  // registry
+  | 'TAG_NOT_FOUND'
+  | 'PIN_MISMATCH'
+  | 'DIGEST_MISMATCH'
+  // trust data
+  | 'REPO_NOT_INITIALISED'
+  | 'METADATA_INVALID'
+  | 'KEY_ID_MISMATCH'
+  | 'THRESHOLD_NOT_MET'
+  | 'HASH_MISMATCH'
+  | 'ROLLBACK'
+  | 'EXPIRED'
+  | 'ROOT_INVALID'
+  | 'ROOT_NOT_PINNED'
+  | 'NOT_SIGNED'
+  | 'SIGNER_MISSING'
+  // signing and publishing
+  | 'KEY_NOT_DELEGATE'
+  | 'PUBLISH_REJECTED'
+  | 'VERSION_CONFLICT'
+  | 'SNAPSHOT_KEY_NOT_ON_SERVER'
+  | 'POST_VERIFY_FAILED'
+  | 'INTERNAL';
+
+export class ContentTrustError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from the user: a reference, a key, a passphrase, an option. */
+export class InputError extends ContentTrustError {}
+
+/** The network, TLS, authentication or an HTTP status got in the way. */
+export class NetworkError extends ContentTrustError {
+  readonly status: number | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+    super(code, message, options);
+    this.status = options?.status;
+  }
+}
+
+/** Trust data is missing, malformed or fails a TUF/Notary check. */
+export class TrustError extends ContentTrustError {}
+
+/** The Notary server refused or could not take a publish. */
+export class PublishError extends ContentTrustError {}
+
+export function isContentTrustError(e: unknown): e is ContentTrustError {
+  return e instanceof ContentTrustError;
+}
+
+/** Message of any thrown value, for wrapping foreign errors. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export interface Failure {
+  /** What failed: an image reference or a repository (GUN). */
+  subject: string;
+  error: ContentTrustError;
+}
+
+/** Several images or repositories failed; `code` is the first failure's. */
+export class MultiError extends ContentTrustError {
+  readonly failures: Failure[];
+  constructor(failures: Failure[]) {
+    const first = failures[0]!.error;
+    const lines = failures.map((f) => (f.error.message.includes(f.subject) ? f.error.message : `${f.subject}: ${f.error.message}`));
+    super(first.code, failures.length === 1 ? lines[0]! : `${failures.length} failures:\n- ${lines.join('\n- ')}`, { cause: first });
+    this.failures = failures;
+  }
+}
+
+/** Wraps anything thrown into a ContentTrustError (foreign errors become INTERNAL). */
+export function asContentTrustError(e: unknown): ContentTrustError {
+  if (e instanceof ContentTrustError) return e;
+  return new ContentTrustError('INTERNAL', `unexpected error: ${messageOf(e)}`, { cause: e });
+}

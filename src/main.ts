@@ -1,0 +1,32 @@
+/** The action: inputs → sign or verify → outputs, summary, failure. */
+import * as core from '@actions/core';
+import { getInputs } from './action/inputs.ts';
+import { createEnv } from './action/environment.ts';
+import { setOutputs, writeSummary } from './action/outputs.ts';
+import { parseReferences } from './registry/reference.ts';
+import { parsePrivateKey } from './tuf/private-key.ts';
+import { signImages } from './notary/sign.ts';
+import { verifyImages } from './notary/verify.ts';
+import { MultiError, asContentTrustError } from './errors.ts';
+
+export async function run(): Promise<void> {
+  let mode: 'sign' | 'verify' = 'verify';
+  try {
+    const inputs = getInputs();
+    mode = inputs.mode;
+    const refs = parseReferences(inputs.images);
+    const env = createEnv(inputs);
+    const results =
+      inputs.mode === 'sign'
+        ? await signImages(env, refs, parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase))
+        : await verifyImages(env, refs, { signers: inputs.signers, checkRegistry: true });
+    setOutputs(results);
+    await writeSummary(mode, results, []);
+  } catch (e) {
+    const error = asContentTrustError(e);
+    const failures = error instanceof MultiError ? error.failures : [{ subject: mode, error }];
+    for (const f of failures) core.error(f.error.message, { title: `${f.error.code}: ${f.subject}` });
+    await writeSummary(mode, [], failures.map((f) => ({ subject: f.subject, message: f.error.message }))).catch(() => {});
+    core.setFailed(`${error.code}: ${failures.length > 1 ? `${failures.length} images or repositories failed (see the errors above)` : error.message}`);
+  }
+}

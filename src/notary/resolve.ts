@@ -1,0 +1,59 @@
+/**
+ * Which digest a tag means, as a DCT pull decides it (docker/cli
+ * cli/command/image/trust.go; notary client/reader.go GetTargetByName):
+ * search the targets/releases subtree, then targets and its other children;
+ * the first match wins, and only targets/releases or targets is accepted.
+ */
+import { pathAllowed, type TrustedRepo } from './updater.ts';
+import { TrustError } from '../errors.ts';
+
+export interface TargetHit {
+  role: string;
+  /** sha256:<hex> */
+  digest: string;
+  size: number;
+}
+
+export const RELEASES = 'targets/releases';
+const DCT_ROLES = ['targets/releases', 'targets'];
+
+export function targetIn(repo: TrustedRepo, role: string, tag: string): TargetHit | undefined {
+  const r = repo.roles.get(role);
+  const meta = r?.meta.signed.targets[tag];
+  if (!r || !meta || !pathAllowed(r.paths, tag) || !meta.hashes.sha256) return undefined;
+  return { role, digest: `sha256:${Buffer.from(meta.hashes.sha256, 'base64').toString('hex')}`, size: meta.length };
+}
+
+/** Pre-order walk from `start`: the role itself, then its delegations in listed order. */
+function walk(repo: TrustedRepo, start: string, tag: string, seen: Set<string>): TargetHit | undefined {
+  if (seen.has(start)) return undefined;
+  seen.add(start);
+  const hit = targetIn(repo, start, tag);
+  if (hit) return hit;
+  for (const child of repo.roles.get(start)?.meta.signed.delegations?.roles ?? []) {
+    const found = walk(repo, child.name, tag, seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+export function resolveTag(repo: TrustedRepo, tag: string): TargetHit {
+  const seen = new Set<string>();
+  for (const start of DCT_ROLES) {
+    const hit = walk(repo, start, tag, seen);
+    if (!hit) continue;
+    if (DCT_ROLES.includes(hit.role)) return hit;
+    throw new TrustError('NOT_SIGNED', `${repo.gun}:${tag} is signed only in ${hit.role}; a DCT pull accepts only targets/releases or targets. Add the signer with \`docker trust signer add\` (which also adds its key to targets/releases) and sign again`);
+  }
+  throw new TrustError('NOT_SIGNED', `${repo.gun}:${tag} has no trust data: no signature for this tag in targets/releases or targets. Sign it (mode: sign) before verifying`);
+}
+
+/** Every trusted role that lists the tag with this digest. */
+export function rolesListing(repo: TrustedRepo, tag: string, digest: string): string[] {
+  return [...repo.roles.keys()].filter((role) => targetIn(repo, role, tag)?.digest === digest);
+}
+
+/** Signer names as docker shows them: targets/<name> roles, releases and targets excluded. */
+export function signerNames(roles: readonly string[]): string[] {
+  return roles.filter((r) => r.startsWith('targets/') && r !== RELEASES).map((r) => r.slice('targets/'.length));
+}

@@ -1,0 +1,100 @@
+/**
+ * The Notary server's HTTP API for one GUN: metadata by name, version or
+ * checksum, server-held keys, and the atomic multipart publish.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AuthClient, Credentials } from '../http/auth.ts';
+import type { HttpResponse } from '../http/client.ts';
+import { NetworkError, PublishError, TrustError } from '../errors.ts';
+
+export class NotaryRepoClient {
+  readonly gun: string;
+  private readonly base: string;
+  private readonly client: AuthClient;
+  private readonly credentials: Credentials | undefined;
+  private readonly scope: string;
+
+  constructor(client: AuthClient, server: string, gun: string, credentials: Credentials | undefined, push: boolean) {
+    this.client = client;
+    this.gun = gun;
+    this.base = `${server}/v2/${gun}/_trust/tuf/`;
+    this.credentials = credentials;
+    this.scope = `repository:${gun}:${push ? 'push,pull' : 'pull'}`;
+  }
+
+  /** Current version of a role; undefined when the server has none. */
+  async current(role: string, maxBytes: number): Promise<Buffer | undefined> {
+    return this.get(`${role}.json`, maxBytes);
+  }
+
+  /** A role's file by the sha256 its parent announced; capped at the announced length. */
+  async byChecksum(role: string, sha256Hex: string, length: number): Promise<Buffer> {
+    const body = await this.get(`${role}.${sha256Hex}.json`, length);
+    if (!body) throw new TrustError('METADATA_INVALID', `${this.gun}: the server has no ${role}.json with checksum ${sha256Hex} though its parent lists it`);
+    return body;
+  }
+
+  async version(role: string, version: number, maxBytes: number): Promise<Buffer | undefined> {
+    return this.get(`${version}.${role}.json`, maxBytes);
+  }
+
+  /** Publishes every file in one multipart POST: the server applies all or none. */
+  async publish(files: ReadonlyMap<string, Buffer>): Promise<void> {
+    const boundary = `ct${randomBytes(12).toString('hex')}`;
+    const parts: Buffer[] = [];
+    for (const [role, body] of files) {
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${role}"\r\nContent-Type: application/octet-stream\r\n\r\n`), body, Buffer.from('\r\n'));
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    const res = await this.client.send(this.base, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: Buffer.concat(parts),
+      maxBytes: 1 << 20,
+      credentials: this.credentials,
+      scope: `repository:${this.gun}:push,pull`,
+    });
+    if (res.status === 200 || res.status === 201) return;
+    throw publishError(this.gun, res, [...files.keys()]);
+  }
+
+  private async get(path: string, maxBytes: number): Promise<Buffer | undefined> {
+    const res = await this.client.send(this.base + path, { maxBytes, credentials: this.credentials, scope: this.scope });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) {
+      throw new NetworkError('HTTP_ERROR', `${this.gun}: the Notary server answered HTTP ${res.status} for ${path}${serverMessage(res)}`, { status: res.status });
+    }
+    return res.body;
+  }
+}
+
+interface ServerError {
+  code?: string;
+  message?: string;
+  detail?: { Name?: string; Error?: { Msg?: string; Missing?: string } };
+}
+
+function firstError(res: HttpResponse): ServerError | undefined {
+  try {
+    const doc = JSON.parse(res.body.subarray(0, 64 * 1024).toString('utf8')) as { errors?: ServerError[] };
+    return doc.errors?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function serverMessage(res: HttpResponse): string {
+  const e = firstError(res);
+  return e ? `: ${e.code ?? ''} ${e.detail?.Error?.Msg ?? e.message ?? ''}`.trimEnd() : '';
+}
+
+function publishError(gun: string, res: HttpResponse, roles: string[]): PublishError | NetworkError {
+  const e = firstError(res);
+  const what = `${gun}: the Notary server refused the update of ${roles.join(', ')}`;
+  if (e?.code === 'VERSION') return new PublishError('VERSION_CONFLICT', `${what}: another publish changed the repository first`);
+  if (e?.detail?.Name === 'ErrBadHierarchy') {
+    return new PublishError('SNAPSHOT_KEY_NOT_ON_SERVER', `${what}: the server does not hold this repository's snapshot key, so a signer holding only a delegation key cannot publish. The repository owner can hand it to the server once: notary key rotate ${gun} snapshot -r`);
+  }
+  if (res.status >= 500 || res.status === 0) return new NetworkError('HTTP_ERROR', `${what}: HTTP ${res.status}${serverMessage(res)}`, { status: res.status });
+  return new PublishError('PUBLISH_REJECTED', `${what}: HTTP ${res.status}${serverMessage(res)}`);
+}

@@ -1,0 +1,95 @@
+/**
+ * Turns a verified repository, a delegation key and the targets to add into
+ * the signed files to publish (notary client: AddToAllSignableRoles, then
+ * SignTargets per role). Pure: no I/O.
+ */
+import { parseKeyMap } from '../tuf/keys.ts';
+import { canonicalize } from '../tuf/canonical.ts';
+import type { DelegationRole, Signature, TargetsSigned } from '../tuf/metadata.ts';
+import type { SigningKey } from '../tuf/private-key.ts';
+import { pathAllowed, type TrustedRepo } from './updater.ts';
+import { InputError, TrustError } from '../errors.ts';
+
+export interface NewTarget {
+  tag: string;
+  /** sha256:<hex> */
+  digest: string;
+  size: number;
+}
+
+export interface SignPlan {
+  /** Role name → envelope bytes, ready to publish. */
+  files: Map<string, Buffer>;
+  /** Role name → key IDs that signed it. */
+  roles: string[];
+}
+
+interface SignableRole {
+  role: DelegationRole;
+  keyIds: string[];
+}
+
+/** Direct children of targets that list the key and allow the tag's path. */
+export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly string[]): SignableRole[] {
+  const targets = repo.roles.get('targets')!.meta.signed;
+  const delegations = targets.delegations?.roles ?? [];
+  if (delegations.length === 0) {
+    throw new InputError('KEY_NOT_DELEGATE', `${repo.gun} has no delegations: only the repository (targets) key can sign it. Add this signer first: \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
+  }
+  const keys = parseKeyMap(targets.delegations.keys, `${repo.gun} targets.json delegations`);
+  const out: SignableRole[] = [];
+  for (const role of delegations) {
+    if (role.name.split('/').length !== 2) continue;
+    const keyIds = role.keyids.filter((id) => keys.get(id)?.canonicalId === key.id);
+    if (keyIds.length === 0) continue;
+    const paths = role.paths ?? [];
+    if (!tags.every((t) => pathAllowed(paths, t))) continue;
+    out.push({ role, keyIds });
+  }
+  if (out.length === 0) {
+    const listing = delegations.map((d) => `${d.name} (keys ${d.keyids.map((k) => keys.get(k)?.canonicalId ?? k).map((k) => k.slice(0, 12)).join(', ') || 'none'}${d.paths && !d.paths.includes('') ? `; paths ${JSON.stringify(d.paths)}` : ''})`);
+    throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: the delegation key ${key.id} (role "${key.role ?? 'unknown'}") is not a signer of this repository, or may not sign these tags. Its delegations are: ${listing.join('; ')}. Add the key with \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
+  }
+  return out;
+}
+
+export function planSign(repo: TrustedRepo, key: SigningKey, targets: readonly NewTarget[], now: Date, expiryDays: number): SignPlan {
+  const files = new Map<string, Buffer>();
+  const expires = new Date(now.getTime() + expiryDays * 86_400_000).toISOString();
+  for (const { role, keyIds } of signableRoles(repo, key, targets.map((t) => t.tag))) {
+    const signed = startFrom(repo, role.name);
+    signed.delegations ??= { keys: {}, roles: [] };
+    signed.version += 1;
+    signed.expires = expires;
+    for (const t of targets) {
+      signed.targets[t.tag] = { hashes: { sha256: Buffer.from(t.digest.slice('sha256:'.length), 'hex').toString('base64') }, length: t.size };
+    }
+    files.set(role.name, envelope(signed, key, keyIds));
+  }
+  return { files, roles: [...files.keys()] };
+}
+
+/** The current file's content, or an empty role (version 0) when none is published yet. */
+function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
+  const trusted = repo.roles.get(name)?.meta.signed;
+  if (trusted) return structuredClone(trusted);
+  const skipped = repo.skipped.get(name);
+  if (skipped) {
+    // Expired but validly signed: re-signing refreshes it. Anything else may be forged: keep nothing of it.
+    if (skipped.error.code !== 'EXPIRED') {
+      throw new TrustError(skipped.error.code, `${repo.gun}: cannot sign ${name}, its published file does not verify (${skipped.error.message})`);
+    }
+    return structuredClone(skipped.meta.signed);
+  }
+  if (repo.snapshot.signed.meta[name]) {
+    throw new TrustError('METADATA_INVALID', `${repo.gun}: ${name} is listed in the snapshot but could not be read`);
+  }
+  return { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '', targets: {}, version: 0 };
+}
+
+export function envelope(signed: object, key: SigningKey, keyIds: readonly string[]): Buffer {
+  const canonical = canonicalize(signed);
+  const { method, sig } = key.sign(canonical);
+  const signatures: Signature[] = keyIds.map((keyid) => ({ keyid, method, sig: sig.toString('base64') }));
+  return Buffer.concat([Buffer.from('{"signed":'), canonical, Buffer.from(`,"signatures":${JSON.stringify(signatures)}}`)]);
+}

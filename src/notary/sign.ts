@@ -1,0 +1,125 @@
+/**
+ * The sign workflow: resolve every tag in the registry, verify each
+ * repository's trust data, add the targets to every role the key may sign,
+ * publish one update per repository, then read everything back and check
+ * each tag resolves as a DCT pull would. Nothing is published unless every
+ * image and repository got through the first two steps.
+ */
+import { resolveManifest, type ManifestInfo } from '../registry/manifest.ts';
+import { formatRef, type ImageRef } from '../registry/reference.ts';
+import { NotaryRepoClient } from './server.ts';
+import { updateRepo, type TrustedRepo } from './updater.ts';
+import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
+import { resolveTag, rolesListing, signerNames } from './resolve.ts';
+import { InputError, MultiError, PublishError, TrustError, asContentTrustError, type Failure } from '../errors.ts';
+import { groupBy, settleLimit } from '../util/pool.ts';
+import type { SigningKey } from '../tuf/private-key.ts';
+import type { ImageResult, TrustEnv } from './env.ts';
+
+interface Resolved {
+  ref: ImageRef;
+  manifest: ManifestInfo;
+}
+
+export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: SigningKey): Promise<ImageResult[]> {
+  const now = env.now?.() ?? new Date();
+  const resolved = await resolveAll(env, refs);
+  const byGun = groupBy(resolved, (r) => r.ref.gun);
+
+  // Plan every repository before publishing any.
+  const planned = await settleLimit([...byGun], env.config.concurrency, async ([gun, items]) => {
+    const client = repoClient(env, items[0]!.ref, true);
+    const targets = uniqueTargets(items);
+    const repo = await updateRepo(client, { config: env.config, now });
+    for (const w of repo.warnings) env.log.warning(w);
+    return { gun, client, targets, plan: planSign(repo, key, targets, now, env.config.delegationExpiryDays) };
+  });
+  throwFailures(planned.map((p, i) => ({ subject: [...byGun.keys()][i]!, outcome: p })));
+  const plans = planned.map((p) => (p as { ok: true; value: { gun: string; client: NotaryRepoClient; targets: NewTarget[]; plan: SignPlan } }).value);
+
+  const published = await settleLimit(plans, env.config.concurrency, async (p) => {
+    const roles = await publishWithRetry(env, p.client, key, p.targets, p.plan);
+    env.log.info(`${p.gun}: published ${p.targets.length} tag(s) in ${roles.join(', ')}`);
+    return verifyPublished(env, byGun.get(p.gun)!);
+  });
+  throwFailures(published.map((p, i) => ({ subject: plans[i]!.gun, outcome: p })));
+  const byImage = new Map<string, ImageResult>();
+  for (const p of published) for (const r of (p as { ok: true; value: ImageResult[] }).value) byImage.set(r.image, r);
+  return resolved.map((r) => byImage.get(r.ref.input)!);
+}
+
+async function resolveAll(env: TrustEnv, refs: readonly ImageRef[]): Promise<Resolved[]> {
+  const outcomes = await settleLimit(refs, env.config.concurrency, async (ref) => {
+    const manifest = await resolveManifest(env.client, ref, env.credentialsFor(ref.domain));
+    if (ref.pin && ref.pin !== manifest.digest) {
+      throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: the registry serves ${manifest.digest}, but the input pins ${ref.pin}; the tag moved since it was built, sign the digest you mean`);
+    }
+    env.log.debug(`${formatRef(ref)} → ${manifest.digest} (${manifest.size} bytes, ${manifest.mediaType})`);
+    return { ref, manifest };
+  });
+  throwFailures(outcomes.map((o, i) => ({ subject: refs[i]!.input, outcome: o })));
+  return outcomes.map((o) => (o as { ok: true; value: Resolved }).value);
+}
+
+function uniqueTargets(items: readonly Resolved[]): NewTarget[] {
+  const byTag = new Map<string, NewTarget>();
+  for (const { ref, manifest } of items) {
+    const prev = byTag.get(ref.tag);
+    if (prev && prev.digest !== manifest.digest) {
+      throw new InputError('INPUT_INVALID', `${ref.gun}:${ref.tag} is given twice with different digests (${prev.digest}, ${manifest.digest})`);
+    }
+    byTag.set(ref.tag, { tag: ref.tag, digest: manifest.digest, size: manifest.size });
+  }
+  return [...byTag.values()];
+}
+
+/** On a VERSION conflict someone published first: re-read, re-apply, re-sign, retry (bounded). */
+async function publishWithRetry(env: TrustEnv, client: NotaryRepoClient, key: SigningKey, targets: NewTarget[], first: SignPlan): Promise<string[]> {
+  let plan = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.publish(plan.files);
+      return plan.roles;
+    } catch (e) {
+      if (!(e instanceof PublishError && e.code === 'VERSION_CONFLICT') || attempt >= env.config.publishAttempts) throw e;
+      env.log.info(`${client.gun}: ${e.message}; re-reading and retrying (${attempt}/${env.config.publishAttempts - 1})`);
+      await new Promise((r) => setTimeout(r, 100 * attempt * Math.random()));
+      const now = env.now?.() ?? new Date();
+      const repo = await updateRepo(client, { config: env.config, now });
+      plan = planSign(repo, key, targets, now, env.config.delegationExpiryDays);
+    }
+  }
+}
+
+/** Reads the repository back and checks each tag resolves, as a DCT pull would, to what was signed. */
+async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promise<ImageResult[]> {
+  const repo = await updateRepo(repoClient(env, items[0]!.ref, false), { config: env.config, now: env.now?.() ?? new Date() });
+  return items.map(({ ref, manifest }) => {
+    let hit;
+    try {
+      hit = resolveTag(repo, ref.tag);
+    } catch (e) {
+      throw new TrustError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull would not accept it: ${(e as Error).message}`, { cause: e });
+    }
+    if (hit.digest !== manifest.digest) {
+      throw new TrustError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull resolves the tag to ${hit.digest} (in ${hit.role}), not the signed ${manifest.digest}`);
+    }
+    return toResult(repo, ref, hit.digest, hit.size);
+  });
+}
+
+export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size: number): ImageResult {
+  const roles = rolesListing(repo, ref.tag, digest);
+  // The timestamp is left out: the server re-signs it whenever it is stale.
+  const expiries = [repo.root, repo.snapshot, ...roles.map((r) => repo.roles.get(r)!.meta)].map((m) => m.expires.getTime());
+  return { image: ref.input, repository: ref.gun, tag: ref.tag, digest, size, signers: signerNames(roles), roles, expires: new Date(Math.min(...expiries)).toISOString() };
+}
+
+export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryRepoClient {
+  return new NotaryRepoClient(env.client, env.serverFor(ref.domain), ref.gun, env.credentialsFor(ref.domain), push);
+}
+
+export function throwFailures(outcomes: { subject: string; outcome: { ok: true } | { ok: false; error: unknown } }[]): void {
+  const failures: Failure[] = outcomes.flatMap(({ subject, outcome }) => (outcome.ok ? [] : [{ subject, error: asContentTrustError(outcome.error) }]));
+  if (failures.length > 0) throw new MultiError(failures);
+}

@@ -1,0 +1,163 @@
+/**
+ * The notary client's update workflow (notary client/tufclient.go,
+ * tuf/builder.go): root, timestamp, snapshot, targets, then delegations
+ * breadth-first, each checked for signatures, threshold, hashes, length,
+ * version and expiry before anything below it is read.
+ */
+import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
+import { parseMetadata, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TargetsSigned, type TimestampSigned } from '../tuf/metadata.ts';
+import { checkFileMeta, checkNotExpired, verifyThreshold, validRootCertificate } from '../tuf/verify.ts';
+import { TrustError } from '../errors.ts';
+import type { NotaryRepoClient } from './server.ts';
+import type { Config } from '../config.ts';
+
+export interface TrustedRole {
+  readonly name: string;
+  readonly meta: Metadata<TargetsSigned>;
+  /** Paths this role may sign, already narrowed by every parent. */
+  readonly paths: readonly string[];
+}
+
+export interface TrustedRepo {
+  readonly gun: string;
+  readonly root: Metadata<RootSigned>;
+  readonly rootKeys: ReadonlyMap<string, PublicKey>;
+  readonly timestamp: Metadata<TimestampSigned>;
+  readonly snapshot: Metadata<SnapshotSigned>;
+  /** `targets` and every delegation that verified, by role name. */
+  readonly roles: ReadonlyMap<string, TrustedRole>;
+  /** Delegation files that did not verify, with why: never trusted for reading. */
+  readonly skipped: ReadonlyMap<string, SkippedRole>;
+  /** Delegations skipped (expired, under threshold) or expiring soon. */
+  readonly warnings: string[];
+}
+
+export interface SkippedRole {
+  readonly meta: Metadata<TargetsSigned>;
+  readonly error: TrustError;
+}
+
+export interface UpdateOptions {
+  now?: Date;
+  config: Config;
+}
+
+export async function updateRepo(server: NotaryRepoClient, options: UpdateOptions): Promise<TrustedRepo> {
+  const gun = server.gun;
+  const now = options.now ?? new Date();
+  const { config } = options;
+  const warnings: string[] = [];
+  const skipped = new Map<string, SkippedRole>();
+
+  // Client workflow 1-2: root and timestamp together (the timestamp is checked once the root is).
+  const [rootRaw, timestampRaw] = await Promise.all([
+    server.current('root', config.maxRootBytes),
+    server.current('timestamp', config.maxTimestampBytes).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+  ]);
+  if (!rootRaw) {
+    throw new TrustError('REPO_NOT_INITIALISED', `${gun} has no trust data on the Notary server: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${gun}\``);
+  }
+  const root = parseMetadata(rootRaw, 'root', 'Root');
+  const rootKeys = parseKeyMap(root.signed.keys, `${gun} root.json`);
+  verifyRoot(root, rootKeys, gun, now);
+
+  if (timestampRaw instanceof Error) throw timestampRaw;
+  if (!timestampRaw) throw new TrustError('METADATA_INVALID', `${gun}: the server has a root but no timestamp`);
+  const timestamp = parseMetadata(timestampRaw, 'timestamp', 'Timestamp');
+  verifyThreshold(timestamp, rootKeys, root.signed.roles.timestamp, gun);
+  checkNotExpired(timestamp, now, gun);
+
+  // Client workflow 3: snapshot by the checksum the timestamp announces.
+  const snapMeta = timestamp.signed.meta.snapshot;
+  const snapshotRaw = await fetchAnnounced(server, 'snapshot', snapMeta, gun);
+  const snapshot = parseMetadata(snapshotRaw, 'snapshot', 'Snapshot');
+  verifyThreshold(snapshot, rootKeys, root.signed.roles.snapshot, gun);
+  checkNotExpired(snapshot, now, gun);
+  const rootEntry = snapshot.signed.meta.root;
+  if (rootEntry) checkFileMeta(root.raw, rootEntry, `${gun} root.json (as listed in snapshot)`);
+
+  // Client workflow 4: top-level targets.
+  const targetsEntry = snapshot.signed.meta.targets;
+  if (!targetsEntry) throw new TrustError('METADATA_INVALID', `${gun}: snapshot.json does not list targets`);
+  const targets = parseMetadata(await fetchAnnounced(server, 'targets', targetsEntry, gun), 'targets', 'Targets');
+  verifyThreshold(targets, rootKeys, root.signed.roles.targets, gun);
+  checkNotExpired(targets, now, gun);
+
+  const roles = new Map<string, TrustedRole>();
+  roles.set('targets', { name: 'targets', meta: targets, paths: [''] });
+
+  // Client workflow 5: delegations breadth-first, with the keys and threshold the parent assigns.
+  let level: TrustedRole[] = [roles.get('targets')!];
+  while (level.length > 0) {
+    const next = await Promise.all(level.flatMap((parent) => childrenOf(parent, server, snapshot, gun, now, warnings, skipped)));
+    level = next.filter((r): r is TrustedRole => r !== undefined && !roles.has(r.name));
+    for (const r of level) roles.set(r.name, r);
+  }
+
+  for (const m of [root, snapshot, ...[...roles.values()].map((r) => r.meta)]) {
+    const days = (m.expires.getTime() - now.getTime()) / 86_400_000;
+    if (days < config.expiryWarningDays) warnings.push(`${gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
+  }
+  return { gun, root, rootKeys, timestamp, snapshot, roles, skipped, warnings };
+}
+
+function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date): void {
+  // Only certificates valid for this GUN count as root keys (trustpinning/certs.go).
+  const certKeys = new Map([...keys].filter(([id, k]) => root.signed.roles.root.keyids.includes(id) && validRootCertificate(k, gun, now)));
+  if (certKeys.size === 0) {
+    throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, not expired, not a CA)`);
+  }
+  verifyThreshold(root, certKeys, root.signed.roles.root, gun);
+  checkNotExpired(root, now, gun);
+}
+
+async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: FileMeta, gun: string): Promise<Buffer> {
+  const sha = meta.hashes.sha256;
+  if (!sha) throw new TrustError('METADATA_INVALID', `${gun}: the entry for ${role} has no sha256 hash`);
+  const raw = await server.byChecksum(role, Buffer.from(sha, 'base64').toString('hex'), meta.length);
+  checkFileMeta(raw, meta, `${gun} ${role}.json`);
+  return raw;
+}
+
+function childrenOf(
+  parent: TrustedRole,
+  server: NotaryRepoClient,
+  snapshot: Metadata<SnapshotSigned>,
+  gun: string,
+  now: Date,
+  warnings: string[],
+  skipped: Map<string, SkippedRole>,
+): Promise<TrustedRole | undefined>[] {
+  const d = parent.meta.signed.delegations;
+  if (!d || d.roles.length === 0) return [];
+  const keys = parseKeyMap(d.keys, `${gun} ${parent.name}.json delegations`);
+  return d.roles.map(async (role) => {
+    if (role.name.slice(0, role.name.lastIndexOf('/')) !== parent.name) {
+      warnings.push(`${gun}: ${parent.name} delegates to ${role.name}, which is not its direct child; ignored`);
+      return undefined;
+    }
+    const entry = snapshot.signed.meta[role.name];
+    if (!entry) return undefined; // delegated, but nothing signed yet
+    const meta = parseMetadata(await fetchAnnounced(server, role.name, entry, gun), role.name, 'Targets');
+    try {
+      verifyThreshold(meta, keys, role, gun);
+      checkNotExpired(meta, now, gun);
+    } catch (e) {
+      // An invalid delegation is skipped, not fatal (only targets is).
+      if (!(e instanceof TrustError)) throw e;
+      warnings.push(`${e.message}; ${role.name} is ignored`);
+      skipped.set(role.name, { meta, error: e });
+      return undefined;
+    }
+    return { name: role.name, meta, paths: narrowPaths(parent.paths, role.paths ?? []) };
+  });
+}
+
+/** A child keeps only the paths that fall under one of its parent's (tuf/data/roles.go). */
+export function narrowPaths(parent: readonly string[], child: readonly string[]): string[] {
+  return child.filter((p) => parent.some((pp) => p.startsWith(pp)));
+}
+
+export function pathAllowed(paths: readonly string[], target: string): boolean {
+  return paths.some((p) => target.startsWith(p));
+}

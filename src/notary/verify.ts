@@ -1,0 +1,79 @@
+/**
+ * The verify workflow: one trusted update per repository, each tag resolved
+ * as a DCT pull resolves it (or, with `signers`, as every named signer
+ * signed it), a pinned digest honoured, and the registry's current manifest
+ * compared with the signed digest.
+ */
+import { resolveManifest } from '../registry/manifest.ts';
+import { formatRef, type ImageRef } from '../registry/reference.ts';
+import { updateRepo, type TrustedRepo } from './updater.ts';
+import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
+import { repoClient, throwFailures, toResult } from './sign.ts';
+import { InputError, NetworkError, TrustError } from '../errors.ts';
+import { groupBy, settleLimit } from '../util/pool.ts';
+import type { ImageResult, TrustEnv } from './env.ts';
+
+export interface VerifyOptions {
+  /** Signer names that must each have signed every tag (role targets/<name>). */
+  signers: readonly string[];
+  /** Also compare with the registry's current digest for the tag. */
+  checkRegistry: boolean;
+}
+
+export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], options: VerifyOptions): Promise<ImageResult[]> {
+  const now = env.now?.() ?? new Date();
+  const guns = [...groupBy(refs, (r) => r.gun)];
+  const repos = new Map<string, Promise<TrustedRepo>>();
+  for (const [gun, list] of guns) {
+    const p = updateRepo(repoClient(env, list[0]!, false), { config: env.config, now });
+    p.then((repo) => repo.warnings.forEach((w) => env.log.warning(w)), () => {});
+    repos.set(gun, p);
+  }
+  const outcomes = await settleLimit(refs, env.config.concurrency, async (ref) => {
+    // Ask the registry in parallel, but report a trust failure before a registry one.
+    const registry = options.checkRegistry ? resolveManifest(env.client, ref, env.credentialsFor(ref.domain)) : Promise.resolve(undefined);
+    registry.catch(() => {});
+    const repo = await repos.get(ref.gun)!;
+    const hit = trustedTarget(repo, ref, options.signers);
+    if (ref.pin && ref.pin !== hit.digest) {
+      throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: signed as ${hit.digest}, but the input pins ${ref.pin}`);
+    }
+    const current = await registry;
+    if (current && current.digest !== hit.digest) {
+      throw new NetworkError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current.digest}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
+    }
+    const result = toResult(repo, ref, hit.digest, hit.size);
+    env.log.info(`${formatRef(ref)}: trusted ${hit.digest} (${result.roles.join(', ')})`);
+    return result;
+  });
+  throwFailures(outcomes.map((o, i) => ({ subject: refs[i]!.input, outcome: o })));
+  return outcomes.map((o) => (o as { ok: true; value: ImageResult }).value);
+}
+
+/** The digest the tag is trusted as: DCT's answer, and every named signer must agree with it. */
+export function trustedTarget(repo: TrustedRepo, ref: ImageRef, signers: readonly string[]): TargetHit {
+  if (signers.length === 0) return resolveTag(repo, ref.tag);
+  let agreed: TargetHit | undefined;
+  for (const name of signers) {
+    const role = `targets/${name}`;
+    const hit = targetIn(repo, role, ref.tag);
+    if (!hit) {
+      const why = repo.skipped.get(role)?.error.message ?? (repo.roles.has(role) ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');
+      throw new TrustError('SIGNER_MISSING', `image ${formatRef(ref)}: signer "${name}" did not sign it (${why})`);
+    }
+    if (agreed && agreed.digest !== hit.digest) {
+      throw new TrustError('SIGNER_MISSING', `image ${formatRef(ref)}: signers disagree: ${agreed.role} signed ${agreed.digest}, ${role} signed ${hit.digest}`);
+    }
+    agreed = hit;
+  }
+  let dct: TargetHit | undefined;
+  try {
+    dct = resolveTag(repo, ref.tag);
+  } catch {
+    dct = undefined;
+  }
+  if (dct && dct.digest !== agreed!.digest) {
+    throw new TrustError('SIGNER_MISSING', `image ${formatRef(ref)}: a DCT pull resolves it to ${dct.digest} (${dct.role}), but the named signers signed ${agreed!.digest}`);
+  }
+  return agreed!;
+}

@@ -1,0 +1,112 @@
+/**
+ * Image references normalised as docker does (distribution/reference):
+ * `alpine` is docker.io/library/alpine:latest, `host:port/repo:tag` works,
+ * `…:tag@sha256:<hex>` pins what the tag must be.
+ */
+import { InputError, MultiError, type Failure } from '../errors.ts';
+
+export interface ImageRef {
+  /** The input as given (trimmed). */
+  readonly input: string;
+  /** Registry domain as docker names it: docker.io, ghcr.io, 127.0.0.1:5000. */
+  readonly domain: string;
+  /** Repository path in the registry: library/alpine, org/app. */
+  readonly path: string;
+  /** Globally unique name, the Notary GUN: docker.io/library/alpine. */
+  readonly gun: string;
+  readonly tag: string;
+  /** `sha256:<hex>` when the input pins a digest. */
+  readonly pin: string | undefined;
+}
+
+const DOCKER_HUB = 'docker.io';
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$/;
+
+export function parseReference(input: string): ImageRef {
+  const s = input.trim();
+  const bad = (why: string) => new InputError('REFERENCE_INVALID', `image "${s}": ${why}`);
+  if (!s) throw bad('is empty');
+  if (/\s/.test(s)) throw bad('contains white space');
+
+  let rest = s;
+  let pin: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    pin = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(pin)) throw bad(`"${pin}" is not a sha256 digest (sha256: and 64 lowercase hex digits)`);
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) throw bad(`"${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+  }
+  if (pin && !tag) throw bad('pins a digest but names no tag: content trust signs tags, write repo:tag@sha256:…');
+
+  const slash = rest.indexOf('/');
+  const first = slash < 0 ? '' : rest.slice(0, slash);
+  let domain = DOCKER_HUB;
+  let path = rest;
+  if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    domain = first;
+    path = rest.slice(slash + 1);
+    if (!DOMAIN.test(domain)) throw bad(`"${domain}" is not a valid registry host`);
+  }
+  if (domain === 'index.docker.io' || domain === 'registry-1.docker.io') domain = DOCKER_HUB;
+  if (domain === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
+  if (!path) throw bad('names no repository');
+  for (const c of path.split('/')) {
+    if (!COMPONENT.test(c)) {
+      throw bad(c.toLowerCase() !== c ? `repository "${path}" must be lowercase` : `"${c}" is not a valid repository path component`);
+    }
+  }
+  const gun = `${domain}/${path}`;
+  if (gun.length > 255) throw bad('the repository name is longer than 255 characters');
+  return { input: s, domain, path, gun, tag: tag ?? 'latest', pin };
+}
+
+/** The host that serves Registry API v2 for a domain. */
+export function registryHost(domain: string): string {
+  return domain === DOCKER_HUB ? 'registry-1.docker.io' : domain;
+}
+
+/**
+ * Docker's trust server rule (cli/trust/trust.go): an explicit server, else
+ * $DOCKER_CONTENT_TRUST_SERVER, else notary.docker.io for Docker Hub, else
+ * the registry host itself.
+ */
+export function trustServerFor(domain: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = explicit || env.DOCKER_CONTENT_TRUST_SERVER;
+  if (chosen) {
+    const url = chosen.replace(/\/+$/, '');
+    if (!/^https:\/\/[^/]+/.test(url)) {
+      throw new InputError('INPUT_INVALID', `trust server "${chosen}" must be an https:// URL (Notary v1 speaks TLS only)`);
+    }
+    return url;
+  }
+  return domain === DOCKER_HUB ? 'https://notary.docker.io' : `https://${domain}`;
+}
+
+export function formatRef(ref: ImageRef): string {
+  return `${ref.gun}:${ref.tag}`;
+}
+
+/** Parses every reference, reporting all bad ones at once. */
+export function parseReferences(inputs: readonly string[]): ImageRef[] {
+  const failures: Failure[] = [];
+  const refs: ImageRef[] = [];
+  for (const input of inputs) {
+    try {
+      refs.push(parseReference(input));
+    } catch (e) {
+      failures.push({ subject: input, error: e as InputError });
+    }
+  }
+  if (failures.length > 0) throw new MultiError(failures);
+  return refs;
+}

@@ -1,0 +1,171 @@
+/**
+ * Notary's TUF metadata: types, shape checks and parsing (notary
+ * tuf/data/{root,targets,snapshot,timestamp}.go). Parsing keeps the decoded
+ * `signed` object whole, so fields this code does not know survive a re-sign.
+ */
+import { canonicalize } from './canonical.ts';
+import { TrustError } from '../errors.ts';
+import type { TufKeyJson } from './keys.ts';
+
+export interface Signature {
+  keyid: string;
+  method: string;
+  sig: string;
+}
+export interface RoleKeys {
+  keyids: string[];
+  threshold: number;
+}
+export interface FileMeta {
+  hashes: Record<string, string>;
+  length: number;
+  custom?: unknown;
+}
+export interface DelegationRole extends RoleKeys {
+  name: string;
+  paths?: string[];
+}
+export interface Delegations {
+  keys: Record<string, TufKeyJson>;
+  roles: DelegationRole[];
+}
+interface Common {
+  expires: string;
+  version: number;
+}
+export interface RootSigned extends Common {
+  _type: 'Root';
+  consistent_snapshot: boolean;
+  keys: Record<string, TufKeyJson>;
+  roles: Record<'root' | 'snapshot' | 'targets' | 'timestamp', RoleKeys>;
+}
+export interface TargetsSigned extends Common {
+  _type: 'Targets';
+  delegations: Delegations;
+  targets: Record<string, FileMeta>;
+}
+export interface SnapshotSigned extends Common {
+  _type: 'Snapshot';
+  meta: Record<string, FileMeta>;
+}
+export interface TimestampSigned extends Common {
+  _type: 'Timestamp';
+  meta: { snapshot: FileMeta };
+}
+export type SignedKind = { Root: RootSigned; Targets: TargetsSigned; Snapshot: SnapshotSigned; Timestamp: TimestampSigned };
+
+export interface Metadata<T> {
+  /** Role name: root, timestamp, snapshot, targets, targets/releases, ... */
+  readonly role: string;
+  readonly signed: T;
+  readonly signatures: Signature[];
+  /** The file's bytes as served (what snapshot and timestamp hashes cover). */
+  readonly raw: Buffer;
+  /** Canonical bytes of `signed`: what the signatures cover. */
+  readonly canonical: Buffer;
+  readonly expires: Date;
+}
+
+export const BASE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+const DELEGATION_NAME = /^targets(\/[-a-z0-9_]+)+$/;
+
+export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw invalid(role, `is not JSON (${(e as Error).message})`);
+  }
+  if (!isObject(doc) || !isObject(doc.signed) || !Array.isArray(doc.signatures)) {
+    throw invalid(role, 'is not a signed envelope {"signed":{…},"signatures":[…]}');
+  }
+  const signed = doc.signed;
+  for (const s of doc.signatures) {
+    if (!isObject(s) || typeof s.keyid !== 'string' || typeof s.method !== 'string' || typeof s.sig !== 'string') {
+      throw invalid(role, 'has a malformed signature entry');
+    }
+  }
+  if (signed._type !== kind) throw invalid(role, `has _type ${JSON.stringify(signed._type)}, expected ${kind}`);
+  if (!isVersion(signed.version)) throw invalid(role, 'has no valid version (an integer of at least 1)');
+  const expires = parseExpiry(signed.expires, role);
+  CHECKS[kind](signed, role);
+  return { role, signed: signed as unknown as SignedKind[K], signatures: doc.signatures as Signature[], raw, canonical: canonicalize(signed), expires };
+}
+
+export function parseExpiry(value: unknown, role: string): Date {
+  // RFC 3339 with any offset; Go writes up to nine fraction digits.
+  const m = typeof value === 'string' ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.exec(value) : null;
+  const ms = m ? Date.parse(`${m[1]}${(m[2] ?? '').slice(0, 4)}${m[3]!.toUpperCase()}`) : NaN;
+  if (Number.isNaN(ms)) throw invalid(role, `has an unreadable expiry ${JSON.stringify(value)}`);
+  return new Date(ms);
+}
+
+const CHECKS: { [K in keyof SignedKind]: (s: Record<string, unknown>, role: string) => void } = {
+  Root(s, role) {
+    checkKeys(s.keys, role);
+    if (!isObject(s.roles)) throw invalid(role, 'has no roles');
+    for (const r of BASE_ROLES) checkRoleKeys(s.roles[r], `${role} role ${r}`);
+  },
+  Targets(s, role) {
+    if (!isObject(s.targets)) throw invalid(role, 'has no targets map');
+    for (const [name, meta] of Object.entries(s.targets)) checkFileMeta(meta, `${role} target ${JSON.stringify(name)}`);
+    const d = s.delegations;
+    if (d === undefined) return;
+    if (!isObject(d) || !Array.isArray(d.roles)) throw invalid(role, 'has malformed delegations');
+    checkKeys(d.keys ?? {}, role);
+    for (const r of d.roles) {
+      checkRoleKeys(r, `${role} delegation`);
+      const dr = r as Record<string, unknown>;
+      if (typeof dr.name !== 'string' || !DELEGATION_NAME.test(dr.name) || dr.name.length >= 256) {
+        throw invalid(role, `delegates to an invalid role name ${JSON.stringify(dr.name)}`);
+      }
+      if (dr.paths !== undefined && !(Array.isArray(dr.paths) && dr.paths.every((p) => typeof p === 'string'))) {
+        throw invalid(role, `delegation ${dr.name} has malformed paths`);
+      }
+    }
+  },
+  Snapshot(s, role) {
+    if (!isObject(s.meta)) throw invalid(role, 'has no meta map');
+    for (const [name, meta] of Object.entries(s.meta)) checkFileMeta(meta, `${role} entry ${name}`);
+  },
+  Timestamp(s, role) {
+    if (!isObject(s.meta)) throw invalid(role, 'has no meta map');
+    checkFileMeta(s.meta.snapshot, `${role} entry snapshot`);
+  },
+};
+
+function checkKeys(keys: unknown, role: string): void {
+  if (!isObject(keys)) throw invalid(role, 'has no keys map');
+  for (const [id, k] of Object.entries(keys)) {
+    if (!isObject(k) || typeof k.keytype !== 'string' || !isObject(k.keyval) || typeof k.keyval.public !== 'string') {
+      throw invalid(role, `has a malformed key ${id}`);
+    }
+  }
+}
+
+function checkRoleKeys(r: unknown, where: string): void {
+  if (!isObject(r) || !Array.isArray(r.keyids) || !r.keyids.every((k) => typeof k === 'string') || !isVersion(r.threshold)) {
+    throw new TrustError('METADATA_INVALID', `${where} needs keyids and a threshold of at least 1`);
+  }
+}
+
+function checkFileMeta(m: unknown, where: string): void {
+  if (!isObject(m) || !isObject(m.hashes) || typeof m.length !== 'number' || !Number.isSafeInteger(m.length) || m.length < 0) {
+    throw new TrustError('METADATA_INVALID', `${where} needs hashes and a length`);
+  }
+  for (const v of Object.values(m.hashes)) {
+    if (typeof v !== 'string') throw new TrustError('METADATA_INVALID', `${where} has a non-string hash`);
+  }
+}
+
+function isVersion(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function invalid(role: string, what: string): TrustError {
+  return new TrustError('METADATA_INVALID', `${role}.json ${what}`);
+}

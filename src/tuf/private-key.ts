@@ -1,0 +1,126 @@
+/**
+ * Private keys as docker and notary store them: encrypted PKCS#8 PEM with
+ * `role:`/`gun:` headers (PBES2, PBKDF2-HMAC-SHA1, AES-256-CBC), unencrypted
+ * PKCS#8, SEC1 `EC PRIVATE KEY`, and legacy `Proc-Type: 4,ENCRYPTED` blocks.
+ * The key never leaves memory.
+ */
+import { createPrivateKey, createPublicKey, sign, constants, type KeyObject } from 'node:crypto';
+import { keyId } from './keys.ts';
+import { InputError } from '../errors.ts';
+
+export interface SigningKey {
+  /** Canonical key ID (the ID of the plain public key). */
+  readonly id: string;
+  readonly keytype: 'ecdsa' | 'ed25519' | 'rsa';
+  readonly public: string;
+  /** The `role:` header, when the PEM has one (docker: the signer name). */
+  readonly role: string | undefined;
+  readonly gun: string | undefined;
+  sign(message: Buffer): { method: string; sig: Buffer };
+}
+
+interface PemBlock {
+  label: string;
+  headers: Map<string, string>;
+  der: Buffer;
+  text: string;
+}
+
+const PRIVATE_LABELS = ['ENCRYPTED PRIVATE KEY', 'PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY'];
+
+export function parsePemBlocks(input: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+  for (const m of input.matchAll(re)) {
+    const headers = new Map<string, string>();
+    const body: string[] = [];
+    for (const line of m[2]!.split(/\r?\n/)) {
+      const h = /^([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/.exec(line);
+      if (h && body.length === 0) headers.set(h[1]!.toLowerCase(), h[2]!.trim());
+      else if (line.trim()) body.push(line.trim());
+    }
+    blocks.push({ label: m[1]!, headers, der: Buffer.from(body.join(''), 'base64'), text: m[0] });
+  }
+  return blocks;
+}
+
+/** Accepts the PEM text, or the PEM base64-encoded once (a common way to store secrets). */
+function pemText(input: string): string {
+  const trimmed = input.trim();
+  if (trimmed.includes('-----BEGIN')) return trimmed;
+  if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
+    const decoded = Buffer.from(trimmed, 'base64').toString('utf8');
+    if (decoded.includes('-----BEGIN')) return decoded;
+  }
+  throw new InputError('KEY_INVALID', 'the delegation key is not a PEM private key (expected "-----BEGIN ENCRYPTED PRIVATE KEY-----" as written by `docker trust key generate`, or PKCS#8 / EC PRIVATE KEY PEM)');
+}
+
+export function parsePrivateKey(input: string, passphrase: string | undefined): SigningKey {
+  const block = parsePemBlocks(pemText(input)).find((b) => PRIVATE_LABELS.includes(b.label));
+  if (!block) {
+    throw new InputError('KEY_INVALID', 'the delegation key holds no private key block (found no ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY); a .pub file is the public half, pass the private key file from ~/.docker/trust/private/');
+  }
+  const keyObject = decode(block, passphrase);
+  return toSigningKey(keyObject, block.headers.get('role'), block.headers.get('gun'));
+}
+
+function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
+  const legacy = block.headers.get('proc-type')?.includes('ENCRYPTED') ?? false;
+  const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || legacy;
+  if (encrypted && !passphrase) {
+    throw new InputError('PASSPHRASE_MISSING', 'the delegation key is encrypted but no passphrase was given: set the `delegation-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
+  }
+  try {
+    if (legacy) return createPrivateKey({ key: block.text, format: 'pem', passphrase });
+    switch (block.label) {
+      case 'ENCRYPTED PRIVATE KEY':
+        // Node refuses PEM with notary's `role:` headers; DER does not care.
+        return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8', passphrase });
+      case 'PRIVATE KEY':
+        return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs8' });
+      case 'EC PRIVATE KEY':
+        return createPrivateKey({ key: block.der, format: 'der', type: 'sec1' });
+      default:
+        return createPrivateKey({ key: block.der, format: 'der', type: 'pkcs1' });
+    }
+  } catch (e) {
+    if (encrypted && isDecryptFailure(e)) {
+      throw new InputError('PASSPHRASE_WRONG', 'the passphrase does not decrypt the delegation key: check the `delegation-passphrase` secret matches the one given to `docker trust key generate`', { cause: e });
+    }
+    throw new InputError('KEY_INVALID', `the delegation key cannot be read (${block.label}): ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function isDecryptFailure(e: unknown): boolean {
+  const text = `${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? ''}`;
+  return /decrypt|bad password|ERR_OSSL_BAD_DECRYPT|EVP_|unsupported|wrong tag|ERR_OSSL_DECODER/i.test(text);
+}
+
+function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined): SigningKey {
+  const pub = createPublicKey(keyObject);
+  switch (keyObject.asymmetricKeyType) {
+    case 'ec': {
+      if (keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+        throw new InputError('KEY_UNSUPPORTED', `the delegation key is on curve ${keyObject.asymmetricKeyDetails?.namedCurve}; notary signs with P-256 (prime256v1) only`);
+      }
+      const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
+      return {
+        id: keyId('ecdsa', spki), keytype: 'ecdsa', public: spki, role, gun,
+        sign: (m) => ({ method: 'ecdsa', sig: sign('sha256', m, { key: keyObject, dsaEncoding: 'ieee-p1363' }) }),
+      };
+    }
+    case 'ed25519': {
+      const raw = Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
+      return { id: keyId('ed25519', raw), keytype: 'ed25519', public: raw, role, gun, sign: (m) => ({ method: 'eddsa', sig: sign(null, m, keyObject) }) };
+    }
+    case 'rsa': {
+      const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
+      return {
+        id: keyId('rsa', spki), keytype: 'rsa', public: spki, role, gun,
+        sign: (m) => ({ method: 'rsapss', sig: sign('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) }),
+      };
+    }
+    default:
+      throw new InputError('KEY_UNSUPPORTED', `the delegation key is of type ${keyObject.asymmetricKeyType}; use an ECDSA P-256 key as \`docker trust key generate\` makes`);
+  }
+}
