@@ -1,0 +1,82 @@
+/**
+ * The trust data captured from a real notary-server by
+ * scripts/capture-fixtures.ts, and a TrustedRepo built from it by the real
+ * update workflow (updateRepo) over an in-memory stand-in for the server.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { defaultConfig } from '../../../src/config.ts';
+import { updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
+import type { NotaryRepoClient } from '../../../src/notary/server.ts';
+import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
+
+export const SCENARIO_DIR = new URL('../../fixtures/notary/docker-signer-add/', import.meta.url);
+
+export interface Scenario {
+  capturedAt: string;
+  gun: string;
+  signer: string;
+  privateKeyFileIds: Record<'root' | 'targets' | 'ci', string>;
+  delegationKey: { file: string; canonicalId: string; passphraseFile: string; publicKeyFile: string };
+  images: Record<'one' | 'two', { digest: string; size: number }>;
+  signed: Record<'targets/releases' | 'targets/ci', Record<string, string>>;
+}
+
+export const scenario = JSON.parse(readFileSync(new URL('scenario.json', SCENARIO_DIR), 'utf8')) as Scenario;
+export const GUN = scenario.gun;
+/** "Now" for every expiry check: the capture time (the timestamp expires 14 days later). */
+export const NOW = new Date(scenario.capturedAt);
+
+export const ROLES = ['root', 'timestamp', 'snapshot', 'targets', 'targets/releases', 'targets/ci'] as const;
+export type FixtureRole = (typeof ROLES)[number];
+
+export function fixtureBytes(role: FixtureRole): Buffer {
+  return readFileSync(new URL(`${role}.json`, SCENARIO_DIR));
+}
+
+export function fixtureText(name: string): string {
+  return readFileSync(new URL(name, SCENARIO_DIR), 'utf8');
+}
+
+export const KEY_PEM = fixtureText(scenario.delegationKey.file);
+export const PASSPHRASE = fixtureText(scenario.delegationKey.passphraseFile);
+export const PUBLIC_PEM = fixtureText(scenario.delegationKey.publicKeyFile);
+
+export function delegationKey(): SigningKey {
+  return parsePrivateKey(KEY_PEM, PASSPHRASE);
+}
+
+/**
+ * Serves `files` (role → bytes) the way NotaryRepoClient does: current
+ * version by role, or by sha256 checksum capped at the announced length.
+ */
+export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN): NotaryRepoClient {
+  const fake = {
+    gun,
+    async current(role: string): Promise<Buffer | undefined> {
+      return files.get(role);
+    },
+    async byChecksum(role: string, sha256Hex: string, length: number): Promise<Buffer> {
+      const body = files.get(role);
+      if (!body || createHash('sha256').update(body).digest('hex') !== sha256Hex) throw new Error(`fake server: no ${role}.${sha256Hex}.json`);
+      if (body.length > length) throw new Error(`fake server: ${role} is longer than ${length}`);
+      return body;
+    },
+    async version(): Promise<Buffer | undefined> {
+      return undefined;
+    },
+    async publish(): Promise<void> {
+      throw new Error('fake server: read only');
+    },
+  };
+  return fake as unknown as NotaryRepoClient;
+}
+
+export function fixtureFiles(): Map<string, Buffer> {
+  return new Map(ROLES.map((r) => [r, fixtureBytes(r)]));
+}
+
+/** The captured repository as the update workflow trusts it. */
+export function loadRepo(files: ReadonlyMap<string, Buffer> = fixtureFiles(), now: Date = NOW): Promise<TrustedRepo> {
+  return updateRepo(fakeServer(files), { config: defaultConfig, now });
+}
