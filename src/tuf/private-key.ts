@@ -56,12 +56,17 @@ function pemText(input: string): string {
 }
 
 export function parsePrivateKey(input: string, passphrase: string | undefined): SigningKey {
+  const { keyObject, role, gun } = readPrivateKey(input, passphrase);
+  return toSigningKey(keyObject, role, gun);
+}
+
+/** The decrypted key object and its `role:`/`gun:` headers (for re-encrypting or certifying it). */
+export function readPrivateKey(input: string, passphrase: string | undefined): { keyObject: KeyObject; role: string | undefined; gun: string | undefined } {
   const block = parsePemBlocks(pemText(input)).find((b) => PRIVATE_LABELS.includes(b.label));
   if (!block) {
     throw new InputError('KEY_INVALID', 'the delegation key holds no private key block (found no ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY); a .pub file is the public half, pass the private key file from ~/.docker/trust/private/');
   }
-  const keyObject = decode(block, passphrase);
-  return toSigningKey(keyObject, block.headers.get('role'), block.headers.get('gun'));
+  return { keyObject: decode(block, passphrase), role: block.headers.get('role'), gun: block.headers.get('gun') };
 }
 
 function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
@@ -93,10 +98,12 @@ function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
 
 function isDecryptFailure(e: unknown): boolean {
   const text = `${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? ''}`;
-  return /decrypt|bad password|ERR_OSSL_BAD_DECRYPT|EVP_|unsupported|wrong tag|ERR_OSSL_DECODER/i.test(text);
+  // A wrong passphrase can also leave valid padding (about 1 in 256 tries) and
+  // garbage that then fails as ASN.1: that is a wrong passphrase too.
+  return /decrypt|bad password|ERR_OSSL_BAD_DECRYPT|EVP_|unsupported|wrong tag|ERR_OSSL_DECODER|asn1/i.test(text);
 }
 
-function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined): SigningKey {
+export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined): SigningKey {
   const pub = createPublicKey(keyObject);
   switch (keyObject.asymmetricKeyType) {
     case 'ec': {
