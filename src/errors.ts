@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'KEY_UNSUPPORTED'
   | 'PASSPHRASE_WRONG'
   | 'PASSPHRASE_MISSING'
+  | 'CREDENTIALS_HELPER_FAILED'
+  | 'POLICY_INVALID'
+  | 'DOCKERFILE_INVALID'
   // network
   | 'SERVER_UNREACHABLE'
   | 'TLS_FAILED'
@@ -33,6 +36,8 @@ export type ErrorCode =
   | 'ROOT_NOT_PINNED'
   | 'NOT_SIGNED'
   | 'SIGNER_MISSING'
+  | 'POLICY_NO_MATCH'
+  | 'POLICY_VALIDITY'
   // signing and publishing
   | 'KEY_NOT_DELEGATE'
   | 'PUBLISH_REJECTED'

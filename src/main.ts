@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import { getInputs } from './action/inputs.ts';
 import { createEnv } from './action/environment.ts';
+import { resolveCredentials } from './action/credentials.ts';
 import { setOutputs, writeSummary } from './action/outputs.ts';
 import { parseReferences } from './registry/reference.ts';
 import { parsePrivateKey } from './tuf/private-key.ts';
@@ -15,7 +16,8 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     mode = inputs.mode;
     const refs = parseReferences(inputs.images);
-    const env = createEnv(inputs);
+    const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
+    const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
     const results =
       inputs.mode === 'sign'
         ? await signImages(env, refs, parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase))

@@ -1,13 +1,17 @@
 /**
- * Registry credentials from the Docker config that `docker login` and
- * docker/login-action write: `$DOCKER_CONFIG/config.json`, else
- * `~/.docker/config.json`; `auths` entries with `auth` (base64 user:pass),
- * `username`/`password`, or `identitytoken`.
+ * The Docker config that `docker login`, docker/login-action and
+ * `az acr login` write: `$DOCKER_CONFIG/config.json`, else
+ * `~/.docker/config.json`. It names credentials three ways, and docker
+ * picks per registry in this order (cli/config/configfile):
+ * `credHelpers[host]`, else `credsStore`, else the `auths` entry.
+ * `auths` entries carry `auth` (base64 user:pass), `username`/`password`,
+ * or an `identitytoken` (an OAuth2 refresh token).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Credentials } from '../http/auth.ts';
+import { InputError } from '../errors.ts';
 
 interface AuthEntry {
   auth?: string;
@@ -15,6 +19,21 @@ interface AuthEntry {
   password?: string;
   identitytoken?: string;
 }
+
+export interface DockerConfig {
+  path: string;
+  /** `auths`, keyed by docker domain (docker.io, ghcr.io, host:port). */
+  auths: Map<string, Credentials>;
+  /** User names in `auths`, also of entries without a secret (a native store keeps the secret). */
+  usernames: Map<string, string>;
+  /** `credsStore`: the helper for every registry without its own. */
+  credsStore: string | undefined;
+  /** `credHelpers`, keyed by docker domain. */
+  credHelpers: Map<string, string>;
+}
+
+/** Helper names become a program name: `docker-credential-<name>`. */
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json');
@@ -26,28 +45,74 @@ export function authsKeyDomain(key: string): string {
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
-export function readDockerCredentials(env: NodeJS.ProcessEnv = process.env): Map<string, Credentials> {
-  const out = new Map<string, Credentials>();
-  let doc: { auths?: Record<string, AuthEntry> };
+/** The server address docker hands a credential helper for a domain. */
+export function helperServerAddress(domain: string): string {
+  return domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
+}
+
+/** Reads the Docker config; a missing file is an empty config, a broken one an error. */
+export function readDockerConfig(env: NodeJS.ProcessEnv = process.env): DockerConfig {
+  const path = dockerConfigPath(env);
+  const empty: DockerConfig = { path, auths: new Map(), usernames: new Map(), credsStore: undefined, credHelpers: new Map() };
+  let text: string;
   try {
-    doc = JSON.parse(readFileSync(dockerConfigPath(env), 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch {
-    return out;
+    return empty;
   }
+  let doc: { auths?: Record<string, AuthEntry>; credsStore?: unknown; credHelpers?: Record<string, unknown> };
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new InputError('INPUT_INVALID', `the Docker config ${path} is not valid JSON: fix or remove it, or pass the username/password inputs`);
+  }
+  if (!doc || typeof doc !== 'object') return empty;
   for (const [key, entry] of Object.entries(doc.auths ?? {})) {
+    if (!entry || typeof entry !== 'object') continue;
     const creds = entryCredentials(entry);
-    if (creds) out.set(authsKeyDomain(key), creds);
+    if (creds) empty.auths.set(authsKeyDomain(key), creds);
+    const user = entryUsername(entry);
+    if (user) empty.usernames.set(authsKeyDomain(key), user);
   }
-  return out;
+  if (typeof doc.credsStore === 'string' && doc.credsStore) empty.credsStore = checkHelper(doc.credsStore, path);
+  for (const [key, name] of Object.entries(doc.credHelpers ?? {})) {
+    if (typeof name === 'string' && name) empty.credHelpers.set(authsKeyDomain(key), checkHelper(name, path));
+  }
+  return empty;
+}
+
+/** The `auths` entries only (kept for callers that need no helpers). */
+export function readDockerCredentials(env: NodeJS.ProcessEnv = process.env): Map<string, Credentials> {
+  return readDockerConfig(env).auths;
+}
+
+/** The helper docker would ask for a domain, if any. */
+export function helperFor(config: DockerConfig, domain: string): string | undefined {
+  return config.credHelpers.get(domain) ?? config.credsStore;
+}
+
+function checkHelper(name: string, path: string): string {
+  if (!HELPER_NAME.test(name)) throw new InputError('INPUT_INVALID', `the Docker config ${path} names credential helper "${name}", which is not a valid helper name`);
+  return name;
+}
+
+function decodeAuth(e: AuthEntry): { username: string; password: string } | undefined {
+  if (typeof e.auth !== 'string' || !e.auth) return undefined;
+  const decoded = Buffer.from(e.auth, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i > 0 ? { username: decoded.slice(0, i), password: decoded.slice(i + 1) } : undefined;
+}
+
+function entryUsername(e: AuthEntry): string | undefined {
+  return decodeAuth(e)?.username ?? (typeof e.username === 'string' && e.username ? e.username : undefined);
 }
 
 function entryCredentials(e: AuthEntry): Credentials | undefined {
-  if (e.identitytoken) return { username: e.username, identityToken: e.identitytoken };
-  if (e.auth) {
-    const decoded = Buffer.from(e.auth, 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    if (i > 0) return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
-  }
-  if (e.username && e.password !== undefined) return { username: e.username, password: e.password };
+  const decoded = decodeAuth(e);
+  const username = entryUsername(e);
+  const password = decoded ? decoded.password : typeof e.password === 'string' ? e.password : undefined;
+  // `az acr login` writes auth = base64("00000000-0000-0000-0000-000000000000:") beside the identity token.
+  if (typeof e.identitytoken === 'string' && e.identitytoken) return { username, identityToken: e.identitytoken };
+  if (username && password !== undefined && password !== '') return { username, password };
   return undefined;
 }
