@@ -52,9 +52,12 @@ export class HttpClient {
     const { retries, backoffMs } = this.config;
     for (let attempt = 0; ; attempt++) {
       let result: HttpResponse | NetworkError;
+      const started = performance.now();
       try {
         result = await this.once(url, init);
+        this.trace(url, init, `HTTP ${result.status}, ${result.body.length} bytes`, started);
       } catch (e) {
+        this.trace(url, init, e instanceof Error ? e.message : String(e), started);
         if (!(e instanceof NetworkError) || e.code === 'TLS_FAILED' || e.code === 'LENGTH_EXCEEDED') throw e;
         result = e;
       }
@@ -64,9 +67,14 @@ export class HttpClient {
         return result;
       }
       const delay = backoffMs * 2 ** attempt * (0.75 + Math.random() / 2);
-      this.debug(`${init.method ?? 'GET'} ${url}: ${result instanceof NetworkError ? result.message : `HTTP ${result.status}`}; retry ${attempt + 1}/${retries} in ${Math.round(delay)} ms`);
+      this.debug(`${init.method ?? 'GET'} ${traceUrl(url)}: retry ${attempt + 1}/${retries} in ${Math.round(delay)} ms`);
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+
+  /** One debug line per exchange: method, URL (no user info), outcome, duration; never a header or body. */
+  private trace(url: string, init: RequestInit, outcome: string, started: number): void {
+    this.debug(`${init.method ?? 'GET'} ${traceUrl(url)} -> ${outcome} (${Math.round(performance.now() - started)} ms)`);
   }
 
   private once(url: string, init: RequestInit): Promise<HttpResponse> {
@@ -113,6 +121,18 @@ export class HttpClient {
 
 function tooLarge(url: string, what: string, max: number): NetworkError {
   return new NetworkError('LENGTH_EXCEEDED', `${url} ${what} than the ${max} bytes allowed; refusing an endless or oversized response`);
+}
+
+/** The URL as traced: user info dropped (query strings here carry service, scope and account only). */
+export function traceUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 function safeHost(url: string): string {
