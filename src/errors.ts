@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'EXPIRED'
   | 'ROOT_INVALID'
   | 'ROOT_NOT_PINNED'
+  | 'ROOT_ROTATION_INVALID'
   | 'NOT_SIGNED'
   | 'SIGNER_MISSING'
   | 'POLICY_NO_MATCH'

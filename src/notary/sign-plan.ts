@@ -55,7 +55,7 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
 
 export function planSign(repo: TrustedRepo, key: SigningKey, targets: readonly NewTarget[], now: Date, expiryDays: number): SignPlan {
   const files = new Map<string, Buffer>();
-  const expires = new Date(now.getTime() + expiryDays * 86_400_000).toISOString();
+  const expires = goTime(new Date(now.getTime() + expiryDays * 86_400_000));
   for (const { role, keyIds } of signableRoles(repo, key, targets.map((t) => t.tag))) {
     const signed = startFrom(repo, role.name);
     signed.delegations ??= { keys: {}, roles: [] };
@@ -85,6 +85,17 @@ function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
     throw new TrustError('METADATA_INVALID', `${repo.gun}: ${name} is listed in the snapshot but could not be read`);
   }
   return { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '', targets: {}, version: 0 };
+}
+
+/**
+ * RFC 3339 as Go's time.Time marshals it (RFC3339Nano: no trailing zeros in
+ * the fraction, none at all for whole seconds). notary-server makes the
+ * snapshot from its own re-encoding of each uploaded delegation and hashes
+ * that, so `…:05.150Z` (toISOString) left the snapshot naming bytes (`.15Z`)
+ * the server does not have, and every later read of the repository failed.
+ */
+export function goTime(d: Date): string {
+  return d.toISOString().replace(/\.?0+Z$/, 'Z');
 }
 
 export function envelope(signed: object, key: SigningKey, keyIds: readonly string[]): Buffer {
