@@ -60,16 +60,18 @@ export function checkNoRollback(meta: Metadata<{ version: number }>, trustedVers
 /**
  * Root keys count only as valid certificates for this GUN: CN is the GUN (or
  * a `*`-terminated prefix of it), a non-CA leaf, within its validity
- * (notBefore may be a day ahead).
+ * (notBefore may be a day ahead); without `now`, validity is not checked
+ * (a previously trusted root's certificates during a rotation).
  */
-export function validRootCertificate(key: PublicKey, gun: string, now: Date): boolean {
+export function validRootCertificate(key: PublicKey, gun: string, now: Date | undefined): boolean {
   const cert = key.certificate;
   if (!cert || cert.ca) return false;
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
   if (cn === undefined) return false;
   const cnOk = cn === gun || (cn.endsWith('*') && gun.startsWith(cn.slice(0, -1)));
+  if (!cnOk || now === undefined) return cnOk;
   const day = 24 * 3600 * 1000;
   const from = new Date(cert.validFrom).getTime() - day;
   const to = new Date(cert.validTo).getTime();
-  return cnOk && now.getTime() >= from && now.getTime() <= to;
+  return now.getTime() >= from && now.getTime() <= to;
 }
