@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { verifySignature, type PublicKey } from './keys.ts';
 import { TrustError } from '../errors.ts';
-import type { FileMeta, Metadata, RoleKeys } from './metadata.ts';
+import type { FileMeta, Metadata, RoleKeys, RootSigned } from './metadata.ts';
 
 /**
  * Counts distinct listed keys with a valid signature over the canonical
@@ -74,4 +74,60 @@ export function validRootCertificate(key: PublicKey, gun: string, now: Date | un
   const from = new Date(cert.validFrom).getTime() - day;
   const to = new Date(cert.validTo).getTime();
   return now.getTime() >= from && now.getTime() <= to;
+}
+
+/** Root-role keys that are valid certificates for this GUN (expiry checked only with `now`). */
+export function rootCertificateKeys(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date | undefined): Map<string, PublicKey> {
+  const listed = new Set(root.signed.roles.root.keyids);
+  return new Map([...keys].filter(([id, k]) => listed.has(id) && (now ? validRootCertificate(k, gun, now) : validRootCertificateIgnoringExpiry(k, gun))));
+}
+
+function validRootCertificateIgnoringExpiry(key: PublicKey, gun: string): boolean {
+  const cert = key.certificate;
+  return cert !== undefined && validRootCertificate(key, gun, new Date(new Date(cert.validFrom).getTime()));
+}
+
+/**
+ * A root replacing a trusted one must carry a threshold of signatures from
+ * the trusted root's certificate keys, by the trusted root's threshold
+ * (notary trustpinning/certs.go ValidateRoot; the old certificates' expiry is
+ * not checked). Its own threshold is checked separately.
+ */
+export function verifyRootRotation(trusted: Metadata<RootSigned>, trustedKeys: ReadonlyMap<string, PublicKey>, next: Metadata<RootSigned>, gun: string): void {
+  const previous = rootCertificateKeys(trusted, trustedKeys, gun, undefined);
+  try {
+    verifyThreshold(next, previous, trusted.signed.roles.root, gun);
+  } catch (e) {
+    if (!(e instanceof TrustError)) throw e;
+    throw new TrustError(
+      'ROOT_ROTATION_INVALID',
+      `${gun}: root.json version ${next.signed.version} is not signed by ${trusted.signed.roles.root.threshold} of the root key(s) trusted before (root version ${trusted.signed.version}, keys ${[...previous.keys()].map(short).join(', ') || 'none'}): ${e.message.replace(/^[^:]*: /, '')}. A root signed only by new keys is refused; if the repository owner really replaced the root key without signing with the old one, remove the remembered trust data for ${gun} once, after checking the new root key out of band`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Pinned root keys (the `root-keys` input): the root must meet its root
+ * threshold with signatures by pinned keys alone (notary's "certs" trust
+ * pinning). A pin is a TUF key ID or a canonical key ID, 64 hex digits.
+ */
+export function verifyRootPinned(root: Metadata<RootSigned>, certKeys: ReadonlyMap<string, PublicKey>, pins: readonly string[], gun: string): void {
+  const wanted = new Set(pins.map((p) => p.toLowerCase()));
+  const pinned = new Map([...certKeys].filter(([id, k]) => wanted.has(id) || wanted.has(k.canonicalId)));
+  try {
+    verifyThreshold(root, pinned, root.signed.roles.root, gun);
+  } catch (e) {
+    if (!(e instanceof TrustError)) throw e;
+    const present = [...certKeys.values()].map((k) => (k.canonicalId === k.id ? k.id : `${k.id} (canonical ${k.canonicalId})`));
+    throw new TrustError(
+      'ROOT_NOT_PINNED',
+      `${gun}: root.json (version ${root.signed.version}) is not signed by ${root.signed.roles.root.threshold} of the pinned root keys in the root-keys input; its root keys are ${present.join(', ') || 'none'}. This is not the root you pinned: do not trust this repository until you know why. If the owner rotated the root key, add the new root key ID (as \`docker trust inspect\` prints it) to root-keys`,
+      { cause: e },
+    );
+  }
+}
+
+function short(id: string): string {
+  return id.slice(0, 12);
 }
