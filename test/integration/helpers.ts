@@ -1,0 +1,222 @@
+/**
+ * Runs the action as the runner runs it (node dist/index.js with INPUT_*
+ * variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a clean env), and
+ * reads the stack's trust data back for assertions.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { httpsRequest } from '../stack/https.ts';
+import { REPOSITORY_PASSPHRASE, type GeneratedKey, type Stack } from '../stack/index.ts';
+import { HttpClient } from '../../src/http/client.ts';
+import { AuthClient } from '../../src/http/auth.ts';
+import type { TrustEnv } from '../../src/notary/env.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const DIST = join(ROOT, 'dist/index.js');
+
+export interface ActionInputs {
+  mode: 'sign' | 'verify';
+  /** One per line (joined with \n) or the raw input text. */
+  images: string[] | string;
+  /** Default: the stack's notary server; null leaves the input unset. */
+  trustServer?: string | null;
+  /** A path or PEM text; default: the stack CA's path; null leaves the input unset. */
+  caCert?: string | null;
+  /** PEM text of the delegation key (sign). */
+  key?: string;
+  /** Default for sign: the stack's repository passphrase; null leaves it unset. */
+  passphrase?: string | null;
+  signers?: string;
+}
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout + stderr */
+  text: string;
+  /** GITHUB_OUTPUT parsed from its name<<delimiter blocks. */
+  outputs: Record<string, string>;
+  /** Raw GITHUB_OUTPUT file text. */
+  outputFile: string;
+  /** GITHUB_STEP_SUMMARY file text. */
+  summary: string;
+  /** `::error …::` annotations: title and decoded message. */
+  errors: { title: string; message: string }[];
+}
+
+/** Decodes a workflow command value (%25, %0D, %0A; properties also %3A, %2C). */
+function unescape(s: string): string {
+  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+}
+
+export function parseOutputFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) {
+      if (lines[i]!.trim()) throw new Error(`GITHUB_OUTPUT line ${i + 1} is not a name<<delimiter block: ${lines[i]}`);
+      continue;
+    }
+    const [, name, delimiter] = m;
+    const end = lines.indexOf(delimiter!, i + 1);
+    if (end < 0) throw new Error(`GITHUB_OUTPUT: block ${name} has no closing ${delimiter}`);
+    out[name!] = lines.slice(i + 1, end).join('\n');
+    i = end;
+  }
+  return out;
+}
+
+function parseErrors(stdout: string): { title: string; message: string }[] {
+  const out: { title: string; message: string }[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^::error(?: (.*?))?::(.*)$/.exec(line);
+    if (!m) continue;
+    const title = /(?:^|,)title=([^,]*)/.exec(m[1] ?? '')?.[1];
+    out.push({ title: unescape(title ?? ''), message: unescape(m[2]!) });
+  }
+  return out;
+}
+
+/** Spawns `node dist/index.js` with only the runner's variables. */
+export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
+  const home = await mkdtemp(join(stack.dir, 'runner-'));
+  const outputPath = join(home, 'github_output');
+  const summaryPath = join(home, 'step_summary');
+  await writeFile(outputPath, '');
+  await writeFile(summaryPath, '');
+  const env: Record<string, string> = {
+    HOME: home,
+    RUNNER_TEMP: home,
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    INPUT_MODE: inputs.mode,
+    INPUT_IMAGES: Array.isArray(inputs.images) ? inputs.images.join('\n') : inputs.images,
+    ...extraEnv,
+  };
+  const trustServer = inputs.trustServer === undefined ? stack.notary.url : inputs.trustServer;
+  if (trustServer !== null) env['INPUT_TRUST-SERVER'] = trustServer;
+  const caCert = inputs.caCert === undefined ? stack.ca.caCertPath : inputs.caCert;
+  if (caCert !== null) env['INPUT_CA-CERT'] = caCert;
+  if (inputs.key !== undefined) env['INPUT_DELEGATION-KEY'] = inputs.key;
+  const passphrase = inputs.passphrase === undefined ? (inputs.mode === 'sign' ? REPOSITORY_PASSPHRASE : null) : inputs.passphrase;
+  if (passphrase !== null) env['INPUT_DELEGATION-PASSPHRASE'] = passphrase;
+  if (inputs.signers !== undefined) env.INPUT_SIGNERS = inputs.signers;
+
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(NODE, [DIST], { env, cwd: home, timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(new Error(`node dist/index.js did not finish: ${error.message}\n${stderr}`));
+      else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+  const outputFile = await readFile(outputPath, 'utf8');
+  return {
+    code,
+    stdout,
+    stderr,
+    text: `${stdout}\n${stderr}`,
+    outputs: parseOutputFile(outputFile),
+    outputFile,
+    summary: await readFile(summaryPath, 'utf8'),
+    errors: parseErrors(stdout),
+  };
+}
+
+/** A description of a run for assertion messages. */
+export function describeRun(run: ActionRun): string {
+  return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
+
+export interface ResultEntry {
+  image: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  size: number;
+  signers: string[];
+  roles: string[];
+  expires: string;
+}
+
+export function resultOf(run: ActionRun): ResultEntry[] {
+  if (run.outputs.result === undefined) throw new Error(`no result output\n${describeRun(run)}`);
+  return JSON.parse(run.outputs.result) as ResultEntry[];
+}
+
+/** A TrustEnv for calling src/notary directly, wired as src/action/environment.ts wires it (no credentials). */
+export function libraryEnv(stack: Stack, options: { trustServer?: string; ca?: string } = {}): TrustEnv & { logs: string[]; close(): void } {
+  const http = new HttpClient({ ca: options.ca ?? stack.ca.caPem });
+  const logs: string[] = [];
+  return {
+    client: new AuthClient(http),
+    config: http.config,
+    log: { info: (m) => logs.push(`info: ${m}`), warning: (m) => logs.push(`warning: ${m}`), debug: (m) => logs.push(`debug: ${m}`) },
+    credentialsFor: () => undefined,
+    serverFor: () => options.trustServer ?? stack.notary.url,
+    logs,
+    close: () => http.close(),
+  };
+}
+
+/** GET a trust file from the notary server; undefined on 404. */
+export async function trustFile(stack: Stack, gun: string, role: string): Promise<{ signed: { version: number; targets?: Record<string, { hashes: Record<string, string>; length: number }> } } | undefined> {
+  const res = await httpsRequest(`${stack.notary.url}/v2/${gun}/_trust/tuf/${role}.json`, { ca: stack.ca.caPem });
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`GET ${role}.json for ${gun}: HTTP ${res.status} ${res.body.toString('utf8').slice(0, 300)}`);
+  return JSON.parse(res.body.toString('utf8'));
+}
+
+/** POSTs (publishes) notary-server logged for this GUN, by request ID. */
+export async function publishCount(stack: Stack, gun: string): Promise<number> {
+  const log = await readFile(stack.notary.logPath, 'utf8');
+  const ids = new Set<string>();
+  for (const line of log.split('\n')) {
+    if (!line.includes('"http.request.method":"POST"')) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (entry['http.request.uri'] === `/v2/${gun}/_trust/tuf/`) ids.add(String(entry['http.request.id']));
+  }
+  return ids.size;
+}
+
+export interface TrustState {
+  /** The server's snapshot version (bumped by every accepted publish); 0 when there is none. */
+  snapshot: number;
+  releases: number;
+  /** Versions of each targets/<signer> file asked for. */
+  signers: Record<string, number>;
+  /** POSTs logged for the GUN, accepted or not. */
+  posts: number;
+}
+
+export async function trustState(stack: Stack, gun: string, signers: string[] = ['ci']): Promise<TrustState> {
+  const [snapshot, releases, ...roles] = await Promise.all([
+    trustFile(stack, gun, 'snapshot'),
+    trustFile(stack, gun, 'targets/releases'),
+    ...signers.map((s) => trustFile(stack, gun, `targets/${s}`)),
+  ]);
+  return {
+    snapshot: snapshot?.signed.version ?? 0,
+    releases: releases?.signed.version ?? 0,
+    signers: Object.fromEntries(signers.map((s, i) => [s, roles[i]?.signed.version ?? 0])),
+    posts: await publishCount(stack, gun),
+  };
+}
+
+/** A repository initialised by docker with `signer` as delegate (targets/<signer> and targets/releases). */
+export async function initRepo(stack: Stack, repo: string, key: GeneratedKey): Promise<string> {
+  const gun = stack.gun(repo);
+  await stack.docker.signerAdd(key.name, key.publicKeyPath, gun);
+  return gun;
+}
+
+/** Hex sha256 of a "sha256:<hex>" digest, as notary list and docker trust inspect print it. */
+export const hex = (digest: string): string => digest.replace(/^sha256:/, '');

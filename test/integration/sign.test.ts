@@ -1,0 +1,227 @@
+/**
+ * mode: sign against the real stack, run as the runner runs it; the result
+ * is read back with docker trust inspect, notary list and the server's files.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { getManifest, pushImage, startStack, type GeneratedKey, type Stack } from '../stack/index.ts';
+import { describeRun, hex, initRepo, libraryEnv, publishCount, resultOf, runAction, trustFile, trustState } from './helpers.ts';
+import { signImages } from '../../src/notary/sign.ts';
+import { verifyImages } from '../../src/notary/verify.ts';
+import { parseReferences } from '../../src/registry/reference.ts';
+import { parsePrivateKey } from '../../src/tuf/private-key.ts';
+import { REPOSITORY_PASSPHRASE } from '../stack/index.ts';
+import { createHash } from 'node:crypto';
+import { httpsRequest } from '../stack/https.ts';
+import { repoClient } from '../../src/notary/sign.ts';
+import { updateRepo } from '../../src/notary/updater.ts';
+import { envelope, signableRoles } from '../../src/notary/sign-plan.ts';
+
+describe('sign', () => {
+  let stack: Stack;
+  let ci: GeneratedKey;
+
+  before(async () => {
+    stack = await startStack();
+    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('signs a tag: docker trust inspect and notary list show it with the signer and the digest and size the registry serves', async () => {
+    const gun = await initRepo(stack, 'sign/basic', ci);
+    const img = await pushImage(stack, 'sign/basic:v1');
+    const served = await getManifest(stack, 'sign/basic', 'v1');
+    const before = await trustState(stack, gun);
+
+    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    assert.equal(run.code, 0, describeRun(run));
+
+    // docker trust inspect: the tag, its digest, the signer.
+    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(served.digest), Signers: ['ci'] }]);
+    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ci.keyId }] }]);
+
+    // notary list: in targets/releases and targets/ci, with the registry's digest and byte size.
+    const row = { name: 'v1', digest: hex(served.digest), size: served.body.length };
+    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ ...row, role: 'targets/releases' }]);
+    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/ci' }), [{ ...row, role: 'targets/ci' }]);
+    const all = await stack.notaryCli.list(gun);
+    assert.equal(all.length, 1);
+    assert.deepEqual({ ...all[0]!, role: undefined }, { ...row, role: undefined });
+    assert.match(all[0]!.role, /^targets\/(releases|ci)$/);
+
+    // One publish: snapshot +1, both delegation files at version 1.
+    const afterState = await trustState(stack, gun);
+    assert.deepEqual(afterState, { snapshot: before.snapshot + 1, releases: 1, signers: { ci: 1 }, posts: before.posts + 1 });
+
+    // Outputs.
+    assert.equal(run.outputs.digests, `${gun}@${served.digest}`);
+    const [result, ...rest] = resultOf(run);
+    assert.equal(rest.length, 0);
+    assert.deepEqual({ ...result!, roles: [...result!.roles].sort(), expires: undefined }, {
+      image: img.ref, repository: gun, tag: 'v1', digest: served.digest, size: served.body.length,
+      signers: ['ci'], roles: ['targets/ci', 'targets/releases'], expires: undefined,
+    });
+    assert.ok(Date.parse(result!.expires) > Date.now() + 1000 * 86_400_000, `expires ${result!.expires} is about 3 years away`);
+
+    // Job summary: a row with the image and its digest.
+    assert.match(run.summary, /Content trust: sign/);
+    assert.ok(run.summary.includes(`<tr><td>${gun}:v1</td><td><code>${served.digest}</code></td><td>ci</td>`), run.summary);
+    assert.match(run.summary, /Signed 1 image\(s\)/);
+  });
+
+  it('signing more tags later keeps the earlier ones and bumps each delegation by one version', async () => {
+    const gun = await initRepo(stack, 'sign/again', ci);
+    const v1 = await pushImage(stack, 'sign/again:v1');
+    const v2 = await pushImage(stack, 'sign/again:v2');
+    const first = await runAction(stack, { mode: 'sign', images: [v1.ref], key: ci.privateKeyPem });
+    assert.equal(first.code, 0, describeRun(first));
+    const second = await runAction(stack, { mode: 'sign', images: [v2.ref], key: ci.privateKeyPem });
+    assert.equal(second.code, 0, describeRun(second));
+
+    const rows = (await stack.notaryCli.list(gun, { role: 'targets/releases' })).sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(rows.map((r) => [r.name, r.digest, r.size]), [['v1', hex(v1.digest), v1.size], ['v2', hex(v2.digest), v2.size]]);
+    const state = await trustState(stack, gun);
+    assert.equal(state.releases, 2);
+    assert.equal(state.signers.ci, 2);
+  });
+
+  it('signs a multi-arch index by the index digest and size', async () => {
+    const gun = await initRepo(stack, 'sign/multi', ci);
+    const img = await pushImage(stack, 'sign/multi:v1', { platforms: ['linux/amd64', 'linux/arm64'] });
+    assert.equal(img.mediaType, 'application/vnd.oci.image.index.v1+json');
+    const children = img.manifests!.map((m) => m.digest);
+
+    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    assert.equal(run.code, 0, describeRun(run));
+    assert.equal(run.outputs.digests, `${gun}@${img.digest}`);
+    const [result] = resultOf(run);
+    assert.equal(result!.digest, img.digest);
+    assert.equal(result!.size, img.size);
+    assert.ok(!children.includes(result!.digest), 'signed the index, not a platform manifest');
+
+    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(img.digest), size: img.size, role: 'targets/releases' }]);
+    const [info] = await stack.docker.inspect(gun);
+    assert.equal(info!.SignedTags[0]!.Digest, hex(img.digest));
+
+    // And it verifies, with the registry still serving the index.
+    const verify = await runAction(stack, { mode: 'verify', images: [img.ref] });
+    assert.equal(verify.code, 0, describeRun(verify));
+    assert.equal(verify.outputs.digests, `${gun}@${img.digest}`);
+  });
+
+  it('signs Docker schema 2 manifest lists by the exact bytes the registry serves', async () => {
+    const gun = await initRepo(stack, 'sign/docker-list', ci);
+    const img = await pushImage(stack, 'sign/docker-list:v1', { format: 'docker', platforms: ['linux/amd64', 'linux/arm64'] });
+    assert.equal(img.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    assert.equal(run.code, 0, describeRun(run));
+    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(img.digest), size: img.size, role: 'targets/releases' }]);
+  });
+
+  it('many tags in two repositories make exactly one publish per repository', async () => {
+    const gunA = await initRepo(stack, 'sign/many-a', ci);
+    const gunB = await initRepo(stack, 'sign/many-b', ci);
+    const tagsA = Array.from({ length: 12 }, (_, i) => `t${i}`);
+    const tagsB = ['b0', 'b1', 'b2'];
+    const imagesA = await Promise.all(tagsA.map((t) => pushImage(stack, `sign/many-a:${t}`)));
+    const imagesB = await Promise.all(tagsB.map((t) => pushImage(stack, `sign/many-b:${t}`)));
+    const [beforeA, beforeB] = await Promise.all([trustState(stack, gunA), trustState(stack, gunB)]);
+
+    // Interleave the two repositories in the input.
+    const input = [...imagesA.slice(0, 6), ...imagesB, ...imagesA.slice(6)];
+    const run = await runAction(stack, { mode: 'sign', images: input.map((i) => i.ref), key: ci.privateKeyPem });
+    assert.equal(run.code, 0, describeRun(run));
+
+    const [afterA, afterB] = await Promise.all([trustState(stack, gunA), trustState(stack, gunB)]);
+    assert.equal(afterA.posts - beforeA.posts, 1, 'one POST to the notary server for repository A');
+    assert.equal(afterB.posts - beforeB.posts, 1, 'one POST to the notary server for repository B');
+    assert.equal(afterA.snapshot - beforeA.snapshot, 1, 'snapshot of A bumped once');
+    assert.equal(afterB.snapshot - beforeB.snapshot, 1, 'snapshot of B bumped once');
+    assert.equal(afterA.releases, 1);
+    assert.equal(afterB.releases, 1);
+
+    const listA = await stack.notaryCli.list(gunA, { role: 'targets/releases' });
+    assert.deepEqual(
+      listA.map((r) => [r.name, r.digest, r.size]).sort(),
+      imagesA.map((i) => [i.tag, hex(i.digest), i.size]).sort(),
+    );
+    const listB = await stack.notaryCli.list(gunB, { role: 'targets/ci' });
+    assert.deepEqual(listB.map((r) => r.name).sort(), tagsB);
+
+    // Outputs keep the input order.
+    assert.deepEqual(run.outputs.digests!.split('\n'), input.map((i) => `${i.gun}@${i.digest}`));
+    assert.deepEqual(resultOf(run).map((r) => r.image), input.map((i) => i.ref));
+  });
+
+  it('the library: signImages then verifyImages agree with the registry (called directly)', async () => {
+    const gun = await initRepo(stack, 'sign/library', ci);
+    const a = await pushImage(stack, 'sign/library:a');
+    const b = await pushImage(stack, 'sign/library:b');
+    const env = libraryEnv(stack);
+    try {
+      const refs = parseReferences([a.ref, `${b.ref}@${b.digest}`]);
+      const signed = await signImages(env, refs, parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE));
+      assert.deepEqual(signed.map((r) => [r.tag, r.digest, r.size, r.signers]), [['a', a.digest, a.size, ['ci']], ['b', b.digest, b.size, ['ci']]]);
+      assert.equal(await publishCount(stack, gun), 2, 'docker signer add, then one publish by signImages');
+      const verified = await verifyImages(env, refs, { signers: ['ci'], checkRegistry: true });
+      assert.deepEqual(verified, signed);
+      const releases = await trustFile(stack, gun, 'targets/releases');
+      assert.deepEqual(Object.keys(releases!.signed.targets!).sort(), ['a', 'b']);
+    } finally {
+      env.close();
+    }
+  });
+
+  // Contradicts the reference (§1.3 "Snapshot and timestamp hashes cover the whole
+  // file bytes exactly as uploaded", §2.2 "JS toISOString() output was accepted"):
+  // the server takes such a file, but the snapshot it makes hashes its own Go
+  // re-encoding of the delegation, so the snapshot names bytes it never stored.
+  it('server fact: a server-made snapshot hashes the Go re-encoding of an uploaded delegation, not the uploaded bytes', async () => {
+    const gun = await initRepo(stack, 'sign/server-reencodes', ci);
+    const env = libraryEnv(stack);
+    try {
+      const key = parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE);
+      const client = repoClient(env, parseReferences([`${gun}:x`])[0]!, true);
+      const repo = await updateRepo(client, { config: env.config });
+      const [releases] = signableRoles(repo, key, ['x']).filter((r) => r.role.name === 'targets/releases');
+      const signed = { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2029-01-01T00:00:00.150Z', targets: {}, version: 1 };
+      const uploaded = envelope(signed, key, releases!.keyIds);
+      await client.publish(new Map([['targets/releases', uploaded]])); // accepted: HTTP 200
+
+      const base = `${stack.notary.url}/v2/${gun}/_trust/tuf/`;
+      const stored = (await httpsRequest(`${base}targets/releases.json`, { ca: stack.ca.caPem })).body;
+      assert.ok(stored.equals(uploaded), 'the server stores the uploaded bytes as they are');
+      const snapshot = JSON.parse((await httpsRequest(`${base}snapshot.json`, { ca: stack.ca.caPem })).body.toString('utf8'));
+      const listed = Buffer.from(snapshot.signed.meta['targets/releases'].hashes.sha256, 'base64').toString('hex');
+      const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+      assert.notEqual(listed, sha(stored), 'the snapshot does not hash the stored bytes');
+      assert.equal(listed, sha(stored.toString('utf8').replace('.150Z', '.15Z')), 'it hashes Go\'s spelling of the time');
+      assert.equal((await httpsRequest(`${base}targets/releases.${listed}.json`, { ca: stack.ca.caPem })).status, 404);
+    } finally {
+      env.close();
+    }
+  });
+
+  it('regression: an expiry whose milliseconds end in 0 is written as Go writes it, and the repository stays readable', async () => {
+    const gun = await initRepo(stack, 'sign/round-millis', ci);
+    const img = await pushImage(stack, 'sign/round-millis:v1');
+    const env = libraryEnv(stack);
+    const now = new Date();
+    now.setUTCMilliseconds(150);
+    env.now = () => now;
+    try {
+      const [result] = await signImages(env, parseReferences([img.ref]), parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE));
+      assert.equal(result!.digest, img.digest);
+    } finally {
+      env.close();
+    }
+    const releases = await trustFile(stack, gun, 'targets/releases');
+    assert.match((releases!.signed as unknown as { expires: string }).expires, /\.15Z$/);
+    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(img.digest), Signers: ['ci'] }]);
+  });
+});
