@@ -18,6 +18,8 @@ export interface Config {
   delegationExpiryDays: number;
   /** Warn when trust data expires within this many days. */
   expiryWarningDays: number;
+  /** Root versions followed from a remembered root to the server's (N.root.json each). */
+  maxRootRotations: number;
   userAgent: string;
 }
 
@@ -32,5 +34,6 @@ export const defaultConfig: Config = {
   publishAttempts: 4,
   delegationExpiryDays: 1095,
   expiryWarningDays: 182,
+  maxRootRotations: 256,
   userAgent: 'content-trust-action',
 };

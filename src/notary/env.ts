@@ -1,6 +1,7 @@
 /** What the sign and verify workflows need from their surroundings. */
 import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { Config } from '../config.ts';
+import type { TrustStore } from './trust-store.ts';
 
 export interface Logger {
   info(message: string): void;
@@ -17,6 +18,10 @@ export interface TrustEnv {
   /** Notary server URL for a registry domain. */
   serverFor(domain: string): string;
   now?: () => Date;
+  /** Remembered trust data (docker's trust directory); none: trust on first use every run. */
+  trustStore?: TrustStore;
+  /** Root key IDs that must sign every repository's root (the `root-keys` input). */
+  rootKeys?: readonly string[];
 }
 
 export interface ImageResult {

@@ -30,7 +30,7 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
   const planned = await settleLimit([...byGun], env.config.concurrency, async ([gun, items]) => {
     const client = repoClient(env, items[0]!.ref, true);
     const targets = uniqueTargets(items);
-    const repo = await updateRepo(client, { config: env.config, now });
+    const repo = await updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
     for (const w of repo.warnings) env.log.warning(w);
     return { gun, client, targets, plan: planSign(repo, key, targets, now, env.config.delegationExpiryDays) };
   });
@@ -85,7 +85,7 @@ async function publishWithRetry(env: TrustEnv, client: NotaryRepoClient, key: Si
       env.log.info(`${client.gun}: ${e.message}; re-reading and retrying (${attempt}/${env.config.publishAttempts - 1})`);
       await new Promise((r) => setTimeout(r, 100 * attempt * Math.random()));
       const now = env.now?.() ?? new Date();
-      const repo = await updateRepo(client, { config: env.config, now });
+      const repo = await updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
       plan = planSign(repo, key, targets, now, env.config.delegationExpiryDays);
     }
   }
@@ -93,7 +93,7 @@ async function publishWithRetry(env: TrustEnv, client: NotaryRepoClient, key: Si
 
 /** Reads the repository back and checks each tag resolves, as a DCT pull would, to what was signed. */
 async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promise<ImageResult[]> {
-  const repo = await updateRepo(repoClient(env, items[0]!.ref, false), { config: env.config, now: env.now?.() ?? new Date() });
+  const repo = await updateRepo(repoClient(env, items[0]!.ref, false), { config: env.config, now: env.now?.() ?? new Date(), store: env.trustStore, rootKeys: env.rootKeys });
   return items.map(({ ref, manifest }) => {
     let hit;
     try {

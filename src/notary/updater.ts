@@ -6,10 +6,11 @@
  */
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
 import { parseMetadata, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TargetsSigned, type TimestampSigned } from '../tuf/metadata.ts';
-import { checkFileMeta, checkNotExpired, verifyThreshold, validRootCertificate } from '../tuf/verify.ts';
-import { TrustError } from '../errors.ts';
+import { checkFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
+import { TrustError, messageOf } from '../errors.ts';
 import type { NotaryRepoClient } from './server.ts';
 import type { Config } from '../config.ts';
+import type { TrustedState, TrustStore } from './trust-store.ts';
 
 export interface TrustedRole {
   readonly name: string;
@@ -30,6 +31,8 @@ export interface TrustedRepo {
   readonly skipped: ReadonlyMap<string, SkippedRole>;
   /** Delegations skipped (expired, under threshold) or expiring soon. */
   readonly warnings: string[];
+  /** The trust state this update started from (undefined: trust on first use). */
+  readonly trustedBefore: TrustedState | undefined;
 }
 
 export interface SkippedRole {
@@ -40,6 +43,10 @@ export interface SkippedRole {
 export interface UpdateOptions {
   now?: Date;
   config: Config;
+  /** Remembered trust: read before the update, written after a successful one. */
+  store?: TrustStore;
+  /** Root key IDs (TUF or canonical) that must sign every root: the `root-keys` input. */
+  rootKeys?: readonly string[];
 }
 
 export async function updateRepo(server: NotaryRepoClient, options: UpdateOptions): Promise<TrustedRepo> {
@@ -48,6 +55,8 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   const { config } = options;
   const warnings: string[] = [];
   const skipped = new Map<string, SkippedRole>();
+  const trusted = await options.store?.load(gun);
+  const floor = (role: string) => trusted?.versions.get(role);
 
   // Client workflow 1-2: root and timestamp together (the timestamp is checked once the root is).
   const [rootRaw, timestampRaw] = await Promise.all([
@@ -55,16 +64,20 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
     server.current('timestamp', config.maxTimestampBytes).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
   ]);
   if (!rootRaw) {
-    throw new TrustError('REPO_NOT_INITIALISED', `${gun} has no trust data on the Notary server: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${gun}\``);
+    const remembered = trusted ? ` (though trust data for it is remembered in ${trusted.source}: the server lost or deleted it)` : '';
+    throw new TrustError('REPO_NOT_INITIALISED', `${gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${gun}\``);
   }
   const root = parseMetadata(rootRaw, 'root', 'Root');
   const rootKeys = parseKeyMap(root.signed.keys, `${gun} root.json`);
-  verifyRoot(root, rootKeys, gun, now);
+  if (trusted) await verifyRootChain(server, trusted, root, gun, config.maxRootBytes, config.maxRootRotations);
+  verifyRoot(root, rootKeys, gun, now, options.rootKeys);
 
   if (timestampRaw instanceof Error) throw timestampRaw;
   if (!timestampRaw) throw new TrustError('METADATA_INVALID', `${gun}: the server has a root but no timestamp`);
   const timestamp = parseMetadata(timestampRaw, 'timestamp', 'Timestamp');
+  // Signatures, then version, then expiry (notary tuf/builder.go).
   verifyThreshold(timestamp, rootKeys, root.signed.roles.timestamp, gun);
+  checkNoRollback(timestamp, floor('timestamp'), gun);
   checkNotExpired(timestamp, now, gun);
 
   // Client workflow 3: snapshot by the checksum the timestamp announces.
@@ -72,6 +85,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   const snapshotRaw = await fetchAnnounced(server, 'snapshot', snapMeta, gun);
   const snapshot = parseMetadata(snapshotRaw, 'snapshot', 'Snapshot');
   verifyThreshold(snapshot, rootKeys, root.signed.roles.snapshot, gun);
+  checkNoRollback(snapshot, floor('snapshot'), gun);
   checkNotExpired(snapshot, now, gun);
   const rootEntry = snapshot.signed.meta.root;
   if (rootEntry) checkFileMeta(root.raw, rootEntry, `${gun} root.json (as listed in snapshot)`);
@@ -81,6 +95,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   if (!targetsEntry) throw new TrustError('METADATA_INVALID', `${gun}: snapshot.json does not list targets`);
   const targets = parseMetadata(await fetchAnnounced(server, 'targets', targetsEntry, gun), 'targets', 'Targets');
   verifyThreshold(targets, rootKeys, root.signed.roles.targets, gun);
+  checkNoRollback(targets, floor('targets'), gun);
   checkNotExpired(targets, now, gun);
 
   const roles = new Map<string, TrustedRole>();
@@ -89,7 +104,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   // Client workflow 5: delegations breadth-first, with the keys and threshold the parent assigns.
   let level: TrustedRole[] = [roles.get('targets')!];
   while (level.length > 0) {
-    const next = await Promise.all(level.flatMap((parent) => childrenOf(parent, server, snapshot, gun, now, warnings, skipped)));
+    const next = await Promise.all(level.flatMap((parent) => childrenOf(parent, server, snapshot, gun, now, warnings, skipped, floor)));
     level = next.filter((r): r is TrustedRole => r !== undefined && !roles.has(r.name));
     for (const r of level) roles.set(r.name, r);
   }
@@ -98,17 +113,63 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
     const days = (m.expires.getTime() - now.getTime()) / 86_400_000;
     if (days < config.expiryWarningDays) warnings.push(`${gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
   }
-  return { gun, root, rootKeys, timestamp, snapshot, roles, skipped, warnings };
+  const repo: TrustedRepo = { gun, root, rootKeys, timestamp, snapshot, roles, skipped, warnings, trustedBefore: trusted };
+  if (options.store) {
+    try {
+      await options.store.save(repo);
+    } catch (e) {
+      warnings.push(`${gun}: could not remember the trusted metadata (${messageOf(e)}); the next run trusts the server's data as on first use`);
+    }
+  }
+  return repo;
 }
 
-function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date): void {
+function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date, pins: readonly string[] | undefined): void {
   // Only certificates valid for this GUN count as root keys (trustpinning/certs.go).
-  const certKeys = new Map([...keys].filter(([id, k]) => root.signed.roles.root.keyids.includes(id) && validRootCertificate(k, gun, now)));
+  const certKeys = rootCertificateKeys(root, keys, gun, now);
   if (certKeys.size === 0) {
     throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, not expired, not a CA)`);
   }
   verifyThreshold(root, certKeys, root.signed.roles.root, gun);
   checkNotExpired(root, now, gun);
+  if (pins && pins.length > 0) verifyRootPinned(root, certKeys, pins, gun);
+}
+
+/**
+ * Client workflow 6 (notary client/tufclient.go updateRoot): from the root
+ * trusted before to the server's, through every `N.root.json` in between,
+ * each signed by the previous root's threshold and by its own. A root older
+ * than the trusted one is a rollback.
+ */
+async function verifyRootChain(server: NotaryRepoClient, trusted: TrustedState, root: Metadata<RootSigned>, gun: string, maxBytes: number, maxRotations: number): Promise<void> {
+  let prev = trusted.root;
+  let prevKeys = parseKeyMap(prev.signed.keys, `${gun} remembered root.json`);
+  try {
+    verifyThreshold(prev, rootCertificateKeys(prev, prevKeys, gun, undefined), prev.signed.roles.root, gun);
+  } catch (e) {
+    throw new TrustError('METADATA_INVALID', `${gun}: the remembered root.json in ${trusted.source} does not verify (${messageOf(e)}); it was damaged or altered on disk. Check it, then delete it to trust the server's root anew`, { cause: e });
+  }
+  checkNoRollback(root, prev.signed.version, gun);
+  if (root.raw.equals(prev.raw)) return;
+  const steps = root.signed.version - prev.signed.version;
+  if (steps > maxRotations) {
+    throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: root.json is version ${root.signed.version}, ${steps} versions after the trusted ${prev.signed.version}; more than ${maxRotations} rotations are not followed`);
+  }
+  for (let v = prev.signed.version + 1; v < root.signed.version; v++) {
+    const raw = await server.version('root', v, maxBytes);
+    if (!raw) {
+      throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: the server has no ${v}.root.json, so root version ${root.signed.version} cannot be connected to the trusted version ${trusted.root.signed.version}`);
+    }
+    const step = parseMetadata(raw, 'root', 'Root');
+    if (step.signed.version !== v) throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: ${v}.root.json says it is version ${step.signed.version}`);
+    const stepKeys = parseKeyMap(step.signed.keys, `${gun} ${v}.root.json`);
+    verifyRootRotation(prev, prevKeys, step, gun);
+    // An intermediate root may have expired since; its own signatures must still hold.
+    verifyThreshold(step, rootCertificateKeys(step, stepKeys, gun, undefined), step.signed.roles.root, gun);
+    prev = step;
+    prevKeys = stepKeys;
+  }
+  verifyRootRotation(prev, prevKeys, root, gun);
 }
 
 async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: FileMeta, gun: string): Promise<Buffer> {
@@ -127,6 +188,7 @@ function childrenOf(
   now: Date,
   warnings: string[],
   skipped: Map<string, SkippedRole>,
+  floor: (role: string) => number | undefined,
 ): Promise<TrustedRole | undefined>[] {
   const d = parent.meta.signed.delegations;
   if (!d || d.roles.length === 0) return [];
@@ -139,15 +201,24 @@ function childrenOf(
     const entry = snapshot.signed.meta[role.name];
     if (!entry) return undefined; // delegated, but nothing signed yet
     const meta = parseMetadata(await fetchAnnounced(server, role.name, entry, gun), role.name, 'Targets');
-    try {
-      verifyThreshold(meta, keys, role, gun);
-      checkNotExpired(meta, now, gun);
-    } catch (e) {
-      // An invalid delegation is skipped, not fatal (only targets is).
+    // An expired or under-threshold delegation is skipped, not fatal (only targets is);
+    // a rollback is fatal (notary client/tufclient.go downloadTargets).
+    const skip = (e: unknown) => {
       if (!(e instanceof TrustError)) throw e;
       warnings.push(`${e.message}; ${role.name} is ignored`);
       skipped.set(role.name, { meta, error: e });
       return undefined;
+    };
+    try {
+      verifyThreshold(meta, keys, role, gun);
+    } catch (e) {
+      return skip(e);
+    }
+    checkNoRollback(meta, floor(role.name), gun);
+    try {
+      checkNotExpired(meta, now, gun);
+    } catch (e) {
+      return skip(e);
     }
     return { name: role.name, meta, paths: narrowPaths(parent.paths, role.paths ?? []) };
   });

@@ -25,7 +25,7 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
   const guns = [...groupBy(refs, (r) => r.gun)];
   const repos = new Map<string, Promise<TrustedRepo>>();
   for (const [gun, list] of guns) {
-    const p = updateRepo(repoClient(env, list[0]!, false), { config: env.config, now });
+    const p = updateRepo(repoClient(env, list[0]!, false), { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
     p.then((repo) => repo.warnings.forEach((w) => env.log.warning(w)), () => {});
     repos.set(gun, p);
   }
