@@ -95,9 +95,18 @@ export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: str
 export function parseExpiry(value: unknown, role: string): Date {
   // RFC 3339 with any offset; Go writes up to nine fraction digits.
   const m = typeof value === 'string' ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.exec(value) : null;
-  const ms = m ? Date.parse(`${m[1]}${(m[2] ?? '').slice(0, 4)}${m[3]!.toUpperCase()}`) : NaN;
+  const ms = m && isCalendarTime(m[1]!) ? Date.parse(`${m[1]}${(m[2] ?? '').slice(0, 4)}${m[3]!.toUpperCase()}`) : NaN;
   if (Number.isNaN(ms)) throw invalid(role, `has an unreadable expiry ${JSON.stringify(value)}`);
   return new Date(ms);
+}
+
+/** Date.parse rolls 02-30 or 24:00 over; Go's time.Parse (and so notary) refuses them. */
+function isCalendarTime(s: string): boolean {
+  const [y, mo, d, h, mi, se] = s.split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, se);
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === se;
 }
 
 const CHECKS: { [K in keyof SignedKind]: (s: Record<string, unknown>, role: string) => void } = {
