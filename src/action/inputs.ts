@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
+import { homedir } from 'node:os';
+import { defaultTrustDir } from '../notary/trust-store.ts';
 
 export type Mode = 'sign' | 'verify';
 
@@ -15,6 +17,12 @@ export interface Inputs {
   username: string | undefined;
   password: string | undefined;
   caCert: string | undefined;
+  /** Root key IDs that must sign every repository's root (empty: trust on first use, remembered). */
+  rootKeys: string[];
+  /** Docker's trust directory, where trusted metadata is remembered. */
+  trustDir: string;
+  /** Save and restore the remembered metadata with the Actions cache. */
+  cache: boolean;
 }
 
 const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -69,7 +77,33 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     username,
     password,
     caCert: readCa(core.getInput('ca-cert')),
+    rootKeys: readRootKeys(core.getInput('root-keys')),
+    trustDir: core.getInput('trust-dir').trim() || defaultTrustDir(env, homedir()),
+    cache: readBoolean('cache', true),
   };
+}
+
+const KEY_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * Root key IDs, 64 hex digits each: the Root key `docker trust inspect`
+ * prints (the TUF ID in root.json) or its canonical ID. Prefixes are
+ * refused: a short one could be matched by a key made to match it.
+ */
+function readRootKeys(value: string): string[] {
+  const ids = getList(value).map((s) => s.toLowerCase());
+  for (const id of ids) {
+    if (!KEY_ID.test(id)) throw new InputError('INPUT_INVALID', `root-keys: "${id}" is not a root key ID; give the full 64-hex-digit Root key ID as \`docker trust inspect <repository>\` prints it (prefixes are not accepted)`);
+  }
+  return ids;
+}
+
+function readBoolean(name: string, fallback: boolean): boolean {
+  const v = core.getInput(name).trim().toLowerCase();
+  if (v === '') return fallback;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InputError('INPUT_INVALID', `input ${name} is "${v}": use true or false`);
 }
 
 /** PEM text, or a path to a PEM file. */
