@@ -9,13 +9,16 @@ import { parsePrivateKey } from './tuf/private-key.ts';
 import { signImages } from './notary/sign.ts';
 import { verifyImages } from './notary/verify.ts';
 import { MultiError, asContentTrustError } from './errors.ts';
+import { restoreTrustCache, type TrustCache } from './action/cache.ts';
 
 export async function run(): Promise<void> {
   let mode: 'sign' | 'verify' = 'verify';
+  let trustCache: TrustCache | undefined;
   try {
     const inputs = getInputs();
     mode = inputs.mode;
     const refs = parseReferences(inputs.images);
+    if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
     const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
     const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
     const results =
@@ -30,5 +33,7 @@ export async function run(): Promise<void> {
     for (const f of failures) core.error(f.error.message, { title: `${f.error.code}: ${f.subject}` });
     await writeSummary(mode, [], failures.map((f) => ({ subject: f.subject, message: f.error.message }))).catch(() => {});
     core.setFailed(`${error.code}: ${failures.length > 1 ? `${failures.length} images or repositories failed (see the errors above)` : error.message}`);
+  } finally {
+    await trustCache?.save();
   }
 }

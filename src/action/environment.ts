@@ -6,6 +6,7 @@ import { trustServerFor } from '../registry/reference.ts';
 import type { ResolvedCredentials } from './credentials.ts';
 import type { Inputs } from './inputs.ts';
 import type { TrustEnv } from '../notary/env.ts';
+import { FileTrustStore } from '../notary/trust-store.ts';
 
 /** `credentials`: per registry domain, from resolveCredentials() (helpers and auths, already masked). */
 export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials> = new Map()): TrustEnv {
@@ -17,5 +18,7 @@ export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, Resol
     log: { info: (m) => core.info(m), warning: (m) => core.warning(m), debug: (m) => core.debug(m) },
     credentialsFor: (domain) => explicit ?? credentials.get(domain)?.credentials,
     serverFor: (domain) => trustServerFor(domain, inputs.trustServer),
+    trustStore: new FileTrustStore(inputs.trustDir),
+    rootKeys: inputs.rootKeys,
   };
 }
