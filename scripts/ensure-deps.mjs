@@ -6,8 +6,8 @@
 //   node scripts/ensure-deps.mjs           check, install what is missing
 //   node scripts/ensure-deps.mjs --check   check only; exit 1 if anything is missing
 //
-// PostgreSQL is deliberately not required: the stack uses notary-server's
-// memory storage.
+// PostgreSQL is needed by the production-shaped stack only (notary-server and
+// notary-signer on PostgreSQL); the default stack uses memory storage.
 
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -22,6 +22,11 @@ export const REQUIREMENTS = [
   { command: 'docker-registry', packages: ['docker-registry'] },
   { command: 'skopeo', packages: ['skopeo'] },
   { command: 'openssl', packages: ['openssl'] },
+  // The production stack (test/stack/production.ts) runs a private PostgreSQL
+  // cluster; Debian keeps initdb/postgres off PATH, pg_ctlcluster marks the install.
+  { command: 'pg_ctlcluster', packages: ['postgresql'] },
+  { command: 'psql', packages: ['postgresql-client'] },
+  { command: 'runuser', packages: ['util-linux'] },
   // The CLI alone is enough (docker trust works without a daemon). Newer
   // releases ship it as docker-cli; bookworm only has it inside docker.io.
   { command: 'docker', packages: ['docker-cli', 'docker.io'] },

@@ -12,6 +12,15 @@ export interface ImageStack {
   dir: string;
   ca: TestCa;
   registry: { host: string; url: string };
+  /** Set when the registry wants a Bearer token (the production stack). */
+  registryAuth?: RegistryAuth;
+}
+
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  /** An Authorization header granting `actions` on `repository`. */
+  headers(repository: string, actions: string[]): Record<string, string>;
 }
 
 export interface PushedImage {
@@ -57,7 +66,7 @@ export function splitRef(stack: ImageStack, ref: string): { repository: string; 
 /** Fetches a manifest by tag or digest exactly as the registry serves it. */
 export async function getManifest(stack: ImageStack, repository: string, reference: string): Promise<{ body: Buffer; digest: string; mediaType: string }> {
   const url = `${stack.registry.url}/v2/${repository}/manifests/${reference}`;
-  const res = await httpsRequest(url, { ca: stack.ca.caPem, headers: { Accept: MANIFEST_ACCEPT } });
+  const res = await httpsRequest(url, { ca: stack.ca.caPem, headers: { Accept: MANIFEST_ACCEPT, ...stack.registryAuth?.headers(repository, ['pull']) } });
   if (res.status !== 200) throw new Error(`GET ${url}: HTTP ${res.status} ${res.body.toString('utf8').slice(0, 500)}`);
   const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
   const served = res.headers['docker-content-digest'];
@@ -99,7 +108,8 @@ export async function pushImage(stack: ImageStack, ref: string, options: PushIma
     });
     if ((options.format ?? 'oci') === 'oci') {
       await run('skopeo', [
-        '--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-no-creds',
+        '--insecure-policy', 'copy', '--quiet', '--preserve-digests',
+        ...(stack.registryAuth ? ['--dest-creds', `${stack.registryAuth.username}:${stack.registryAuth.password}`] : ['--dest-no-creds']),
         '--dest-cert-dir', stack.ca.certDir,
         ...(options.platforms ? ['--all'] : []),
         `oci:${layoutDir}:${tag}`,
@@ -107,7 +117,7 @@ export async function pushImage(stack: ImageStack, ref: string, options: PushIma
       ], { timeoutMs: 60_000 });
     } else {
       // skopeo's oci: transport only reads OCI media types.
-      await pushLayoutDirect(stack.registry, stack.ca, layoutDir, repository, tag, local);
+      await pushLayoutDirect(stack.registry, stack.ca, layoutDir, repository, tag, local, stack.registryAuth?.headers(repository, ['push', 'pull']));
     }
     const pushed = await describeTag(stack, repository, tag);
     if (pushed.digest !== local.digest) throw new Error(`pushed ${local.digest} but the registry serves ${pushed.digest} for ${ref}`);
@@ -124,7 +134,7 @@ export async function tagImage(stack: ImageStack, sourceRef: string, targetRef: 
   const { body, mediaType } = await getManifest(stack, source.repository, source.tag);
   if (source.repository !== target.repository) throw new Error('tagImage only retags within one repository (blobs are not copied)');
   const url = `${stack.registry.url}/v2/${target.repository}/manifests/${target.tag}`;
-  const res = await httpsRequest(url, { ca: stack.ca.caPem, method: 'PUT', headers: { 'Content-Type': mediaType }, body });
+  const res = await httpsRequest(url, { ca: stack.ca.caPem, method: 'PUT', headers: { 'Content-Type': mediaType, ...stack.registryAuth?.headers(target.repository, ['push', 'pull']) }, body });
   if (res.status !== 201) throw new Error(`PUT ${url}: HTTP ${res.status} ${res.body.toString('utf8').slice(0, 500)}`);
   return describeTag(stack, target.repository, target.tag);
 }

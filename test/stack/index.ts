@@ -7,11 +7,16 @@ import { DockerCli } from './docker-cli.ts';
 import { NotaryCli } from './notary-cli.ts';
 import { startNotaryServer, type NotaryServer } from './notary-server.ts';
 import { startRegistry, type Registry } from './registry.ts';
+import { startProductionParts, writeDockerLogin, type ProductionOptions, type StackAuth } from './production.ts';
+import type { RegistryAuth } from './image.ts';
+import type { Postgres } from './postgres.ts';
+import type { NotarySigner } from './notary-signer.ts';
 
 export { makeCa, makeUntrustedCa, type TestCa } from './ca.ts';
 export { pushImage, tagImage, getManifest, type PushedImage, type PushImageOptions } from './image.ts';
 export type { GeneratedKey, TrustInspectEntry } from './docker-cli.ts';
 export type { TargetRow } from './notary-cli.ts';
+export type { ProductionOptions, StackAuth } from './production.ts';
 
 export const ROOT_PASSPHRASE = 'stack-root-passphrase';
 export const REPOSITORY_PASSPHRASE = 'stack-repository-passphrase';
@@ -29,11 +34,22 @@ export interface Stack {
   /** `${registry.host}/${repo}`, the GUN docker uses for that repository. */
   gun(repo: string): string;
   stop(): Promise<void>;
+  /** Production stack only: token auth (the docker config and notary CLI already hold the credentials). */
+  auth?: StackAuth;
+  /** Production stack only: what pushImage/getManifest use to get registry tokens. */
+  registryAuth?: RegistryAuth;
+  postgres?: Postgres;
+  signer?: NotarySigner;
 }
 
 export interface StackOptions {
   /** Keep the temporary directory after stop() (for debugging); also STACK_KEEP=1. */
   keepDir?: boolean;
+  /**
+   * Production shape: notary-signer over mutual TLS and PostgreSQL for both,
+   * token auth on the Notary server and the registry (see production.ts).
+   */
+  production?: boolean | ProductionOptions;
 }
 
 const liveDirs = new Set<string>();
@@ -72,6 +88,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     const ca = await makeCa(join(dir, 'ca'));
+    if (options.production) {
+      const parts = await startProductionParts(dir, ca, options.production === true ? {} : options.production);
+      stoppers.push(parts.stop);
+      const { auth } = parts;
+      const docker = new DockerCli({ configDir: join(dir, 'docker'), notaryUrl: parts.notary.url, ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
+      await docker.init();
+      await writeDockerLogin(docker.configDir, parts.registry.host, auth.username, auth.password);
+      const notaryCli = new NotaryCli({
+        url: parts.notary.url, ca, trustDir: docker.trustDir, configPath: join(dir, 'notary-cli.json'),
+        rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE, auth: { username: auth.username, password: auth.password },
+      });
+      await notaryCli.init();
+      const { notary, registry } = parts;
+      return {
+        dir, ca, notary, registry, docker, notaryCli, gun: (repo) => `${registry.host}/${repo}`, stop,
+        auth, registryAuth: parts.registryAuth, postgres: parts.postgres, signer: parts.signer,
+      };
+    }
     const [notaryResult, registryResult] = await Promise.allSettled([startNotaryServer({ dir, ca }), startRegistry({ dir, ca })]);
     for (const r of [notaryResult, registryResult]) if (r.status === 'fulfilled') stoppers.push(r.value.stop);
     if (notaryResult.status === 'rejected') throw notaryResult.reason;

@@ -14,6 +14,8 @@ export interface NotaryCliOptions {
   /** Used for targets, snapshot and delegation keys, as docker does. */
   repositoryPassphrase: string;
   timeoutMs?: number;
+  /** Registry credentials for a token-auth server, passed as NOTARY_AUTH (base64 "user:password"). */
+  auth?: { username: string; password: string };
 }
 
 export interface TargetRow {
@@ -50,6 +52,7 @@ export class NotaryCli {
       NOTARY_TARGETS_PASSPHRASE: repositoryPassphrase,
       NOTARY_SNAPSHOT_PASSPHRASE: repositoryPassphrase,
       NOTARY_DELEGATION_PASSPHRASE: repositoryPassphrase,
+      ...(this.options.auth ? { NOTARY_AUTH: Buffer.from(`${this.options.auth.username}:${this.options.auth.password}`).toString('base64') } : {}),
     };
   }
 

@@ -16,20 +16,22 @@ export async function pushLayoutDirect(
   repository: string,
   tag: string,
   top: Descriptor,
+  /** An Authorization header for registries with token auth. */
+  auth: Record<string, string> = {},
 ): Promise<void> {
   const base = `${registry.url}/v2/${repository}`;
   const read = (digest: string) => readFile(join(layoutDir, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
 
   async function putBlob(digest: string): Promise<void> {
-    const head = await httpsRequest(`${base}/blobs/${digest}`, { ca: ca.caPem, method: 'HEAD' });
+    const head = await httpsRequest(`${base}/blobs/${digest}`, { ca: ca.caPem, method: 'HEAD', headers: auth });
     if (head.status === 200) return;
-    const start = await httpsRequest(`${base}/blobs/uploads/`, { ca: ca.caPem, method: 'POST' });
+    const start = await httpsRequest(`${base}/blobs/uploads/`, { ca: ca.caPem, method: 'POST', headers: auth });
     const location = start.headers.location;
     if (start.status !== 202 || typeof location !== 'string') throw new Error(`blob upload start: HTTP ${start.status}`);
     const url = new URL(location, registry.url);
     url.searchParams.set('digest', digest);
     const body = await read(digest);
-    const put = await httpsRequest(url.href, { ca: ca.caPem, method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body });
+    const put = await httpsRequest(url.href, { ca: ca.caPem, method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...auth }, body });
     if (put.status !== 201) throw new Error(`blob upload ${digest}: HTTP ${put.status} ${put.body.toString('utf8')}`);
   }
 
@@ -41,7 +43,7 @@ export async function pushLayoutDirect(
     const res = await httpsRequest(`${base}/manifests/${reference}`, {
       ca: ca.caPem,
       method: 'PUT',
-      headers: { 'Content-Type': descriptor.mediaType },
+      headers: { 'Content-Type': descriptor.mediaType, ...auth },
       body,
     });
     if (res.status !== 201) throw new Error(`manifest PUT ${reference}: HTTP ${res.status} ${res.body.toString('utf8')}`);

@@ -32,7 +32,7 @@ export interface ServiceSpec {
   timeoutMs?: number;
 }
 
-interface Live {
+export interface Live {
   child: ChildProcess;
   watchdog: ChildProcess | undefined;
 }
@@ -67,12 +67,12 @@ function installExitHook(): void {
  * group when the pipe closes, so the service dies even if this process is
  * killed with SIGKILL; a process 'exit' hook covers normal exits.
  */
-function spawnSupervised(command: string, args: string[], logPath: string): { live: Live; exited: Promise<void> } {
+export function spawnSupervised(command: string, args: string[], logPath: string, env: NodeJS.ProcessEnv = process.env): { live: Live; exited: Promise<void> } {
   installExitHook();
   const logFd = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    child = spawn(command, args, { detached: true, stdio: ['ignore', logFd, logFd], env });
   } finally {
     closeSync(logFd);
   }
@@ -96,7 +96,7 @@ function spawnSupervised(command: string, args: string[], logPath: string): { li
   return { live: entry, exited };
 }
 
-async function stopSupervised(entry: Live, exited: Promise<void>): Promise<void> {
+export async function stopSupervised(entry: Live, exited: Promise<void>): Promise<void> {
   if (!live.delete(entry)) return;
   // Kill the watchdog first so its delayed kill cannot hit a reused pid.
   killGroup(entry.watchdog?.pid, 'SIGKILL');
