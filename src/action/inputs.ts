@@ -56,8 +56,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   if (mode !== 'sign' && mode !== 'verify') {
     throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign or verify`);
   }
-  const images = getList(core.getInput('images'));
-  if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action)');
+  const images = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
+  if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file');
   if (mode === 'sign' && !delegationKey) {
     throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
   }
@@ -81,6 +81,23 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     trustDir: core.getInput('trust-dir').trim() || defaultTrustDir(env, homedir()),
     cache: readBoolean('cache', true),
   };
+}
+
+/**
+ * A file of image references, one per line (same syntax as `images`). Inputs
+ * reach the action as environment variables, and Linux caps one at 128 KiB:
+ * a few thousand tags only fit in a file.
+ */
+function readImagesFile(value: string): string[] {
+  const path = value.trim();
+  if (!path) return [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError('INPUT_INVALID', `input images-file "${path}" cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give the path of a file with one image reference per line`);
+  }
+  return getList(text);
 }
 
 const KEY_ID = /^[0-9a-f]{64}$/;
