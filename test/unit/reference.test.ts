@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatRef, parseReference, parseReferences, registryHost, trustServerFor } from '../../src/registry/reference.ts';
+import { ContentTrustError, MultiError } from '../../src/errors.ts';
+
+const D = `sha256:${'a1'.repeat(32)}`;
+const code = (c: string, what?: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof ContentTrustError, String(e));
+  assert.equal(e.code, c, e.message);
+  if (what) assert.match(e.message, what);
+  return true;
+};
+
+describe('parseReference', () => {
+  describe('valid references, normalised as docker does', () => {
+    const table: [string, { domain: string; path: string; gun: string; tag: string; pin?: string }][] = [
+      ['alpine', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'latest' }],
+      ['alpine:3.19', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: '3.19' }],
+      ['library/alpine', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'latest' }],
+      ['org/app:v1', { domain: 'docker.io', path: 'org/app', gun: 'docker.io/org/app', tag: 'v1' }],
+      ['docker.io/alpine', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'latest' }],
+      ['docker.io/library/alpine:edge', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'edge' }],
+      ['index.docker.io/alpine', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'latest' }],
+      ['index.docker.io/org/app:v2', { domain: 'docker.io', path: 'org/app', gun: 'docker.io/org/app', tag: 'v2' }],
+      ['registry.example.com:5000/org/app:v1', { domain: 'registry.example.com:5000', path: 'org/app', gun: 'registry.example.com:5000/org/app', tag: 'v1' }],
+      ['127.0.0.1:5000/app', { domain: '127.0.0.1:5000', path: 'app', gun: '127.0.0.1:5000/app', tag: 'latest' }],
+      ['localhost/x', { domain: 'localhost', path: 'x', gun: 'localhost/x', tag: 'latest' }],
+      ['localhost:5000/x:y', { domain: 'localhost:5000', path: 'x', gun: 'localhost:5000/x', tag: 'y' }],
+      ['[::1]:5000/app:v1', { domain: '[::1]:5000', path: 'app', gun: '[::1]:5000/app', tag: 'v1' }],
+      ['ghcr.io/org/team/app:1.0.0-rc.1', { domain: 'ghcr.io', path: 'org/team/app', gun: 'ghcr.io/org/team/app', tag: '1.0.0-rc.1' }],
+      ['ghcr.io/a__b/c-d/e.f/g--h:_tag', { domain: 'ghcr.io', path: 'a__b/c-d/e.f/g--h', gun: 'ghcr.io/a__b/c-d/e.f/g--h', tag: '_tag' }],
+      [`ghcr.io/org/app:v1@${D}`, { domain: 'ghcr.io', path: 'org/app', gun: 'ghcr.io/org/app', tag: 'v1', pin: D }],
+      [`alpine:latest@${D}`, { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'latest', pin: D }],
+      ['  alpine:3  ', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: '3' }],
+      [`app:${'t'.repeat(128)}`, { domain: 'docker.io', path: 'library/app', gun: 'docker.io/library/app', tag: 't'.repeat(128) }],
+    ];
+    for (const [input, want] of table) {
+      it(JSON.stringify(input), () => {
+        const ref = parseReference(input);
+        assert.deepEqual({ domain: ref.domain, path: ref.path, gun: ref.gun, tag: ref.tag, pin: ref.pin }, { pin: undefined, ...want });
+        assert.equal(ref.input, input.trim());
+      });
+    }
+  });
+
+  describe('invalid references → REFERENCE_INVALID', () => {
+    const table: [string, RegExp][] = [
+      ['', /empty/],
+      ['   ', /empty/],
+      ['alp ine', /white space/],
+      ['alpine:\tlatest', /white space/],
+      ['alpine:latest\nubuntu', /white space/],
+      [`alpine@${D}`, /names no tag/],
+      [`host:5000/app@${D}`, /names no tag/],
+      ['alpine:v1@sha256:abc', /not a sha256 digest/],
+      [`alpine:v1@sha256:${'A1'.repeat(32)}`, /not a sha256 digest/],
+      [`alpine:v1@sha512:${'a1'.repeat(64)}`, /not a sha256 digest/],
+      ['Alpine', /must be lowercase/],
+      ['ghcr.io/Org/app:v1', /must be lowercase/],
+      ['alpine:', /not a valid tag/],
+      ['alpine:-x', /not a valid tag/],
+      ['alpine:.x', /not a valid tag/],
+      ['alpine:a/b', /not a valid|lowercase|component/],
+      ['alpine:a+b', /not a valid tag/],
+      [`alpine:${'t'.repeat(129)}`, /not a valid tag/],
+      ['alpine:v1:v2', /not a valid repository path component/],
+      ['org//app', /not a valid repository path component/],
+      ['org/app/', /not a valid repository path component/],
+      ['org/-app', /not a valid repository path component/],
+      ['org/app_', /not a valid repository path component/],
+      ['org/a..b', /not a valid repository path component/],
+      ['org/a___b', /not a valid repository path component/],
+      ['https://ghcr.io/org/app', /not a valid registry host/],
+      ['-bad.example.com/app', /not a valid registry host/],
+      ['host.example.com/', /names no repository/],
+      [`ghcr.io/${'a'.repeat(250)}`, /longer than 255/],
+    ];
+    for (const [input, what] of table) {
+      it(JSON.stringify(input), () => assert.throws(() => parseReference(input), code('REFERENCE_INVALID', what)));
+    }
+  });
+});
+
+describe('parseReferences', () => {
+  it('parses a list in order', () => {
+    assert.deepEqual(parseReferences(['alpine', 'ghcr.io/o/a:1']).map(formatRef), ['docker.io/library/alpine:latest', 'ghcr.io/o/a:1']);
+  });
+
+  it('reports every bad reference at once', () => {
+    assert.throws(() => parseReferences(['alpine', 'Bad', `x@${D}`]), (e: unknown) => {
+      assert.ok(e instanceof MultiError);
+      assert.equal(e.code, 'REFERENCE_INVALID');
+      assert.deepEqual(e.failures.map((f) => f.subject), ['Bad', `x@${D}`]);
+      return true;
+    });
+  });
+});
+
+describe('registryHost', () => {
+  it('Docker Hub is served by registry-1.docker.io, others by themselves', () => {
+    assert.equal(registryHost('docker.io'), 'registry-1.docker.io');
+    assert.equal(registryHost('ghcr.io'), 'ghcr.io');
+    assert.equal(registryHost('localhost:5000'), 'localhost:5000');
+  });
+});
+
+describe('trustServerFor', () => {
+  it('an explicit server wins over the environment, without trailing slashes', () => {
+    assert.equal(trustServerFor('ghcr.io', 'https://notary.example.com/', { DOCKER_CONTENT_TRUST_SERVER: 'https://env.example.com' }), 'https://notary.example.com');
+    assert.equal(trustServerFor('docker.io', 'https://127.0.0.1:4443', {}), 'https://127.0.0.1:4443');
+  });
+
+  it('then $DOCKER_CONTENT_TRUST_SERVER', () => {
+    assert.equal(trustServerFor('ghcr.io', undefined, { DOCKER_CONTENT_TRUST_SERVER: 'https://env.example.com:4443//' }), 'https://env.example.com:4443');
+    assert.equal(trustServerFor('ghcr.io', '', { DOCKER_CONTENT_TRUST_SERVER: 'https://env.example.com' }), 'https://env.example.com');
+  });
+
+  it('then notary.docker.io for Docker Hub', () => {
+    assert.equal(trustServerFor('docker.io', undefined, {}), 'https://notary.docker.io');
+    assert.equal(trustServerFor(parseReference('index.docker.io/alpine').domain, undefined, {}), 'https://notary.docker.io');
+  });
+
+  it('else the registry host itself over https', () => {
+    assert.equal(trustServerFor('registry.example.com:5000', undefined, {}), 'https://registry.example.com:5000');
+    assert.equal(trustServerFor('localhost', undefined, { DOCKER_CONTENT_TRUST_SERVER: '' }), 'https://localhost');
+  });
+
+  it('refuses http:// and other non-https servers with INPUT_INVALID', () => {
+    for (const bad of ['http://notary.example.com', 'notary.example.com', 'https://', 'ftp://x']) {
+      assert.throws(() => trustServerFor('ghcr.io', bad, {}), code('INPUT_INVALID', /https:\/\//), bad);
+      assert.throws(() => trustServerFor('ghcr.io', undefined, { DOCKER_CONTENT_TRUST_SERVER: bad }), code('INPUT_INVALID'), bad);
+    }
+  });
+});
+
+describe('formatRef', () => {
+  it('is gun:tag', () => {
+    assert.equal(formatRef(parseReference(`org/app:v1@${D}`)), 'docker.io/org/app:v1');
+  });
+});
