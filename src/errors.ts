@@ -45,6 +45,10 @@ export type ErrorCode =
   | 'VERSION_CONFLICT'
   | 'SNAPSHOT_KEY_NOT_ON_SERVER'
   | 'POST_VERIFY_FAILED'
+  // administering repositories
+  | 'KEY_WRONG_ROLE'
+  | 'SIGNER_NOT_FOUND'
+  | 'SIGNER_EXISTS'
   | 'INTERNAL';
 
 export class ContentTrustError extends Error {

@@ -1,6 +1,7 @@
 /** The action: inputs → sign or verify → outputs, summary, failure. */
 import * as core from '@actions/core';
-import { getInputs } from './action/inputs.ts';
+import { getInputs, type Mode } from './action/inputs.ts';
+import { isAdminMode, runAdmin } from './action/admin.ts';
 import { createEnv } from './action/environment.ts';
 import { resolveCredentials } from './action/credentials.ts';
 import { setOutputs, writeSummary } from './action/outputs.ts';
@@ -12,7 +13,7 @@ import { MultiError, asContentTrustError } from './errors.ts';
 import { restoreTrustCache, type TrustCache } from './action/cache.ts';
 
 export async function run(): Promise<void> {
-  let mode: 'sign' | 'verify' = 'verify';
+  let mode: Mode = 'verify';
   let trustCache: TrustCache | undefined;
   try {
     const inputs = getInputs();
@@ -21,6 +22,10 @@ export async function run(): Promise<void> {
     if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
     const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
     const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
+    if (isAdminMode(inputs.mode)) {
+      await runAdmin(inputs.mode, refs, env);
+      return;
+    }
     const results =
       inputs.mode === 'sign'
         ? await signImages(env, refs, parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase))

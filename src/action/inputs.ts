@@ -5,7 +5,9 @@ import { InputError } from '../errors.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
 
-export type Mode = 'sign' | 'verify';
+export const ADMIN_MODES = ['init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'] as const;
+export type AdminMode = (typeof ADMIN_MODES)[number];
+export type Mode = 'sign' | 'verify' | AdminMode;
 
 export interface Inputs {
   mode: Mode;
@@ -53,8 +55,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   maskSecret(password);
 
   const mode = (core.getInput('mode') || 'verify').trim().toLowerCase();
-  if (mode !== 'sign' && mode !== 'verify') {
-    throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign or verify`);
+  if (mode !== 'sign' && mode !== 'verify' && !(ADMIN_MODES as readonly string[]).includes(mode)) {
+    throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign, verify, or one of ${ADMIN_MODES.join(', ')}`);
   }
   const images = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
   if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file');
@@ -68,7 +70,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const username = core.getInput('username') || undefined;
   if (Boolean(username) !== Boolean(password)) throw new InputError('INPUT_INVALID', 'give both username and password, or neither (then the Docker config from docker/login-action is used)');
   return {
-    mode,
+    mode: mode as Mode,
     images,
     trustServer: core.getInput('trust-server') || undefined,
     delegationKey,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { NetworkError, PublishError, TrustError } from '../errors.ts';
+import type { TufKeyJson } from '../tuf/keys.ts';
 
 export class NotaryRepoClient {
   readonly gun: string;
@@ -36,6 +37,35 @@ export class NotaryRepoClient {
 
   async version(role: string, version: number, maxBytes: number): Promise<Buffer | undefined> {
     return this.get(`${version}.${role}.json`, maxBytes);
+  }
+
+  /**
+   * The server-held public key of `snapshot` or `timestamp` (GET <role>.key).
+   * While the GUN has no root, every call makes a new key: fetch once.
+   */
+  async getKey(role: 'snapshot' | 'timestamp'): Promise<TufKeyJson> {
+    return this.key(role, 'GET');
+  }
+
+  /** Makes a new pending server key for `snapshot` or `timestamp` (POST <role>.key); a root naming it activates it. */
+  async rotateKey(role: 'snapshot' | 'timestamp'): Promise<TufKeyJson> {
+    return this.key(role, 'POST');
+  }
+
+  private async key(role: 'snapshot' | 'timestamp', method: 'GET' | 'POST'): Promise<TufKeyJson> {
+    const res = await this.client.send(`${this.base}${role}.key`, {
+      method, maxBytes: 256 * 1024, credentials: this.credentials, scope: `repository:${this.gun}:${method === 'GET' ? 'push,pull' : '*'}`,
+    });
+    if (res.status !== 200) {
+      throw new NetworkError('HTTP_ERROR', `${this.gun}: the Notary server answered HTTP ${res.status} to ${method} ${role}.key${serverMessage(res)}`, { status: res.status });
+    }
+    try {
+      const doc = JSON.parse(res.body.toString('utf8')) as TufKeyJson;
+      if (typeof doc.keytype !== 'string' || typeof doc.keyval?.public !== 'string') throw new Error('no keytype or keyval.public');
+      return { keytype: doc.keytype, keyval: { private: null, public: doc.keyval.public } };
+    } catch (e) {
+      throw new TrustError('METADATA_INVALID', `${this.gun}: the server's ${role} key is not a TUF key: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /** Publishes every file in one multipart POST: the server applies all or none. */

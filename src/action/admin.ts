@@ -1,0 +1,166 @@
+/**
+ * The administrative modes (init, add-signer, remove-signer, revoke,
+ * refresh, rotate): their inputs, the core call, and outputs. Generated keys
+ * are handed back once, encrypted and masked; nothing is written to disk.
+ */
+import * as core from '@actions/core';
+import type { KeyObject } from 'node:crypto';
+import { maskSecret, type AdminMode } from './inputs.ts';
+import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
+import { keyFilePem } from '../tuf/key-file.ts';
+import type { ImageRef } from '../registry/reference.ts';
+import { initRepository, type InitResult } from '../notary/admin/init.ts';
+import { parseSignerKeys, type SignerKey } from '../notary/admin/common.ts';
+import { planAddSigner, planRemoveSigner } from '../notary/admin/signers.ts';
+import { planRevoke } from '../notary/admin/revoke.ts';
+import { planRefresh } from '../notary/admin/refresh.ts';
+import { planRotateServerKey, planRotateSigner } from '../notary/admin/rotate.ts';
+import { administer, adminClient, type AdminOutcome } from '../notary/admin/workflow.ts';
+import { ContentTrustError, InputError } from '../errors.ts';
+import type { TrustEnv } from '../notary/env.ts';
+
+export function isAdminMode(mode: string): mode is AdminMode {
+  return ['init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'].includes(mode);
+}
+
+interface KeyInput {
+  keyObject: KeyObject;
+  signing: SigningKey;
+}
+
+/** Reads one private key input; errors name that input and its passphrase. */
+export function keyInput(name: 'root' | 'repository' | 'delegation', env: NodeJS.ProcessEnv = process.env): KeyInput | undefined {
+  const pem = core.getInput(`${name}-key`);
+  const envVar = name === 'root' ? 'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE' : 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE';
+  const passphrase = passphraseInput(name, env);
+  maskSecret(pem);
+  if (!pem) return undefined;
+  try {
+    const { keyObject, role, gun } = readPrivateKey(pem, passphrase);
+    return { keyObject, signing: toSigningKey(keyObject, role, gun) };
+  } catch (e) {
+    if (!(e instanceof ContentTrustError)) throw e;
+    const message = e.message
+      .replaceAll('the delegation key', `the ${name}-key input`)
+      .replaceAll('`delegation-passphrase`', `\`${name}-passphrase\``)
+      .replaceAll('DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', envVar);
+    throw new InputError(e.code, message, { cause: e });
+  }
+}
+
+function passphraseInput(name: 'root' | 'repository' | 'delegation', env: NodeJS.ProcessEnv): string | undefined {
+  const fromEnv = name === 'root' ? env.DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE : env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE;
+  const value = core.getInput(`${name}-passphrase`) || fromEnv || undefined;
+  maskSecret(value);
+  return value;
+}
+
+function signerInputs(mode: string): { name: string; keys: SignerKey[] | undefined } {
+  const name = core.getInput('signer-name').trim();
+  if (!name) throw new InputError('INPUT_INVALID', `mode ${mode} needs the signer-name input (the name docker shows for the signer, e.g. ci)`);
+  const text = core.getInput('signer-key');
+  return { name, keys: text ? parseSignerKeys(text, name) : undefined };
+}
+
+function need<T>(value: T | undefined, mode: string, what: string): T {
+  if (value === undefined) throw new InputError('INPUT_INVALID', `mode ${mode} needs ${what}`);
+  return value;
+}
+
+/** A tag given explicitly in the input (revoke never assumes `latest`). */
+function hasTag(ref: ImageRef): boolean {
+  const name = ref.input.split('@')[0]!;
+  return name.lastIndexOf(':') > name.lastIndexOf('/');
+}
+
+export async function runAdmin(mode: AdminMode, refs: readonly ImageRef[], env: TrustEnv): Promise<void> {
+  const outcomes = mode === 'init' ? await runInit(refs, env) : await administer(env, refs, await planner(mode, refs));
+  core.setOutput('result', JSON.stringify(outcomes));
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addHeading(`Content trust: ${mode}`, 3).addList(outcomes.map((o) => o.summary)).write();
+  }
+}
+
+async function planner(mode: Exclude<AdminMode, 'init'>, refs: readonly ImageRef[]): Promise<Parameters<typeof administer>[2]> {
+  const repositoryKey = () => need(keyInput('repository'), mode, 'the repository-key input: the repository (targets) private key, from a secret');
+  switch (mode) {
+    case 'add-signer': {
+      const { name, keys } = signerInputs(mode);
+      const key = repositoryKey().signing;
+      const pub = need(keys, mode, 'the signer-key input: the signer\'s public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)');
+      return (repo, _c, now) => planAddSigner(repo, key, name, pub, now);
+    }
+    case 'remove-signer': {
+      const { name } = signerInputs(mode);
+      const key = repositoryKey().signing;
+      return (repo, _c, now) => planRemoveSigner(repo, key, name, now);
+    }
+    case 'revoke': {
+      const untagged = refs.filter((r) => !hasTag(r));
+      if (untagged.length > 0) throw new InputError('INPUT_INVALID', `mode revoke needs a tag for each image (it never assumes latest): ${untagged.map((r) => r.input).join(', ')}`);
+      const keys = [keyInput('delegation'), keyInput('repository')].filter((k) => k !== undefined).map((k) => k.signing);
+      if (keys.length === 0) throw new InputError('INPUT_INVALID', 'mode revoke needs the delegation-key input (a signer\'s key) or the repository-key input');
+      return (repo, _c, now) => planRevoke(repo, keys, refs.filter((r) => r.gun === repo.gun).map((r) => r.tag), now);
+    }
+    case 'refresh': {
+      const days = Number(core.getInput('expires-within') || '182');
+      if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', `input expires-within is "${core.getInput('expires-within')}": a whole number of days`);
+      const signing = [keyInput('delegation'), keyInput('repository')].filter((k) => k !== undefined).map((k) => k.signing);
+      const root = keyInput('root')?.signing;
+      if (signing.length === 0 && !root) throw new InputError('INPUT_INVALID', 'mode refresh needs a key to re-sign with: delegation-key, repository-key and/or root-key');
+      return (repo, _c, now) => planRefresh(repo, { root, signing }, days, now);
+    }
+    case 'rotate': {
+      const role = core.getInput('rotate-role').trim().toLowerCase();
+      if (role === 'snapshot' || role === 'timestamp') {
+        const root = need(keyInput('root'), mode, `the root-key input to rotate the ${role} key (the new key must be named in a root signed by the root key)`).signing;
+        return (repo, client) => planRotateServerKey(client, repo, root, role);
+      }
+      if (role && role !== 'signer') throw new InputError('INPUT_INVALID', `input rotate-role is "${role}": use signer, snapshot or timestamp`);
+      const { name, keys } = signerInputs(mode);
+      const key = repositoryKey().signing;
+      const pub = need(keys, mode, 'the signer-key input: the signer\'s new public key');
+      const newPrivate = keyInput('delegation')?.signing;
+      return (repo, _c, now) => planRotateSigner(repo, key, name, pub, newPrivate, now);
+    }
+  }
+}
+
+async function runInit(refs: readonly ImageRef[], env: TrustEnv): Promise<(AdminOutcome & { rootKeyId: string; repositoryKeyId: string })[]> {
+  const root = keyInput('root');
+  const repository = keyInput('repository');
+  const rootPass = passphraseInput('root', process.env);
+  const repoPass = passphraseInput('repository', process.env);
+  if (!root && !rootPass) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a root key when root-key is empty, and hands it back encrypted: set root-passphrase (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)');
+  if (!repository && !repoPass) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
+  const guns = [...new Set(refs.map((r) => r.gun))];
+  if (!repository && guns.length > 1) throw new InputError('INPUT_INVALID', `mode init generates one repository key per repository: give repository-key to initialise ${guns.length} repositories at once, or initialise them one per step`);
+  const signerName = core.getInput('signer-name').trim();
+  const signer = signerName ? { name: signerName, keys: need(signerInputs('init').keys, 'init', 'the signer-key input with signer-name') } : undefined;
+
+  let rootKey = root?.keyObject;
+  const results: (AdminOutcome & { rootKeyId: string; repositoryKeyId: string })[] = [];
+  for (const gun of guns) {
+    const ref = refs.find((r) => r.gun === gun)!;
+    const r: InitResult = await initRepository(adminClient(env, ref), { rootKey, targetsKey: repository?.keyObject, signer, now: env.now?.() });
+    if (r.generated.root) {
+      rootKey = r.generated.root; // one root key for every repository, as docker does
+      handBack('root-key', keyFilePem(r.generated.root, rootPass!, { role: 'root' }));
+    }
+    if (r.generated.targets) handBack('repository-key', keyFilePem(r.generated.targets, repoPass!, { role: 'targets', gun }));
+    core.setOutput('root-key-id', r.rootKeyId);
+    core.setOutput('repository-key-id', r.targetsKeyId);
+    const summary = r.created
+      ? `${gun}: initialised (root key ${r.rootKeyId}, repository key ${r.targetsKeyId}${signer ? `, signer "${signer.name}"` : ''}); snapshot and timestamp keys are held by the server`
+      : `${gun}: already initialised (root key ${r.rootKeyId}, repository key ${r.targetsKeyId}); left as it is`;
+    env.log.info(summary);
+    results.push({ repository: gun, changed: r.created, roles: r.created ? ['root', 'targets'] : [], summary, rootKeyId: r.rootKeyId, repositoryKeyId: r.targetsKeyId });
+  }
+  return results;
+}
+
+/** A generated key goes out once: masked first, then set as an output. */
+function handBack(output: string, pem: string): void {
+  maskSecret(pem);
+  core.setOutput(output, pem);
+}

@@ -1,0 +1,108 @@
+/**
+ * What every administrative operation shares: finding which listed key IDs a
+ * private key stands for, starting a role's next version, reading a
+ * signer's public key, and naming signers as docker does.
+ */
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { keyId, parseKeyMap, type TufKeyJson } from '../../tuf/keys.ts';
+import { parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
+import { pem } from '../../tuf/der.ts';
+import type { Delegations, TargetsSigned } from '../../tuf/metadata.ts';
+import type { TrustedRepo } from '../updater.ts';
+import { InputError, TrustError } from '../../errors.ts';
+
+export const RELEASES = 'targets/releases';
+export const ROOT_DAYS = 3650;
+export const TARGETS_DAYS = 1095;
+const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+export function expiresAfter(now: Date, days: number): string {
+  return new Date(now.getTime() + days * 86_400_000).toISOString();
+}
+
+/** `targets/<name>` for a docker signer name; `releases` is reserved. */
+export function signerRole(name: string): string {
+  if (!SIGNER_NAME.test(name) || name.length > 64) {
+    throw new InputError('INPUT_INVALID', `signer name "${name}" is not valid: lowercase letters, digits, _ and -, starting with a letter or digit`);
+  }
+  if (name === 'releases') throw new InputError('INPUT_INVALID', 'signer name "releases" is reserved: targets/releases holds every signer\'s key');
+  return `targets/${name}`;
+}
+
+/** Key IDs of a root role (root or targets) that this private key stands for; none is the wrong key. */
+export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key: SigningKey, what: string): string[] {
+  const listed = repo.root.signed.roles[role].keyids;
+  const ids = listed.filter((id) => repo.rootKeys.get(id)?.canonicalId === key.id);
+  if (ids.length === 0) {
+    const expected = listed.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id).join(', ');
+    throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`);
+  }
+  return ids;
+}
+
+/** A role's current content to change, or an empty role at version 0 when none is published. */
+export function nextVersionOf(repo: TrustedRepo, name: string): TargetsSigned {
+  const trusted = repo.roles.get(name)?.meta.signed;
+  if (trusted) return structuredClone(trusted);
+  const skipped = repo.skipped.get(name);
+  if (skipped) {
+    // Expired but validly signed: re-signing refreshes it. Anything else may be forged.
+    if (skipped.error.code !== 'EXPIRED') throw new TrustError(skipped.error.code, `${repo.gun}: ${name} does not verify (${skipped.error.message}); it cannot be changed`);
+    return structuredClone(skipped.meta.signed);
+  }
+  return { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '', targets: {}, version: 0 };
+}
+
+export function bump<T extends { version: number; expires: string }>(signed: T, now: Date, days: number): T {
+  signed.version += 1;
+  signed.expires = expiresAfter(now, days);
+  return signed;
+}
+
+/** Key IDs a delegation lists whose canonical ID is this key's. */
+export function delegationKeyIds(parent: TargetsSigned, role: string, key: SigningKey, gun: string): string[] {
+  const d = parent.delegations?.roles.find((r) => r.name === role);
+  if (!d) return [];
+  const keys = parseKeyMap(parent.delegations.keys, `${gun} delegations`);
+  return d.keyids.filter((id) => keys.get(id)?.canonicalId === key.id);
+}
+
+/** Drops keys no delegation role lists any more (notary tuf.go RemoveUnusedKeys). */
+export function dropUnusedKeys(d: Delegations): void {
+  const used = new Set(d.roles.flatMap((r) => r.keyids));
+  for (const id of Object.keys(d.keys)) if (!used.has(id)) delete d.keys[id];
+}
+
+export interface SignerKey {
+  id: string;
+  json: TufKeyJson;
+}
+
+/**
+ * A signer's public keys as `docker trust signer add --key` takes them: PEM
+ * `PUBLIC KEY` blocks become `ecdsa` (or `rsa`) keys, `CERTIFICATE` blocks
+ * `ecdsa-x509`/`rsa-x509` keys with the certificate PEM as the value.
+ */
+export function parseSignerKeys(text: string, signer: string): SignerKey[] {
+  const blocks = parsePemBlocks(text).filter((b) => b.label === 'PUBLIC KEY' || b.label === 'CERTIFICATE');
+  if (blocks.length === 0) {
+    throw new InputError('KEY_INVALID', `signer "${signer}": the signer key is not a PEM public key or certificate (expected "-----BEGIN PUBLIC KEY-----", e.g. the <name>.pub that \`docker trust key generate\` writes)`);
+  }
+  return blocks.map((b) => {
+    try {
+      if (b.label === 'CERTIFICATE') {
+        const cert = new X509Certificate(b.der);
+        const type = cert.publicKey.asymmetricKeyType === 'rsa' ? 'rsa-x509' : 'ecdsa-x509';
+        const pub = Buffer.from(pem('CERTIFICATE', b.der)).toString('base64');
+        return { id: keyId(type, pub), json: { keytype: type, keyval: { private: null, public: pub } } };
+      }
+      const k = createPublicKey({ key: b.der, format: 'der', type: 'spki' });
+      const type = k.asymmetricKeyType === 'rsa' ? 'rsa' : k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ecdsa' : undefined;
+      if (!type) throw new Error(`a ${k.asymmetricKeyType} key (${k.asymmetricKeyDetails?.namedCurve ?? ''}) is not supported; use ECDSA P-256`);
+      const pub = b.der.toString('base64');
+      return { id: keyId(type, pub), json: { keytype: type, keyval: { private: null, public: pub } } };
+    } catch (e) {
+      throw new InputError('KEY_INVALID', `signer "${signer}": the ${b.label} cannot be read: ${(e as Error).message}`, { cause: e });
+    }
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * Creates trust data for a new repository as docker does on its first
+ * `docker trust signer add` (notary client.go Initialize): a root
+ * certificate for the root key, a repository (targets) key, and snapshot
+ * and timestamp keys held by the server, published as root v1 and targets
+ * v1 in one POST. An initialised repository is left as it is.
+ */
+import type { KeyObject } from 'node:crypto';
+import { parseKeyMap, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
+import { rootCertificate } from '../../tuf/x509.ts';
+import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
+import { toSigningKey } from '../../tuf/private-key.ts';
+import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
+import { envelope } from '../sign-plan.ts';
+import type { NotaryRepoClient } from '../server.ts';
+import { ROOT_DAYS, TARGETS_DAYS, expiresAfter, signerRole, type SignerKey } from './common.ts';
+import { withSigner } from './signers.ts';
+
+export interface InitOptions {
+  /** The root private key; generated when absent. */
+  rootKey?: KeyObject | undefined;
+  /** The repository (targets) private key; generated when absent. */
+  targetsKey?: KeyObject | undefined;
+  /** A first signer, added in the same publish (as `docker trust signer add` does). */
+  signer?: { name: string; keys: SignerKey[] } | undefined;
+  now?: Date;
+}
+
+export interface InitResult {
+  gun: string;
+  /** False when the repository already had trust data (nothing was changed). */
+  created: boolean;
+  /** Canonical IDs: the private key file names. */
+  rootKeyId: string;
+  targetsKeyId: string;
+  /** Keys made here; the caller hands them back once (encrypted), nobody else has them. */
+  generated: { root?: KeyObject; targets?: KeyObject };
+}
+
+export async function initRepository(client: NotaryRepoClient, options: InitOptions): Promise<InitResult> {
+  const gun = client.gun;
+  const now = options.now ?? new Date();
+  const existing = await client.current('root', 100 * 1024 * 1024);
+  if (existing) {
+    const root = parseMetadata(existing, 'root', 'Root');
+    const keys = parseKeyMap(root.signed.keys, `${gun} root.json`);
+    const canonical = (role: 'root' | 'targets') => root.signed.roles[role].keyids.map((id) => keys.get(id)?.canonicalId ?? id).join(', ');
+    return { gun, created: false, rootKeyId: canonical('root'), targetsKeyId: canonical('targets'), generated: {} };
+  }
+  if (options.signer) signerRole(options.signer.name);
+  const rootKey = options.rootKey ?? generateKey();
+  const targetsKey = options.targetsKey ?? generateKey();
+  // While the GUN has no root, every GET makes a new key: ask once each.
+  const [snapshotKey, timestampKey] = await Promise.all([client.getKey('snapshot'), client.getKey('timestamp')]);
+
+  const cert = rootCertificate({ gun, key: rootKey, now });
+  const rootJson: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(cert).toString('base64') } };
+  const targetsJson: TufKeyJson = { keytype: 'ecdsa', keyval: { private: null, public: spkiBase64(targetsKey) } };
+  const ids = { root: parsePublicKey(rootJson).id, targets: parsePublicKey(targetsJson).id, snapshot: parsePublicKey(snapshotKey).id, timestamp: parsePublicKey(timestampKey).id };
+  const root: RootSigned = {
+    _type: 'Root',
+    consistent_snapshot: false,
+    expires: expiresAfter(now, ROOT_DAYS),
+    keys: { [ids.root]: rootJson, [ids.targets]: targetsJson, [ids.snapshot]: snapshotKey, [ids.timestamp]: timestampKey },
+    roles: {
+      root: { keyids: [ids.root], threshold: 1 },
+      snapshot: { keyids: [ids.snapshot], threshold: 1 },
+      targets: { keyids: [ids.targets], threshold: 1 },
+      timestamp: { keyids: [ids.timestamp], threshold: 1 },
+    },
+    version: 1,
+  };
+  let targets: TargetsSigned = { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: expiresAfter(now, TARGETS_DAYS), targets: {}, version: 1 };
+  if (options.signer) targets = withSigner(targets, options.signer.name, options.signer.keys);
+
+  const files = new Map<string, Buffer>([
+    ['root', envelope(root, toSigningKey(rootKey, 'root', undefined), [ids.root])],
+    ['targets', envelope(targets, toSigningKey(targetsKey, 'targets', gun), [ids.targets])],
+  ]);
+  await client.publish(files);
+  const generated: InitResult['generated'] = {};
+  if (!options.rootKey) generated.root = rootKey;
+  if (!options.targetsKey) generated.targets = targetsKey;
+  return { gun, created: true, rootKeyId: publicKeyId(rootKey), targetsKeyId: publicKeyId(targetsKey), generated };
+}

@@ -1,0 +1,47 @@
+/**
+ * Re-signs metadata before its expiry freezes verification for everyone:
+ * each role these keys may sign (targets with the repository key, the
+ * delegations that list a delegation key, root with the root key) that
+ * expires within the window, or already expired, gets a new version with
+ * unchanged content and a fresh expiry.
+ */
+import type { SigningKey } from '../../tuf/private-key.ts';
+import type { TrustedRepo } from '../updater.ts';
+import { envelope } from '../sign-plan.ts';
+import { InputError } from '../../errors.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, bump, nextVersionOf } from './common.ts';
+import { signableBy } from './revoke.ts';
+import type { AdminPlan } from './signers.ts';
+
+export interface RefreshKeys {
+  root?: SigningKey | undefined;
+  /** Repository and/or delegation keys. */
+  signing: readonly SigningKey[];
+}
+
+export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: number, now: Date): AdminPlan {
+  const limit = now.getTime() + withinDays * 86_400_000;
+  const files = new Map<string, Buffer>();
+  const notes: string[] = [];
+  if (keys.root) {
+    const ids = baseRoleKeyIds(repo, 'root', keys.root, 'root key');
+    if (repo.root.expires.getTime() <= limit) {
+      files.set('root', envelope(bump(structuredClone(repo.root.signed), now, ROOT_DAYS), keys.root, ids));
+      notes.push(`root (was ${repo.root.expires.toISOString()})`);
+    }
+  }
+  const roles = signableBy(repo, keys.signing);
+  if (roles.length === 0 && !keys.root) {
+    throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: the key ${keys.signing.map((k) => k.id).join(', ')} is neither the repository key nor a signer's key here, so it can refresh nothing`);
+  }
+  for (const { role, key, keyIds } of roles) {
+    const published = repo.roles.get(role)?.meta ?? repo.skipped.get(role)?.meta;
+    if (!published || published.expires.getTime() > limit) continue;
+    files.set(role, envelope(bump(nextVersionOf(repo, role), now, TARGETS_DAYS), key, keyIds));
+    notes.push(`${role} (was ${published.expires.toISOString()})`);
+  }
+  const summary = files.size === 0
+    ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})`
+    : `${repo.gun}: re-signed ${notes.join(', ')}`;
+  return { files, summary };
+}

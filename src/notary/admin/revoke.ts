@@ -1,0 +1,62 @@
+/**
+ * `docker trust revoke`: removes tags from every role the key may sign
+ * (targets with the repository key; each direct child of targets that lists
+ * a delegation key), publishing only the roles that change.
+ */
+import type { SigningKey } from '../../tuf/private-key.ts';
+import type { TrustedRepo } from '../updater.ts';
+import { envelope } from '../sign-plan.ts';
+import { InputError, TrustError } from '../../errors.ts';
+import { TARGETS_DAYS, bump, delegationKeyIds, nextVersionOf } from './common.ts';
+import type { AdminPlan } from './signers.ts';
+
+interface Signable {
+  role: string;
+  key: SigningKey;
+  keyIds: string[];
+}
+
+/** Every role these keys may sign: targets for the repository key, direct children for delegation keys. */
+export function signableBy(repo: TrustedRepo, keys: readonly SigningKey[]): Signable[] {
+  const out: Signable[] = [];
+  const targets = nextVersionOf(repo, 'targets');
+  for (const key of keys) {
+    const targetIds = repo.root.signed.roles.targets.keyids.filter((id) => repo.rootKeys.get(id)?.canonicalId === key.id);
+    if (targetIds.length > 0) out.push({ role: 'targets', key, keyIds: targetIds });
+    for (const d of targets.delegations?.roles ?? []) {
+      if (d.name.split('/').length !== 2) continue;
+      const ids = delegationKeyIds(targets, d.name, key, repo.gun);
+      if (ids.length > 0 && !out.some((s) => s.role === d.name)) out.push({ role: d.name, key, keyIds: ids });
+    }
+  }
+  return out;
+}
+
+/** `tags` undefined revokes every tag in those roles. */
+export function planRevoke(repo: TrustedRepo, keys: readonly SigningKey[], tags: readonly string[] | undefined, now: Date): AdminPlan {
+  const roles = signableBy(repo, keys);
+  if (roles.length === 0) {
+    throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: the key ${keys.map((k) => k.id).join(', ')} is neither the repository key nor a signer's key here, so it cannot revoke anything`);
+  }
+  const files = new Map<string, Buffer>();
+  const removed = new Set<string>();
+  for (const { role, key, keyIds } of roles) {
+    const signed = nextVersionOf(repo, role);
+    const present = Object.keys(signed.targets).filter((t) => tags === undefined || tags.includes(t));
+    if (present.length === 0) continue;
+    for (const t of present) {
+      delete signed.targets[t];
+      removed.add(t);
+    }
+    files.set(role, envelope(bump(signed, now, TARGETS_DAYS), key, keyIds));
+  }
+  if (files.size === 0) {
+    const what = tags === undefined ? 'no signed tags' : `no signature for ${tags.join(', ')}`;
+    throw new TrustError('NOT_SIGNED', `${repo.gun}: ${what} in the roles this key signs (${roles.map((r) => r.role).join(', ')}); nothing to revoke`);
+  }
+  const missing = (tags ?? []).filter((t) => !removed.has(t));
+  if (missing.length > 0) {
+    throw new TrustError('NOT_SIGNED', `${repo.gun}: no signature for ${missing.join(', ')} in the roles this key signs (${roles.map((r) => r.role).join(', ')}); nothing was revoked`);
+  }
+  return { files, summary: `${repo.gun}: revoked ${[...removed].join(', ')} from ${[...files.keys()].join(', ')}` };
+}

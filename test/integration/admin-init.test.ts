@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pushImage, startStack, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE, type GeneratedKey, type Stack } from '../stack/index.ts';
+import { describeRun, hex, resultOf, runAction } from './helpers.ts';
+import { placeKey, runAdminAction, serverState } from './admin-helpers.ts';
+import { parsePrivateKey } from '../../src/tuf/private-key.ts';
+
+describe('mode init and add-signer, as the runner runs them', () => {
+  let stack: Stack;
+  let ci: GeneratedKey;
+  let rootKey = '';
+  let repoKey = '';
+  const pass = { 'root-passphrase': ROOT_PASSPHRASE, 'repository-passphrase': REPOSITORY_PASSPHRASE };
+
+  before(async () => {
+    stack = await startStack();
+    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('init generates root and repository keys, hands them back masked, and publishes root + targets', async () => {
+    const gun = stack.gun('org/app');
+    const run = await runAdminAction(stack, 'init', [gun], pass);
+    assert.equal(run.code, 0, describeRun(run));
+    rootKey = run.outputs['root-key']!;
+    repoKey = run.outputs['repository-key']!;
+    assert.match(rootKey, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\nrole: root\n\n/);
+    assert.match(repoKey, new RegExp(`^-----BEGIN ENCRYPTED PRIVATE KEY-----\\ngun: ${gun.replace(/[.]/g, '\\.')}\\nrole: targets\\n\\n`));
+    // Masked before it was set: the runner got ::add-mask:: for the key body, and no log line holds it.
+    const body = repoKey.split('\n')[4]!;
+    assert.ok(run.stdout.includes(`::add-mask::${body}`), 'the key body is masked');
+    assert.equal(run.stdout.split('\n').filter((l) => l.includes(body) && !l.startsWith('::add-mask::')).length, 0);
+    assert.equal(parsePrivateKey(rootKey, ROOT_PASSPHRASE).id, run.outputs['root-key-id']);
+    assert.equal(parsePrivateKey(repoKey, REPOSITORY_PASSPHRASE).id, run.outputs['repository-key-id']);
+
+    // docker trust inspect reads the repository the action made.
+    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(info!.SignedTags, []);
+    assert.deepEqual(info!.Signers, []);
+    assert.deepEqual(info!.AdministrativeKeys.find((k) => k.Name === 'Repository')!.Keys, [{ ID: run.outputs['repository-key-id'] }]);
+    assert.equal(info!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys.length, 1);
+  });
+
+  it('init twice is harmless: the repository is left as it is, and said so', async () => {
+    const gun = stack.gun('org/app');
+    const before = await serverState(stack, gun);
+    const run = await runAdminAction(stack, 'init', [gun], pass);
+    assert.equal(run.code, 0, describeRun(run));
+    assert.match(run.stdout, /already initialised/);
+    assert.equal(run.outputs['root-key'], undefined);
+    assert.equal(run.outputs['repository-key'], undefined);
+    assert.deepEqual(await serverState(stack, gun), before);
+  });
+
+  it('add-signer puts the signer key in targets/ci and targets/releases; docker inspect shows it; the action signs with it', async () => {
+    const gun = stack.gun('org/app');
+    const run = await runAdminAction(stack, 'add-signer', [gun], {
+      'repository-key': repoKey, 'repository-passphrase': REPOSITORY_PASSPHRASE, 'signer-name': 'ci', 'signer-key': await readFile(ci.publicKeyPath, 'utf8'),
+    });
+    assert.equal(run.code, 0, describeRun(run));
+    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ci.keyId }] }]);
+
+    const image = await pushImage(stack, 'org/app:v1');
+    const sign = await runAction(stack, { mode: 'sign', images: [image.ref], key: ci.privateKeyPem });
+    assert.equal(sign.code, 0, describeRun(sign));
+    const [after] = await stack.docker.inspect(gun);
+    assert.deepEqual(after!.SignedTags, [{ SignedTag: 'v1', Digest: hex(image.digest), Signers: ['ci'] }]);
+    const verify = await runAction(stack, { mode: 'verify', images: [image.ref], signers: 'ci' });
+    assert.equal(verify.code, 0, describeRun(verify));
+    assert.equal(resultOf(verify)[0]!.digest, image.digest);
+  });
+
+  it('the notary CLI publishes to the action-initialised repository with the generated key files placed in its trust dir', async () => {
+    const gun = stack.gun('org/app');
+    await placeKey(stack.docker.trustDir, repoKey, REPOSITORY_PASSPHRASE);
+    await placeKey(stack.docker.trustDir, rootKey, ROOT_PASSPHRASE);
+    const image = await pushImage(stack, 'org/app:by-notary');
+    await stack.notaryCli.addhash(gun, 'by-notary', image.size, image.digest, { publish: true });
+    const rows = await stack.notaryCli.list(gun);
+    assert.deepEqual(rows.find((r) => r.name === 'by-notary'), { name: 'by-notary', digest: hex(image.digest), size: image.size, role: 'targets' });
+  });
+
+  it('docker trust signer add administers the action-initialised repository with the generated repository key', async () => {
+    const gun = stack.gun('org/app');
+    const alice = await stack.docker.keyGenerate('alice', join(stack.dir, 'keys'));
+    await stack.docker.signerAdd('alice', alice.publicKeyPath, gun);
+    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(info!.Signers.map((s) => s.Name).sort(), ['alice', 'ci']);
+  });
+
+  it('init with a given root key and a first signer publishes both in one go; the root key is reused', async () => {
+    const gun = stack.gun('org/other');
+    const run = await runAdminAction(stack, 'init', [gun], {
+      ...pass, 'root-key': rootKey, 'signer-name': 'ci', 'signer-key': await readFile(ci.publicKeyPath, 'utf8'),
+    });
+    assert.equal(run.code, 0, describeRun(run));
+    assert.equal(run.outputs['root-key'], undefined, 'a given root key is not handed back');
+    assert.equal(run.outputs['root-key-id'], parsePrivateKey(rootKey, ROOT_PASSPHRASE).id);
+    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ci.keyId }] }]);
+  });
+});
