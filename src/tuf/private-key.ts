@@ -75,6 +75,9 @@ function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
   if (encrypted && !passphrase) {
     throw new InputError('PASSPHRASE_MISSING', 'the delegation key is encrypted but no passphrase was given: set the `delegation-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
   }
+  if (block.label === 'ENCRYPTED PRIVATE KEY' && !isEncryptedKeyInfo(block.der)) {
+    throw new InputError('KEY_INVALID', 'the delegation key is damaged: its ENCRYPTED PRIVATE KEY block is not a whole encrypted PKCS#8 structure (a truncated or altered secret?); pass the entire key file as `docker trust key generate` wrote it');
+  }
   try {
     if (legacy) return createPrivateKey({ key: block.text, format: 'pem', passphrase });
     switch (block.label) {
@@ -94,6 +97,35 @@ function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
     }
     throw new InputError('KEY_INVALID', `the delegation key cannot be read (${block.label}): ${(e as Error).message}`, { cause: e });
   }
+}
+
+/**
+ * Whether the DER is one whole EncryptedPrivateKeyInfo, SEQUENCE { SEQUENCE,
+ * OCTET STRING }. That much is readable without the passphrase, so a
+ * truncated or altered key is KEY_INVALID rather than taken for a wrong
+ * passphrase (OpenSSL reports both as ASN.1 errors).
+ */
+function isEncryptedKeyInfo(der: Buffer): boolean {
+  const outer = readTlv(der, 0);
+  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return false;
+  const algorithm = readTlv(der, outer.start);
+  if (!algorithm || algorithm.tag !== 0x30) return false;
+  const data = readTlv(der, algorithm.end);
+  return data !== undefined && data.tag === 0x04 && data.end === outer.end && data.end > data.start;
+}
+
+function readTlv(b: Buffer, at: number): { tag: number; start: number; end: number } | undefined {
+  if (at + 2 > b.length) return undefined;
+  let length = b[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n === 0 || n > 4 || start + n > b.length) return undefined;
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + b[start + i]!;
+    start += n;
+  }
+  return start + length <= b.length ? { tag: b[at]!, start, end: start + length } : undefined;
 }
 
 function isDecryptFailure(e: unknown): boolean {
