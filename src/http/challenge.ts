@@ -6,11 +6,14 @@ export interface Challenge {
 
 export function parseChallenge(header: string | string[] | undefined): Challenge | undefined {
   const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  const m = /^\s*([A-Za-z][A-Za-z0-9-]*)\s*(.*)$/.exec(value);
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  const re = /([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
-  for (const p of m[2]!.matchAll(re)) params[p[1]!.toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3]!;
-  return { scheme: m[1]!.toLowerCase(), params };
+  if (!value || !/^\s*[A-Za-z]/.test(value)) return undefined;
+  // One value may carry several challenges (Node joins repeated headers with
+  // ", "): a bare token starts a challenge, name=value pairs go to the last one.
+  const challenges: Challenge[] = [];
+  const re = /([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))|([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/g;
+  for (const p of value.matchAll(re)) {
+    if (p[4] !== undefined) challenges.push({ scheme: p[4].toLowerCase(), params: {} });
+    else if (challenges.length > 0) challenges.at(-1)!.params[p[1]!.toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3]!;
+  }
+  return challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic') ?? challenges[0];
 }
