@@ -34,6 +34,8 @@ export interface ActionInputs {
 
 export interface ActionRun {
   code: number | null;
+  /** The runner's HOME and RUNNER_TEMP (holds the output and summary files). */
+  home: string;
   stdout: string;
   stderr: string;
   /** stdout + stderr */
@@ -118,6 +120,7 @@ export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Re
     code,
     stdout,
     stderr,
+    home,
     text: `${stdout}\n${stderr}`,
     outputs: parseOutputFile(outputFile),
     outputFile,
