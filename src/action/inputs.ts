@@ -29,10 +29,12 @@ export interface Inputs {
 
 const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-/** Splits on new lines and commas; drops blanks and `#` comments. */
+/** Splits on new lines and commas; drops blanks and `#` comment lines (commas in them included). */
 export function getList(value: string): string[] {
   return value
-    .split(/[\n,]/)
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('#'))
+    .flatMap((line) => line.split(','))
     .map((s) => s.trim())
     .filter((s) => s && !s.startsWith('#'));
 }
