@@ -17,6 +17,7 @@ import { httpsRequest } from '../stack/https.ts';
 import { repoClient } from '../../src/notary/sign.ts';
 import { updateRepo } from '../../src/notary/updater.ts';
 import { envelope, signableRoles } from '../../src/notary/sign-plan.ts';
+import { AuthClient, type AuthedInit } from '../../src/http/auth.ts';
 
 describe('sign', () => {
   let stack: Stack;
@@ -223,5 +224,36 @@ describe('sign', () => {
     assert.match((releases!.signed as unknown as { expires: string }).expires, /\.15Z$/);
     const [info] = await stack.docker.inspect(gun);
     assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(img.digest), Signers: ['ci'] }]);
+  });
+
+  it('a publish that loses a race (VERSION from the server) re-reads, re-signs and keeps both updates', async () => {
+    const gun = await initRepo(stack, 'sign/race', ci);
+    const ours = await pushImage(stack, 'sign/race:ours');
+    const theirs = await pushImage(stack, 'sign/race:theirs');
+    const env = libraryEnv(stack);
+    // Just before our first POST, someone else publishes targets/releases.
+    let raced = false;
+    const client = env.client;
+    env.client = Object.assign(Object.create(AuthClient.prototype) as AuthClient, client, {
+      send: async (url: string, init: AuthedInit = {}) => {
+        if (init.method === 'POST' && !raced) {
+          raced = true;
+          await stack.notaryCli.addhash(gun, 'theirs', theirs.size, theirs.digest, { role: 'targets/releases', publish: true });
+        }
+        return client.send(url, init);
+      },
+    });
+    const before = await publishCount(stack, gun);
+    try {
+      const [result] = await signImages(env, parseReferences([ours.ref]), parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE));
+      assert.equal(result!.digest, ours.digest);
+    } finally {
+      env.close();
+    }
+    assert.ok(raced);
+    assert.ok(env.logs.some((l) => /another publish changed the repository first; re-reading and retrying/.test(l)), env.logs.join('\n'));
+    assert.equal(await publishCount(stack, gun), before + 3, 'theirs, our refused one, our retry');
+    const rows = await stack.notaryCli.list(gun, { role: 'targets/releases' });
+    assert.deepEqual(rows.map((r) => [r.name, r.digest]).sort(), [['ours', hex(ours.digest)], ['theirs', hex(theirs.digest)]]);
   });
 });
