@@ -1,3 +1,3 @@
 import type { BuildOptions } from 'esbuild';
-/** The esbuild options `npm run build` uses, writing to `outfile`. */
-export function options(outfile: string): BuildOptions;
+/** The esbuild options `npm run build` uses, writing into `outdir`. */
+export function options(outdir: string): BuildOptions;

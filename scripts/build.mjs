@@ -1,22 +1,44 @@
-// Bundles src/index.ts into dist/index.js (ESM, node24), reproducibly.
-// `options(outfile)` is exported so test/unit/dist.test.ts can build the same
-// bundle elsewhere and compare it with the committed dist/index.js.
+// Bundles src/index.ts into dist/ (ESM, node24), reproducibly: dist/index.js
+// and, split off, the chunks only some runs load (the Actions cache client;
+// @actions/core's OIDC client, which pulls @actions/http-client and undici),
+// so start-up parses only what sign and verify need.
+// `options(outdir)` is exported so test/unit/dist.test.ts can build the same
+// bundle elsewhere and compare it with the committed dist/.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The esbuild options `npm run build` uses, writing to `outfile`. */
-export function options(outfile) {
+const CORE_OIDC = fileURLToPath(new URL('../node_modules/@actions/core/lib/oidc-utils.js', import.meta.url));
+const LAZY_OIDC = fileURLToPath(new URL('../src/action/lazy-oidc.ts', import.meta.url));
+
+/**
+ * @actions/core imports its OIDC client at load time; it is used only by
+ * core.getIDToken, which this action never calls. Its import is pointed at
+ * src/action/lazy-oidc.ts, which loads the real one on first use.
+ */
+const lazyOidc = {
+  name: 'lazy-oidc',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/oidc-utils\.js$/ }, (args) => (/@actions[\\/]core[\\/]lib[\\/]core\.js$/.test(args.importer) ? { path: LAZY_OIDC } : undefined));
+    b.onResolve({ filter: /^@actions\/core\/lib\/oidc-utils\.js$/ }, () => ({ path: CORE_OIDC }));
+  },
+};
+
+/** The esbuild options `npm run build` uses, writing into `outdir`. */
+export function options(outdir) {
   return {
-    entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
-    outfile,
+    entryPoints: { index: fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
+    outdir,
     bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     platform: 'node',
     target: 'node24',
     format: 'esm',
     minify: true,
     legalComments: 'eof',
     logLevel: 'warning',
+    plugins: [lazyOidc],
     // Some CommonJS dependencies call require() for Node built-ins.
     banner: { js: "import{createRequire as __ctaCreateRequire}from'node:module';const require=__ctaCreateRequire(import.meta.url);" },
   };
@@ -24,5 +46,5 @@ export function options(outfile) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-  await build(options(fileURLToPath(new URL('../dist/index.js', import.meta.url))));
+  await build(options(fileURLToPath(new URL('../dist', import.meta.url))));
 }

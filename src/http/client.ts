@@ -3,7 +3,7 @@
  * timeouts and bounded retries with backoff. Knows nothing of auth.
  */
 import https from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import { NetworkError, messageOf } from '../errors.ts';
 import { defaultConfig, type Config } from '../config.ts';
@@ -41,10 +41,13 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     this.config = { ...defaultConfig, ...options.config };
     this.debug = options.debug ?? (() => {});
+    // One TLS context for every connection: given as `ca`, the ~150 trusted
+    // certificates would be parsed again for each new socket and joined into
+    // the agent's pool key on each request.
     this.agent = new https.Agent({
       keepAlive: true,
       maxSockets: 16,
-      ca: options.ca ? [...rootCertificates, options.ca] : undefined,
+      secureContext: createSecureContext(options.ca ? { ca: [...rootCertificates, options.ca] } : {}),
     });
   }
 
