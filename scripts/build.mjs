@@ -39,6 +39,8 @@ export function options(outdir) {
     legalComments: 'eof',
     logLevel: 'warning',
     plugins: [lazyOidc],
+    // Chunk names hash module paths: keep them as seen from the project, wherever node_modules really lives.
+    preserveSymlinks: true,
     // Some CommonJS dependencies call require() for Node built-ins.
     banner: { js: "import{createRequire as __ctaCreateRequire}from'node:module';const require=__ctaCreateRequire(import.meta.url);" },
   };
