@@ -8,7 +8,9 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
       out[i] = await fn(items[i]!, i);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  // At least one worker: a limit of 0 or NaN would otherwise return holes without calling fn.
+  const workers = Math.min(limit >= 1 ? Math.floor(limit) : 1, items.length);
+  await Promise.all(Array.from({ length: workers }, worker));
   return out;
 }
 
