@@ -9,6 +9,8 @@ import { parseReferences } from './registry/reference.ts';
 import { parsePrivateKey } from './tuf/private-key.ts';
 import { signImages } from './notary/sign.ts';
 import { verifyImages } from './notary/verify.ts';
+import { verifyWithPolicy } from './policy/apply.ts';
+import { loadPolicy } from './policy/load.ts';
 import { MultiError, asContentTrustError } from './errors.ts';
 import { restoreTrustCache, type TrustCache } from './action/cache.ts';
 
@@ -29,7 +31,9 @@ export async function run(): Promise<void> {
     const results =
       inputs.mode === 'sign'
         ? await signImages(env, refs, parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase))
-        : await verifyImages(env, refs, { signers: inputs.signers, checkRegistry: true });
+        : inputs.policy
+          ? (await verifyWithPolicy(env, refs, loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()), { signers: inputs.signers, checkRegistry: true })).results
+          : await verifyImages(env, refs, { signers: inputs.signers, checkRegistry: true });
     setOutputs(results);
     await writeSummary(mode, results, []);
   } catch (e) {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
+import { readDockerfile } from './dockerfile.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
 
@@ -25,6 +26,10 @@ export interface Inputs {
   trustDir: string;
   /** Save and restore the remembered metadata with the Actions cache. */
   cache: boolean;
+  /** verify: path of the policy file (YAML or JSON), relative to the workspace. */
+  policy: string | undefined;
+  /** verify: Dockerfiles whose FROM images were added to `images`. */
+  dockerfiles: string[];
 }
 
 const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -60,8 +65,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   if (mode !== 'sign' && mode !== 'verify' && !(ADMIN_MODES as readonly string[]).includes(mode)) {
     throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign, verify, or one of ${ADMIN_MODES.join(', ')}`);
   }
-  const images = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
-  if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file');
+  const dockerfiles = getList(core.getInput('dockerfile'));
+  if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
+  const images = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file')), ...dockerfileImages(dockerfiles, env)];
+  if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
   if (mode === 'sign' && !delegationKey) {
     throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
   }
@@ -84,7 +91,21 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     rootKeys: readRootKeys(core.getInput('root-keys')),
     trustDir: core.getInput('trust-dir').trim() || defaultTrustDir(env, homedir()),
     cache: readBoolean('cache', true),
+    policy: core.getInput('policy').trim() || undefined,
+    dockerfiles,
   };
+}
+
+/** The FROM images of each Dockerfile (paths relative to the workspace), in order, once each. */
+function dockerfileImages(paths: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    const found = readDockerfile(path, env.GITHUB_WORKSPACE || process.cwd());
+    for (const d of found.digestOnly) core.info(`${path} line ${d.line}: ${d.image} is pinned by digest only; content trust has no tag to check there`);
+    for (const i of found.images) out.add(i.image);
+    core.info(`${path}: base images ${found.images.map((i) => i.image).join(', ') || '(none to check)'}`);
+  }
+  return [...out];
 }
 
 /**

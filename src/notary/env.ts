@@ -34,4 +34,6 @@ export interface ImageResult {
   roles: string[];
   /** Earliest expiry among the metadata the result rests on. */
   expires: string;
+  /** The policy entry that applied (verify with a `policy` file). */
+  policy?: string;
 }
