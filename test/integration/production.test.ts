@@ -68,6 +68,16 @@ describe('production server: notary-signer over mutual TLS, PostgreSQL, token au
     assert.deepEqual(timestamp.signatures.map((s: { method: string }) => s.method), ['ecdsa']);
   });
 
+  it('server fact: on PostgreSQL, a delegation that targets lists but nobody published answers 500 UNKNOWN (memory storage: 404); an unknown GUN still 404', async () => {
+    const gun = await initRepo(stack, 'prod/missing-role', ci);
+    const missing = await notaryGet(stack, gun, 'targets/ci.json');
+    assert.equal(missing.status, 500);
+    assert.deepEqual(JSON.parse(missing.body.toString('utf8')), { errors: [{ code: 'UNKNOWN', message: 'unknown error', detail: { Role: 'targets/ci' } }] });
+    assert.equal((await notaryGet(stack, stack.gun('prod/never-initialised'), 'targets/ci.json')).status, 404);
+    assert.equal((await notaryGet(stack, stack.gun('prod/never-initialised'), 'root.json')).status, 404);
+    // The action reads delegations only as the snapshot lists them, so signing there works (next tests).
+  });
+
   it('signs with username/password inputs: docker trust inspect and notary list show the tag; tokens came from the issuer', async () => {
     const gun = await initRepo(stack, 'prod/sign', ci);
     const img = await pushImage(stack, 'prod/sign:v1');

@@ -88,8 +88,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     const ca = await makeCa(join(dir, 'ca'));
-    if (options.production) {
-      const parts = await startProductionParts(dir, ca, options.production === true ? {} : options.production);
+    // STACK_PRODUCTION=1 runs a whole test file against the production shape.
+    const production = options.production ?? process.env.STACK_PRODUCTION === '1';
+    if (production) {
+      const parts = await startProductionParts(dir, ca, production === true ? {} : production);
       stoppers.push(parts.stop);
       const { auth } = parts;
       const docker = new DockerCli({ configDir: join(dir, 'docker'), notaryUrl: parts.notary.url, ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });

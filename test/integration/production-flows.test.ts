@@ -1,0 +1,41 @@
+/**
+ * The issue 2 sign and verify suites, run again unchanged against the
+ * production stack (STACK_PRODUCTION=1: notary-signer over mutual TLS,
+ * PostgreSQL, token auth). The action must pass the same tests there.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function runSuite(file: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--test', '--test-reporter=tap', '--test-timeout=300000', file],
+      // Without NODE_TEST_CONTEXT the child is a test run of its own, not a subtest of this one.
+      { cwd: ROOT, env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), STACK_PRODUCTION: '1' }, timeout: 600_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20, encoding: 'utf8' },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) || 1 : 0, output: `${stdout}\n${stderr}` }),
+    );
+  });
+}
+
+function count(output: string, what: string): number {
+  const m = new RegExp(`^# ${what} (\\d+)$`, 'm').exec(output);
+  return m ? Number(m[1]) : -1;
+}
+
+describe('issue 2 flows on the production stack', () => {
+  for (const file of ['test/integration/sign.test.ts', 'test/integration/verify.test.ts']) {
+    it(`${file} passes with STACK_PRODUCTION=1`, async () => {
+      const { code, output } = await runSuite(file);
+      const failed = output.split('\n').filter((l) => /^\s*not ok /.test(l)).join('\n');
+      assert.equal(count(output, 'fail'), 0, `${failed}\n${output.slice(-6000)}`);
+      assert.ok(count(output, 'pass') > 0, output.slice(-3000));
+      assert.equal(count(output, 'skipped'), 0);
+      assert.equal(code, 0, output.slice(-3000));
+    });
+  }
+});
