@@ -17,25 +17,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pushImage, startStack, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
-import { startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
+import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { forge, inDays, isHighS, makeForgerKeys, readRealRepo, signWith, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
 import { describeRun, initRepo, runAction, type ActionRun } from './helpers.ts';
 
 /** The first ::error annotation's code and message. */
-export function failure(run: ActionRun): { code: string; message: string } {
+function failure(run: ActionRun): { code: string; message: string } {
   const e = run.errors[0];
   if (!e) throw new Error(`expected a failure\n${describeRun(run)}`);
   return { code: e.title.split(':')[0]!, message: e.message };
-}
-
-/** Serves `files` (name after `/_trust/tuf/`) for `gun`; anything else passes. */
-export function serve(gun: string, files: ReadonlyMap<string, Buffer>): ProxyRule {
-  const base = tufPath(gun, '');
-  return ({ path }) => {
-    if (!path.startsWith(base)) return undefined;
-    const body = files.get(path.slice(base.length));
-    return body ? { body } : { body: Buffer.from('{"errors":[{"code":"METADATA_NOT_FOUND","message":"You have requested metadata that does not exist.","detail":{}}]}\n'), status: 404 };
-  };
 }
 
 describe('attacks through a rewriting proxy', () => {
@@ -142,7 +132,7 @@ describe('attacks through a rewriting proxy', () => {
     });
 
     it('a snapshot whose signature does not verify (re-keyed): THRESHOLD_NOT_MET', async () => {
-      const run = await verify(forged({ signatures: (role, c, own) => (role === 'snapshot' ? own().map((s) => ({ ...s, sig: flipB64(s.sig) })) : own()) }));
+      const run = await verify(forged({ signatures: (role, _c, own) => (role === 'snapshot' ? own().map((s) => ({ ...s, sig: flipB64(s.sig) })) : own()) }));
       expectRefused(run, 'THRESHOLD_NOT_MET', /snapshot\.json has 0 valid signature\(s\), needs 1: 1 signature\(s\) by listed keys do not verify/);
     });
 

@@ -204,3 +204,13 @@ export function forge(real: RealRepo, keys: ForgerKeys, edit: Edit = {}): Map<st
 export function inDays(days: number): string {
   return new Date(Date.now() + days * 86_400_000).toISOString();
 }
+
+/** A real repository's files under the names a client asks for (current and by checksum). */
+export function asServed(repo: RealRepo): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const [role, body] of repo.raw) {
+    files.set(`${role}.json`, body);
+    if (role !== 'root' && role !== 'timestamp') files.set(`${role}.${createHash('sha256').update(body).digest('hex')}.json`, body);
+  }
+  return files;
+}

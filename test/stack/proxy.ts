@@ -165,3 +165,13 @@ export async function startProxy(upstream: string, ca: TestCa): Promise<Rewritin
 export function tufPath(gun: string, file: string): string {
   return `/v2/${gun}/_trust/tuf/${file}`;
 }
+
+/** Serves `files` (names after `/_trust/tuf/`) for `gun`, 404 for other files of it; other GUNs pass. */
+export function serve(gun: string, files: ReadonlyMap<string, Buffer>): ProxyRule {
+  const base = tufPath(gun, '');
+  return ({ path }) => {
+    if (!path.startsWith(base)) return undefined;
+    const body = files.get(path.slice(base.length));
+    return body ? { body } : { body: Buffer.from('{"errors":[{"code":"METADATA_NOT_FOUND","message":"You have requested metadata that does not exist.","detail":{}}]}\n'), status: 404 };
+  };
+}

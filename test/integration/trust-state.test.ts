@@ -1,0 +1,266 @@
+/**
+ * Pinned and remembered trust, against the real notary-server (through the
+ * rewriting proxy where an attack is needed) and the real docker and notary
+ * CLIs: the trusted metadata lives in docker's trust directory layout, the
+ * docker CLI and the action each accept what the other stored, a later run
+ * refuses rollbacks and roots that did not rotate properly, and `root-keys`
+ * pins fail anything else before any publish.
+ */
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pushImage, startStack, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { DockerCli } from '../stack/docker-cli.ts';
+import { httpsRequest } from '../stack/https.ts';
+import { run } from '../stack/exec.ts';
+import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
+import { asServed, forge, makeForgerKeys, readRealRepo, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
+import { describeRun, initRepo, runAction, trustState, type ActionRun } from './helpers.ts';
+
+function failure(run: ActionRun): { code: string; message: string } {
+  const e = run.errors[0];
+  if (!e) throw new Error(`expected a failure\n${describeRun(run)}`);
+  return { code: e.title.split(':')[0]!, message: e.message };
+}
+
+/** `notary key rotate <gun> root`, answering its confirmation prompt. */
+async function rotateRoot(stack: Stack, gun: string): Promise<void> {
+  const { configPath, url, ca, trustDir } = stack.notaryCli.options;
+  await run('notary', ['-c', configPath, '-s', url, '-d', trustDir, '--tlscacert', ca.caCertPath, 'key', 'rotate', gun, 'root'], { env: stack.notaryCli.env(), input: 'yes\n' });
+}
+
+const version = async (path: string) => JSON.parse(await readFile(path, 'utf8')).signed.version as number;
+
+describe('pinned and remembered trust', () => {
+  let stack: Stack;
+  let proxy: RewritingProxy;
+  let ci: GeneratedKey;
+  let gun: string;
+  let v1: PushedImage;
+  let old: RealRepo;
+  let real: RealRepo;
+  let keys: ForgerKeys;
+
+  const verify = async (trustDir: string, rule?: ProxyRule, extra: Record<string, string> = {}, image = v1.ref): Promise<ActionRun> => {
+    proxy.setRule(rule);
+    const run = await runAction(stack, { mode: 'verify', images: [image], trustServer: proxy.url }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir, ...extra });
+    await proxy.settled();
+    proxy.setRule(undefined);
+    return run;
+  };
+  const freshDir = () => mkdtemp(join(stack.dir, 'trust-'));
+  const metadata = (trustDir: string, g = gun) => join(trustDir, 'tuf', ...g.split('/'), 'metadata');
+  const expectRefused = (run: ActionRun, code: string, message: RegExp) => {
+    assert.notEqual(run.code, 0, describeRun(run));
+    const f = failure(run);
+    assert.equal(f.code, code, describeRun(run));
+    assert.match(f.message, message);
+  };
+
+  before(async () => {
+    stack = await startStack();
+    proxy = await startProxy(stack.notary.url, stack.ca);
+    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
+    gun = await initRepo(stack, 'state/app', ci);
+    v1 = await pushImage(stack, 'state/app:v1', { seed: 'state-v1' });
+    await stack.notaryCli.addhash(gun, 'v1', v1.size, v1.digest, { role: 'targets/releases', publish: true });
+    old = await readRealRepo(stack.notary.url, stack.ca, gun);
+    const v2 = await pushImage(stack, 'state/app:v2', { seed: 'state-v2' });
+    await stack.notaryCli.addhash(gun, 'v2', v2.size, v2.digest, { role: 'targets/releases', publish: true });
+    real = await readRealRepo(stack.notary.url, stack.ca, gun);
+    keys = await makeForgerKeys(join(stack.dir, 'forger'), gun);
+  });
+  after(async () => {
+    await proxy?.stop();
+    await stack?.stop();
+  });
+
+  describe('remembered trust', () => {
+    it("stores the trusted metadata in docker's layout, tuf/<gun>/metadata/<role>.json, byte for byte as served", async () => {
+      const dir = await freshDir();
+      const run = await verify(dir);
+      assert.equal(run.code, 0, describeRun(run));
+      const md = metadata(dir);
+      for (const role of ['root', 'timestamp', 'snapshot', 'targets', 'targets/releases']) {
+        assert.deepEqual(await readFile(join(md, `${role}.json`)), real.raw.get(role), role);
+      }
+      assert.equal(existsSync(join(dir, 'private')), false, 'no keys are written');
+    });
+
+    it('a replay of older, validly signed metadata is accepted on first use but refused once trust is remembered: ROLLBACK', async () => {
+      const replay = serve(gun, asServed(old));
+      const firstUse = await verify(await freshDir(), replay);
+      assert.equal(firstUse.code, 0, `without remembered state an old consistent set still verifies\n${describeRun(firstUse)}`);
+
+      const dir = await freshDir();
+      assert.equal((await verify(dir)).code, 0);
+      const run = await verify(dir, replay);
+      const oldTs = JSON.parse(old.raw.get('timestamp')!.toString('utf8')).signed.version;
+      const newTs = JSON.parse(real.raw.get('timestamp')!.toString('utf8')).signed.version;
+      expectRefused(run, 'ROLLBACK', new RegExp(`timestamp\\.json is version ${oldTs}, older than the version ${newTs} trusted before`));
+      assert.equal(await version(join(metadata(dir), 'timestamp.json')), newTs, 'the remembered state is not lowered');
+    });
+
+    for (const role of ['snapshot', 'targets', 'targets/releases']) {
+      it(`${role} one version back, everything else current (re-keyed): ROLLBACK`, async () => {
+        const dir = await freshDir();
+        assert.equal((await verify(dir, serve(gun, forge(real, keys)))).code, 0);
+        const edit: Edit = { signed: (d) => (d.get(role)!.version -= 1) };
+        const run = await verify(dir, serve(gun, forge(real, keys, edit)));
+        expectRefused(run, 'ROLLBACK', new RegExp(`${role.replace('/', '\\/')}\\.json is version \\d+, older than the version \\d+ trusted before`));
+      });
+    }
+
+    it('the action accepts what docker stored, and refuses a replay below it: ROLLBACK', async () => {
+      // stack.docker's trust dir holds what docker trust signer add and notary addhash cached.
+      const dir = await freshDir();
+      await cp(join(stack.docker.trustDir, 'tuf'), join(dir, 'tuf'), { recursive: true });
+      const dockerTs = await version(join(metadata(dir), 'timestamp.json'));
+      const ok = await verify(dir);
+      assert.equal(ok.code, 0, describeRun(ok));
+      assert.ok((await version(join(metadata(dir), 'timestamp.json'))) >= dockerTs);
+      expectRefused(await verify(dir, serve(gun, asServed(old))), 'ROLLBACK', /timestamp\.json is version \d+, older than the version \d+ trusted before/);
+    });
+
+    it('the docker CLI reads what the action stored: with that state it refuses a re-keyed root that a fresh docker accepts', async () => {
+      const actionDir = await mkdtemp(join(stack.dir, 'docker-config-'));
+      assert.equal((await verify(join(actionDir, 'trust'))).code, 0);
+      const docker = (configDir: string) => new DockerCli({ configDir, notaryUrl: proxy.url, ca: stack.ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
+      const withState = docker(actionDir);
+      const fresh = docker(await mkdtemp(join(stack.dir, 'docker-config-')));
+      await withState.init();
+      await fresh.init();
+
+      // Untouched, docker reads the action's state and the server alike.
+      const [info] = await withState.inspect(gun);
+      assert.deepEqual(info!.SignedTags.map((t) => t.SignedTag).sort(), ['v1', 'v2']);
+
+      proxy.setRule(serve(gun, forge(real, keys)));
+      try {
+        const [forgedInfo] = await fresh.inspect(gun);
+        assert.deepEqual(forgedInfo!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys, [{ ID: keys.root.id }], 'a fresh docker trusts the re-keyed root on first use');
+        await assert.rejects(withState.inspect(gun), /root|certificate|valid|signature/i, 'docker with the action-stored root refuses the re-keyed one');
+      } finally {
+        proxy.setRule(undefined);
+      }
+    });
+
+    it('an unreadable remembered file fails closed: METADATA_INVALID naming the path', async () => {
+      const dir = await freshDir();
+      assert.equal((await verify(dir)).code, 0);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(join(metadata(dir), 'snapshot.json'), '{"signed":');
+      expectRefused(await verify(dir), 'METADATA_INVALID', /remembered trust data .*snapshot\.json is unreadable/);
+    });
+  });
+
+  describe('root rotation', () => {
+    let rotGun: string;
+    let rotImage: PushedImage;
+    let rotDir: string;
+
+    before(async () => {
+      rotGun = await initRepo(stack, 'state/rotate', ci);
+      rotImage = await pushImage(stack, 'state/rotate:v1', { seed: 'rotate-v1' });
+      await stack.notaryCli.addhash(rotGun, 'v1', rotImage.size, rotImage.digest, { role: 'targets/releases', publish: true });
+      rotDir = await freshDir();
+      const first = await verify(rotDir, undefined, {}, rotImage.ref);
+      assert.equal(first.code, 0, describeRun(first));
+      assert.equal(await version(join(metadata(rotDir, rotGun), 'root.json')), 1);
+    });
+
+    it('follows two real rotations (notary key rotate root, twice) through 2.root.json to version 3', async () => {
+      await rotateRoot(stack, rotGun);
+      await rotateRoot(stack, rotGun);
+      const served = await httpsRequest(`${stack.notary.url}${tufPath(rotGun, 'root.json')}`, { ca: stack.ca.caPem });
+      const signedBy = JSON.parse(served.body.toString('utf8')).signatures.length as number;
+      assert.equal(signedBy, 2, 'notary signs a rotated root with the old and the new root key');
+      const from = proxy.log.length;
+      const run = await verify(rotDir, undefined, {}, rotImage.ref);
+      assert.equal(run.code, 0, describeRun(run));
+      const asked = proxy.log.slice(from).map((e) => e.path);
+      assert.ok(asked.includes(tufPath(rotGun, '2.root.json')), `asked for ${asked.join(', ')}`);
+      assert.equal(await version(join(metadata(rotDir, rotGun), 'root.json')), 3);
+    });
+
+    it('a root older than the remembered one: ROLLBACK', async () => {
+      const res = await httpsRequest(`${stack.notary.url}${tufPath(rotGun, '1.root.json')}`, { ca: stack.ca.caPem });
+      assert.equal(res.status, 200);
+      const run = await verify(rotDir, ({ path }) => (path === tufPath(rotGun, 'root.json') ? { body: res.body } : undefined), {}, rotImage.ref);
+      expectRefused(run, 'ROLLBACK', /root\.json is version 1, older than the version 3 trusted before/);
+    });
+  });
+
+  describe('a root signed only by new keys', () => {
+    it('is refused once the old root is remembered: ROOT_ROTATION_INVALID', async () => {
+      const dir = await freshDir();
+      assert.equal((await verify(dir)).code, 0);
+      const next = real.signed.get('root')!.version + 1;
+      const run = await verify(dir, serve(gun, forge(real, keys, { signed: (d) => (d.get('root')!.version = next) })));
+      expectRefused(run, 'ROOT_ROTATION_INVALID', new RegExp(`root\\.json version ${next} is not signed by 1 of the root key\\(s\\) trusted before .*A root signed only by new keys is refused`));
+    });
+
+    it('is refused when the intermediate N.root.json is missing: ROOT_ROTATION_INVALID', async () => {
+      const dir = await freshDir();
+      assert.equal((await verify(dir)).code, 0);
+      const next = real.signed.get('root')!.version + 2;
+      const run = await verify(dir, serve(gun, forge(real, keys, { signed: (d) => (d.get('root')!.version = next) })));
+      expectRefused(run, 'ROOT_ROTATION_INVALID', new RegExp(`the server has no ${next - 1}\\.root\\.json`));
+    });
+  });
+
+  describe('root-keys', () => {
+    let rootId: string;
+    before(async () => {
+      const [info] = await stack.docker.inspect(gun);
+      rootId = info!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys[0]!.ID;
+    });
+
+    it('the Root key docker trust inspect prints is the TUF key ID in root.json; pinning it verifies', async () => {
+      const root = real.signed.get('root')!;
+      assert.deepEqual(root.roles.root.keyids, [rootId]);
+      const run = await verify(await freshDir(), undefined, { 'INPUT_ROOT-KEYS': rootId });
+      assert.equal(run.code, 0, describeRun(run));
+    });
+
+    it('a re-keyed root on first use is refused against the pin: ROOT_NOT_PINNED', async () => {
+      const run = await verify(await freshDir(), serve(gun, forge(real, keys)), { 'INPUT_ROOT-KEYS': rootId });
+      expectRefused(run, 'ROOT_NOT_PINNED', new RegExp(`is not signed by 1 of the pinned root keys in the root-keys input; its root keys are ${keys.root.id}`));
+    });
+
+    it('sign with a pin the repository does not match fails before any publish: ROOT_NOT_PINNED', async () => {
+      const before = await trustState(stack, gun);
+      const img = await pushImage(stack, 'state/app:v3', { seed: 'state-v3' });
+      const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': await freshDir(), 'INPUT_ROOT-KEYS': keys.root.id });
+      expectRefused(run, 'ROOT_NOT_PINNED', /not the root you pinned/);
+      assert.deepEqual(await trustState(stack, gun), before, 'nothing published');
+    });
+
+    it('a prefix is not a pin: INPUT_INVALID', async () => {
+      const run = await verify(await freshDir(), undefined, { 'INPUT_ROOT-KEYS': rootId.slice(0, 12) });
+      expectRefused(run, 'INPUT_INVALID', /root-keys: .* is not a root key ID; give the full 64-hex-digit Root key ID/);
+    });
+  });
+
+  describe('cache', () => {
+    it('outside GitHub (no cache service): a warning, and the run goes on', async () => {
+      const dir = await freshDir();
+      proxy.setRule(undefined);
+      const run = await runAction(stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, { 'INPUT_TRUST-DIR': dir });
+      assert.equal(run.code, 0, describeRun(run));
+      assert.match(run.stdout, /::warning::cache: the GitHub Actions cache service is not available/);
+      assert.ok((await readdir(metadata(dir))).includes('root.json'));
+    });
+
+    it('cache service down: a warning, and the run goes on', async () => {
+      const dir = await freshDir();
+      const run = await runAction(stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, {
+        'INPUT_TRUST-DIR': dir, INPUT_CACHE: 'true', ACTIONS_RUNTIME_TOKEN: 'not-a-token', ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/', ACTIONS_CACHE_SERVICE_V2: 'true', GITHUB_RUN_ID: '1',
+      });
+      assert.equal(run.code, 0, describeRun(run));
+      assert.match(run.stdout, /::warning::.*(restor|cache)/i);
+    });
+  });
+});
