@@ -27,7 +27,8 @@ const lazyOidc = {
 /** The esbuild options `npm run build` uses, writing into `outdir`. */
 export function options(outdir) {
   return {
-    entryPoints: { index: fileURLToPath(new URL('../src/index.ts', import.meta.url)) },
+    // index: the action; cli: the `content-trust` command (package.json bin), sharing chunks with it.
+    entryPoints: { index: fileURLToPath(new URL('../src/index.ts', import.meta.url)), cli: fileURLToPath(new URL('../src/cli/main.ts', import.meta.url)) },
     outdir,
     bundle: true,
     splitting: true,

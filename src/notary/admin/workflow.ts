@@ -31,7 +31,7 @@ export function adminClient(env: TrustEnv, ref: ImageRef): NotaryRepoClient {
 /** updateRepo, with an uninitialised repository explained for administrators. */
 export async function readRepo(env: TrustEnv, client: NotaryRepoClient, now: Date): Promise<TrustedRepo> {
   try {
-    const repo = await updateRepo(client, { config: env.config, now });
+    const repo = await updateRepo(client, { config: env.config, now, ...(env.trustStore ? { store: env.trustStore } : {}), ...(env.rootKeys ? { rootKeys: env.rootKeys } : {}) });
     for (const w of repo.warnings) env.log.warning(w);
     return repo;
   } catch (e) {

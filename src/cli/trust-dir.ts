@@ -1,0 +1,74 @@
+/**
+ * Docker's trust directory (`$DOCKER_CONFIG/trust`, else `~/.docker/trust`):
+ * private keys as `private/<canonical id>.key` (0600, directories 0700),
+ * decrypted with docker's passphrase variables, never prompted for.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { readPrivateKey, toSigningKey, parsePemBlocks, type SigningKey } from '../tuf/private-key.ts';
+import { keyFilePem, publicKeyId, type KeyFileHeaders } from '../tuf/key-file.ts';
+import { InputError } from '../errors.ts';
+
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG || join(homedir(), '.docker');
+}
+
+export function trustDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(dockerConfigDir(env), 'trust');
+}
+
+/** Docker's rule: `root` uses the root passphrase; every other alias the repository one. */
+export function passphraseFor(role: string | undefined, env: NodeJS.ProcessEnv = process.env): { value: string | undefined; variable: string } {
+  const variable = role === 'root' ? 'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE' : 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE';
+  return { value: env[variable] || undefined, variable };
+}
+
+export interface LocalKey {
+  id: string;
+  role: string | undefined;
+  gun: string | undefined;
+  path: string;
+}
+
+/** Every `private/*.key` file with its `role:`/`gun:` headers (nothing decrypted). */
+export function listKeys(dir: string): LocalKey[] {
+  const privateDir = join(dir, 'private');
+  if (!existsSync(privateDir)) return [];
+  return readdirSync(privateDir)
+    .filter((f) => f.endsWith('.key'))
+    .sort()
+    .map((f) => {
+      const path = join(privateDir, f);
+      const block = parsePemBlocks(readFileSync(path, 'utf8'))[0];
+      return { id: f.slice(0, -'.key'.length), role: block?.headers.get('role'), gun: block?.headers.get('gun'), path };
+    });
+}
+
+export function loadKey(key: LocalKey, env: NodeJS.ProcessEnv = process.env): { keyObject: KeyObject; signing: SigningKey } {
+  const { value, variable } = passphraseFor(key.role, env);
+  try {
+    const { keyObject, role, gun } = readPrivateKey(readFileSync(key.path, 'utf8'), value);
+    return { keyObject, signing: toSigningKey(keyObject, role, gun) };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    const what = `${key.path} (role "${key.role ?? 'unknown'}")`;
+    if (e.code === 'PASSPHRASE_MISSING') throw new InputError(e.code, `${what} is encrypted: set ${variable} (content-trust never prompts)`, { cause: e });
+    if (e.code === 'PASSPHRASE_WRONG') throw new InputError(e.code, `${variable} does not decrypt ${what}`, { cause: e });
+    throw new InputError(e.code, `${what}: ${e.message}`, { cause: e });
+  }
+}
+
+/** Writes `private/<id>.key` as docker does; returns the ID. */
+export function saveKey(dir: string, key: KeyObject, headers: KeyFileHeaders, env: NodeJS.ProcessEnv = process.env): string {
+  const { value, variable } = passphraseFor(headers.role, env);
+  if (!value) throw new InputError('PASSPHRASE_MISSING', `set ${variable} to encrypt the new ${headers.role} key (content-trust never prompts)`);
+  const privateDir = join(dir, 'private');
+  mkdirSync(privateDir, { recursive: true, mode: 0o700 });
+  const id = publicKeyId(key);
+  const path = join(privateDir, `${id}.key`);
+  writeFileSync(path, keyFilePem(key, value, headers), { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return id;
+}
