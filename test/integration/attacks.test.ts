@@ -104,6 +104,28 @@ describe('attacks through a rewriting proxy', () => {
     });
   });
 
+  describe('what Go writes', () => {
+    it('HTML-escaped JSON and an expires in +05:30, written by the notary CLI, verify', async () => {
+      const quirks = await initRepo(stack, 'attack/quirks', ci);
+      const img = await pushImage(stack, 'attack/quirks:v1', { seed: 'attack-quirks' });
+      const tz = process.env.TZ;
+      process.env.TZ = 'Asia/Kolkata';
+      try {
+        await stack.notaryCli.addhash(quirks, 'a&b<c>', img.size, img.digest, { role: 'targets/releases' });
+        await stack.notaryCli.addhash(quirks, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
+      } finally {
+        if (tz === undefined) delete process.env.TZ;
+        else process.env.TZ = tz;
+      }
+      const served = (await readRealRepo(stack.notary.url, stack.ca, quirks)).raw.get('targets/releases')!.toString('utf8');
+      assert.match(served, /a\\u0026b\\u003cc\\u003e/, 'Go HTML-escapes the target name on the wire');
+      assert.match(served, /"expires":"[^"]+\+05:30"/, 'the expiry carries the signer\'s zone');
+      const run = await verify(undefined, {}, img.ref);
+      assert.equal(run.code, 0, describeRun(run));
+      assert.doesNotMatch(run.stdout, /::warning::.*targets\/releases/);
+    });
+  });
+
   describe('arbitrary content', () => {
     it('a real timestamp with a flipped signature byte: THRESHOLD_NOT_MET', async () => {
       const run = await verify(({ path }) => (path === tufPath(gun, 'timestamp.json') ? { rewrite: (b) => flipSignature(b) } : undefined));
