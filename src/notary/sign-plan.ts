@@ -98,9 +98,33 @@ export function goTime(d: Date): string {
   return d.toISOString().replace(/\.?0+Z$/, 'Z');
 }
 
+/**
+ * The envelope exactly as a Go client marshals it. notary-server stores the
+ * uploaded bytes but hashes, for the snapshot it makes, its own re-encoding
+ * of each file: Go's typed structs (fields they lack are dropped) and
+ * json.Marshal's HTML escaping of `<>&` and U+2028/U+2029. Any other bytes
+ * leave the snapshot naming a checksum the server does not have, and the
+ * repository unreadable for everyone (seen with notary-server 0.7.0).
+ */
 export function envelope(signed: object, key: SigningKey, keyIds: readonly string[]): Buffer {
-  const canonical = canonicalize(signed);
+  const canonical = canonicalize((signed as { _type?: unknown })._type === 'Targets' ? goTargets(signed as TargetsSigned) : signed);
   const { method, sig } = key.sign(canonical);
   const signatures: Signature[] = keyIds.map((keyid) => ({ keyid, method, sig: sig.toString('base64') }));
-  return Buffer.concat([Buffer.from('{"signed":'), canonical, Buffer.from(`,"signatures":${JSON.stringify(signatures)}}`)]);
+  const escaped = canonical.toString('utf8').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return Buffer.concat([Buffer.from('{"signed":'), Buffer.from(escaped, 'utf8'), Buffer.from(`,"signatures":${JSON.stringify(signatures)}}`)]);
+}
+
+/** Only what notary's Go types keep (tuf/data/targets.go, roles.go, keys.go, types.go): omitempty `paths` and `custom` dropped when empty. */
+function goTargets(s: TargetsSigned): TargetsSigned {
+  const d = s.delegations ?? { keys: {}, roles: [] };
+  return {
+    _type: 'Targets',
+    delegations: {
+      keys: Object.fromEntries(Object.entries(d.keys).map(([id, k]) => [id, { keytype: k.keytype, keyval: { private: k.keyval.private ?? null, public: k.keyval.public } }])),
+      roles: d.roles.map((r) => ({ keyids: r.keyids, name: r.name, threshold: r.threshold, ...(r.paths && r.paths.length > 0 ? { paths: r.paths } : {}) })),
+    },
+    expires: s.expires,
+    targets: Object.fromEntries(Object.entries(s.targets).map(([name, m]) => [name, { hashes: m.hashes, length: m.length, ...(m.custom != null ? { custom: m.custom } : {}) }])),
+    version: s.version,
+  };
 }
