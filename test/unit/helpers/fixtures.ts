@@ -3,12 +3,12 @@
  * scripts/capture-fixtures.ts, and a TrustedRepo built from it by the real
  * update workflow (updateRepo) over an in-memory stand-in for the server.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defaultConfig } from '../../../src/config.ts';
 import { updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
 import type { NotaryRepoClient } from '../../../src/notary/server.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
+import type { TargetsSigned } from '../../../src/tuf/metadata.ts';
 
 export const SCENARIO_DIR = new URL('../../fixtures/notary/docker-signer-add/', import.meta.url);
 
@@ -50,16 +50,17 @@ export function delegationKey(): SigningKey {
  * Serves `files` (role → bytes) the way NotaryRepoClient does: current
  * version by role, or by sha256 checksum capped at the announced length.
  */
-export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN): NotaryRepoClient {
+export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN, requested: string[] = []): NotaryRepoClient {
   const fake = {
     gun,
     async current(role: string): Promise<Buffer | undefined> {
       return files.get(role);
     },
-    async byChecksum(role: string, sha256Hex: string, length: number): Promise<Buffer> {
+    /** Serves the role's file whatever the checksum (as a lying server would): the updater must check it. */
+    async byChecksum(role: string, sha256Hex: string): Promise<Buffer> {
       const body = files.get(role);
-      if (!body || createHash('sha256').update(body).digest('hex') !== sha256Hex) throw new Error(`fake server: no ${role}.${sha256Hex}.json`);
-      if (body.length > length) throw new Error(`fake server: ${role} is longer than ${length}`);
+      if (!body) throw new Error(`fake server: no ${role}.${sha256Hex}.json`);
+      requested.push(`${role}.${sha256Hex}`);
       return body;
     },
     async version(): Promise<Buffer | undefined> {
@@ -74,6 +75,21 @@ export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN): Notar
 
 export function fixtureFiles(): Map<string, Buffer> {
   return new Map(ROLES.map((r) => [r, fixtureBytes(r)]));
+}
+
+/** A copy of the repo whose `role` has a deep copy of its signed part, changed by `edit`. */
+export function withSigned(repo: TrustedRepo, role: string, edit: (signed: TargetsSigned) => void, paths?: readonly string[]): TrustedRepo {
+  const r = repo.roles.get(role)!;
+  const signed = structuredClone(r.meta.signed);
+  edit(signed);
+  const roles = new Map(repo.roles);
+  roles.set(role, { ...r, meta: { ...r.meta, signed }, paths: paths ?? r.paths });
+  return { ...repo, roles };
+}
+
+/** A copy of the repo with `role`'s trusted paths replaced (as narrowed by its parents). */
+export function withPaths(repo: TrustedRepo, role: string, paths: readonly string[]): TrustedRepo {
+  return withSigned(repo, role, () => {}, paths);
 }
 
 /** The captured repository as the update workflow trusts it. */

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultConfig } from '../../src/config.ts';
+import { narrowPaths, pathAllowed, updateRepo } from '../../src/notary/updater.ts';
+import { ContentTrustError } from '../../src/errors.ts';
+import { GUN, NOW, fakeServer, fixtureFiles, loadRepo, scenario } from './helpers/fixtures.ts';
+
+const code = (c: string, what?: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof ContentTrustError, String(e));
+  assert.equal(e.code, c, e.message);
+  if (what) assert.match(e.message, what);
+  return true;
+};
+
+describe('narrowPaths', () => {
+  const table: [string[], string[], string[]][] = [
+    [[''], ['v', 'release-'], ['v', 'release-']],
+    [[''], [''], ['']],
+    [['v'], ['v1', 'x', 'v'], ['v1', 'v']],
+    [['v1'], ['v'], []],
+    [['a', 'b'], ['b/c', 'a', 'c'], ['b/c', 'a']],
+    [['v'], [], []],
+    [[], ['', 'v'], []],
+  ];
+  for (const [parent, child, want] of table) {
+    it(`${JSON.stringify(parent)} narrows ${JSON.stringify(child)} to ${JSON.stringify(want)}`, () => assert.deepEqual(narrowPaths(parent, child), want));
+  }
+});
+
+describe('pathAllowed', () => {
+  const table: [string[], string, boolean][] = [
+    [[''], 'anything', true],
+    [[''], '', true],
+    [['v'], 'v1.0', true],
+    [['v'], 'latest', false],
+    [['v1', 'latest'], 'latest', true],
+    [['V'], 'v1', false],
+    [[], 'v1', false],
+    [['v1.0'], 'v1', false],
+  ];
+  for (const [paths, target, want] of table) {
+    it(`${JSON.stringify(paths)} ${want ? 'allows' : 'does not allow'} ${JSON.stringify(target)}`, () => assert.equal(pathAllowed(paths, target), want));
+  }
+});
+
+describe('updateRepo (captured files, served from memory)', () => {
+  it('trusts every role of the captured repository', async () => {
+    const repo = await loadRepo();
+    assert.equal(repo.gun, GUN);
+    assert.deepEqual([...repo.roles.keys()].sort(), ['targets', 'targets/ci', 'targets/releases']);
+    for (const r of repo.roles.values()) assert.deepEqual(r.paths, ['']);
+    assert.equal(repo.skipped.size, 0);
+    assert.deepEqual(repo.warnings, []);
+    assert.equal(repo.root.signed.version, 1);
+    assert.equal(repo.roles.get('targets')!.meta.signed.version, 2);
+    assert.deepEqual(Object.keys(repo.roles.get('targets/ci')!.meta.signed.targets).sort(), Object.keys(scenario.signed['targets/ci']).sort());
+  });
+
+  it('fetches snapshot, targets and delegations by the sha256 their parent announced', async () => {
+    const requested: string[] = [];
+    const repo = await updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW });
+    const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
+    const expected = [
+      `snapshot.${hex(repo.timestamp.signed.meta.snapshot.hashes.sha256!)}`,
+      ...['targets', 'targets/ci', 'targets/releases'].map((r) => `${r}.${hex(repo.snapshot.signed.meta[r]!.hashes.sha256!)}`),
+    ];
+    assert.deepEqual(requested.sort(), expected.sort());
+  });
+
+  it('a file that does not match its announced hash is HASH_MISMATCH', async () => {
+    const files = fixtureFiles();
+    const ci = Buffer.from(files.get('targets/ci')!);
+    ci[ci.length - 5] ^= 1;
+    files.set('targets/ci', ci);
+    await assert.rejects(loadRepo(files), code('HASH_MISMATCH', /targets\/ci\.json/));
+  });
+
+  it('an expired timestamp is EXPIRED', async () => {
+    await assert.rejects(loadRepo(fixtureFiles(), new Date(NOW.getTime() + 15 * 86_400_000)), code('EXPIRED', /timestamp\.json/));
+  });
+
+  it('a root certificate for another GUN is ROOT_INVALID', async () => {
+    await assert.rejects(updateRepo(fakeServer(fixtureFiles(), 'docker.io/library/alpine'), { config: defaultConfig, now: NOW }), code('ROOT_INVALID', /CN must be docker\.io\/library\/alpine/));
+  });
+
+  it('no root on the server is REPO_NOT_INITIALISED', async () => {
+    const files = fixtureFiles();
+    files.delete('root');
+    await assert.rejects(loadRepo(files), code('REPO_NOT_INITIALISED', /docker trust signer add/));
+  });
+
+  it('warns about metadata expiring within the warning window', async () => {
+    const repo = await loadRepo(fixtureFiles(), NOW);
+    assert.deepEqual(repo.warnings, []);
+    // Three years on the delegations would be close to expiry, but the timestamp has long expired then; shorten the window instead.
+    const warned = await updateRepo(fakeServer(fixtureFiles()), { config: { ...defaultConfig, expiryWarningDays: 3 * 365 + 30 }, now: NOW });
+    assert.ok(warned.warnings.some((w) => /targets\/ci\.json expires in \d+ days/.test(w)), warned.warnings.join('\n'));
+  });
+});
