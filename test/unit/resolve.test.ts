@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { resolveTag, rolesListing, signerNames, targetIn } from '../../src/notary/resolve.ts';
+import type { TrustedRepo } from '../../src/notary/updater.ts';
+import { ContentTrustError } from '../../src/errors.ts';
+import { loadRepo, scenario, withPaths, withSigned } from './helpers/fixtures.ts';
+
+const { one, two } = scenario.images;
+const notSigned = (what: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof ContentTrustError, String(e));
+  assert.equal(e.code, 'NOT_SIGNED', e.message);
+  assert.match(e.message, what);
+  return true;
+};
+
+let repo: TrustedRepo;
+before(async () => {
+  repo = await loadRepo();
+});
+
+describe('resolveTag', () => {
+  it('finds a tag in targets/releases with its digest and size', () => {
+    assert.deepEqual(resolveTag(repo, 'v1'), { role: 'targets/releases', digest: one.digest, size: one.size });
+  });
+
+  it('prefers targets/releases when targets/ci signed the tag differently', () => {
+    assert.equal(scenario.signed['targets/ci'].latest, one.digest);
+    assert.deepEqual(resolveTag(repo, 'latest'), { role: 'targets/releases', digest: two.digest, size: two.size });
+  });
+
+  it('reads target names the server sent HTML-escaped', () => {
+    assert.equal(resolveTag(repo, 'a&b<c>é').digest, one.digest);
+    assert.equal(resolveTag(repo, 'line\u2028sep').digest, two.digest);
+  });
+
+  it('rejects a tag signed only in targets/<signer> with NOT_SIGNED naming the role', () => {
+    assert.throws(() => resolveTag(repo, 'ci-only'), notSigned(/signed only in targets\/ci.*docker trust signer add/));
+    assert.throws(() => resolveTag(repo, '\u{1F600}'), notSigned(/only in targets\/ci/));
+  });
+
+  it('an unknown tag has no trust data', () => {
+    assert.throws(() => resolveTag(repo, 'nope'), notSigned(/nope has no trust data/));
+  });
+
+  it('accepts a tag in the top-level targets role, after targets/releases', () => {
+    const both = withSigned(repo, 'targets', (s) => {
+      s.targets.toponly = { hashes: { sha256: Buffer.from(two.digest.slice(7), 'hex').toString('base64') }, length: two.size };
+      s.targets.v1 = { hashes: { sha256: Buffer.from(two.digest.slice(7), 'hex').toString('base64') }, length: two.size };
+    });
+    assert.deepEqual(resolveTag(both, 'toponly'), { role: 'targets', digest: two.digest, size: two.size });
+    assert.equal(resolveTag(both, 'v1').role, 'targets/releases');
+  });
+
+  it('ignores targets outside a role\'s allowed paths', () => {
+    const narrowed = withPaths(repo, 'targets/releases', ['release-']);
+    assert.throws(() => resolveTag(narrowed, 'v1'), notSigned(/only in targets\/ci/));
+    const both = withPaths(narrowed, 'targets/ci', ['release-']);
+    assert.throws(() => resolveTag(both, 'v1'), notSigned(/no trust data/));
+    assert.equal(resolveTag(withPaths(repo, 'targets/releases', ['v']), 'v1').role, 'targets/releases');
+  });
+
+  it('ignores a target without a sha256 hash', () => {
+    const sha512only = withSigned(repo, 'targets/releases', (s) => {
+      s.targets.v1 = { hashes: { sha512: 'AAAA' }, length: 1 };
+    });
+    assert.throws(() => resolveTag(sha512only, 'v1'), notSigned(/only in targets\/ci/));
+  });
+});
+
+describe('targetIn', () => {
+  it('reads one role only', () => {
+    assert.deepEqual(targetIn(repo, 'targets/ci', 'latest'), { role: 'targets/ci', digest: one.digest, size: one.size });
+    assert.equal(targetIn(repo, 'targets/ci', 'a&b<c>é'), undefined);
+    assert.equal(targetIn(repo, 'targets/none', 'v1'), undefined);
+  });
+});
+
+describe('rolesListing', () => {
+  it('lists every trusted role that signed the tag with this digest', () => {
+    assert.deepEqual(rolesListing(repo, 'v1', one.digest).sort(), ['targets/ci', 'targets/releases']);
+    assert.deepEqual(rolesListing(repo, 'latest', two.digest), ['targets/releases']);
+    assert.deepEqual(rolesListing(repo, 'latest', one.digest), ['targets/ci']);
+    assert.deepEqual(rolesListing(repo, 'v1', two.digest), []);
+  });
+});
+
+describe('signerNames', () => {
+  it('names targets/<name> roles, leaving out releases and targets', () => {
+    assert.deepEqual(signerNames(['targets', 'targets/releases', 'targets/ci', 'targets/alice']), ['ci', 'alice']);
+    assert.deepEqual(signerNames([]), []);
+  });
+});
