@@ -21,17 +21,48 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * HEAD first: a registry that announces Docker-Content-Digest and
+ * Content-Length for the tag has said what a GET would serve, and the
+ * registry is the authority on what a tag points at either way. When either
+ * header is missing (or the digest is not sha256), GET and hash the bytes.
+ */
 export async function resolveManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
-  const url = `https://${registryHost(ref.domain)}/v2/${ref.path}/manifests/${encodeURIComponent(ref.tag)}`;
+  const url = manifestUrl(ref);
+  const head = await client.send(url, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, maxBytes: client.http.config.maxManifestBytes, credentials, scope: `repository:${ref.path}:pull` });
+  if (head.status === 404) throw tagNotFound(ref);
+  const digest = head.headers['docker-content-digest'];
+  const length = Number(head.headers['content-length'] ?? NaN);
+  if (head.status === 200 && typeof digest === 'string' && SHA256_DIGEST.test(digest) && Number.isSafeInteger(length) && length > 0) {
+    return { digest, size: length, mediaType: mediaTypeOf(head.headers['content-type']) };
+  }
+  return getManifest(client, ref, credentials);
+}
+
+function manifestUrl(ref: ImageRef): string {
+  return `https://${registryHost(ref.domain)}/v2/${ref.path}/manifests/${encodeURIComponent(ref.tag)}`;
+}
+
+function mediaTypeOf(contentType: string | string[] | undefined): string {
+  return String(contentType ?? '').split(';')[0]!.trim();
+}
+
+function tagNotFound(ref: ImageRef): InputError {
+  return new InputError('TAG_NOT_FOUND', `image ${ref.gun}:${ref.tag}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
+}
+
+/** GET the manifest and hash the exact bytes served. */
+export async function getManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
+  const url = manifestUrl(ref);
   const res = await client.send(url, {
     headers: { accept: MANIFEST_ACCEPT },
     maxBytes: client.http.config.maxManifestBytes,
     credentials,
     scope: `repository:${ref.path}:pull`,
   });
-  if (res.status === 404) {
-    throw new InputError('TAG_NOT_FOUND', `image ${ref.gun}:${ref.tag}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
-  }
+  if (res.status === 404) throw tagNotFound(ref);
   if (res.status !== 200) {
     throw new NetworkError('HTTP_ERROR', `image ${ref.gun}:${ref.tag}: the registry answered HTTP ${res.status} for the manifest`, { status: res.status });
   }
@@ -40,6 +71,5 @@ export async function resolveManifest(client: AuthClient, ref: ImageRef, credent
   if (typeof announced === 'string' && announced.startsWith('sha256:') && announced !== digest) {
     throw new NetworkError('DIGEST_MISMATCH', `image ${ref.gun}:${ref.tag}: the registry announced ${announced} but served bytes hashing to ${digest}; something between you and the registry changes manifests`);
   }
-  const mediaType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
-  return { digest, size: res.body.length, mediaType };
+  return { digest, size: res.body.length, mediaType: mediaTypeOf(res.headers['content-type']) };
 }
