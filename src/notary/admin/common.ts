@@ -10,14 +10,16 @@ import { pem } from '../../tuf/der.ts';
 import type { Delegations, TargetsSigned } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
 import { InputError, TrustError } from '../../errors.ts';
+import { goTime } from '../sign-plan.ts';
 
 export const RELEASES = 'targets/releases';
 export const ROOT_DAYS = 3650;
 export const TARGETS_DAYS = 1095;
 const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
+/** Expiry as Go writes it (see goTime: the server hashes its own re-encoding into the snapshot). */
 export function expiresAfter(now: Date, days: number): string {
-  return new Date(now.getTime() + days * 86_400_000).toISOString();
+  return goTime(new Date(now.getTime() + days * 86_400_000));
 }
 
 /** `targets/<name>` for a docker signer name; `releases` is reserved. */
