@@ -36,6 +36,11 @@ export function keyId(keytype: string, publicB64: string): string {
 
 /** Parses one entry of a `keys` map. Unknown key types parse but verify nothing. */
 export function parsePublicKey(json: TufKeyJson): PublicKey {
+  // Shapes come from untrusted files: check them before touching them.
+  const shape = json as unknown as { keytype?: unknown; keyval?: { public?: unknown } | null } | null;
+  if (typeof shape !== 'object' || shape === null || typeof shape.keytype !== 'string' || typeof shape.keyval !== 'object' || shape.keyval === null || typeof shape.keyval.public !== 'string') {
+    throw new TrustError('METADATA_INVALID', 'a key entry is not {"keytype": string, "keyval": {"public": base64}}');
+  }
   const { keytype } = json;
   const pub = json.keyval.public;
   const id = keyId(keytype, pub);
