@@ -2,7 +2,7 @@
  * The Notary server's HTTP API for one GUN: metadata by name, version or
  * checksum, server-held keys, and the atomic multipart publish.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { NetworkError, PublishError, TrustError } from '../errors.ts';
@@ -28,10 +28,18 @@ export class NotaryRepoClient {
     return this.get(`${role}.json`, maxBytes);
   }
 
-  /** A role's file by the sha256 its parent announced; capped at the announced length. */
+  /**
+   * A role's file by the sha256 its parent announced; capped at the announced
+   * length. Fetched once per run: a file this run already read or published
+   * with that checksum is the same bytes.
+   */
   async byChecksum(role: string, sha256Hex: string, length: number): Promise<Buffer> {
+    const key = `${this.base}${role}.${sha256Hex}`;
+    const known = runFiles(this.client).get(key);
+    if (known) return known;
     const body = await this.get(`${role}.${sha256Hex}.json`, length);
     if (!body) throw new TrustError('METADATA_INVALID', `${this.gun}: the server has no ${role}.json with checksum ${sha256Hex} though its parent lists it`);
+    if (sha256(body) === sha256Hex) runFiles(this.client).set(key, body);
     return body;
   }
 
@@ -84,7 +92,10 @@ export class NotaryRepoClient {
       credentials: this.credentials,
       scope: `repository:${this.gun}:push,pull`,
     });
-    if (res.status === 200 || res.status === 201) return;
+    if (res.status === 200 || res.status === 201) {
+      for (const [role, body] of files) runFiles(this.client).set(`${this.base}${role}.${sha256(body)}`, body);
+      return;
+    }
     throw publishError(this.gun, res, [...files.keys()]);
   }
 
@@ -96,6 +107,19 @@ export class NotaryRepoClient {
     }
     return res.body;
   }
+}
+
+/** Metadata files by URL and sha256, one map per client (that is, per run). */
+const filesByClient = new WeakMap<AuthClient, Map<string, Buffer>>();
+
+function runFiles(client: AuthClient): Map<string, Buffer> {
+  let files = filesByClient.get(client);
+  if (!files) filesByClient.set(client, (files = new Map()));
+  return files;
+}
+
+function sha256(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
 }
 
 interface ServerError {

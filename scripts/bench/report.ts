@@ -1,0 +1,96 @@
+// Turns the raw figures into docs/benchmarks.json and docs/benchmarks.md.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { median } from './measure.ts';
+import type { Machine } from './machine.ts';
+import type { StartupFigures } from './startup.ts';
+
+export interface Series {
+  /** e.g. "1 sign" */
+  scenario: string;
+  what: string;
+  tool: 'action' | 'notary CLI';
+  tags: number;
+  repositories: number;
+  /** Processes per run. */
+  processes: number;
+  ms: number[];
+  maxRssKb: number[];
+}
+
+export interface Comparison {
+  scenario: string;
+  what: string;
+  target: number | undefined;
+  action: Series;
+  notary: Series | undefined;
+}
+
+export interface Report {
+  date: string;
+  runs: number;
+  machine: Machine;
+  comparisons: Comparison[];
+  startup: StartupFigures;
+  notes: string[];
+}
+
+const DOCS = join(import.meta.dirname, '..', '..', 'docs');
+const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
+
+export function ratio(c: Comparison): number | undefined {
+  return c.notary ? median(c.action.ms) / median(c.notary.ms) : undefined;
+}
+
+export function writeReport(report: Report): void {
+  writeFileSync(join(DOCS, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(DOCS, 'benchmarks.md'), markdown(report));
+}
+
+function markdown(r: Report): string {
+  const m = r.machine;
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (scripts/bench.ts); raw figures in [benchmarks.json](benchmarks.json).',
+    'Every figure is a whole process (or a tool\'s whole sequence of processes) against a real notary-server and docker-registry on loopback, ',
+    `timed from spawn to exit: median of ${r.runs} runs after one warm-up run, the two tools alternating. Peak memory is GNU time's maximum resident set size (the largest single process).`,
+    '',
+    `Machine: ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB; ${m.kernel}; Node ${m.node}; ${Object.entries(m.packages).map(([p, v]) => `${p} ${v}`).join(', ')}. Run ${r.date}.`,
+    '',
+    '## Action vs notary CLI',
+    '',
+    '| Scenario | Tags × repos | Action (median) | notary CLI (median) | Ratio | Target | Action peak RSS | Action processes / CLI processes |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of r.comparisons) {
+    const q = ratio(c);
+    const ok = q === undefined || c.target === undefined ? '' : q <= c.target ? ' ✓' : ' ✗';
+    lines.push(
+      `| ${c.scenario}: ${c.what} | ${c.action.tags / c.action.repositories} × ${c.action.repositories} | ${fmt(median(c.action.ms))} | ${c.notary ? fmt(median(c.notary.ms)) : '—'} | ${q === undefined ? '—' : `${q.toFixed(2)}x`} | ${c.target === undefined ? '—' : `≤ ${c.target}x${ok}`} | ${mib(Math.max(...c.action.maxRssKb))} | ${c.action.processes} / ${c.notary?.processes ?? '—'} |`,
+    );
+  }
+  const growth = r.comparisons.filter((c) => c.scenario.startsWith('4'));
+  if (growth.length > 0) {
+    lines.push('', '## Growth (one repository)', '', '| Tags | Mode | Action (median) | per tag | Action peak RSS | notary CLI (median) |', '|---|---|---|---|---|---|');
+    for (const c of growth) {
+      const med = median(c.action.ms);
+      lines.push(`| ${c.action.tags} | ${c.what} | ${fmt(med)} | ${(med / c.action.tags).toFixed(2)} ms | ${mib(Math.max(...c.action.maxRssKb))} | ${c.notary ? fmt(median(c.notary.ms)) : '—'} |`);
+    }
+  }
+  const s = r.startup;
+  lines.push(
+    '',
+    '## Start-up',
+    '',
+    `From spawning \`node dist/index.js\` to its first TCP connection (a loopback listener stands in for the servers), median of ${s.verifyMs.length}: `,
+    `verify ${fmt(median(s.verifyMs))}, sign ${fmt(median(s.signMs))} (includes decrypting the delegation key); Node alone (\`node -e 'net.connect()'\`) ${fmt(median(s.nodeFloorMs))}. Target: under 150 ms. dist/index.js is ${(m.distBytes / 1024).toFixed(0)} KiB.`,
+    '',
+    '## Notes',
+    '',
+    ...r.notes.map((n) => `- ${n}`),
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,90 @@
+// The two contestants, as whole processes: the action as the runner runs it
+// (`node dist/index.js` with INPUT_* variables and GITHUB_OUTPUT), and the
+// notary CLI doing the same work (addhash per tag + one publish per
+// repository to sign; `notary list` per repository to verify).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPOSITORY_PASSPHRASE, type Stack } from '../../test/stack/index.ts';
+import { timeJob, timeProcess, type JobRun, type ProcessRun } from './measure.ts';
+import type { SeededRepo } from '../../test/stack/many-tags.ts';
+
+const DIST = join(import.meta.dirname, '..', '..', 'dist', 'index.js');
+/** Roles `docker trust signer add ci` gives the key; the action signs every one, so the CLI is asked to as well. */
+export const SIGNER_ROLES = ['targets/releases', 'targets/ci'];
+
+export interface ActionOutcome extends JobRun {
+  /** `digests` output lines. */
+  digests: string[];
+}
+
+export class Contestants {
+  private readonly stack: Stack;
+  private readonly keyPem: string;
+  private readonly work = mkdtempSync(join(tmpdir(), 'cta-bench-'));
+  private count = 0;
+
+  constructor(stack: Stack, keyPem: string) {
+    this.stack = stack;
+    this.keyPem = keyPem;
+  }
+
+  /** One action process over every tag of the repositories; images go in a file past 2,000 tags (the 128 KiB env cap). */
+  async action(mode: 'sign' | 'verify', repos: readonly SeededRepo[]): Promise<ActionOutcome> {
+    const n = this.count++;
+    const refs = repos.flatMap((r) => r.tags.map((t) => t.ref));
+    const output = join(this.work, `out-${n}`);
+    const summary = join(this.work, `summary-${n}.md`);
+    writeFileSync(output, '');
+    writeFileSync(summary, '');
+    const images: Record<string, string> = {};
+    if (refs.length > 2000) {
+      const file = join(this.work, `images-${n}.txt`);
+      writeFileSync(file, refs.join('\n'));
+      images['INPUT_IMAGES-FILE'] = file;
+    } else {
+      images.INPUT_IMAGES = refs.join('\n');
+    }
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: this.work,
+      RUNNER_TEMP: this.work,
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      INPUT_MODE: mode,
+      'INPUT_TRUST-SERVER': this.stack.notary.url,
+      'INPUT_CA-CERT': this.stack.ca.caCertPath,
+      ...images,
+      ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': this.keyPem, 'INPUT_DELEGATION-PASSPHRASE': REPOSITORY_PASSPHRASE } : {}),
+    };
+    const job = await timeJob([() => timeProcess(process.execPath, [DIST], env)]);
+    const text = readFileSync(output, 'utf8');
+    const digests = /^digests<<(\S+)\n([\s\S]*?)\n\1$/m.exec(text)?.[2]?.split('\n') ?? [];
+    return { ...job, digests };
+  }
+
+  private notary(args: string[]): () => Promise<ProcessRun> {
+    const o = this.stack.notaryCli.options;
+    return () => timeProcess('notary', ['-c', o.configPath, '-s', o.url, '-d', o.trustDir, '--tlscacert', o.ca.caCertPath, ...args], this.stack.notaryCli.env());
+  }
+
+  /** `notary addhash` per tag (the digests given), then one `notary publish` per repository. */
+  notarySign(repos: readonly SeededRepo[]): Promise<JobRun> {
+    const roles = SIGNER_ROLES.flatMap((r) => ['-r', r]);
+    return timeJob(
+      repos.flatMap((repo) => [
+        ...repo.tags.map((t) => this.notary(['addhash', repo.gun, t.tag, String(t.size), '--sha256', t.digest.slice('sha256:'.length), ...roles])),
+        this.notary(['publish', repo.gun]),
+      ]),
+    );
+  }
+
+  /** `notary list` per repository. */
+  notaryVerify(repos: readonly SeededRepo[]): Promise<JobRun> {
+    return timeJob(repos.map((repo) => this.notary(['list', repo.gun])));
+  }
+
+  async notaryRows(gun: string): Promise<number> {
+    return (await this.stack.notaryCli.list(gun)).length;
+  }
+}
