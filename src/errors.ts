@@ -48,7 +48,6 @@ export type ErrorCode =
   // administering repositories
   | 'KEY_WRONG_ROLE'
   | 'SIGNER_NOT_FOUND'
-  | 'SIGNER_EXISTS'
   | 'INTERNAL';
 
 export class ContentTrustError extends Error {
