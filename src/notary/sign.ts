@@ -23,14 +23,22 @@ interface Resolved {
 
 export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: SigningKey): Promise<ImageResult[]> {
   const now = env.now?.() ?? new Date();
+  // Trust updates need no digests: they run alongside the registry look-ups.
+  const guns = [...groupBy(refs, (r) => r.gun)];
+  const updating = settleLimit(guns, env.config.concurrency, async ([, list]) => {
+    const client = repoClient(env, list[0]!, true);
+    return { client, repo: await updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys }) };
+  });
   const resolved = await resolveAll(env, refs);
   const byGun = groupBy(resolved, (r) => r.ref.gun);
+  const updated = new Map((await updating).map((u, i) => [guns[i]![0], u]));
 
   // Plan every repository before publishing any.
   const planned = await settleLimit([...byGun], env.config.concurrency, async ([gun, items]) => {
-    const client = repoClient(env, items[0]!.ref, true);
+    const u = updated.get(gun)!;
+    if (!u.ok) throw u.error;
+    const { client, repo } = u.value;
     const targets = uniqueTargets(items);
-    const repo = await updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
     for (const w of repo.warnings) env.log.warning(w);
     return { gun, client, targets, plan: planSign(repo, key, targets, now, env.config.delegationExpiryDays) };
   });

@@ -29,10 +29,12 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
     p.then((repo) => repo.warnings.forEach((w) => env.log.warning(w)), () => {});
     repos.set(gun, p);
   }
-  const outcomes = await settleLimit(refs, env.config.concurrency, async (ref) => {
-    // Ask the registry in parallel, but report a trust failure before a registry one.
-    const registry = options.checkRegistry ? resolveManifest(env.client, ref, env.credentialsFor(ref.domain)) : Promise.resolve(undefined);
-    registry.catch(() => {});
+  // Registry look-ups start now, bounded, alongside the trust updates (not queued behind them).
+  const lookups = options.checkRegistry ? startLimited(refs, env.config.concurrency, (ref) => resolveManifest(env.client, ref, env.credentialsFor(ref.domain))) : undefined;
+  const position = new Map(refs.map((r, i) => [r, i]));
+  const outcomes = await settleLimit(refs, refs.length, async (ref) => {
+    // Report a trust failure before a registry one.
+    const registry = lookups ? lookups[position.get(ref)!]! : Promise.resolve(undefined);
     const repo = await repos.get(ref.gun)!;
     const hit = trustedTarget(repo, ref, options.signers);
     if (ref.pin && ref.pin !== hit.digest) {
@@ -48,6 +50,29 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
   });
   throwFailures(outcomes.map((o, i) => ({ subject: refs[i]!.input, outcome: o })));
   return outcomes.map((o) => (o as { ok: true; value: ImageResult }).value);
+}
+
+/** Starts fn on every item, at most `limit` at a time; one promise per item, in order (rejections are left to the caller). */
+function startLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
+  const settlers: { resolve: (v: R) => void; reject: (e: unknown) => void }[] = [];
+  const promises = items.map(() => {
+    const p = new Promise<R>((resolve, reject) => settlers.push({ resolve, reject }));
+    p.catch(() => {});
+    return p;
+  });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        settlers[i]!.resolve(await fn(items[i]!));
+      } catch (e) {
+        settlers[i]!.reject(e);
+      }
+    }
+  };
+  for (let w = 0; w < Math.min(Math.max(1, limit), items.length); w++) void worker();
+  return promises;
 }
 
 /** The digest the tag is trusted as: DCT's answer, and every named signer must agree with it. */
