@@ -8,7 +8,7 @@
  * `postgres` user that Debian's package creates.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -67,7 +67,13 @@ export async function startPostgres(): Promise<Postgres> {
     await chown(dir, uid, gid);
     await chown(pwFile, uid, gid);
   }
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  // Also when the test process exits without stop() (the exit hook in service.ts kills postgres).
+  const onExit = () => rmSync(dir, { recursive: true, force: true });
+  process.on('exit', onExit);
+  const cleanup = async () => {
+    process.off('exit', onExit);
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
     const init = asOwner(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--pwfile', pwFile, '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync']);
     await run(init.command, init.args, { timeoutMs: 120_000 });
