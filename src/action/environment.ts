@@ -10,12 +10,15 @@ import { FileTrustStore } from '../notary/trust-store.ts';
 
 /** `credentials`: per registry domain, from resolveCredentials() (helpers and auths, already masked). */
 export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials> = new Map()): TrustEnv {
-  const http = new HttpClient({ ca: inputs.caCert, debug: (m) => core.debug(m) });
+  // Traces only when step debug is on (the runner sets RUNNER_DEBUG=1): a
+  // line per request is real work at thousands of tags.
+  const debug = core.isDebug() ? (m: string) => core.debug(m) : () => {};
+  const http = new HttpClient({ ca: inputs.caCert, debug });
   const explicit: Credentials | undefined = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
   return {
     client: new AuthClient(http),
     config: http.config,
-    log: { info: (m) => core.info(m), warning: (m) => core.warning(m), debug: (m) => core.debug(m) },
+    log: { info: (m) => core.info(m), warning: (m) => core.warning(m), debug },
     credentialsFor: (domain) => explicit ?? credentials.get(domain)?.credentials,
     serverFor: (domain) => trustServerFor(domain, inputs.trustServer),
     trustStore: new FileTrustStore(inputs.trustDir),

@@ -20,6 +20,12 @@ export interface TrustedState {
   readonly versions: ReadonlyMap<string, number>;
   /** Where it was read from, for messages. */
   readonly source: string;
+  /**
+   * The remembered files by role, as served. A file whose length and hashes
+   * match what its parent now announces is used without fetching it again
+   * (notary's client does the same), and is not rewritten.
+   */
+  readonly files: ReadonlyMap<string, Buffer>;
 }
 
 export interface TrustStore {
@@ -56,20 +62,23 @@ export class FileTrustStore implements TrustStore {
     if (!rootRaw) return undefined;
     const root = parseStored(join(dir, 'root.json'), () => parseMetadata(rootRaw, 'root', 'Root'));
     const versions = new Map<string, number>();
+    const files = new Map<string, Buffer>([['root', rootRaw]]);
     for (const file of await listJson(dir)) {
       const role = file.slice(0, -'.json'.length).split(sep).join('/');
       if (role === 'root' || !(role === 'timestamp' || role === 'snapshot' || role === 'targets' || role.startsWith('targets/'))) continue;
       const path = join(dir, file);
       const raw = await readFile(path);
       versions.set(role, parseStored(path, () => storedVersion(raw)));
+      files.set(role, raw);
     }
-    return { root, versions, source: dir };
+    return { root, versions, source: dir, files };
   }
 
   async save(repo: TrustedRepo): Promise<void> {
     const dir = metadataDir(this.trustDir, repo.gun);
     const files = [repo.root, repo.timestamp, repo.snapshot, ...[...repo.roles.values()].map((r) => r.meta)];
     for (const m of files) {
+      if (repo.trustedBefore?.files.get(m.role)?.equals(m.raw)) continue;
       const path = join(dir, ...`${m.role}.json`.split('/'));
       await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
       // Write then rename: a reader (docker, a parallel job) never sees half a file.

@@ -6,7 +6,7 @@
  */
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
 import { parseMetadata, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TargetsSigned, type TimestampSigned } from '../tuf/metadata.ts';
-import { checkFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
+import { checkFileMeta, matchesFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
 import { TrustError, messageOf } from '../errors.ts';
 import type { NotaryRepoClient } from './server.ts';
 import type { Config } from '../config.ts';
@@ -82,7 +82,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
 
   // Client workflow 3: snapshot by the checksum the timestamp announces.
   const snapMeta = timestamp.signed.meta.snapshot;
-  const snapshotRaw = await fetchAnnounced(server, 'snapshot', snapMeta, gun);
+  const snapshotRaw = await fetchAnnounced(server, 'snapshot', snapMeta, gun, trusted?.files);
   const snapshot = parseMetadata(snapshotRaw, 'snapshot', 'Snapshot');
   verifyThreshold(snapshot, rootKeys, root.signed.roles.snapshot, gun);
   checkNoRollback(snapshot, floor('snapshot'), gun);
@@ -93,7 +93,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   // Client workflow 4: top-level targets.
   const targetsEntry = snapshot.signed.meta.targets;
   if (!targetsEntry) throw new TrustError('METADATA_INVALID', `${gun}: snapshot.json does not list targets`);
-  const targets = parseMetadata(await fetchAnnounced(server, 'targets', targetsEntry, gun), 'targets', 'Targets');
+  const targets = parseMetadata(await fetchAnnounced(server, 'targets', targetsEntry, gun, trusted?.files), 'targets', 'Targets');
   verifyThreshold(targets, rootKeys, root.signed.roles.targets, gun);
   checkNoRollback(targets, floor('targets'), gun);
   checkNotExpired(targets, now, gun);
@@ -104,7 +104,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   // Client workflow 5: delegations breadth-first, with the keys and threshold the parent assigns.
   let level: TrustedRole[] = [roles.get('targets')!];
   while (level.length > 0) {
-    const next = await Promise.all(level.flatMap((parent) => childrenOf(parent, server, snapshot, gun, now, warnings, skipped, floor)));
+    const next = await Promise.all(level.flatMap((parent) => childrenOf(parent, server, snapshot, gun, now, warnings, skipped, floor, trusted?.files)));
     level = next.filter((r): r is TrustedRole => r !== undefined && !roles.has(r.name));
     for (const r of level) roles.set(r.name, r);
   }
@@ -172,9 +172,12 @@ async function verifyRootChain(server: NotaryRepoClient, trusted: TrustedState, 
   verifyRootRotation(prev, prevKeys, root, gun);
 }
 
-async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: FileMeta, gun: string): Promise<Buffer> {
+async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: FileMeta, gun: string, remembered: ReadonlyMap<string, Buffer> | undefined): Promise<Buffer> {
   const sha = meta.hashes.sha256;
   if (!sha) throw new TrustError('METADATA_INVALID', `${gun}: the entry for ${role} has no sha256 hash`);
+  // A remembered file that matches the announced length and hashes is those bytes: no fetch.
+  const local = remembered?.get(role);
+  if (local && matchesFileMeta(local, meta)) return local;
   const raw = await server.byChecksum(role, Buffer.from(sha, 'base64').toString('hex'), meta.length);
   checkFileMeta(raw, meta, `${gun} ${role}.json`);
   return raw;
@@ -189,6 +192,7 @@ function childrenOf(
   warnings: string[],
   skipped: Map<string, SkippedRole>,
   floor: (role: string) => number | undefined,
+  remembered: ReadonlyMap<string, Buffer> | undefined,
 ): Promise<TrustedRole | undefined>[] {
   const d = parent.meta.signed.delegations;
   if (!d || d.roles.length === 0) return [];
@@ -200,7 +204,7 @@ function childrenOf(
     }
     const entry = snapshot.signed.meta[role.name];
     if (!entry) return undefined; // delegated, but nothing signed yet
-    const meta = parseMetadata(await fetchAnnounced(server, role.name, entry, gun), role.name, 'Targets');
+    const meta = parseMetadata(await fetchAnnounced(server, role.name, entry, gun, remembered), role.name, 'Targets');
     // An expired or under-threshold delegation is skipped, not fatal (only targets is);
     // a rollback is fatal (notary client/tufclient.go downloadTargets).
     const skip = (e: unknown) => {

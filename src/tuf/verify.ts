@@ -44,6 +44,16 @@ export function checkFileMeta(raw: Buffer, expected: FileMeta, what: string): vo
   if (known === 0) throw new TrustError('HASH_MISMATCH', `${what}: its parent announces no sha256 or sha512 hash`);
 }
 
+/** Whether the bytes match the announced length and every hash (no throw). */
+export function matchesFileMeta(raw: Buffer, expected: FileMeta): boolean {
+  try {
+    checkFileMeta(raw, expected, '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function checkNotExpired(meta: Metadata<unknown>, now: Date, gun: string): void {
   if (meta.expires.getTime() <= now.getTime()) {
     throw new TrustError('EXPIRED', `${gun}: ${meta.role}.json expired at ${meta.expires.toISOString()}; the repository owner must re-sign it`);

@@ -38,7 +38,8 @@ describe('policy and dockerfile inputs', () => {
 
   const verify = async (images: string[], files: Record<string, string>, inputs: Record<string, string>) => {
     for (const [name, text] of Object.entries(files)) await writeFile(join(workspace, name), text);
-    const env: Record<string, string> = { GITHUB_WORKSPACE: workspace };
+    // RUNNER_DEBUG: request traces are on, so "no ::debug::GET" below means no request was made.
+    const env: Record<string, string> = { GITHUB_WORKSPACE: workspace, RUNNER_DEBUG: '1' };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     return runAction(stack, { mode: 'verify', images }, env);
   };

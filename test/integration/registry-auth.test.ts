@@ -145,7 +145,7 @@ for (const sc of scenarios) {
       const creds = sc.credentials(shape, work);
       const common = { images: `${gun}:v1`, 'ca-cert': ca.caCertPath, 'trust-server': shape.trustServer, ...creds.inputs };
       const before = shape.issuer.requests.length;
-      const signed = await runAction({ ...common, mode: 'sign', 'delegation-key': key.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE }, creds.env);
+      const signed = await runAction({ ...common, mode: 'sign', 'delegation-key': key.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE }, { ...creds.env, RUNNER_DEBUG: '1' });
       assert.equal(signed.code, 0, signed.out);
       assert.equal(signed.outputs.digests, `${gun}@${image.digest}`);
       const seen = shape.issuer.requests.slice(before);

@@ -89,6 +89,30 @@ describe('pinned and remembered trust', () => {
       assert.equal(existsSync(join(dir, 'private')), false, 'no keys are written');
     });
 
+    it('a remembered file that matches what its parent announces is not fetched again; a changed one is', async () => {
+      const byChecksum = (run: ActionRun) => [...run.stdout.matchAll(/::debug::GET \S+\/_trust\/tuf\/(\S+)\.[0-9a-f]{64}\.json -> HTTP 200/g)].map((m) => m[1]).sort();
+      const cachedGun = await initRepo(stack, 'state/cached', ci);
+      const a = await pushImage(stack, 'state/cached:a', { seed: 'cached-a' });
+      await stack.notaryCli.addhash(cachedGun, 'a', a.size, a.digest, { role: 'targets/releases', publish: true });
+      const dir = await freshDir();
+      const run = (image: string) => runAction(stack, { mode: 'verify', images: [image] }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': dir, RUNNER_DEBUG: '1' });
+
+      const first = await run(a.ref);
+      assert.equal(first.code, 0, describeRun(first));
+      assert.deepEqual(byChecksum(first), ['snapshot', 'targets', 'targets/releases']);
+      const again = await run(a.ref);
+      assert.equal(again.code, 0, describeRun(again));
+      assert.deepEqual(byChecksum(again), [], 'snapshot, targets and targets/releases come from the trust dir');
+      assert.match(again.stdout, /::debug::GET \S+\/_trust\/tuf\/timestamp\.json -> HTTP 200/);
+
+      // A new tag changes snapshot and targets/releases, not targets: only the changed files are fetched.
+      const b = await pushImage(stack, 'state/cached:b', { seed: 'cached-b' });
+      await stack.notaryCli.addhash(cachedGun, 'b', b.size, b.digest, { role: 'targets/releases', publish: true });
+      const changed = await run(b.ref);
+      assert.equal(changed.code, 0, describeRun(changed));
+      assert.deepEqual(byChecksum(changed), ['snapshot', 'targets/releases']);
+    });
+
     it('a replay of older, validly signed metadata is accepted on first use but refused once trust is remembered: ROLLBACK', async () => {
       const replay = serve(gun, asServed(old));
       const firstUse = await verify(await freshDir(), replay);
