@@ -46,7 +46,7 @@ export class HttpClient {
     // the agent's pool key on each request.
     this.agent = new https.Agent({
       keepAlive: true,
-      maxSockets: 16,
+      maxSockets: 8,
       secureContext: createSecureContext(options.ca ? { ca: [...rootCertificates, options.ca] } : {}),
     });
   }
