@@ -20,7 +20,10 @@ export async function run(): Promise<void> {
   try {
     const inputs = getInputs();
     mode = inputs.mode;
+    // Everything that can be checked without the network is checked first.
     const refs = parseReferences(inputs.images);
+    const key = inputs.mode === 'sign' ? parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase) : undefined;
+    const policy = inputs.mode === 'verify' && inputs.policy ? loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()) : undefined;
     if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
     const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
     const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
@@ -28,12 +31,12 @@ export async function run(): Promise<void> {
       await runAdmin(inputs.mode, refs, env);
       return;
     }
-    const results =
-      inputs.mode === 'sign'
-        ? await signImages(env, refs, parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase))
-        : inputs.policy
-          ? (await verifyWithPolicy(env, refs, loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()), { signers: inputs.signers, checkRegistry: true })).results
-          : await verifyImages(env, refs, { signers: inputs.signers, checkRegistry: true });
+    const verifyOptions = { signers: inputs.signers, checkRegistry: true };
+    const results = key
+      ? await signImages(env, refs, key)
+      : policy
+        ? (await verifyWithPolicy(env, refs, policy, verifyOptions)).results
+        : await verifyImages(env, refs, verifyOptions);
     setOutputs(results);
     await writeSummary(mode, results, []);
   } catch (e) {

@@ -56,7 +56,8 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const gun = `${host}/${repo}`;
     await stack.docker.signerAdd(ci.name, ci.publicKeyPath, gun);
     const before = await trustState(stack, gun);
-    const run = await runAction(stack, { mode: 'sign', images: [`${gun}:${tag}`], key: ci.privateKeyPem, trustServer: notary.url });
+    // RUNNER_DEBUG: step debug on, so the retries are traced.
+    const run = await runAction(stack, { mode: 'sign', images: [`${gun}:${tag}`], key: ci.privateKeyPem, trustServer: notary.url }, { RUNNER_DEBUG: '1' });
     return { img, gun, before, run };
   }
 

@@ -118,6 +118,8 @@ export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Re
     });
   });
   const outputFile = await readFile(outputPath, 'utf8');
+  const summary = await readFile(summaryPath, 'utf8');
+  assertNoSecrets(env, { stdout, stderr, outputFile, summary });
   return {
     code,
     home,
@@ -126,9 +128,33 @@ export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Re
     text: `${stdout}\n${stderr}`,
     outputs: parseOutputFile(outputFile),
     outputFile,
-    summary: await readFile(summaryPath, 'utf8'),
+    summary,
     errors: parseErrors(stdout),
   };
+}
+
+/**
+ * Every action run of the suite passes through here: no secret input (a
+ * passphrase, a password, a line of a key's body) may appear in its output,
+ * its GITHUB_OUTPUT or its summary, except in the `::add-mask::` commands that
+ * hide it. A leak fails whichever test made the run.
+ */
+export function assertNoSecrets(env: Record<string, string>, streams: Record<string, string>): void {
+  const secrets = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^INPUT_.*(PASSPHRASE|PASSWORD|KEY)$/.test(name) || name === 'INPUT_ROOT-KEYS' || name === 'INPUT_SIGNER-KEY') continue;
+    if (!/KEY$/.test(name)) {
+      if (value.length >= 8) secrets.add(value);
+      continue;
+    }
+    for (const line of value.split(/\r?\n/)) if (/^[A-Za-z0-9+/=]{16,}$/.test(line.trim())) secrets.add(line.trim());
+  }
+  for (const [stream, text] of Object.entries(streams)) {
+    const visible = text.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    for (const secret of secrets) {
+      if (visible.includes(secret)) throw new Error(`secret leak: a secret input appears in the action's ${stream} (outside ::add-mask::)`);
+    }
+  }
 }
 
 /** A description of a run for assertion messages. */
