@@ -1,7 +1,7 @@
 /** The action: inputs → sign or verify → outputs, summary, failure. */
 import * as core from '@actions/core';
 import { getInputs, type Mode } from './action/inputs.ts';
-import { isAdminMode, runAdmin } from './action/admin.ts';
+import { isAdminMode, KEY_LABELS, runAdmin } from './action/admin.ts';
 import { createEnv } from './action/environment.ts';
 import { resolveCredentials } from './action/credentials.ts';
 import { setOutputs, writeSummary } from './action/outputs.ts';
@@ -22,7 +22,7 @@ export async function run(): Promise<void> {
     mode = inputs.mode;
     // Everything that can be checked without the network is checked first.
     const refs = parseReferences(inputs.images);
-    const key = inputs.mode === 'sign' ? parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase) : undefined;
+    const key = inputs.mode === 'sign' ? parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase, KEY_LABELS.delegation) : undefined;
     const policy = inputs.mode === 'verify' && inputs.policy ? loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()) : undefined;
     if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
     const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;

@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import type { KeyObject } from 'node:crypto';
 import { maskSecret, type AdminMode } from './inputs.ts';
-import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
+import { readPrivateKey, toSigningKey, type KeyLabel, type SigningKey } from '../tuf/private-key.ts';
 import { keyFilePem } from '../tuf/key-file.ts';
 import type { ImageRef } from '../registry/reference.ts';
 import { initRepository, type InitResult } from '../notary/admin/init.ts';
@@ -16,7 +16,7 @@ import { planRevoke } from '../notary/admin/revoke.ts';
 import { planRefresh } from '../notary/admin/refresh.ts';
 import { planRotateServerKey, planRotateSigner } from '../notary/admin/rotate.ts';
 import { administer, adminClient, type AdminOutcome } from '../notary/admin/workflow.ts';
-import { ContentTrustError, InputError } from '../errors.ts';
+import { InputError } from '../errors.ts';
 import type { TrustEnv } from '../notary/env.ts';
 
 export function isAdminMode(mode: string): mode is AdminMode {
@@ -31,22 +31,20 @@ interface KeyInput {
 /** Reads one private key input; errors name that input and its passphrase. */
 export function keyInput(name: 'root' | 'repository' | 'delegation', env: NodeJS.ProcessEnv = process.env): KeyInput | undefined {
   const pem = core.getInput(`${name}-key`);
-  const envVar = name === 'root' ? 'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE' : 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE';
   const passphrase = passphraseInput(name, env);
   maskSecret(pem);
   if (!pem) return undefined;
-  try {
-    const { keyObject, role, gun } = readPrivateKey(pem, passphrase);
-    return { keyObject, signing: toSigningKey(keyObject, role, gun) };
-  } catch (e) {
-    if (!(e instanceof ContentTrustError)) throw e;
-    const message = e.message
-      .replaceAll('the delegation key', `the ${name}-key input`)
-      .replaceAll('`delegation-passphrase`', `\`${name}-passphrase\``)
-      .replaceAll('DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', envVar);
-    throw new InputError(e.code, message, { cause: e });
-  }
+  const label = KEY_LABELS[name];
+  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, label);
+  return { keyObject, signing: toSigningKey(keyObject, role, gun, label) };
 }
+
+/** How key errors name each key input and where its passphrase comes from. */
+export const KEY_LABELS: Record<'root' | 'repository' | 'delegation', KeyLabel> = {
+  root: { name: 'the root-key input', passphrase: 'the `root-passphrase` input (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)' },
+  repository: { name: 'the repository-key input', passphrase: 'the `repository-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)' },
+  delegation: { name: 'the delegation key', passphrase: 'the `delegation-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE)' },
+};
 
 function passphraseInput(name: 'root' | 'repository' | 'delegation', env: NodeJS.ProcessEnv): string | undefined {
   const fromEnv = name === 'root' ? env.DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE : env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE;

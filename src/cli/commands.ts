@@ -61,7 +61,10 @@ export async function keyLoad(args: Args, io: Io): Promise<void> {
   signerRole(name);
   // As docker: a key file others may read or write is refused.
   if ((statSync(file).mode & 0o077) !== 0) throw new InputError('KEY_INVALID', `${file} is readable or writable by group or others: chmod 600 it first`);
-  const { keyObject } = readPrivateKey(readFileSync(file, 'utf8'), io.env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE || undefined);
+  const { keyObject } = readPrivateKey(readFileSync(file, 'utf8'), io.env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE || undefined, {
+    name: file,
+    passphrase: 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE (content-trust never prompts)',
+  });
   const id = saveKey(trustDir(io.env), keyObject, { role: name }, io.env);
   io.out(`Successfully imported key from ${file} as ${name} (key ID ${id})\n`);
 }

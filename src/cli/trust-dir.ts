@@ -48,16 +48,9 @@ export function listKeys(dir: string): LocalKey[] {
 
 export function loadKey(key: LocalKey, env: NodeJS.ProcessEnv = process.env): { keyObject: KeyObject; signing: SigningKey } {
   const { value, variable } = passphraseFor(key.role, env);
-  try {
-    const { keyObject, role, gun } = readPrivateKey(readFileSync(key.path, 'utf8'), value);
-    return { keyObject, signing: toSigningKey(keyObject, role, gun) };
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    const what = `${key.path} (role "${key.role ?? 'unknown'}")`;
-    if (e.code === 'PASSPHRASE_MISSING') throw new InputError(e.code, `${what} is encrypted: set ${variable} (content-trust never prompts)`, { cause: e });
-    if (e.code === 'PASSPHRASE_WRONG') throw new InputError(e.code, `${variable} does not decrypt ${what}`, { cause: e });
-    throw new InputError(e.code, `${what}: ${e.message}`, { cause: e });
-  }
+  const label = { name: `${key.path} (role "${key.role ?? 'unknown'}")`, passphrase: `${variable} (content-trust never prompts)` };
+  const { keyObject, role, gun } = readPrivateKey(readFileSync(key.path, 'utf8'), value, label);
+  return { keyObject, signing: toSigningKey(keyObject, role, gun, label) };
 }
 
 /** Writes `private/<id>.key` as docker does; returns the ID. */

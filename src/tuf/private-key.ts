@@ -45,38 +45,51 @@ export function parsePemBlocks(input: string): PemBlock[] {
 }
 
 /** Accepts the PEM text, or the PEM base64-encoded once (a common way to store secrets). */
-function pemText(input: string): string {
+function pemText(input: string, label: KeyLabel): string {
   const trimmed = input.trim();
   if (trimmed.includes('-----BEGIN')) return trimmed;
   if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
     const decoded = Buffer.from(trimmed, 'base64').toString('utf8');
     if (decoded.includes('-----BEGIN')) return decoded;
   }
-  throw new InputError('KEY_INVALID', 'the delegation key is not a PEM private key (expected "-----BEGIN ENCRYPTED PRIVATE KEY-----" as written by `docker trust key generate`, or PKCS#8 / EC PRIVATE KEY PEM)');
+  throw new InputError('KEY_INVALID', `${label.name} is not a PEM private key (expected "-----BEGIN ENCRYPTED PRIVATE KEY-----" as written by \`docker trust key generate\`, or PKCS#8 / EC PRIVATE KEY PEM)`);
 }
 
-export function parsePrivateKey(input: string, passphrase: string | undefined): SigningKey {
-  const { keyObject, role, gun } = readPrivateKey(input, passphrase);
-  return toSigningKey(keyObject, role, gun);
+/**
+ * How errors name the key and where its passphrase comes from; the caller
+ * knows (an action input, a CLI flag, an environment variable).
+ */
+export interface KeyLabel {
+  /** e.g. "the delegation key" */
+  name: string;
+  /** e.g. "the `delegation-passphrase` input" */
+  passphrase: string;
+}
+
+export const DEFAULT_LABEL: KeyLabel = { name: 'the private key', passphrase: 'its passphrase' };
+
+export function parsePrivateKey(input: string, passphrase: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
+  const { keyObject, role, gun } = readPrivateKey(input, passphrase, label);
+  return toSigningKey(keyObject, role, gun, label);
 }
 
 /** The decrypted key object and its `role:`/`gun:` headers (for re-encrypting or certifying it). */
-export function readPrivateKey(input: string, passphrase: string | undefined): { keyObject: KeyObject; role: string | undefined; gun: string | undefined } {
-  const block = parsePemBlocks(pemText(input)).find((b) => PRIVATE_LABELS.includes(b.label));
+export function readPrivateKey(input: string, passphrase: string | undefined, label: KeyLabel = DEFAULT_LABEL): { keyObject: KeyObject; role: string | undefined; gun: string | undefined } {
+  const block = parsePemBlocks(pemText(input, label)).find((b) => PRIVATE_LABELS.includes(b.label));
   if (!block) {
-    throw new InputError('KEY_INVALID', 'the delegation key holds no private key block (found no ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY); a .pub file is the public half, pass the private key file from ~/.docker/trust/private/');
+    throw new InputError('KEY_INVALID', `${label.name} holds no private key block (found no ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY); a .pub file is the public half, pass the private key file from ~/.docker/trust/private/`);
   }
-  return { keyObject: decode(block, passphrase), role: block.headers.get('role'), gun: block.headers.get('gun') };
+  return { keyObject: decode(block, passphrase, label), role: block.headers.get('role'), gun: block.headers.get('gun') };
 }
 
-function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
+function decode(block: PemBlock, passphrase: string | undefined, label: KeyLabel): KeyObject {
   const legacy = block.headers.get('proc-type')?.includes('ENCRYPTED') ?? false;
   const encrypted = block.label === 'ENCRYPTED PRIVATE KEY' || legacy;
   if (encrypted && !passphrase) {
-    throw new InputError('PASSPHRASE_MISSING', 'the delegation key is encrypted but no passphrase was given: set the `delegation-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
+    throw new InputError('PASSPHRASE_MISSING', `${label.name} is encrypted but no passphrase was given: set ${label.passphrase}`);
   }
   if (block.label === 'ENCRYPTED PRIVATE KEY' && !isEncryptedKeyInfo(block.der)) {
-    throw new InputError('KEY_INVALID', 'the delegation key is damaged: its ENCRYPTED PRIVATE KEY block is not a whole encrypted PKCS#8 structure (a truncated or altered secret?); pass the entire key file as `docker trust key generate` wrote it');
+    throw new InputError('KEY_INVALID', `${label.name} is damaged: its ENCRYPTED PRIVATE KEY block is not a whole encrypted PKCS#8 structure (a truncated or altered secret?); pass the entire key file as \`docker trust key generate\` wrote it`);
   }
   try {
     if (legacy) return createPrivateKey({ key: block.text, format: 'pem', passphrase });
@@ -93,9 +106,9 @@ function decode(block: PemBlock, passphrase: string | undefined): KeyObject {
     }
   } catch (e) {
     if (encrypted && isDecryptFailure(e)) {
-      throw new InputError('PASSPHRASE_WRONG', 'the passphrase does not decrypt the delegation key: check the `delegation-passphrase` secret matches the one given to `docker trust key generate`', { cause: e });
+      throw new InputError('PASSPHRASE_WRONG', `the passphrase does not decrypt ${label.name}: check that ${label.passphrase} holds the passphrase the key was encrypted with (the one given to \`docker trust key generate\`)`, { cause: e });
     }
-    throw new InputError('KEY_INVALID', `the delegation key cannot be read (${block.label}): ${(e as Error).message}`, { cause: e });
+    throw new InputError('KEY_INVALID', `${label.name} cannot be read (${block.label}): ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -135,12 +148,12 @@ function isDecryptFailure(e: unknown): boolean {
   return /decrypt|bad password|ERR_OSSL_BAD_DECRYPT|EVP_|unsupported|wrong tag|ERR_OSSL_DECODER|asn1/i.test(text);
 }
 
-export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined): SigningKey {
+export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
   const pub = createPublicKey(keyObject);
   switch (keyObject.asymmetricKeyType) {
     case 'ec': {
       if (keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-        throw new InputError('KEY_UNSUPPORTED', `the delegation key is on curve ${keyObject.asymmetricKeyDetails?.namedCurve}; notary signs with P-256 (prime256v1) only`);
+        throw new InputError('KEY_UNSUPPORTED', `${label.name} is on curve ${keyObject.asymmetricKeyDetails?.namedCurve}; notary signs with P-256 (prime256v1) only`);
       }
       const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
       return {
@@ -160,6 +173,6 @@ export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun
       };
     }
     default:
-      throw new InputError('KEY_UNSUPPORTED', `the delegation key is of type ${keyObject.asymmetricKeyType}; use an ECDSA P-256 key as \`docker trust key generate\` makes`);
+      throw new InputError('KEY_UNSUPPORTED', `${label.name} is of type ${keyObject.asymmetricKeyType}; use an ECDSA P-256 key as \`docker trust key generate\` makes`);
   }
 }

@@ -143,9 +143,9 @@ describe('content-trust CLI against the real stack, next to docker trust', () =>
     const noPass = { ...env, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: '' };
     const r = await cli(noPass, ['signer', 'remove', 'ci', gun]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /content-trust: PASSPHRASE_MISSING: .*is encrypted: set DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE \(content-trust never prompts\)/);
+    assert.match(r.stderr, /content-trust: PASSPHRASE_MISSING: .*is encrypted but no passphrase was given: set DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE \(content-trust never prompts\)/);
     const wrong = await cli({ ...env, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'nope' }, ['signer', 'remove', 'ci', gun]);
-    assert.match(wrong.stderr, /PASSPHRASE_WRONG: DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE does not decrypt/);
+    assert.match(wrong.stderr, /PASSPHRASE_WRONG: the passphrase does not decrypt .*\.key \(role "\w+"\): check that DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE/);
     assert.deepEqual(await serverState(stack, gun), before);
   });
 });
