@@ -2,6 +2,8 @@
  * Typed errors with stable codes. Every failure the action reports is one of
  * these; `code` is part of the public contract (tests and users match on it).
  */
+import type { Outcome } from './util/pool.ts';
+
 export type ErrorCode =
   // input
   | 'INPUT_INVALID'
@@ -101,6 +103,21 @@ export class MultiError extends ContentTrustError {
     super(first.code, failures.length === 1 ? lines[0]! : `${failures.length} failures:\n- ${lines.join('\n- ')}`, { cause: first });
     this.failures = failures;
   }
+}
+
+/**
+ * The values of settled outcomes in order, or one MultiError naming every
+ * failed subject (an image or a repository).
+ */
+export function valuesOrThrow<R>(outcomes: readonly Outcome<R>[], subjectOf: (index: number) => string): R[] {
+  const failures: Failure[] = [];
+  const values: R[] = [];
+  outcomes.forEach((o, i) => {
+    if (o.ok) values.push(o.value);
+    else failures.push({ subject: subjectOf(i), error: asContentTrustError(o.error) });
+  });
+  if (failures.length > 0) throw new MultiError(failures);
+  return values;
 }
 
 /** Wraps anything thrown into a ContentTrustError (foreign errors become INTERNAL). */

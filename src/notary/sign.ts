@@ -11,7 +11,7 @@ import { NotaryRepoClient } from './server.ts';
 import { updateRepo, type TrustedRepo } from './updater.ts';
 import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
 import { resolveTag, rolesListing, signerNames } from './resolve.ts';
-import { InputError, MultiError, PublishError, TrustError, asContentTrustError, type Failure } from '../errors.ts';
+import { InputError, PublishError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit } from '../util/pool.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
@@ -42,17 +42,16 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
     for (const w of repo.warnings) env.log.warning(w);
     return { gun, client, targets, plan: planSign(repo, key, targets, now, env.config.delegationExpiryDays) };
   });
-  throwFailures(planned.map((p, i) => ({ subject: [...byGun.keys()][i]!, outcome: p })));
-  const plans = planned.map((p) => (p as { ok: true; value: { gun: string; client: NotaryRepoClient; targets: NewTarget[]; plan: SignPlan } }).value);
+  const gunNames = [...byGun.keys()];
+  const plans = valuesOrThrow(planned, (i) => gunNames[i]!);
 
   const published = await settleLimit(plans, env.config.concurrency, async (p) => {
     const roles = await publishWithRetry(env, p.client, key, p.targets, p.plan);
     env.log.info(`${p.gun}: published ${p.targets.length} tag(s) in ${roles.join(', ')}`);
     return verifyPublished(env, byGun.get(p.gun)!);
   });
-  throwFailures(published.map((p, i) => ({ subject: plans[i]!.gun, outcome: p })));
   const byImage = new Map<string, ImageResult>();
-  for (const p of published) for (const r of (p as { ok: true; value: ImageResult[] }).value) byImage.set(r.image, r);
+  for (const results of valuesOrThrow(published, (i) => plans[i]!.gun)) for (const r of results) byImage.set(r.image, r);
   return resolved.map((r) => byImage.get(r.ref.input)!);
 }
 
@@ -65,8 +64,7 @@ async function resolveAll(env: TrustEnv, refs: readonly ImageRef[]): Promise<Res
     env.log.debug(`${formatRef(ref)} → ${manifest.digest} (${manifest.size} bytes, ${manifest.mediaType})`);
     return { ref, manifest };
   });
-  throwFailures(outcomes.map((o, i) => ({ subject: refs[i]!.input, outcome: o })));
-  return outcomes.map((o) => (o as { ok: true; value: Resolved }).value);
+  return valuesOrThrow(outcomes, (i) => refs[i]!.input);
 }
 
 function uniqueTargets(items: readonly Resolved[]): NewTarget[] {
@@ -125,9 +123,4 @@ export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size:
 
 export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryRepoClient {
   return new NotaryRepoClient(env.client, env.serverFor(ref.domain), ref.gun, env.credentialsFor(ref.domain), push);
-}
-
-export function throwFailures(outcomes: { subject: string; outcome: { ok: true } | { ok: false; error: unknown } }[]): void {
-  const failures: Failure[] = outcomes.flatMap(({ subject, outcome }) => (outcome.ok ? [] : [{ subject, error: asContentTrustError(outcome.error) }]));
-  if (failures.length > 0) throw new MultiError(failures);
 }

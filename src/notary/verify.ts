@@ -8,9 +8,9 @@ import { resolveManifest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { updateRepo, type TrustedRepo } from './updater.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
-import { repoClient, throwFailures, toResult } from './sign.ts';
-import { InputError, NetworkError, TrustError } from '../errors.ts';
-import { groupBy, settleLimit } from '../util/pool.ts';
+import { repoClient, toResult } from './sign.ts';
+import { InputError, NetworkError, TrustError, valuesOrThrow } from '../errors.ts';
+import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 export interface VerifyOptions {
@@ -48,31 +48,7 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
     env.log.info(`${formatRef(ref)}: trusted ${hit.digest} (${result.roles.join(', ')})`);
     return result;
   });
-  throwFailures(outcomes.map((o, i) => ({ subject: refs[i]!.input, outcome: o })));
-  return outcomes.map((o) => (o as { ok: true; value: ImageResult }).value);
-}
-
-/** Starts fn on every item, at most `limit` at a time; one promise per item, in order (rejections are left to the caller). */
-function startLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R>[] {
-  const settlers: { resolve: (v: R) => void; reject: (e: unknown) => void }[] = [];
-  const promises = items.map(() => {
-    const p = new Promise<R>((resolve, reject) => settlers.push({ resolve, reject }));
-    p.catch(() => {});
-    return p;
-  });
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        settlers[i]!.resolve(await fn(items[i]!));
-      } catch (e) {
-        settlers[i]!.reject(e);
-      }
-    }
-  };
-  for (let w = 0; w < Math.min(Math.max(1, limit), items.length); w++) void worker();
-  return promises;
+  return valuesOrThrow(outcomes, (i) => refs[i]!.input);
 }
 
 /** The digest the tag is trusted as: DCT's answer, and every named signer must agree with it. */

@@ -8,8 +8,7 @@
 import type { ImageRef } from '../../registry/reference.ts';
 import { NotaryRepoClient } from '../server.ts';
 import { updateRepo, type TrustedRepo } from '../updater.ts';
-import { throwFailures } from '../sign.ts';
-import { PublishError, TrustError } from '../../errors.ts';
+import { PublishError, TrustError, valuesOrThrow } from '../../errors.ts';
 import { settleLimit } from '../../util/pool.ts';
 import type { TrustEnv } from '../env.ts';
 import type { AdminPlan } from './signers.ts';
@@ -49,8 +48,7 @@ export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan:
     const now = env.now?.() ?? new Date();
     return { client, plan: await plan(await readRepo(env, client, now), client, now) };
   });
-  throwFailures(planned.map((outcome, i) => ({ subject: unique[i]!.gun, outcome })));
-  const plans = planned.map((p) => (p as { ok: true; value: { client: NotaryRepoClient; plan: AdminPlan } }).value);
+  const plans = valuesOrThrow(planned, (i) => unique[i]!.gun);
 
   const done = await settleLimit(plans, env.config.concurrency, async ({ client, plan: first }) => {
     let current = first;
@@ -69,6 +67,5 @@ export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan:
     env.log.info(current.summary);
     return { repository: client.gun, changed: current.files.size > 0, roles: [...current.files.keys()], summary: current.summary };
   });
-  throwFailures(done.map((outcome, i) => ({ subject: plans[i]!.client.gun, outcome })));
-  return done.map((d) => (d as { ok: true; value: AdminOutcome }).value);
+  return valuesOrThrow(done, (i) => plans[i]!.client.gun);
 }
