@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { pushImage, startStack, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { forge, inDays, isHighS, makeForgerKeys, readRealRepo, signWith, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { describeRun, initRepo, runAction, type ActionRun } from './helpers.ts';
+import { describeRun, initRepo, runAction, twoVersionRepo, type ActionRun } from './helpers.ts';
 
 /** The first ::error annotation's code and message. */
 function failure(run: ActionRun): { code: string; message: string } {
@@ -64,16 +64,10 @@ describe('attacks through a rewriting proxy', () => {
     stack = await startStack();
     proxy = await startProxy(stack.notary.url, stack.ca);
     ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    gun = await initRepo(stack, 'attack/app', ci);
     other = await initRepo(stack, 'attack/other', ci);
-    v1 = await pushImage(stack, 'attack/app:v1', { seed: 'attack-v1' });
-    await stack.notaryCli.addhash(gun, 'v1', v1.size, v1.digest, { role: 'targets/releases', publish: true });
     const o1 = await pushImage(stack, 'attack/other:v1', { seed: 'attack-other' });
     await stack.notaryCli.addhash(other, 'v1', o1.size, o1.digest, { role: 'targets/releases', publish: true });
-    old = await readRealRepo(stack.notary.url, stack.ca, gun);
-    const v2 = await pushImage(stack, 'attack/app:v2', { seed: 'attack-v2' });
-    await stack.notaryCli.addhash(gun, 'v2', v2.size, v2.digest, { role: 'targets/releases', publish: true });
-    real = await readRealRepo(stack.notary.url, stack.ca, gun);
+    ({ gun, v1, old, real } = await twoVersionRepo(stack, 'attack/app', ci));
     keys = await makeForgerKeys(join(stack.dir, 'forger'), gun);
   });
   after(async () => {

@@ -8,10 +8,11 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpsRequest } from '../stack/https.ts';
-import { REPOSITORY_PASSPHRASE, type GeneratedKey, type Stack } from '../stack/index.ts';
+import { pushImage, REPOSITORY_PASSPHRASE, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { readRealRepo, type RealRepo } from '../stack/forger.ts';
 import { HttpClient } from '../../src/http/client.ts';
 import { AuthClient } from '../../src/http/auth.ts';
-import type { TrustEnv } from '../../src/notary/env.ts';
+import type { ImageResult, TrustEnv } from '../../src/notary/env.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
@@ -162,16 +163,8 @@ export function describeRun(run: ActionRun): string {
   return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 }
 
-export interface ResultEntry {
-  image: string;
-  repository: string;
-  tag: string;
-  digest: string;
-  size: number;
-  signers: string[];
-  roles: string[];
-  expires: string;
-}
+/** One entry of the `result` output: the workflows' ImageResult as JSON. */
+export type ResultEntry = ImageResult;
 
 export function resultOf(run: ActionRun): ResultEntry[] {
   if (run.outputs.result === undefined) throw new Error(`no result output\n${describeRun(run)}`);
@@ -259,3 +252,18 @@ export async function initRepo(stack: Stack, repo: string, key: GeneratedKey): P
 
 /** Hex sha256 of a "sha256:<hex>" digest, as notary list and docker trust inspect print it. */
 export const hex = (digest: string): string => digest.replace(/^sha256:/, '');
+
+/**
+ * A repository initialised by docker, with v1 signed by the notary CLI
+ * (captured as `old`), then v2 signed (captured as `real`): the material for
+ * replay and rewrite attacks through the proxy.
+ */
+export async function twoVersionRepo(stack: Stack, repo: string, ci: GeneratedKey): Promise<{ gun: string; v1: PushedImage; old: RealRepo; real: RealRepo }> {
+  const gun = await initRepo(stack, repo, ci);
+  const v1 = await pushImage(stack, `${repo}:v1`, { seed: `${repo}-v1` });
+  await stack.notaryCli.addhash(gun, 'v1', v1.size, v1.digest, { role: 'targets/releases', publish: true });
+  const old = await readRealRepo(stack.notary.url, stack.ca, gun);
+  const v2 = await pushImage(stack, `${repo}:v2`, { seed: `${repo}-v2` });
+  await stack.notaryCli.addhash(gun, 'v2', v2.size, v2.digest, { role: 'targets/releases', publish: true });
+  return { gun, v1, old, real: await readRealRepo(stack.notary.url, stack.ca, gun) };
+}

@@ -16,8 +16,8 @@ import { DockerCli } from '../stack/docker-cli.ts';
 import { httpsRequest } from '../stack/https.ts';
 import { run } from '../stack/exec.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
-import { asServed, forge, makeForgerKeys, readRealRepo, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { describeRun, initRepo, runAction, trustState, type ActionRun } from './helpers.ts';
+import { asServed, forge, makeForgerKeys, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
+import { describeRun, initRepo, runAction, trustState, twoVersionRepo, type ActionRun } from './helpers.ts';
 
 function failure(run: ActionRun): { code: string; message: string } {
   const e = run.errors[0];
@@ -63,13 +63,7 @@ describe('pinned and remembered trust', () => {
     stack = await startStack();
     proxy = await startProxy(stack.notary.url, stack.ca);
     ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    gun = await initRepo(stack, 'state/app', ci);
-    v1 = await pushImage(stack, 'state/app:v1', { seed: 'state-v1' });
-    await stack.notaryCli.addhash(gun, 'v1', v1.size, v1.digest, { role: 'targets/releases', publish: true });
-    old = await readRealRepo(stack.notary.url, stack.ca, gun);
-    const v2 = await pushImage(stack, 'state/app:v2', { seed: 'state-v2' });
-    await stack.notaryCli.addhash(gun, 'v2', v2.size, v2.digest, { role: 'targets/releases', publish: true });
-    real = await readRealRepo(stack.notary.url, stack.ca, gun);
+    ({ gun, v1, old, real } = await twoVersionRepo(stack, 'state/app', ci));
     keys = await makeForgerKeys(join(stack.dir, 'forger'), gun);
   });
   after(async () => {
