@@ -37,6 +37,8 @@ try {
       encoding: 'utf8',
       env: {
         PATH: process.env.PATH, HOME: work, GITHUB_OUTPUT: out, GITHUB_STEP_SUMMARY: summary,
+        // No Actions cache service here: trust is remembered in HOME/.docker/trust only.
+        'INPUT_CACHE': 'false',
         'INPUT_MODE': mode, 'INPUT_IMAGES': image, 'INPUT_TRUST-SERVER': stack.notary.url, 'INPUT_CA-CERT': stack.ca.caCertPath,
         ...extra,
       },
@@ -46,7 +48,7 @@ try {
     const masks = lines.filter((l) => l.startsWith('::add-mask::')).length;
     console.log(lines.filter((l) => !/^::(add-mask|debug)::/.test(l)).join('\n').trimEnd());
     console.log(`(${masks} secret value(s) registered for masking)`);
-    console.log(`-- outputs --\n${readFileSync(out, 'utf8').replace(/^(\w+)<<(\S+)\n([\s\S]*?)\n\2$/gm, '$1: $3')}`);
+    console.log(`-- outputs --\n${readFileSync(out, 'utf8').replace(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm, '$1: $3')}`);
     if (r.status !== 0) throw new Error(`the action failed in mode ${mode}`);
   };
   say('Action, mode sign (delegation key and passphrase as from secrets)');
