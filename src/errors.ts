@@ -79,10 +79,6 @@ export class TrustError extends ContentTrustError {}
 /** The Notary server refused or could not take a publish. */
 export class PublishError extends ContentTrustError {}
 
-export function isContentTrustError(e: unknown): e is ContentTrustError {
-  return e instanceof ContentTrustError;
-}
-
 /** Message of any thrown value, for wrapping foreign errors. */
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -6,8 +6,6 @@
  */
 import { ContentTrustError } from '../errors.ts';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 export function canonicalize(value: unknown): Buffer {
   return Buffer.from(encode(value), 'utf8');
 }
