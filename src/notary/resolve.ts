@@ -24,15 +24,18 @@ export function targetIn(repo: TrustedRepo, role: string, tag: string): TargetHi
   return { role, digest: `sha256:${Buffer.from(meta.hashes.sha256, 'base64').toString('hex')}`, size: meta.length };
 }
 
-/** Pre-order walk from `start`: the role itself, then its delegations in listed order. */
+/**
+ * Breadth-first from `start`, as notary's WalkTargets: the role, then its
+ * delegations level by level, each level in listed order.
+ */
 function walk(repo: TrustedRepo, start: string, tag: string, seen: Set<string>): TargetHit | undefined {
-  if (seen.has(start)) return undefined;
-  seen.add(start);
-  const hit = targetIn(repo, start, tag);
-  if (hit) return hit;
-  for (const child of repo.roles.get(start)?.meta.signed.delegations?.roles ?? []) {
-    const found = walk(repo, child.name, tag, seen);
-    if (found) return found;
+  const queue = [start];
+  for (let role = queue.shift(); role !== undefined; role = queue.shift()) {
+    if (seen.has(role)) continue;
+    seen.add(role);
+    const hit = targetIn(repo, role, tag);
+    if (hit) return hit;
+    for (const child of repo.roles.get(role)?.meta.signed.delegations?.roles ?? []) queue.push(child.name);
   }
   return undefined;
 }

@@ -57,7 +57,8 @@ export function parseReference(input: string): ImageRef {
     path = rest.slice(slash + 1);
     if (!DOMAIN.test(domain)) throw bad(`"${domain}" is not a valid registry host`);
   }
-  if (domain === 'index.docker.io' || domain === 'registry-1.docker.io') domain = DOCKER_HUB;
+  // As docker's reference package: only index.docker.io names Docker Hub (registry-1.docker.io is another name).
+  if (domain === 'index.docker.io') domain = DOCKER_HUB;
   if (domain === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
   if (!path) throw bad('names no repository');
   for (const c of path.split('/')) {

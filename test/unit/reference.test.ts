@@ -22,6 +22,8 @@ describe('parseReference', () => {
       ['docker.io/library/alpine:edge', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'edge' }],
       ['index.docker.io/alpine', { domain: 'docker.io', path: 'library/alpine', gun: 'docker.io/library/alpine', tag: 'latest' }],
       ['index.docker.io/org/app:v2', { domain: 'docker.io', path: 'org/app', gun: 'docker.io/org/app', tag: 'v2' }],
+      // docker's reference package maps only index.docker.io to docker.io.
+      ['registry-1.docker.io/library/alpine:3', { domain: 'registry-1.docker.io', path: 'library/alpine', gun: 'registry-1.docker.io/library/alpine', tag: '3' }],
       ['registry.example.com:5000/org/app:v1', { domain: 'registry.example.com:5000', path: 'org/app', gun: 'registry.example.com:5000/org/app', tag: 'v1' }],
       ['127.0.0.1:5000/app', { domain: '127.0.0.1:5000', path: 'app', gun: '127.0.0.1:5000/app', tag: 'latest' }],
       ['localhost/x', { domain: 'localhost', path: 'x', gun: 'localhost/x', tag: 'latest' }],

@@ -38,6 +38,20 @@ describe('resolveTag', () => {
     assert.throws(() => resolveTag(repo, '\u{1F600}'), notSigned(/only in targets\/ci/));
   });
 
+  it('walks delegations breadth-first, as notary: a later child of targets is found before an earlier child\'s child', () => {
+    const ci = repo.roles.get('targets/ci')!;
+    const meta = { hashes: { sha256: Buffer.from(one.digest.slice(7), 'hex').toString('base64') }, length: one.size };
+    const role = (name: string) => ({ ...ci, name, meta: { ...ci.meta, role: name, signed: { ...structuredClone(ci.meta.signed), targets: { deep: meta }, delegations: { keys: {}, roles: [] } } } });
+    const delegate = (name: string) => ({ name, keyids: [], threshold: 1, paths: [''] });
+    let r = withSigned(repo, 'targets', (s) => s.delegations.roles.push(delegate('targets/zz')));
+    r = withSigned(r, 'targets/ci', (s) => s.delegations.roles.push(delegate('targets/ci/sub')));
+    const roles = new Map(r.roles);
+    roles.set('targets/ci/sub', role('targets/ci/sub'));
+    roles.set('targets/zz', role('targets/zz'));
+    // Depth-first would reach targets/ci/sub (under targets/ci, listed before targets/zz) first.
+    assert.throws(() => resolveTag({ ...r, roles }, 'deep'), notSigned(/signed only in targets\/zz;/));
+  });
+
   it('an unknown tag has no trust data', () => {
     assert.throws(() => resolveTag(repo, 'nope'), notSigned(/nope has no trust data/));
   });
