@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureDeps } from './ensure-deps.mjs';
+import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
 import { startStack, REPOSITORY_PASSPHRASE, type Stack } from '../test/stack/index.ts';
 import { GNU_TIME, median, type JobRun } from './bench/measure.ts';
 import { seedRepository, type SeededRepo } from '../test/stack/many-tags.ts';
@@ -26,7 +26,7 @@ const RUNS = Number(opts.runs);
 const GROWTH = opts.growth.split(',').filter(Boolean).map(Number);
 const log = (s: string) => console.error(`bench: ${s}`);
 
-if (!ensureDeps({ install: true }).ok) process.exit(1);
+if (!ensureDeps({ install: true }).ok || !ensureDockerTrust().ok) process.exit(1);
 if (!existsSync(GNU_TIME)) {
   console.error(`bench: ${GNU_TIME} (GNU time, for peak memory) is missing: apt-get install time`);
   process.exit(1);

@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDeps } from './ensure-deps.mjs';
+import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
 import { startStack, pushImage, REPOSITORY_PASSPHRASE } from '../test/stack/index.ts';
 
 const say = (s: string) => console.log(`\n\x1b[1m== ${s}\x1b[0m`);
 
-if (!ensureDeps({ install: true }).ok) process.exit(1);
+if (!ensureDeps({ install: true }).ok || !ensureDockerTrust().ok) process.exit(1);
 say('Starting notary-server and docker-registry on loopback (throwaway TLS CA)');
 const stack = await startStack();
 try {

@@ -10,8 +10,9 @@
 // notary-signer on PostgreSQL); the default stack uses memory storage.
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 
 /** Each program and the Debian package(s) that provide it, best first. */
@@ -77,8 +78,8 @@ export function installCommand(packages) {
 
 let aptUpdated = false;
 
-function runInherit(command, args, env = process.env) {
-  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+function runInherit(command, args, env = process.env, cwd = undefined) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env, cwd });
   if (result.error) throw new Error(`${command}: ${result.error.message}`);
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
 }
@@ -108,6 +109,44 @@ export function ensureDeps({ install = true, log = (line) => console.error(line)
   const still = findMissing();
   if (still.length > 0) log(`ensure-deps: still missing after install: ${still.map((r) => r.command).join(', ')}`);
   return { ok: still.length === 0, missing: still.map((r) => r.command), installed: packages };
+}
+
+/** Whether the `docker` first on PATH still has `docker trust` (docker 29 moved it out of the CLI). */
+export function hasDockerTrust(path = process.env.PATH) {
+  return spawnSync('docker', ['trust', 'key', '--help'], { stdio: 'ignore', env: { ...process.env, PATH: path } }).status === 0;
+}
+
+/**
+ * The tests drive `docker trust` as the reference peer. When the machine's
+ * docker CLI no longer has it, Debian's docker CLI package is unpacked (not
+ * installed) into .tmp/docker-trust and put first on this process's PATH, so
+ * every program the tests start finds a docker with `trust`.
+ */
+export function ensureDockerTrust({ log = (line) => console.error(line) } = {}) {
+  if (which('docker') && hasDockerTrust()) return { ok: true };
+  const root = join(fileURLToPath(new URL('..', import.meta.url)), '.tmp', 'docker-trust');
+  const bin = join(root, 'usr', 'bin');
+  const withBin = `${bin}${delimiter}${process.env.PATH ?? ''}`;
+  if (!(existsSync(join(bin, 'docker')) && hasDockerTrust(withBin))) {
+    log('ensure-deps: the docker CLI here has no `docker trust`; unpacking Debian\'s docker CLI into .tmp/docker-trust');
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    const pkg = ['docker-cli', 'docker.io'].find((p) => hasCandidate(p));
+    if (!pkg) {
+      log('ensure-deps: apt has no docker-cli or docker.io package (run apt-get update?)');
+      return { ok: false };
+    }
+    runInherit('apt-get', ['download', pkg], { ...process.env }, root);
+    const deb = readdirSync(root).find((f) => f.endsWith('.deb'));
+    if (!deb) return { ok: false };
+    runInherit('dpkg-deb', ['-x', join(root, deb), root]);
+    if (!hasDockerTrust(withBin)) {
+      log(`ensure-deps: ${pkg}'s docker has no \`docker trust\` either`);
+      return { ok: false };
+    }
+  }
+  process.env.PATH = withBin;
+  return { ok: true };
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

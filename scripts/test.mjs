@@ -8,7 +8,7 @@
 //   npm test -- FILE…        only these files
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
-import { ensureDeps } from './ensure-deps.mjs';
+import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
 
 const args = process.argv.slice(2);
 const major = Number(process.versions.node.split('.')[0]);
@@ -22,7 +22,7 @@ const run = (cmd, argv) => spawnSync(cmd, argv, { stdio: 'inherit' }).status ?? 
 const onlyUnit = args[0] === 'unit';
 if (!onlyUnit) {
   const deps = ensureDeps({ install: true });
-  if (!deps.ok) process.exit(1);
+  if (!deps.ok || !ensureDockerTrust().ok) process.exit(1);
 }
 let files;
 if (onlyUnit) files = globSync('test/unit/**/*.test.ts');
