@@ -9,3 +9,5 @@ export function findMissing(requirements?: Requirement[]): Requirement[];
 export function packagesFor(missing: Requirement[], available?: (pkg: string) => boolean): string[];
 export function installCommand(packages: string[]): string;
 export function ensureDeps(options?: { install?: boolean; log?: (line: string) => void }): { ok: boolean; missing: string[]; installed: string[]; command?: string };
+export function hasDockerTrust(path?: string): boolean;
+export function ensureDockerTrust(options?: { log?: (line: string) => void }): { ok: boolean };
