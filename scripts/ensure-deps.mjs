@@ -131,7 +131,14 @@ export function ensureDockerTrust({ log = (line) => console.error(line) } = {}) 
     log('ensure-deps: the docker CLI here has no `docker trust`; unpacking Debian\'s docker CLI into .tmp/docker-trust');
     rmSync(root, { recursive: true, force: true });
     mkdirSync(root, { recursive: true });
-    const pkg = ['docker-cli', 'docker.io'].find((p) => hasCandidate(p));
+    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const candidate = () => ['docker-cli', 'docker.io'].find((p) => hasCandidate(p));
+    let pkg = candidate();
+    if (!pkg && isRoot && !aptUpdated) {
+      runInherit('apt-get', ['update']);
+      aptUpdated = true;
+      pkg = candidate();
+    }
     if (!pkg) {
       log('ensure-deps: apt has no docker-cli or docker.io package (run apt-get update?)');
       return { ok: false };
