@@ -12,6 +12,12 @@ import type { FileMeta, Metadata, RoleKeys, RootSigned } from './metadata.ts';
  * bytes; signatures by unlisted keys are ignored.
  */
 export function verifyThreshold(meta: Metadata<unknown>, keys: ReadonlyMap<string, PublicKey>, role: RoleKeys, gun: string): void {
+  const shortfall = thresholdShortfall(meta, keys, role);
+  if (shortfall) throw new TrustError('THRESHOLD_NOT_MET', `${gun}: ${shortfall}`);
+}
+
+/** Why `meta` falls short of the role's threshold (without the GUN), or undefined when it meets it. */
+function thresholdShortfall(meta: Metadata<unknown>, keys: ReadonlyMap<string, PublicKey>, role: RoleKeys): string | undefined {
   const listed = new Set(role.keyids);
   const valid = new Set<string>();
   let bad = 0;
@@ -21,10 +27,9 @@ export function verifyThreshold(meta: Metadata<unknown>, keys: ReadonlyMap<strin
     if (key && verifySignature(key, s.method, meta.canonical, Buffer.from(s.sig, 'base64'))) valid.add(s.keyid);
     else bad++;
   }
-  if (valid.size < role.threshold) {
-    const why = meta.signatures.length === 0 ? 'it has no signatures' : bad > 0 ? `${bad} signature(s) by listed keys do not verify` : 'no signature is by a key the role lists';
-    throw new TrustError('THRESHOLD_NOT_MET', `${gun}: ${meta.role}.json has ${valid.size} valid signature(s), needs ${role.threshold}: ${why}`);
-  }
+  if (valid.size >= role.threshold) return undefined;
+  const why = meta.signatures.length === 0 ? 'it has no signatures' : bad > 0 ? `${bad} signature(s) by listed keys do not verify` : 'no signature is by a key the role lists';
+  return `${meta.role}.json has ${valid.size} valid signature(s), needs ${role.threshold}: ${why}`;
 }
 
 /** The body must match the length and every hash its parent announced (at least one known). */
@@ -105,14 +110,11 @@ function validRootCertificateIgnoringExpiry(key: PublicKey, gun: string): boolea
  */
 export function verifyRootRotation(trusted: Metadata<RootSigned>, trustedKeys: ReadonlyMap<string, PublicKey>, next: Metadata<RootSigned>, gun: string): void {
   const previous = rootCertificateKeys(trusted, trustedKeys, gun, undefined);
-  try {
-    verifyThreshold(next, previous, trusted.signed.roles.root, gun);
-  } catch (e) {
-    if (!(e instanceof TrustError)) throw e;
+  const shortfall = thresholdShortfall(next, previous, trusted.signed.roles.root);
+  if (shortfall) {
     throw new TrustError(
       'ROOT_ROTATION_INVALID',
-      `${gun}: root.json version ${next.signed.version} is not signed by ${trusted.signed.roles.root.threshold} of the root key(s) trusted before (root version ${trusted.signed.version}, keys ${[...previous.keys()].map(short).join(', ') || 'none'}): ${e.message.replace(/^[^:]*: /, '')}. A root signed only by new keys is refused; if the repository owner really replaced the root key without signing with the old one, remove the remembered trust data for ${gun} once, after checking the new root key out of band`,
-      { cause: e },
+      `${gun}: root.json version ${next.signed.version} is not signed by ${trusted.signed.roles.root.threshold} of the root key(s) trusted before (root version ${trusted.signed.version}, keys ${[...previous.keys()].map(short).join(', ') || 'none'}): ${shortfall}. A root signed only by new keys is refused; if the repository owner really replaced the root key without signing with the old one, remove the remembered trust data for ${gun} once, after checking the new root key out of band`,
     );
   }
 }
@@ -125,15 +127,11 @@ export function verifyRootRotation(trusted: Metadata<RootSigned>, trustedKeys: R
 export function verifyRootPinned(root: Metadata<RootSigned>, certKeys: ReadonlyMap<string, PublicKey>, pins: readonly string[], gun: string): void {
   const wanted = new Set(pins.map((p) => p.toLowerCase()));
   const pinned = new Map([...certKeys].filter(([id, k]) => wanted.has(id) || wanted.has(k.canonicalId)));
-  try {
-    verifyThreshold(root, pinned, root.signed.roles.root, gun);
-  } catch (e) {
-    if (!(e instanceof TrustError)) throw e;
+  if (thresholdShortfall(root, pinned, root.signed.roles.root)) {
     const present = [...certKeys.values()].map((k) => (k.canonicalId === k.id ? k.id : `${k.id} (canonical ${k.canonicalId})`));
     throw new TrustError(
       'ROOT_NOT_PINNED',
       `${gun}: root.json (version ${root.signed.version}) is not signed by ${root.signed.roles.root.threshold} of the pinned root keys in the root-keys input; its root keys are ${present.join(', ') || 'none'}. This is not the root you pinned: do not trust this repository until you know why. If the owner rotated the root key, add the new root key ID (as \`docker trust inspect\` prints it) to root-keys`,
-      { cause: e },
     );
   }
 }

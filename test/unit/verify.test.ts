@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../../src/tuf/canonical.ts';
 import { keyId, parseKeyMap, parsePublicKey, type PublicKey } from '../../src/tuf/keys.ts';
-import { parseMetadata, type Metadata, type TargetsSigned } from '../../src/tuf/metadata.ts';
-import { checkFileMeta, checkNoRollback, checkNotExpired, validRootCertificate, verifyThreshold } from '../../src/tuf/verify.ts';
+import { parseMetadata, type Metadata, type RootSigned, type TargetsSigned } from '../../src/tuf/metadata.ts';
+import { checkFileMeta, checkNoRollback, checkNotExpired, validRootCertificate, verifyRootRotation, verifyThreshold } from '../../src/tuf/verify.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, fixtureBytes } from './helpers/fixtures.ts';
@@ -216,5 +216,38 @@ describe('validRootCertificate', () => {
     assert.equal(validRootCertificate(targetsKey, GUN, NOW), false);
     const tsKey = rootKeys.get(root.signed.roles.timestamp.keyids[0]!)!;
     assert.equal(validRootCertificate(tsKey, GUN, NOW), false);
+  });
+});
+
+describe('verifyRootRotation', () => {
+  // A registry with a port, as every local and test registry has: the GUN holds a ':'.
+  const gun = '127.0.0.1:5000/org/app';
+  const now = new Date('2027-01-01T00:00:00Z');
+  const rootKey = () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const json = { keytype: 'ecdsa-x509', keyval: { public: Buffer.from(rootCertificate({ gun, key, now })).toString('base64') } };
+    return { key, json, id: parsePublicKey(json).id };
+  };
+  type RootKey = ReturnType<typeof rootKey>;
+  /** A root listing `listed` as its root key, signed by each of `signers`. */
+  const root = (version: number, listed: RootKey, signers: RootKey[]): Metadata<RootSigned> => {
+    const role = { keyids: [listed.id], threshold: 1 };
+    const signed = { _type: 'Root', consistent_snapshot: false, expires: '2030-01-01T00:00:00Z', version, keys: { [listed.id]: listed.json }, roles: { root: role, targets: role, snapshot: role, timestamp: role } };
+    const signatures = signers.map((s) => ({ keyid: s.id, method: 'ecdsa', sig: sign('sha256', canonicalize(signed), { key: s.key, dsaEncoding: 'ieee-p1363' }).toString('base64') }));
+    return parseMetadata(Buffer.from(JSON.stringify({ signed, signatures })), 'root', 'Root');
+  };
+  const [oldKey, newKey] = [rootKey(), rootKey()];
+  const trusted = root(1, oldKey, [oldKey]);
+  const trustedKeys = parseKeyMap(trusted.signed.keys, 'root');
+
+  it('accepts a new root that the trusted root key also signs', () => {
+    verifyRootRotation(trusted, trustedKeys, root(2, newKey, [newKey, oldKey]), gun);
+  });
+
+  it('refuses one signed only by the new key, naming the GUN once and why', () => {
+    assert.throws(
+      () => verifyRootRotation(trusted, trustedKeys, root(2, newKey, [newKey]), gun),
+      code('ROOT_ROTATION_INVALID', new RegExp(`^${gun.replace(/[.]/g, '\\.')}: root\\.json version 2 is not signed by 1 of the root key\\(s\\) trusted before \\(root version 1, keys ${oldKey.id.slice(0, 12)}\\): root\\.json has 0 valid signature\\(s\\), needs 1: no signature is by a key the role lists\\. A root signed only by new keys is refused`)),
+    );
   });
 });
