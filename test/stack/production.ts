@@ -9,11 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestCa } from './ca.ts';
-import { notaryServerConfig, type NotaryServer } from './notary-server.ts';
+import { startNotaryServer, type NotaryServer } from './notary-server.ts';
 import { startNotarySigner, type NotarySigner } from './notary-signer.ts';
 import { startPostgres, type Postgres } from './postgres.ts';
-import { registryConfig, type Registry } from './registry.ts';
-import { startHttpsService } from './service.ts';
+import { startRegistry, type Registry } from './registry.ts';
 import { startTokenIssuer, type TokenIssuer, type TokenIssuerOptions } from './token-issuer.ts';
 import type { RegistryAuth } from './image.ts';
 
@@ -76,49 +75,25 @@ export async function startProductionParts(dir: string, ca: TestCa, options: Pro
     stoppers.push(signer.stop);
 
     const tokenAuth = (service: string) => ({ realm: issuer.realm, service, issuer: issuer.issuer, rootcertbundle: issuer.rootCertBundlePath });
-    const notaryDir = join(dir, 'notary-server');
-    const registryDir = join(dir, 'registry');
-    await mkdir(join(registryDir, 'storage'), { recursive: true });
-    await mkdir(notaryDir, { recursive: true });
-    const notaryConfigPath = join(notaryDir, 'config.json');
-    const registryConfigPath = join(registryDir, 'config.yml');
     // Pushed in start order; stopAll stops the newest first.
-    const [notaryService, registryService] = await Promise.all([
-      startHttpsService({
-        name: 'notary-server',
-        dir: notaryDir,
+    const [notary, registry] = await Promise.all([
+      startNotaryServer({
+        dir,
         ca,
         // /v2/ wants a token now; the health route does not, and reports the signer's health too.
         readyPath: '/_notary_server/health',
         timeoutMs: 20_000,
-        async prepare(port) {
-          await writeFile(notaryConfigPath, JSON.stringify(notaryServerConfig(port, ca, {
-            trust_service: {
-              type: 'remote', hostname: signer.hostname, port: String(signer.port), key_algorithm: 'ecdsa',
-              tls_ca_file: ca.caCertPath, tls_client_cert: signer.clientCert.certPath, tls_client_key: signer.clientCert.keyPath,
-            },
-            storage: { backend: 'postgres', db_url: postgres.serverDbUrl },
-            auth: { type: 'token', options: tokenAuth(NOTARY_SERVICE) },
-          }), null, 2));
-          return { command: 'notary-server', args: ['-config', notaryConfigPath] };
+        extraConfig: {
+          trust_service: {
+            type: 'remote', hostname: signer.hostname, port: String(signer.port), key_algorithm: 'ecdsa',
+            tls_ca_file: ca.caCertPath, tls_client_cert: signer.clientCert.certPath, tls_client_key: signer.clientCert.keyPath,
+          },
+          storage: { backend: 'postgres', db_url: postgres.serverDbUrl },
+          auth: { type: 'token', options: tokenAuth(NOTARY_SERVICE) },
         },
       }).then((s) => (stoppers.push(s.stop), s)),
-      startHttpsService({
-        name: 'registry',
-        dir: registryDir,
-        ca,
-        readyPath: '/',
-        async prepare(port) {
-          await writeFile(registryConfigPath, JSON.stringify(registryConfig(port, ca, join(registryDir, 'storage'), { auth: { token: tokenAuth(REGISTRY_SERVICE) } }), null, 2));
-          return { command: 'docker-registry', args: ['serve', registryConfigPath] };
-        },
-      }).then((s) => (stoppers.push(s.stop), s)),
+      startRegistry({ dir, ca, readyPath: '/', extraConfig: { auth: { token: tokenAuth(REGISTRY_SERVICE) } } }).then((s) => (stoppers.push(s.stop), s)),
     ]);
-    const notary: NotaryServer = { url: notaryService.url, port: notaryService.port, logPath: notaryService.logPath, configPath: notaryConfigPath, stop: notaryService.stop };
-    const registry: Registry = {
-      host: `127.0.0.1:${registryService.port}`, url: registryService.url, port: registryService.port,
-      logPath: registryService.logPath, configPath: registryConfigPath, stop: registryService.stop,
-    };
     const registryAuth: RegistryAuth = {
       username,
       password,

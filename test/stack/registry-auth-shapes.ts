@@ -20,13 +20,13 @@
 import { request as httpsRequestRaw, createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestCa } from './ca.ts';
 import { DockerCli } from './docker-cli.ts';
-import { startHttpsService } from './service.ts';
-import { notaryServerConfig } from './notary-server.ts';
-import { registryConfig } from './registry.ts';
+import { startNotaryServer } from './notary-server.ts';
+import { startRegistry } from './registry.ts';
+import { writeDockerLogin } from './production.ts';
 import { startTokenIssuer, type TokenIssuer } from './token-issuer.ts';
 import { pushImage, type PushedImage } from './image.ts';
 import { ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE } from './index.ts';
@@ -77,47 +77,6 @@ export async function startFront(ca: TestCa): Promise<Front> {
       server.close(() => resolve());
     });
   return front;
-}
-
-interface TokenAuth {
-  realm: string;
-  service: string;
-  issuer: string;
-  rootcertbundle: string;
-}
-
-async function startAuthedNotary(dir: string, ca: TestCa, auth: TokenAuth): Promise<{ url: string; stop(): Promise<void> }> {
-  const d = join(dir, 'notary-server');
-  await mkdir(d, { recursive: true });
-  const configPath = join(d, 'config.json');
-  return startHttpsService({
-    name: 'notary-server',
-    dir: d,
-    ca,
-    readyPath: '/_notary_server/health',
-    async prepare(port) {
-      await writeFile(configPath, JSON.stringify(notaryServerConfig(port, ca, { auth: { type: 'token', options: auth } })));
-      return { command: 'notary-server', args: ['-config', configPath] };
-    },
-  });
-}
-
-async function startAuthedRegistry(dir: string, ca: TestCa, auth: TokenAuth | undefined): Promise<{ url: string; host: string; stop(): Promise<void> }> {
-  const d = join(dir, 'registry');
-  const storage = join(d, 'storage');
-  await mkdir(storage, { recursive: true });
-  const configPath = join(d, 'config.yml');
-  const service = await startHttpsService({
-    name: 'registry',
-    dir: d,
-    ca,
-    readyPath: '/',
-    async prepare(port) {
-      await writeFile(configPath, JSON.stringify(registryConfig(port, ca, storage, auth ? { auth: { token: auth } } : {})));
-      return { command: 'docker-registry', args: ['serve', configPath] };
-    },
-  });
-  return { ...service, host: `127.0.0.1:${service.port}` };
 }
 
 export interface Shape {
@@ -174,10 +133,10 @@ export async function startShape(name: ShapeName, options: ShapeOptions): Promis
     });
     stoppers.push(issuer.stop);
     const realm = layout.realmOnFront ? front.url + layout.realmPath : issuer.realm;
-    const auth = (service: string): TokenAuth => ({ realm, service, issuer: issuer.issuer, rootcertbundle: issuer.rootCertBundlePath });
+    const auth = (service: string) => ({ realm, service, issuer: issuer.issuer, rootcertbundle: issuer.rootCertBundlePath });
     const [notary, registry] = await Promise.all([
-      startAuthedNotary(dir, ca, auth(layout.notaryService)),
-      startAuthedRegistry(dir, ca, layout.registryAuth ? auth(layout.registryService) : undefined),
+      startNotaryServer({ dir, ca, readyPath: '/_notary_server/health', extraConfig: { auth: { type: 'token', options: auth(layout.notaryService) } } }),
+      startRegistry({ dir, ca, readyPath: '/', extraConfig: layout.registryAuth ? { auth: { token: auth(layout.registryService) } } : {} }),
     ]);
     stoppers.push(notary.stop, registry.stop);
     front.route = (path) => {
@@ -188,8 +147,7 @@ export async function startShape(name: ShapeName, options: ShapeOptions): Promis
     const trustServer = layout.notaryBehindFront ? undefined : notary.url;
     const docker = new DockerCli({ configDir: join(dir, 'docker'), notaryUrl: trustServer ?? front.url, ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
     await docker.init();
-    const auths = { [front.host]: { auth: Buffer.from(`${options.login.username}:${options.login.password}`).toString('base64') } };
-    await writeFile(join(docker.configDir, 'config.json'), JSON.stringify({ auths }));
+    await writeDockerLogin(docker.configDir, front.host, options.login.username, options.login.password);
     const imageStack = { dir, ca, registry: { host: front.host, url: front.url } };
     return {
       name,

@@ -32,6 +32,17 @@ export interface ServiceSpec {
   timeoutMs?: number;
 }
 
+/** notary-server and docker-registry: where their files go, and config sections over their defaults. */
+export interface ConfiguredServiceOptions {
+  /** The service gets a subdirectory of this one. */
+  dir: string;
+  ca: TestCa;
+  /** Top-level config sections replacing the defaults' (auth, storage, trust_service…). */
+  extraConfig?: Record<string, unknown>;
+  readyPath?: string;
+  timeoutMs?: number;
+}
+
 export interface Live {
   child: ChildProcess;
   watchdog: ChildProcess | undefined;
