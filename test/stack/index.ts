@@ -90,48 +90,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const ca = await makeCa(join(dir, 'ca'));
     // STACK_PRODUCTION=1 runs a whole test file against the production shape.
     const production = options.production ?? process.env.STACK_PRODUCTION === '1';
+    let services: Pick<Stack, 'notary' | 'registry' | 'auth' | 'registryAuth' | 'postgres' | 'signer'>;
     if (production) {
       const parts = await startProductionParts(dir, ca, production === true ? {} : production);
       stoppers.push(parts.stop);
-      const { auth } = parts;
-      const docker = new DockerCli({ configDir: join(dir, 'docker'), notaryUrl: parts.notary.url, ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
-      await docker.init();
-      await writeDockerLogin(docker.configDir, parts.registry.host, auth.username, auth.password);
-      const notaryCli = new NotaryCli({
-        url: parts.notary.url, ca, trustDir: docker.trustDir, configPath: join(dir, 'notary-cli.json'),
-        rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE, auth: { username: auth.username, password: auth.password },
-      });
-      await notaryCli.init();
-      const { notary, registry } = parts;
-      return {
-        dir, ca, notary, registry, docker, notaryCli, gun: (repo) => `${registry.host}/${repo}`, stop,
-        auth, registryAuth: parts.registryAuth, postgres: parts.postgres, signer: parts.signer,
-      };
+      services = parts;
+    } else {
+      const [notary, registry] = await Promise.allSettled([startNotaryServer({ dir, ca }), startRegistry({ dir, ca })]);
+      for (const r of [notary, registry]) if (r.status === 'fulfilled') stoppers.push(r.value.stop);
+      if (notary.status === 'rejected') throw notary.reason;
+      if (registry.status === 'rejected') throw registry.reason;
+      services = { notary: notary.value, registry: registry.value };
     }
-    const [notaryResult, registryResult] = await Promise.allSettled([startNotaryServer({ dir, ca }), startRegistry({ dir, ca })]);
-    for (const r of [notaryResult, registryResult]) if (r.status === 'fulfilled') stoppers.push(r.value.stop);
-    if (notaryResult.status === 'rejected') throw notaryResult.reason;
-    if (registryResult.status === 'rejected') throw registryResult.reason;
-    const notary = notaryResult.value;
-    const registry = registryResult.value;
-    const docker = new DockerCli({
-      configDir: join(dir, 'docker'),
-      notaryUrl: notary.url,
-      ca,
-      rootPassphrase: ROOT_PASSPHRASE,
-      repositoryPassphrase: REPOSITORY_PASSPHRASE,
-    });
+    const { notary, registry, auth } = services;
+    const passphrases = { rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE };
+    const docker = new DockerCli({ configDir: join(dir, 'docker'), notaryUrl: notary.url, ca, ...passphrases });
     await docker.init();
+    if (auth) await writeDockerLogin(docker.configDir, registry.host, auth.username, auth.password);
     const notaryCli = new NotaryCli({
-      url: notary.url,
-      ca,
-      trustDir: docker.trustDir,
-      configPath: join(dir, 'notary-cli.json'),
-      rootPassphrase: ROOT_PASSPHRASE,
-      repositoryPassphrase: REPOSITORY_PASSPHRASE,
+      url: notary.url, ca, trustDir: docker.trustDir, configPath: join(dir, 'notary-cli.json'), ...passphrases,
+      ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
     });
     await notaryCli.init();
-    return { dir, ca, notary, registry, docker, notaryCli, gun: (repo) => `${registry.host}/${repo}`, stop };
+    return { ...services, dir, ca, docker, notaryCli, gun: (repo) => `${registry.host}/${repo}`, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;
