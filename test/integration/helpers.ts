@@ -85,18 +85,9 @@ function parseErrors(stdout: string): { title: string; message: string }[] {
   return out;
 }
 
-/** Spawns `node dist/index.js` with only the runner's variables. */
-export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
-  const home = await mkdtemp(join(stack.dir, 'runner-'));
-  const outputPath = join(home, 'github_output');
-  const summaryPath = join(home, 'step_summary');
-  await writeFile(outputPath, '');
-  await writeFile(summaryPath, '');
+/** Spawns `node dist/index.js` as the stack's runner: the inputs, the stack's server, CA and login unless told otherwise. */
+export function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
   const env: Record<string, string> = {
-    HOME: home,
-    RUNNER_TEMP: home,
-    GITHUB_OUTPUT: outputPath,
-    GITHUB_STEP_SUMMARY: summaryPath,
     INPUT_MODE: inputs.mode,
     INPUT_IMAGES: Array.isArray(inputs.images) ? inputs.images.join('\n') : inputs.images,
     // The production stack wants a login, as a real registry does (unless the test brings its own).
@@ -111,16 +102,31 @@ export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Re
   const passphrase = inputs.passphrase === undefined ? (inputs.mode === 'sign' ? REPOSITORY_PASSPHRASE : null) : inputs.passphrase;
   if (passphrase !== null) env['INPUT_DELEGATION-PASSPHRASE'] = passphrase;
   if (inputs.signers !== undefined) env.INPUT_SIGNERS = inputs.signers;
+  return runDist(stack.dir, env);
+}
 
+/**
+ * Spawns `node dist/index.js` with only the runner's variables (a fresh HOME
+ * and RUNNER_TEMP under `parentDir`, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) and
+ * `env`; `secrets` not among the inputs (a token in a Docker config…) are
+ * checked for leaks along with the secret inputs.
+ */
+export async function runDist(parentDir: string, env: Record<string, string>, secrets: string[] = []): Promise<ActionRun> {
+  const home = await mkdtemp(join(parentDir, 'runner-'));
+  const outputPath = join(home, 'github_output');
+  const summaryPath = join(home, 'step_summary');
+  await writeFile(outputPath, '');
+  await writeFile(summaryPath, '');
+  const fullEnv = { HOME: home, RUNNER_TEMP: home, GITHUB_OUTPUT: outputPath, GITHUB_STEP_SUMMARY: summaryPath, ...env };
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(NODE, [DIST], { env, cwd: home, timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(NODE, [DIST], { env: fullEnv, cwd: home, timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(new Error(`node dist/index.js did not finish: ${error.message}\n${stderr}`));
       else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
     });
   });
   const outputFile = await readFile(outputPath, 'utf8');
   const summary = await readFile(summaryPath, 'utf8');
-  assertNoSecrets(env, { stdout, stderr, outputFile, summary });
+  assertNoSecrets(fullEnv, { stdout, stderr, outputFile, summary }, secrets);
   return {
     code,
     home,
@@ -138,10 +144,10 @@ export async function runAction(stack: Stack, inputs: ActionInputs, extraEnv: Re
  * Every action run of the suite passes through here: no secret input (a
  * passphrase, a password, a line of a key's body) may appear in its output,
  * its GITHUB_OUTPUT or its summary, except in the `::add-mask::` commands that
- * hide it. A leak fails whichever test made the run.
+ * hide it, nor any of `extra`. A leak fails whichever test made the run.
  */
-export function assertNoSecrets(env: Record<string, string>, streams: Record<string, string>): void {
-  const secrets = new Set<string>();
+function assertNoSecrets(env: Record<string, string>, streams: Record<string, string>, extra: string[]): void {
+  const secrets = new Set<string>(extra);
   for (const [name, value] of Object.entries(env)) {
     if (!/^INPUT_.*(PASSPHRASE|PASSWORD|KEY)$/.test(name) || name === 'INPUT_ROOT-KEYS' || name === 'INPUT_SIGNER-KEY') continue;
     if (!/KEY$/.test(name)) {
@@ -153,7 +159,7 @@ export function assertNoSecrets(env: Record<string, string>, streams: Record<str
   for (const [stream, text] of Object.entries(streams)) {
     const visible = text.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
     for (const secret of secrets) {
-      if (visible.includes(secret)) throw new Error(`secret leak: a secret input appears in the action's ${stream} (outside ::add-mask::)`);
+      if (visible.includes(secret)) throw new Error(`secret leak: a secret appears in the action's ${stream} (outside ::add-mask::)`);
     }
   }
 }

@@ -7,51 +7,21 @@
  * helper, the username/password inputs, a docker login.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { makeCa, REPOSITORY_PASSPHRASE, type TestCa } from '../stack/index.ts';
 import { ACR_USERNAME, startShape, type Shape, type ShapeName } from '../stack/registry-auth-shapes.ts';
 import type { TokenRequestRecord } from '../stack/token-issuer.ts';
+import { runDist, type ActionRun } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = join(ROOT, 'node_modules/.bin/node');
-
-interface Run {
-  code: number | null;
-  out: string;
-  outputs: Record<string, string>;
-}
-
-/** node dist/index.js with INPUT_* and a clean environment, as the runner does. */
-async function runAction(inputs: Record<string, string | undefined>, env: Record<string, string>): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'cta-run-'));
-  const outputPath = join(dir, 'output');
-  writeFileSync(outputPath, '');
-  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: dir, GITHUB_OUTPUT: outputPath, ...env };
+/** node dist/index.js with the inputs, `env` and PATH (credential helpers are looked up on it), as the runner runs it. */
+function runAction(work: string, inputs: Record<string, string | undefined>, env: Record<string, string>, secrets: string[] = []): Promise<ActionRun> {
+  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', ...env };
   for (const [k, v] of Object.entries(inputs)) if (v !== undefined) childEnv[`INPUT_${k.toUpperCase()}`] = v;
-  const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(NODE, [join(ROOT, 'dist/index.js')], { env: childEnv, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-  const outputs: Record<string, string> = {};
-  const text = readFileSync(outputPath, 'utf8');
-  for (const m of text.matchAll(/^([^<\n]+)<<(.+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  await rm(dir, { recursive: true, force: true });
-  return { code: result.code, out: result.stdout + result.stderr, outputs };
-}
-
-/** Lines that may contain a secret: only the runner's mask commands. */
-function assertNoSecret(out: string, secrets: string[]): void {
-  for (const line of out.split('\n')) {
-    if (line.startsWith('::add-mask::')) continue;
-    for (const s of secrets) assert.ok(!line.includes(s), `a secret leaked into the log: ${line.slice(0, 200)}`);
-  }
+  return runDist(work, childEnv, secrets);
 }
 
 function dockerConfig(dir: string, config: unknown): string {
@@ -145,8 +115,8 @@ for (const sc of scenarios) {
       const creds = sc.credentials(shape, work);
       const common = { images: `${gun}:v1`, 'ca-cert': ca.caCertPath, 'trust-server': shape.trustServer, ...creds.inputs };
       const before = shape.issuer.requests.length;
-      const signed = await runAction({ ...common, mode: 'sign', 'delegation-key': key.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE }, { ...creds.env, RUNNER_DEBUG: '1' });
-      assert.equal(signed.code, 0, signed.out);
+      const signed = await runAction(work, { ...common, mode: 'sign', 'delegation-key': key.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE }, { ...creds.env, RUNNER_DEBUG: '1' }, creds.secrets);
+      assert.equal(signed.code, 0, signed.text);
       assert.equal(signed.outputs.digests, `${gun}@${image.digest}`);
       const seen = shape.issuer.requests.slice(before);
 
@@ -155,9 +125,9 @@ for (const sc of scenarios) {
       assert.deepEqual(inspect!.SignedTags.map((t) => [t.SignedTag, t.Digest, t.Signers]), [['v1', image.digest.replace('sha256:', ''), ['ci']]]);
 
       const beforeVerify = shape.issuer.requests.length;
-      const verified = await runAction({ ...common, mode: 'verify', signers: 'ci' }, creds.env);
+      const verified = await runAction(work, { ...common, mode: 'verify', signers: 'ci' }, creds.env, creds.secrets);
       seen.push(...shape.issuer.requests.slice(beforeVerify));
-      assert.equal(verified.code, 0, verified.out);
+      assert.equal(verified.code, 0, verified.text);
       assert.equal(verified.outputs.digests, `${gun}@${image.digest}`);
 
       assert.ok(seen.length > 0, 'the action asked the token issuer');
@@ -175,22 +145,21 @@ for (const sc of scenarios) {
       }
       if (sc.grant === 'refresh_token') assert.ok(seen.every((r) => r.method === 'POST'));
 
-      // core.debug traces every exchange, never a secret.
-      assert.match(signed.out, /::debug::GET https:\/\/127\.0\.0\.1:\d+\/v2\/.+\/_trust\/tuf\/root\.json -> HTTP 200, \d+ bytes \(\d+ ms\)/);
-      assert.match(signed.out, /::debug::POST https:\/\/127\.0\.0\.1:\d+\/v2\/.+\/_trust\/tuf\/ -> HTTP 200/);
-      assertNoSecret(signed.out + verified.out, creds.secrets);
+      // core.debug traces every exchange (runDist checked that no secret was in any of it).
+      assert.match(signed.text, /::debug::GET https:\/\/127\.0\.0\.1:\d+\/v2\/.+\/_trust\/tuf\/root\.json -> HTTP 200, \d+ bytes \(\d+ ms\)/);
+      assert.match(signed.text, /::debug::POST https:\/\/127\.0\.0\.1:\d+\/v2\/.+\/_trust\/tuf\/ -> HTTP 200/);
     });
 
     it('wrong credentials fail AUTH_REFUSED naming the user and what to do', async () => {
       const gun = shape.gun('org/app');
       const r = await runAction(
+        work,
         { mode: 'verify', images: `${gun}:v1`, 'ca-cert': ca.caCertPath, 'trust-server': shape.trustServer, username: sc.account, password: 'not-the-password' },
         { DOCKER_CONFIG: dockerConfig(work, {}) },
       );
       assert.equal(r.code, 1);
-      assert.match(r.out, /::error title=AUTH_REFUSED%3A /);
-      assert.match(r.out, new RegExp(`user "${sc.account}"`));
-      assertNoSecret(r.out, ['not-the-password']);
+      assert.match(r.text, /::error title=AUTH_REFUSED%3A /);
+      assert.match(r.text, new RegExp(`user "${sc.account}"`));
     });
   });
 }
