@@ -74,32 +74,27 @@ export function checkNoRollback(meta: Metadata<{ version: number }>, trustedVers
 
 /**
  * Root keys count only as valid certificates for this GUN: CN is the GUN (or
- * a `*`-terminated prefix of it), a non-CA leaf, within its validity
- * (notBefore may be a day ahead); without `now`, validity is not checked
- * (a previously trusted root's certificates during a rotation).
+ * a `*`-terminated prefix of it), a non-CA leaf, with a validity window that
+ * is not inverted, and within it (notBefore may be a day ahead); without
+ * `now`, expiry is not checked (a previously trusted root's certificates
+ * during a rotation), as in notary's utils.ValidateCertificate.
  */
 export function validRootCertificate(key: PublicKey, gun: string, now: Date | undefined): boolean {
   const cert = key.certificate;
   if (!cert || cert.ca) return false;
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1];
-  if (cn === undefined) return false;
-  const cnOk = cn === gun || (cn.endsWith('*') && gun.startsWith(cn.slice(0, -1)));
-  if (!cnOk || now === undefined) return cnOk;
-  const day = 24 * 3600 * 1000;
-  const from = new Date(cert.validFrom).getTime() - day;
+  if (cn === undefined || !(cn === gun || (cn.endsWith('*') && gun.startsWith(cn.slice(0, -1))))) return false;
+  const from = new Date(cert.validFrom).getTime();
   const to = new Date(cert.validTo).getTime();
-  return now.getTime() >= from && now.getTime() <= to;
+  if (from > to) return false;
+  const day = 24 * 3600 * 1000;
+  return now === undefined || (now.getTime() >= from - day && now.getTime() <= to);
 }
 
 /** Root-role keys that are valid certificates for this GUN (expiry checked only with `now`). */
 export function rootCertificateKeys(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date | undefined): Map<string, PublicKey> {
   const listed = new Set(root.signed.roles.root.keyids);
-  return new Map([...keys].filter(([id, k]) => listed.has(id) && (now ? validRootCertificate(k, gun, now) : validRootCertificateIgnoringExpiry(k, gun))));
-}
-
-function validRootCertificateIgnoringExpiry(key: PublicKey, gun: string): boolean {
-  const cert = key.certificate;
-  return cert !== undefined && validRootCertificate(key, gun, new Date(new Date(cert.validFrom).getTime()));
+  return new Map([...keys].filter(([id, k]) => listed.has(id) && validRootCertificate(k, gun, now)));
 }
 
 /**

@@ -198,6 +198,18 @@ describe('validRootCertificate', () => {
     assert.equal(validRootCertificate(cert, GUN, new Date('2019-12-30T23:00:00Z')), false);
   });
 
+  it('without now, ignores expiry but still refuses an inverted validity window (notary ValidateCertificate)', () => {
+    const from = new Date('2020-01-01T00:00:00Z');
+    const expired = certKey(rootCertificate({ gun: GUN, key: p256(), now: from, days: 30 }));
+    assert.equal(validRootCertificate(expired, GUN, NOW), false);
+    assert.equal(validRootCertificate(expired, GUN, undefined), true);
+    assert.equal(validRootCertificate(expired, `${GUN}x`, undefined), false);
+    // notAfter 18 hours before notBefore: inside the day of leeway, but never valid.
+    const inverted = certKey(rootCertificate({ gun: GUN, key: p256(), now: from, days: -0.75 }));
+    assert.equal(validRootCertificate(inverted, GUN, undefined), false);
+    assert.equal(validRootCertificate(inverted, GUN, new Date('2019-12-31T00:00:00Z')), false);
+  });
+
   it('refuses a CA certificate with the right CN', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-ca-'));
     try {
