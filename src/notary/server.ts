@@ -30,16 +30,18 @@ export class NotaryRepoClient {
 
   /**
    * A role's file by the sha256 its parent announced; capped at the announced
-   * length. Fetched once per run: a file this run already read or published
-   * with that checksum is the same bytes.
+   * length. `check` is the caller's length and hash check: a fetched body is
+   * kept only once it passed. Fetched once per run: a file this run already
+   * read (and checked) or published with that checksum is the same bytes.
    */
-  async byChecksum(role: string, sha256Hex: string, length: number): Promise<Buffer> {
+  async byChecksum(role: string, sha256Hex: string, length: number, check: (body: Buffer) => void): Promise<Buffer> {
     const key = `${this.base}${role}.${sha256Hex}`;
     const known = runFiles(this.client).get(key);
     if (known) return known;
     const body = await this.get(`${role}.${sha256Hex}.json`, length);
     if (!body) throw new TrustError('METADATA_INVALID', `${this.gun}: the server has no ${role}.json with checksum ${sha256Hex} though its parent lists it`);
-    if (sha256(body) === sha256Hex) runFiles(this.client).set(key, body);
+    check(body);
+    runFiles(this.client).set(key, body);
     return body;
   }
 

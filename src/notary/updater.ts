@@ -178,9 +178,7 @@ async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: File
   // A remembered file that matches the announced length and hashes is those bytes: no fetch.
   const local = remembered?.get(role);
   if (local && matchesFileMeta(local, meta)) return local;
-  const raw = await server.byChecksum(role, Buffer.from(sha, 'base64').toString('hex'), meta.length);
-  checkFileMeta(raw, meta, `${gun} ${role}.json`);
-  return raw;
+  return server.byChecksum(role, Buffer.from(sha, 'base64').toString('hex'), meta.length, (raw) => checkFileMeta(raw, meta, `${gun} ${role}.json`));
 }
 
 function childrenOf(

@@ -56,11 +56,12 @@ export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN, reques
     async current(role: string): Promise<Buffer | undefined> {
       return files.get(role);
     },
-    /** Serves the role's file whatever the checksum (as a lying server would): the updater must check it. */
-    async byChecksum(role: string, sha256Hex: string): Promise<Buffer> {
+    /** Serves the role's file whatever the checksum (as a lying server would): the updater's check must catch it. */
+    async byChecksum(role: string, sha256Hex: string, _length: number, check: (body: Buffer) => void): Promise<Buffer> {
       const body = files.get(role);
       if (!body) throw new Error(`fake server: no ${role}.${sha256Hex}.json`);
       requested.push(`${role}.${sha256Hex}`);
+      check(body);
       return body;
     },
     async version(): Promise<Buffer | undefined> {
