@@ -72,12 +72,11 @@ describe('parsePrivateKey', () => {
     });
 
     it('masks nothing into the error: messages do not contain the passphrase', () => {
-      try {
-        parsePrivateKey(KEY_PEM, 'secret-wrong-passphrase');
-        assert.fail('should throw');
-      } catch (e) {
-        assert.ok(!(e as Error).message.includes('secret-wrong-passphrase'));
-      }
+      assert.throws(() => parsePrivateKey(KEY_PEM, 'secret-wrong-passphrase'), (e: unknown) => {
+        assert.ok(e instanceof ContentTrustError && e.code === 'PASSPHRASE_WRONG', String(e));
+        assert.ok(!e.message.includes('secret-wrong-passphrase'));
+        return true;
+      });
     });
   });
 
