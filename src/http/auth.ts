@@ -56,7 +56,7 @@ export class AuthClient {
     const creds = init.credentials;
     if (challenge.scheme === 'basic') {
       if (!creds?.username || creds.password === undefined) throw refused(challenge.params.realm ?? 'the server', init, 'asks for credentials and none were given');
-      return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      return basic(creds.username, creds.password);
     }
     const key = tokenKey(challenge, init);
     let token = this.tokens.get(key);
@@ -87,7 +87,7 @@ export class AuthClient {
       const headers: Record<string, string> = {};
       if (creds?.username && creds.password !== undefined) {
         u.searchParams.set('account', creds.username);
-        headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+        headers.authorization = basic(creds.username, creds.password);
       }
       res = await this.http.send(u.toString(), { headers, maxBytes: 1 << 20 });
     }
@@ -103,6 +103,10 @@ export class AuthClient {
     if (typeof token !== 'string' || !token) throw new NetworkError('AUTH_REFUSED', `token service ${realm} sent no token`);
     return token;
   }
+}
+
+function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 function tokenKey(c: Challenge, init: AuthedInit): string {
