@@ -1,12 +1,11 @@
 /** The action: inputs → sign or verify → outputs, summary, failure. */
 import * as core from '@actions/core';
-import { getInputs, type Mode } from './action/inputs.ts';
-import { isAdminMode, KEY_LABELS, runAdmin } from './action/admin.ts';
+import { getInputs, isAdminMode, keyInput, type Mode } from './action/inputs.ts';
+import { runAdmin } from './action/admin.ts';
 import { createEnv } from './action/environment.ts';
 import { resolveCredentials } from './action/credentials.ts';
 import { setOutputs, writeSummary } from './action/outputs.ts';
 import { parseReferences } from './registry/reference.ts';
-import { parsePrivateKey } from './tuf/private-key.ts';
 import { signImages } from './notary/sign.ts';
 import { verifyImages } from './notary/verify.ts';
 import { verifyWithPolicy } from './policy/apply.ts';
@@ -22,13 +21,13 @@ export async function run(): Promise<void> {
     mode = inputs.mode;
     // Everything that can be checked without the network is checked first.
     const refs = parseReferences(inputs.images);
-    const key = inputs.mode === 'sign' ? parsePrivateKey(inputs.delegationKey!, inputs.delegationPassphrase, KEY_LABELS.delegation) : undefined;
+    const key = inputs.mode === 'sign' ? keyInput(inputs.keys, 'delegation')!.signing : undefined;
     const policy = inputs.mode === 'verify' && inputs.policy ? loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()) : undefined;
     if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
     const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
     const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
     if (isAdminMode(inputs.mode)) {
-      await runAdmin(inputs.mode, refs, env);
+      await runAdmin(inputs.mode, inputs.keys, refs, env);
       return;
     }
     const verifyOptions = { signers: inputs.signers, checkRegistry: true };

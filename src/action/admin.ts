@@ -4,9 +4,7 @@
  * are handed back once, encrypted and masked; nothing is written to disk.
  */
 import * as core from '@actions/core';
-import type { KeyObject } from 'node:crypto';
-import { maskSecret, type AdminMode } from './inputs.ts';
-import { readPrivateKey, toSigningKey, type KeyLabel, type SigningKey } from '../tuf/private-key.ts';
+import { keyInput, maskSecret, type AdminMode, type Inputs, type KeyName } from './inputs.ts';
 import { keyFilePem } from '../tuf/key-file.ts';
 import type { ImageRef } from '../registry/reference.ts';
 import { initRepository, type InitResult } from '../notary/admin/init.ts';
@@ -15,43 +13,9 @@ import { planAddSigner, planRemoveSigner } from '../notary/admin/signers.ts';
 import { planRevoke } from '../notary/admin/revoke.ts';
 import { planRefresh } from '../notary/admin/refresh.ts';
 import { planRotateServerKey, planRotateSigner } from '../notary/admin/rotate.ts';
-import { administer, adminClient, type AdminOutcome } from '../notary/admin/workflow.ts';
+import { administer, adminClient, type AdminOutcome, type Planner } from '../notary/admin/workflow.ts';
 import { InputError } from '../errors.ts';
 import type { TrustEnv } from '../notary/env.ts';
-
-export function isAdminMode(mode: string): mode is AdminMode {
-  return ['init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'].includes(mode);
-}
-
-interface KeyInput {
-  keyObject: KeyObject;
-  signing: SigningKey;
-}
-
-/** Reads one private key input; errors name that input and its passphrase. */
-export function keyInput(name: 'root' | 'repository' | 'delegation', env: NodeJS.ProcessEnv = process.env): KeyInput | undefined {
-  const pem = core.getInput(`${name}-key`);
-  const passphrase = passphraseInput(name, env);
-  maskSecret(pem);
-  if (!pem) return undefined;
-  const label = KEY_LABELS[name];
-  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, label);
-  return { keyObject, signing: toSigningKey(keyObject, role, gun, label) };
-}
-
-/** How key errors name each key input and where its passphrase comes from. */
-export const KEY_LABELS: Record<'root' | 'repository' | 'delegation', KeyLabel> = {
-  root: { name: 'the root-key input', passphrase: 'the `root-passphrase` input (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)' },
-  repository: { name: 'the repository-key input', passphrase: 'the `repository-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)' },
-  delegation: { name: 'the delegation key', passphrase: 'the `delegation-passphrase` input (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE)' },
-};
-
-function passphraseInput(name: 'root' | 'repository' | 'delegation', env: NodeJS.ProcessEnv): string | undefined {
-  const fromEnv = name === 'root' ? env.DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE : env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE;
-  const value = core.getInput(`${name}-passphrase`) || fromEnv || undefined;
-  maskSecret(value);
-  return value;
-}
 
 function signerInputs(mode: string): { name: string; keys: SignerKey[] | undefined } {
   const name = core.getInput('signer-name').trim();
@@ -71,64 +35,67 @@ function hasTag(ref: ImageRef): boolean {
   return name.lastIndexOf(':') > name.lastIndexOf('/');
 }
 
-export async function runAdmin(mode: AdminMode, refs: readonly ImageRef[], env: TrustEnv): Promise<void> {
-  const outcomes = mode === 'init' ? await runInit(refs, env) : await administer(env, refs, await planner(mode, refs));
+type Keys = Inputs['keys'];
+
+export async function runAdmin(mode: AdminMode, keys: Keys, refs: readonly ImageRef[], env: TrustEnv): Promise<void> {
+  const outcomes = mode === 'init' ? await runInit(keys, refs, env) : await administer(env, refs, planner(mode, keys, refs));
   core.setOutput('result', JSON.stringify(outcomes));
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addHeading(`Content trust: ${mode}`, 3).addList(outcomes.map((o) => o.summary)).write();
   }
 }
 
-async function planner(mode: Exclude<AdminMode, 'init'>, refs: readonly ImageRef[]): Promise<Parameters<typeof administer>[2]> {
-  const repositoryKey = () => need(keyInput('repository'), mode, 'the repository-key input: the repository (targets) private key, from a secret');
+function planner(mode: Exclude<AdminMode, 'init'>, keys: Keys, refs: readonly ImageRef[]): Planner {
+  const key = (name: KeyName) => keyInput(keys, name)?.signing;
+  const repositoryKey = () => need(key('repository'), mode, 'the repository-key input: the repository (targets) private key, from a secret');
   switch (mode) {
     case 'add-signer': {
-      const { name, keys } = signerInputs(mode);
-      const key = repositoryKey().signing;
-      const pub = need(keys, mode, 'the signer-key input: the signer\'s public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)');
-      return (repo, _c, now) => planAddSigner(repo, key, name, pub, now);
+      const signer = signerInputs(mode);
+      const targetsKey = repositoryKey();
+      const pub = need(signer.keys, mode, 'the signer-key input: the signer\'s public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)');
+      return (repo, _c, now) => planAddSigner(repo, targetsKey, signer.name, pub, now);
     }
     case 'remove-signer': {
       const { name } = signerInputs(mode);
-      const key = repositoryKey().signing;
-      return (repo, _c, now) => planRemoveSigner(repo, key, name, now);
+      const targetsKey = repositoryKey();
+      return (repo, _c, now) => planRemoveSigner(repo, targetsKey, name, now);
     }
     case 'revoke': {
       const untagged = refs.filter((r) => !hasTag(r));
       if (untagged.length > 0) throw new InputError('INPUT_INVALID', `mode revoke needs a tag for each image (it never assumes latest): ${untagged.map((r) => r.input).join(', ')}`);
-      const keys = [keyInput('delegation'), keyInput('repository')].filter((k) => k !== undefined).map((k) => k.signing);
-      if (keys.length === 0) throw new InputError('INPUT_INVALID', 'mode revoke needs the delegation-key input (a signer\'s key) or the repository-key input');
-      return (repo, _c, now) => planRevoke(repo, keys, refs.filter((r) => r.gun === repo.gun).map((r) => r.tag), now);
+      const signing = [key('delegation'), key('repository')].filter((k) => k !== undefined);
+      if (signing.length === 0) throw new InputError('INPUT_INVALID', 'mode revoke needs the delegation-key input (a signer\'s key) or the repository-key input');
+      return (repo, _c, now) => planRevoke(repo, signing, refs.filter((r) => r.gun === repo.gun).map((r) => r.tag), now);
     }
     case 'refresh': {
       const days = Number(core.getInput('expires-within') || '182');
       if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', `input expires-within is "${core.getInput('expires-within')}": a whole number of days`);
-      const signing = [keyInput('delegation'), keyInput('repository')].filter((k) => k !== undefined).map((k) => k.signing);
-      const root = keyInput('root')?.signing;
+      const signing = [key('delegation'), key('repository')].filter((k) => k !== undefined);
+      const root = key('root');
       if (signing.length === 0 && !root) throw new InputError('INPUT_INVALID', 'mode refresh needs a key to re-sign with: delegation-key, repository-key and/or root-key');
       return (repo, _c, now) => planRefresh(repo, { root, signing }, days, now);
     }
     case 'rotate': {
       const role = core.getInput('rotate-role').trim().toLowerCase();
       if (role === 'snapshot' || role === 'timestamp') {
-        const root = need(keyInput('root'), mode, `the root-key input to rotate the ${role} key (the new key must be named in a root signed by the root key)`).signing;
+        const root = need(key('root'), mode, `the root-key input to rotate the ${role} key (the new key must be named in a root signed by the root key)`);
         return (repo, client) => planRotateServerKey(client, repo, root, role);
       }
       if (role && role !== 'signer') throw new InputError('INPUT_INVALID', `input rotate-role is "${role}": use signer, snapshot or timestamp`);
-      const { name, keys } = signerInputs(mode);
-      const key = repositoryKey().signing;
-      const pub = need(keys, mode, 'the signer-key input: the signer\'s new public key');
-      const newPrivate = keyInput('delegation')?.signing;
-      return (repo, _c, now) => planRotateSigner(repo, key, name, pub, newPrivate, now);
+      const signer = signerInputs(mode);
+      const targetsKey = repositoryKey();
+      const pub = need(signer.keys, mode, 'the signer-key input: the signer\'s new public key');
+      const newPrivate = key('delegation');
+      return (repo, _c, now) => planRotateSigner(repo, targetsKey, signer.name, pub, newPrivate, now);
     }
   }
 }
 
-async function runInit(refs: readonly ImageRef[], env: TrustEnv): Promise<(AdminOutcome & { rootKeyId: string; repositoryKeyId: string })[]> {
-  const root = keyInput('root');
-  const repository = keyInput('repository');
-  const rootPass = passphraseInput('root', process.env);
-  const repoPass = passphraseInput('repository', process.env);
+async function runInit(keys: Keys, refs: readonly ImageRef[], env: TrustEnv): Promise<(AdminOutcome & { rootKeyId: string; repositoryKeyId: string })[]> {
+  const root = keyInput(keys, 'root');
+  const repository = keyInput(keys, 'repository');
+  const rootPass = keys.root.passphrase;
+  const repoPass = keys.repository.passphrase;
   if (!root && !rootPass) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a root key when root-key is empty, and hands it back encrypted: set root-passphrase (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)');
   if (!repository && !repoPass) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
   const guns = [...new Set(refs.map((r) => r.gun))];

@@ -1,7 +1,9 @@
 /** Every action input, read and checked in one place; secrets masked first. */
 import { existsSync, readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import * as core from '@actions/core';
 import { InputError } from '../errors.ts';
+import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import { readDockerfile } from './dockerfile.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
@@ -10,12 +12,34 @@ export const ADMIN_MODES = ['init', 'add-signer', 'remove-signer', 'revoke', 're
 export type AdminMode = (typeof ADMIN_MODES)[number];
 export type Mode = 'sign' | 'verify' | AdminMode;
 
+export function isAdminMode(mode: string): mode is AdminMode {
+  return (ADMIN_MODES as readonly string[]).includes(mode);
+}
+
+export type KeyName = 'root' | 'repository' | 'delegation';
+
+/** A private key input as given (PEM text) and its passphrase, both masked. */
+export interface KeyText {
+  pem: string | undefined;
+  passphrase: string | undefined;
+}
+
+/**
+ * The `<name>-key` inputs: how errors name each, and the variables its
+ * passphrase comes from when the `<name>-passphrase` input is empty.
+ */
+const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[] }> = {
+  root: { label: 'the root-key input', variables: ['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE'] },
+  repository: { label: 'the repository-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] },
+  delegation: { label: 'the delegation key', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
+};
+
 export interface Inputs {
   mode: Mode;
   images: string[];
   trustServer: string | undefined;
-  delegationKey: string | undefined;
-  delegationPassphrase: string | undefined;
+  /** The root-key, repository-key and delegation-key inputs with their passphrases. */
+  keys: Record<KeyName, KeyText>;
   signers: string[];
   username: string | undefined;
   password: string | undefined;
@@ -53,23 +77,38 @@ export function maskSecret(value: string | undefined): void {
   }
 }
 
+function readKeyText(name: KeyName, env: NodeJS.ProcessEnv): KeyText {
+  const pem = core.getInput(`${name}-key`) || undefined;
+  const passphrase = core.getInput(`${name}-passphrase`) || KEY_INPUTS[name].variables.map((v) => env[v]).find(Boolean) || undefined;
+  maskSecret(pem);
+  maskSecret(passphrase);
+  return { pem, passphrase };
+}
+
+/** Decodes one key input (undefined when empty); errors name the input and where its passphrase comes from. */
+export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyObject; signing: SigningKey } | undefined {
+  const { pem, passphrase } = keys[name];
+  if (!pem) return undefined;
+  const { label, variables } = KEY_INPUTS[name];
+  const keyLabel = { name: label, passphrase: `the \`${name}-passphrase\` input (or ${variables.join(', ')})` };
+  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
+  return { keyObject, signing: toSigningKey(keyObject, role, gun, keyLabel) };
+}
+
 export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
-  const delegationKey = core.getInput('delegation-key') || undefined;
-  const delegationPassphrase = core.getInput('delegation-passphrase') || env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE || env.NOTARY_DELEGATION_PASSPHRASE || undefined;
+  const keys = { root: readKeyText('root', env), repository: readKeyText('repository', env), delegation: readKeyText('delegation', env) };
   const password = core.getInput('password') || undefined;
-  maskSecret(delegationKey);
-  maskSecret(delegationPassphrase);
   maskSecret(password);
 
   const mode = (core.getInput('mode') || 'verify').trim().toLowerCase();
-  if (mode !== 'sign' && mode !== 'verify' && !(ADMIN_MODES as readonly string[]).includes(mode)) {
+  if (mode !== 'sign' && mode !== 'verify' && !isAdminMode(mode)) {
     throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign, verify, or one of ${ADMIN_MODES.join(', ')}`);
   }
   const dockerfiles = getList(core.getInput('dockerfile'));
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
   const images = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file')), ...dockerfileImages(dockerfiles, env)];
   if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
-  if (mode === 'sign' && !delegationKey) {
+  if (mode === 'sign' && !keys.delegation.pem) {
     throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
   }
   const signers = getList(core.getInput('signers'));
@@ -82,8 +121,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     mode: mode as Mode,
     images,
     trustServer: core.getInput('trust-server') || undefined,
-    delegationKey,
-    delegationPassphrase,
+    keys,
     signers,
     username,
     password,

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { getList } from '../../src/action/inputs.ts';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { getInputs, getList, keyInput } from '../../src/action/inputs.ts';
+import type { ContentTrustError } from '../../src/errors.ts';
+import { KEY_PEM, PASSPHRASE, scenario } from './helpers/fixtures.ts';
 
 describe('getList', () => {
   it('splits on new lines', () => {
@@ -35,5 +37,39 @@ describe('getList', () => {
 
   it('a # after a comma starts a comment item of its own', () => {
     assert.deepEqual(getList('a:1, #b:1'), ['a:1']);
+  });
+});
+
+describe('key inputs (sign and the administrative modes read them the same way)', () => {
+  const INPUTS = ['INPUT_MODE', 'INPUT_IMAGES', 'INPUT_DELEGATION-KEY', 'INPUT_DELEGATION-PASSPHRASE', 'INPUT_ROOT-KEY', 'INPUT_TRUST-DIR'];
+  const saved = Object.fromEntries(INPUTS.map((k) => [k, process.env[k]]));
+  const write = process.stdout.write;
+  beforeEach(() => {
+    Object.assign(process.env, { INPUT_MODE: 'revoke', INPUT_IMAGES: 'alpine:3', 'INPUT_DELEGATION-KEY': KEY_PEM, 'INPUT_TRUST-DIR': '/tmp/unused' });
+    for (const k of ['INPUT_DELEGATION-PASSPHRASE', 'INPUT_ROOT-KEY']) delete process.env[k];
+    process.stdout.write = () => true; // the ::add-mask:: commands
+  });
+  afterEach(() => {
+    process.stdout.write = write;
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  });
+
+  it('the delegation passphrase falls back to DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, then NOTARY_DELEGATION_PASSPHRASE', () => {
+    for (const env of [{ NOTARY_DELEGATION_PASSPHRASE: PASSPHRASE }, { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE: 'not-it' }]) {
+      const { keys } = getInputs(env);
+      assert.equal(keyInput(keys, 'delegation')?.signing.id, scenario.delegationKey.canonicalId);
+    }
+    process.env['INPUT_DELEGATION-PASSPHRASE'] = PASSPHRASE;
+    assert.equal(keyInput(getInputs({ NOTARY_DELEGATION_PASSPHRASE: 'not-it' }).keys, 'delegation')?.signing.id, scenario.delegationKey.canonicalId, 'the input comes first');
+  });
+
+  it('an empty key input is undefined; a missing passphrase names the input and every variable read', () => {
+    const { keys } = getInputs({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE });
+    assert.equal(keyInput(keys, 'root'), undefined);
+    assert.throws(() => keyInput(keys, 'delegation'), (e: ContentTrustError) => {
+      assert.equal(e.code, 'PASSPHRASE_MISSING');
+      assert.match(e.message, /the delegation key is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
+      return true;
+    });
   });
 });
