@@ -127,7 +127,7 @@ function tooLarge(url: string, what: string, max: number): NetworkError {
 }
 
 /** The URL as traced: user info dropped (query strings here carry service, scope and account only). */
-export function traceUrl(url: string): string {
+function traceUrl(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';

@@ -18,7 +18,7 @@ const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   prime256v1: '1.2.840.10045.3.1.7',
 };
-export const PBKDF2_ITERATIONS = 2048;
+const PBKDF2_ITERATIONS = 2048;
 
 export interface KeyFileHeaders {
   /** Docker's alias: root, targets, snapshot, or the signer name. */
@@ -54,7 +54,7 @@ export function pkcs8(key: KeyObject): Buffer {
 }
 
 /** EncryptedPrivateKeyInfo (RFC 5958 / PKCS#5 PBES2) around a PKCS#8 plaintext. */
-export function encryptPkcs8(plain: Buffer, passphrase: string): Buffer {
+function encryptPkcs8(plain: Buffer, passphrase: string): Buffer {
   const salt = randomBytes(8);
   const iv = randomBytes(16);
   const key = pbkdf2Sync(Buffer.from(passphrase, 'utf8'), salt, PBKDF2_ITERATIONS, 32, 'sha1');

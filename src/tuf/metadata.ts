@@ -66,7 +66,7 @@ export interface Metadata<T> {
   readonly expires: Date;
 }
 
-export const BASE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
+const BASE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 const DELEGATION_NAME = /^targets(\/[-a-z0-9_]+)+$/;
 
 export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {

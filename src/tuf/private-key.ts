@@ -66,7 +66,7 @@ export interface KeyLabel {
   passphrase: string;
 }
 
-export const DEFAULT_LABEL: KeyLabel = { name: 'the private key', passphrase: 'its passphrase' };
+const DEFAULT_LABEL: KeyLabel = { name: 'the private key', passphrase: 'its passphrase' };
 
 export function parsePrivateKey(input: string, passphrase: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
   const { keyObject, role, gun } = readPrivateKey(input, passphrase, label);

@@ -18,7 +18,7 @@ const OID = {
   codeSigning: '1.3.6.1.5.5.7.3.3',
 };
 
-export const ROOT_CERT_DAYS = 3650;
+const ROOT_CERT_DAYS = 3650;
 
 export interface CertificateOptions {
   gun: string;
