@@ -1,25 +1,24 @@
 /** Builds the workflows' environment from the inputs: HTTP, credentials, trust server. */
 import * as core from '@actions/core';
 import { HttpClient } from '../http/client.ts';
-import { AuthClient, type Credentials } from '../http/auth.ts';
+import { AuthClient } from '../http/auth.ts';
 import { trustServerFor } from '../registry/reference.ts';
 import type { ResolvedCredentials } from './credentials.ts';
 import type { Inputs } from './inputs.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
 
-/** `credentials`: per registry domain, from resolveCredentials() (helpers and auths, already masked). */
-export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials> = new Map()): TrustEnv {
+/** `credentials`: per registry domain, from resolveCredentials() (the inputs, helpers or auths, already masked). */
+export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials>): TrustEnv {
   // Traces only when step debug is on (the runner sets RUNNER_DEBUG=1): a
   // line per request is real work at thousands of tags.
   const debug = core.isDebug() ? (m: string) => core.debug(m) : () => {};
   const http = new HttpClient({ ca: inputs.caCert, debug });
-  const explicit: Credentials | undefined = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
   return {
     client: new AuthClient(http),
     config: http.config,
     log: { info: (m) => core.info(m), warning: (m) => core.warning(m), debug },
-    credentialsFor: (domain) => explicit ?? credentials.get(domain)?.credentials,
+    credentialsFor: (domain) => credentials.get(domain)?.credentials,
     serverFor: (domain) => trustServerFor(domain, inputs.trustServer),
     trustStore: new FileTrustStore(inputs.trustDir),
     rootKeys: inputs.rootKeys,
