@@ -5,14 +5,16 @@
 
 function tlv(tag: number, content: Buffer): Buffer {
   const n = content.length;
-  let len: Buffer;
-  if (n < 0x80) len = Buffer.from([n]);
-  else {
-    const bytes: number[] = [];
-    for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-    len = Buffer.from([0x80 | bytes.length, ...bytes]);
-  }
-  return Buffer.concat([Buffer.from([tag]), len, content]);
+  const long = n < 0x80 ? undefined : bigEndian(n);
+  const len = long ? [0x80 | long.length, ...long] : [n];
+  return Buffer.concat([Buffer.from([tag, ...len]), content]);
+}
+
+/** The minimal big-endian bytes of a non-negative integer (none for 0). */
+function bigEndian(n: number): number[] {
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return bytes;
 }
 
 export const sequence = (...items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
@@ -24,7 +26,7 @@ export const printableString = (s: string): Buffer => tlv(0x13, Buffer.from(s, '
 /** Context-specific constructed tag [n] (EXPLICIT). */
 export const explicit = (n: number, inner: Buffer): Buffer => tlv(0xa0 | n, inner);
 
-/** A BIT STRING of whole bytes, or of `bits` significant bits (trailing unused bits are zero). */
+/** A BIT STRING of `bytes` whose last `unusedBits` bits are padding (zero). */
 export function bitString(bytes: Buffer, unusedBits = 0): Buffer {
   return tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), bytes]));
 }
@@ -34,9 +36,7 @@ export function integer(value: number | Buffer): Buffer {
   let b: Buffer;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`DER integer out of range: ${value}`);
-    const bytes: number[] = [];
-    for (let v = value; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-    b = Buffer.from(bytes.length ? bytes : [0]);
+    b = Buffer.from(value === 0 ? [0] : bigEndian(value));
   } else {
     let i = 0;
     while (i < value.length - 1 && value[i] === 0) i++;
