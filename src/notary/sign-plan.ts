@@ -3,7 +3,7 @@
  * the signed files to publish (notary client: AddToAllSignableRoles, then
  * SignTargets per role). Pure: no I/O.
  */
-import { parseKeyMap } from '../tuf/keys.ts';
+import type { PublicKey } from '../tuf/keys.ts';
 import { canonicalize } from '../tuf/canonical.ts';
 import type { DelegationRole, Signature, TargetsSigned } from '../tuf/metadata.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
@@ -29,18 +29,22 @@ interface SignableRole {
   keyIds: string[];
 }
 
+/** The IDs among `listed` that stand for this private key (matched by canonical ID, so a certificate counts as its key). */
+export function keyIdsOf(listed: readonly string[], keys: ReadonlyMap<string, PublicKey>, key: SigningKey): string[] {
+  return listed.filter((id) => keys.get(id)?.canonicalId === key.id);
+}
+
 /** Direct children of targets that list the key and allow the tag's path. */
 export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly string[]): SignableRole[] {
-  const targets = repo.roles.get('targets')!.meta.signed;
-  const delegations = targets.delegations?.roles ?? [];
+  const { meta, delegationKeys: keys } = repo.roles.get('targets')!;
+  const delegations = meta.signed.delegations?.roles ?? [];
   if (delegations.length === 0) {
     throw new InputError('KEY_NOT_DELEGATE', `${repo.gun} has no delegations: only the repository (targets) key can sign it. Add this signer first: \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
   }
-  const keys = parseKeyMap(targets.delegations.keys, `${repo.gun} targets.json delegations`);
   const out: SignableRole[] = [];
   for (const role of delegations) {
     if (role.name.split('/').length !== 2) continue;
-    const keyIds = role.keyids.filter((id) => keys.get(id)?.canonicalId === key.id);
+    const keyIds = keyIdsOf(role.keyids, keys, key);
     if (keyIds.length === 0) continue;
     const paths = role.paths ?? [];
     if (!tags.every((t) => pathAllowed(paths, t))) continue;

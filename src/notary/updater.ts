@@ -17,6 +17,16 @@ export interface TrustedRole {
   readonly meta: Metadata<TargetsSigned>;
   /** Paths this role may sign, already narrowed by every parent. */
   readonly paths: readonly string[];
+  /** The keys its delegations list, parsed and checked against their IDs once (empty when it delegates nothing). */
+  readonly delegationKeys: ReadonlyMap<string, PublicKey>;
+}
+
+/** A role that verified; its delegation keys are parsed here, for the walk, signing and administration alike. */
+export function trustedRole(gun: string, meta: Metadata<TargetsSigned>, paths: readonly string[]): TrustedRole {
+  const d = meta.signed.delegations;
+  // `keys` may be absent in a file (the parser allows it): no keys, not a crash.
+  const delegationKeys = d && d.roles.length > 0 ? parseKeyMap(d.keys ?? {}, `${gun} ${meta.role}.json delegations`) : new Map<string, PublicKey>();
+  return { name: meta.role, meta, paths, delegationKeys };
 }
 
 export interface TrustedRepo {
@@ -99,7 +109,7 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   checkNotExpired(targets, now, gun);
 
   const roles = new Map<string, TrustedRole>();
-  roles.set('targets', { name: 'targets', meta: targets, paths: [''] });
+  roles.set('targets', trustedRole(gun, targets, ['']));
 
   // Client workflow 5: delegations breadth-first, with the keys and threshold the parent assigns.
   let level: TrustedRole[] = [roles.get('targets')!];
@@ -194,7 +204,7 @@ function childrenOf(
 ): Promise<TrustedRole | undefined>[] {
   const d = parent.meta.signed.delegations;
   if (!d || d.roles.length === 0) return [];
-  const keys = parseKeyMap(d.keys, `${gun} ${parent.name}.json delegations`);
+  const keys = parent.delegationKeys;
   return d.roles.map(async (role) => {
     if (role.name.slice(0, role.name.lastIndexOf('/')) !== parent.name) {
       warnings.push(`${gun}: ${parent.name} delegates to ${role.name}, which is not its direct child; ignored`);
@@ -222,7 +232,7 @@ function childrenOf(
     } catch (e) {
       return skip(e);
     }
-    return { name: role.name, meta, paths: narrowPaths(parent.paths, role.paths ?? []) };
+    return trustedRole(gun, meta, narrowPaths(parent.paths, role.paths ?? []));
   });
 }
 

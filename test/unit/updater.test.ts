@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config.ts';
-import { narrowPaths, pathAllowed, updateRepo } from '../../src/notary/updater.ts';
+import { narrowPaths, pathAllowed, trustedRole, updateRepo } from '../../src/notary/updater.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, fakeServer, fixtureFiles, loadRepo, scenario } from './helpers/fixtures.ts';
 
@@ -54,6 +54,19 @@ describe('updateRepo (captured files, served from memory)', () => {
     assert.equal(repo.root.signed.version, 1);
     assert.equal(repo.roles.get('targets')!.meta.signed.version, 2);
     assert.deepEqual(Object.keys(repo.roles.get('targets/ci')!.meta.signed.targets).sort(), Object.keys(scenario.signed['targets/ci']).sort());
+    // Delegation keys are parsed once, with the role that lists them.
+    const targets = repo.roles.get('targets')!;
+    assert.deepEqual([...targets.delegationKeys.keys()].sort(), Object.keys(targets.meta.signed.delegations.keys).sort());
+    assert.deepEqual([...targets.delegationKeys.values()].map((k) => k.canonicalId), [scenario.delegationKey.canonicalId]);
+    assert.equal(repo.roles.get('targets/ci')!.delegationKeys.size, 0);
+  });
+
+  it('a delegation key listed under an ID it does not hash to is KEY_ID_MISMATCH', async () => {
+    const targets = (await loadRepo()).roles.get('targets')!.meta;
+    const signed = structuredClone(targets.signed);
+    const [id, key] = Object.entries(signed.delegations.keys)[0]!;
+    signed.delegations.keys = { [`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`]: key };
+    assert.throws(() => trustedRole(GUN, { ...targets, signed }, ['']), code('KEY_ID_MISMATCH', /targets\.json delegations/));
   });
 
   it('fetches snapshot, targets and delegations by the sha256 their parent announced', async () => {

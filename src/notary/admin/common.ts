@@ -4,13 +4,13 @@
  * signer's public key, and naming signers as docker does.
  */
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { keyId, parseKeyMap, type TufKeyJson } from '../../tuf/keys.ts';
+import { keyId, type TufKeyJson } from '../../tuf/keys.ts';
 import { parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations, TargetsSigned } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
 import { InputError, TrustError } from '../../errors.ts';
-import { goTime } from '../sign-plan.ts';
+import { goTime, keyIdsOf } from '../sign-plan.ts';
 
 export const RELEASES = 'targets/releases';
 export const ROOT_DAYS = 3650;
@@ -34,7 +34,7 @@ export function signerRole(name: string): string {
 /** Key IDs of a root role (root or targets) that this private key stands for; none is the wrong key. */
 export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key: SigningKey, what: string): string[] {
   const listed = repo.root.signed.roles[role].keyids;
-  const ids = listed.filter((id) => repo.rootKeys.get(id)?.canonicalId === key.id);
+  const ids = keyIdsOf(listed, repo.rootKeys, key);
   if (ids.length === 0) {
     const expected = listed.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id).join(', ');
     throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`);
@@ -59,14 +59,6 @@ export function bump<T extends { version: number; expires: string }>(signed: T, 
   signed.version += 1;
   signed.expires = expiresAfter(now, days);
   return signed;
-}
-
-/** Key IDs a delegation lists whose canonical ID is this key's. */
-export function delegationKeyIds(parent: TargetsSigned, role: string, key: SigningKey, gun: string): string[] {
-  const d = parent.delegations?.roles.find((r) => r.name === role);
-  if (!d) return [];
-  const keys = parseKeyMap(parent.delegations.keys, `${gun} delegations`);
-  return d.keyids.filter((id) => keys.get(id)?.canonicalId === key.id);
 }
 
 /** Drops keys no delegation role lists any more (notary tuf.go RemoveUnusedKeys). */

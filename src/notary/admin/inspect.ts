@@ -5,7 +5,6 @@
  * the signers (delegations other than releases, with canonical key IDs),
  * and the administrative keys (root and repository).
  */
-import { parseKeyMap } from '../../tuf/keys.ts';
 import { pathAllowed, type TrustedRepo } from '../updater.ts';
 import { RELEASES } from './common.ts';
 
@@ -50,10 +49,9 @@ export function inspectRepo(name: string, repo: TrustedRepo, tag?: string): Insp
   for (const r of repo.roles.values()) {
     const d = r.meta.signed.delegations;
     if (!d || d.roles.length === 0) continue;
-    const keys = parseKeyMap(d.keys, `${repo.gun} ${r.name}.json delegations`);
     for (const role of d.roles) {
       if (role.name === RELEASES) continue;
-      signers.set(signerName(role.name), role.keyids.map((id) => keys.get(id)?.canonicalId ?? id));
+      signers.set(signerName(role.name), role.keyids.map((id) => r.delegationKeys.get(id)?.canonicalId ?? id));
     }
   }
   const Signers = [...signers].map(([Name, ids]) => ({ Name, Keys: ids.map((ID) => ({ ID })) })).sort((a, b) => (a.Name < b.Name ? 1 : a.Name > b.Name ? -1 : 0));

@@ -5,9 +5,9 @@
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { envelope } from '../sign-plan.ts';
+import { envelope, keyIdsOf } from '../sign-plan.ts';
 import { InputError, TrustError } from '../../errors.ts';
-import { TARGETS_DAYS, bump, delegationKeyIds, nextVersionOf } from './common.ts';
+import { TARGETS_DAYS, bump, nextVersionOf } from './common.ts';
 import type { AdminPlan } from './signers.ts';
 
 interface Signable {
@@ -19,13 +19,13 @@ interface Signable {
 /** Every role these keys may sign: targets for the repository key, direct children for delegation keys. */
 export function signableBy(repo: TrustedRepo, keys: readonly SigningKey[]): Signable[] {
   const out: Signable[] = [];
-  const targets = nextVersionOf(repo, 'targets');
+  const targets = repo.roles.get('targets')!;
   for (const key of keys) {
-    const targetIds = repo.root.signed.roles.targets.keyids.filter((id) => repo.rootKeys.get(id)?.canonicalId === key.id);
+    const targetIds = keyIdsOf(repo.root.signed.roles.targets.keyids, repo.rootKeys, key);
     if (targetIds.length > 0) out.push({ role: 'targets', key, keyIds: targetIds });
-    for (const d of targets.delegations?.roles ?? []) {
+    for (const d of targets.meta.signed.delegations?.roles ?? []) {
       if (d.name.split('/').length !== 2) continue;
-      const ids = delegationKeyIds(targets, d.name, key, repo.gun);
+      const ids = keyIdsOf(d.keyids, targets.delegationKeys, key);
       if (ids.length > 0 && !out.some((s) => s.role === d.name)) out.push({ role: d.name, key, keyIds: ids });
     }
   }

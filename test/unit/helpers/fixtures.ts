@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { defaultConfig } from '../../../src/config.ts';
-import { updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
+import { trustedRole, updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
 import type { NotaryRepoClient } from '../../../src/notary/server.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
 import type { TargetsSigned } from '../../../src/tuf/metadata.ts';
@@ -84,7 +84,7 @@ export function withSigned(repo: TrustedRepo, role: string, edit: (signed: Targe
   const signed = structuredClone(r.meta.signed);
   edit(signed);
   const roles = new Map(repo.roles);
-  roles.set(role, { ...r, meta: { ...r.meta, signed }, paths: paths ?? r.paths });
+  roles.set(role, trustedRole(repo.gun, { ...r.meta, signed }, paths ?? r.paths));
   return { ...repo, roles };
 }
 
