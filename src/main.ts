@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
     const results = key
       ? await signImages(env, refs, key)
       : policy
-        ? (await verifyWithPolicy(env, refs, policy, verifyOptions)).results
+        ? await verifyWithPolicy(env, refs, policy, verifyOptions)
         : await verifyImages(env, refs, verifyOptions);
     setOutputs(results);
     await writeSummary(mode, results, []);

@@ -11,18 +11,12 @@ import { MultiError, TrustError, asContentTrustError, type Failure } from '../er
 import type { ImageResult, TrustEnv } from '../notary/env.ts';
 import { matchEntry, type Policy, type PolicyEntry } from './policy.ts';
 
-export const DEFAULT_ENTRY_NAME = '(policy default: verify)';
+const DEFAULT_ENTRY_NAME = '(policy default: verify)';
 
-export interface PolicyVerifyResult {
-  results: ImageResult[];
-  /** Images left unverified because no entry matched and the default is allow-unsigned. */
-  unverified: string[];
-}
-
-export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[], policy: Policy, options: VerifyOptions): Promise<PolicyVerifyResult> {
+/** Images no entry matches are left out under default allow-unsigned (with a warning). */
+export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[], policy: Policy, options: VerifyOptions): Promise<ImageResult[]> {
   const now = env.now?.() ?? new Date();
   const failures: { index: number; failure: Failure }[] = [];
-  const unverified: string[] = [];
   const groups = new Map<PolicyEntry | undefined, { ref: ImageRef; index: number }[]>();
   refs.forEach((ref, index) => {
     const entry = matchEntry(policy, ref.gun);
@@ -33,7 +27,6 @@ export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[],
     }
     if (!entry && policy.default === 'allow-unsigned') {
       env.log.warning(`image ${formatRef(ref)}: not verified: no entry of policy ${policy.source} matches it and its default is allow-unsigned`);
-      unverified.push(ref.input);
       return;
     }
     const list = groups.get(entry) ?? [];
@@ -74,7 +67,7 @@ export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[],
     }),
   );
   if (failures.length > 0) throw new MultiError(failures.sort((a, b) => a.index - b.index).map((f) => f.failure));
-  return { results: results.sort((a, b) => a.index - b.index).map((r) => r.result), unverified };
+  return results.sort((a, b) => a.index - b.index).map((r) => r.result);
 }
 
 /** Says which policy entry was in force when a check failed. */
