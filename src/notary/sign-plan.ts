@@ -59,12 +59,8 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
 
 export function planSign(repo: TrustedRepo, key: SigningKey, targets: readonly NewTarget[], now: Date, expiryDays: number): SignPlan {
   const files = new Map<string, Buffer>();
-  const expires = goTime(new Date(now.getTime() + expiryDays * 86_400_000));
   for (const { role, keyIds } of signableRoles(repo, key, targets.map((t) => t.tag))) {
-    const signed = startFrom(repo, role.name);
-    signed.delegations ??= { keys: {}, roles: [] };
-    signed.version += 1;
-    signed.expires = expires;
+    const signed = bump(startFrom(repo, role.name), now, expiryDays);
     for (const t of targets) {
       signed.targets[t.tag] = { hashes: { sha256: Buffer.from(t.digest.slice('sha256:'.length), 'hex').toString('base64') }, length: t.size };
     }
@@ -73,8 +69,11 @@ export function planSign(repo: TrustedRepo, key: SigningKey, targets: readonly N
   return { files, roles: [...files.keys()] };
 }
 
-/** The current file's content, or an empty role (version 0) when none is published yet. */
-function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
+/**
+ * A copy of a role's current content to change and re-sign (with bump), or
+ * an empty role (version 0) when none is published yet.
+ */
+export function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
   const trusted = repo.roles.get(name)?.meta.signed;
   if (trusted) return structuredClone(trusted);
   const skipped = repo.skipped.get(name);
@@ -89,6 +88,18 @@ function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
     throw new TrustError('METADATA_INVALID', `${repo.gun}: ${name} is listed in the snapshot but could not be read`);
   }
   return { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '', targets: {}, version: 0 };
+}
+
+/** The next version, expiring `days` after now. */
+export function bump<T extends { version: number; expires: string }>(signed: T, now: Date, days: number): T {
+  signed.version += 1;
+  signed.expires = expiresAfter(now, days);
+  return signed;
+}
+
+/** Expiry as Go writes it (see goTime). */
+export function expiresAfter(now: Date, days: number): string {
+  return goTime(new Date(now.getTime() + days * 86_400_000));
 }
 
 /**

@@ -1,26 +1,21 @@
 /**
  * What every administrative operation shares: finding which listed key IDs a
- * private key stands for, starting a role's next version, reading a
- * signer's public key, and naming signers as docker does.
+ * private key stands for, reading a signer's public key, and naming signers
+ * as docker does. Starting a role's next version is sign-plan's (startFrom,
+ * bump).
  */
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { keyId, type TufKeyJson } from '../../tuf/keys.ts';
 import { parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
-import type { Delegations, TargetsSigned } from '../../tuf/metadata.ts';
+import type { Delegations } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { InputError, TrustError } from '../../errors.ts';
-import { goTime, keyIdsOf } from '../sign-plan.ts';
+import { InputError } from '../../errors.ts';
+import { keyIdsOf } from '../sign-plan.ts';
 
-export const RELEASES = 'targets/releases';
 export const ROOT_DAYS = 3650;
 export const TARGETS_DAYS = 1095;
 const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-
-/** Expiry as Go writes it (see goTime: the server hashes its own re-encoding into the snapshot). */
-export function expiresAfter(now: Date, days: number): string {
-  return goTime(new Date(now.getTime() + days * 86_400_000));
-}
 
 /** `targets/<name>` for a docker signer name; `releases` is reserved. */
 export function signerRole(name: string): string {
@@ -40,25 +35,6 @@ export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key:
     throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`);
   }
   return ids;
-}
-
-/** A role's current content to change, or an empty role at version 0 when none is published. */
-export function nextVersionOf(repo: TrustedRepo, name: string): TargetsSigned {
-  const trusted = repo.roles.get(name)?.meta.signed;
-  if (trusted) return structuredClone(trusted);
-  const skipped = repo.skipped.get(name);
-  if (skipped) {
-    // Expired but validly signed: re-signing refreshes it. Anything else may be forged.
-    if (skipped.error.code !== 'EXPIRED') throw new TrustError(skipped.error.code, `${repo.gun}: ${name} does not verify (${skipped.error.message}); it cannot be changed`);
-    return structuredClone(skipped.meta.signed);
-  }
-  return { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '', targets: {}, version: 0 };
-}
-
-export function bump<T extends { version: number; expires: string }>(signed: T, now: Date, days: number): T {
-  signed.version += 1;
-  signed.expires = expiresAfter(now, days);
-  return signed;
 }
 
 /** Drops keys no delegation role lists any more (notary tuf.go RemoveUnusedKeys). */

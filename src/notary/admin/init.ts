@@ -11,9 +11,9 @@ import { rootCertificate } from '../../tuf/x509.ts';
 import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
 import { toSigningKey } from '../../tuf/private-key.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
-import { envelope } from '../sign-plan.ts';
+import { envelope, expiresAfter } from '../sign-plan.ts';
 import type { NotaryRepoClient } from '../server.ts';
-import { ROOT_DAYS, TARGETS_DAYS, expiresAfter, signerRole, type SignerKey } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, signerRole, type SignerKey } from './common.ts';
 import { withSigner } from './signers.ts';
 
 export interface InitOptions {

@@ -6,7 +6,7 @@
  * and the administrative keys (root and repository).
  */
 import { pathAllowed, type TrustedRepo } from '../updater.ts';
-import { RELEASES } from './common.ts';
+import { RELEASES } from '../resolve.ts';
 
 export interface InspectTag {
   SignedTag: string;

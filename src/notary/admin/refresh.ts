@@ -7,9 +7,9 @@
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { envelope } from '../sign-plan.ts';
+import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { InputError } from '../../errors.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, bump, nextVersionOf } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds } from './common.ts';
 import { signableBy } from './revoke.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -37,7 +37,7 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
   for (const { role, key, keyIds } of roles) {
     const published = repo.roles.get(role)?.meta ?? repo.skipped.get(role)?.meta;
     if (!published || published.expires.getTime() > limit) continue;
-    files.set(role, envelope(bump(nextVersionOf(repo, role), now, TARGETS_DAYS), key, keyIds));
+    files.set(role, envelope(bump(startFrom(repo, role), now, TARGETS_DAYS), key, keyIds));
     notes.push(`${role} (was ${published.expires.toISOString()})`);
   }
   const summary = files.size === 0

@@ -5,9 +5,9 @@
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { envelope, keyIdsOf } from '../sign-plan.ts';
+import { bump, envelope, keyIdsOf, startFrom } from '../sign-plan.ts';
 import { InputError, TrustError } from '../../errors.ts';
-import { TARGETS_DAYS, bump, nextVersionOf } from './common.ts';
+import { TARGETS_DAYS } from './common.ts';
 import type { AdminPlan } from './signers.ts';
 
 interface Signable {
@@ -41,7 +41,7 @@ export function planRevoke(repo: TrustedRepo, keys: readonly SigningKey[], tags:
   const files = new Map<string, Buffer>();
   const removed = new Set<string>();
   for (const { role, key, keyIds } of roles) {
-    const signed = nextVersionOf(repo, role);
+    const signed = startFrom(repo, role);
     const present = Object.keys(signed.targets).filter((t) => tags === undefined || tags.includes(t));
     if (present.length === 0) continue;
     for (const t of present) {

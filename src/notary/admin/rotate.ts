@@ -11,15 +11,16 @@ import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
 import type { NotaryRepoClient } from '../server.ts';
-import { envelope } from '../sign-plan.ts';
+import { bump, envelope, startFrom } from '../sign-plan.ts';
+import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
-import { RELEASES, TARGETS_DAYS, baseRoleKeyIds, bump, dropUnusedKeys, nextVersionOf, signerRole, type SignerKey } from './common.ts';
+import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKey } from './common.ts';
 import type { AdminPlan } from './signers.ts';
 
 export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, newKeys: readonly SignerKey[], newPrivate: SigningKey | undefined, now: Date): AdminPlan {
   const targetIds = baseRoleKeyIds(repo, 'targets', targetsKey, 'repository key');
   const role = signerRole(name);
-  const targets = nextVersionOf(repo, 'targets');
+  const targets = startFrom(repo, 'targets');
   const d = targets.delegations;
   const entry = d?.roles.find((r) => r.name === role);
   if (!entry) {
@@ -43,7 +44,7 @@ export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name
     const newIds = newKeys.filter((k) => parsePublicKey(k.json).canonicalId === newPrivate.id).map((k) => k.id);
     for (const r of [role, RELEASES]) {
       if (!repo.roles.has(r) && !repo.skipped.has(r)) continue; // nothing published yet
-      files.set(r, envelope(bump(nextVersionOf(repo, r), now, TARGETS_DAYS), newPrivate, newIds));
+      files.set(r, envelope(bump(startFrom(repo, r), now, TARGETS_DAYS), newPrivate, newIds));
     }
   }
   const resigned = [...files.keys()].filter((r) => r !== 'targets');

@@ -7,9 +7,10 @@
 import type { TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { envelope } from '../sign-plan.ts';
+import { bump, envelope, startFrom } from '../sign-plan.ts';
+import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
-import { RELEASES, TARGETS_DAYS, baseRoleKeyIds, bump, dropUnusedKeys, nextVersionOf, signerRole, type SignerKey } from './common.ts';
+import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKey } from './common.ts';
 
 /** Adds the keys to `targets/<name>` and `targets/releases`, creating either role when missing. */
 export function withSigner(targets: TargetsSigned, name: string, keys: readonly SignerKey[]): TargetsSigned {
@@ -58,7 +59,7 @@ export interface AdminPlan {
 
 export function planAddSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, keys: readonly SignerKey[], now: Date): AdminPlan {
   const keyIds = baseRoleKeyIds(repo, 'targets', targetsKey, 'repository key');
-  const current = nextVersionOf(repo, 'targets');
+  const current = startFrom(repo, 'targets');
   const role = current.delegations?.roles.find((r) => r.name === signerRole(name));
   if (role && keys.every((k) => role.keyids.includes(k.id))) {
     return { files: new Map(), summary: `${repo.gun}: signer "${name}" already has ${keys.map((k) => k.id).join(', ')}; nothing to change` };
@@ -69,7 +70,7 @@ export function planAddSigner(repo: TrustedRepo, targetsKey: SigningKey, name: s
 
 export function planRemoveSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, now: Date): AdminPlan {
   const keyIds = baseRoleKeyIds(repo, 'targets', targetsKey, 'repository key');
-  const next = bump(withoutSigner(nextVersionOf(repo, 'targets'), name, repo.gun), now, TARGETS_DAYS);
+  const next = bump(withoutSigner(startFrom(repo, 'targets'), name, repo.gun), now, TARGETS_DAYS);
   const releases = next.delegations.roles.find((r) => r.name === RELEASES);
   const warning = !releases || releases.keyids.length === 0 ? '; no signer is left in targets/releases, so nobody can sign new releases until one is added' : '';
   return { files: new Map([['targets', envelope(next, targetsKey, keyIds)]]), summary: `${repo.gun}: removed signer "${name}" (targets/${name} and its keys in ${RELEASES})${warning}` };
