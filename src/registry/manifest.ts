@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuthClient, Credentials } from '../http/auth.ts';
-import { registryHost, type ImageRef } from './reference.ts';
+import type { HttpResponse } from '../http/client.ts';
+import { formatRef, registryHost, type ImageRef } from './reference.ts';
 import { InputError, NetworkError } from '../errors.ts';
 
 export interface ManifestInfo {
@@ -30,8 +31,7 @@ const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
  * header is missing (or the digest is not sha256), GET and hash the bytes.
  */
 export async function resolveManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
-  const url = manifestUrl(ref);
-  const head = await client.send(url, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, maxBytes: client.http.config.maxManifestBytes, credentials, scope: `repository:${ref.path}:pull` });
+  const head = await requestManifest(client, ref, credentials, 'HEAD');
   if (head.status === 404) throw tagNotFound(ref);
   const digest = head.headers['docker-content-digest'];
   const length = Number(head.headers['content-length'] ?? NaN);
@@ -41,8 +41,14 @@ export async function resolveManifest(client: AuthClient, ref: ImageRef, credent
   return getManifest(client, ref, credentials);
 }
 
-function manifestUrl(ref: ImageRef): string {
-  return `https://${registryHost(ref.domain)}/v2/${ref.path}/manifests/${encodeURIComponent(ref.tag)}`;
+function requestManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined, method: 'HEAD' | 'GET'): Promise<HttpResponse> {
+  return client.send(`https://${registryHost(ref.domain)}/v2/${ref.path}/manifests/${encodeURIComponent(ref.tag)}`, {
+    method,
+    headers: { accept: MANIFEST_ACCEPT },
+    maxBytes: client.http.config.maxManifestBytes,
+    credentials,
+    scope: `repository:${ref.path}:pull`,
+  });
 }
 
 function mediaTypeOf(contentType: string | string[] | undefined): string {
@@ -50,26 +56,20 @@ function mediaTypeOf(contentType: string | string[] | undefined): string {
 }
 
 function tagNotFound(ref: ImageRef): InputError {
-  return new InputError('TAG_NOT_FOUND', `image ${ref.gun}:${ref.tag}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
+  return new InputError('TAG_NOT_FOUND', `image ${formatRef(ref)}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
 }
 
 /** GET the manifest and hash the exact bytes served. */
 export async function getManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
-  const url = manifestUrl(ref);
-  const res = await client.send(url, {
-    headers: { accept: MANIFEST_ACCEPT },
-    maxBytes: client.http.config.maxManifestBytes,
-    credentials,
-    scope: `repository:${ref.path}:pull`,
-  });
+  const res = await requestManifest(client, ref, credentials, 'GET');
   if (res.status === 404) throw tagNotFound(ref);
   if (res.status !== 200) {
-    throw new NetworkError('HTTP_ERROR', `image ${ref.gun}:${ref.tag}: the registry answered HTTP ${res.status} for the manifest`, { status: res.status });
+    throw new NetworkError('HTTP_ERROR', `image ${formatRef(ref)}: the registry answered HTTP ${res.status} for the manifest`, { status: res.status });
   }
   const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
   const announced = res.headers['docker-content-digest'];
   if (typeof announced === 'string' && announced.startsWith('sha256:') && announced !== digest) {
-    throw new NetworkError('DIGEST_MISMATCH', `image ${ref.gun}:${ref.tag}: the registry announced ${announced} but served bytes hashing to ${digest}; something between you and the registry changes manifests`);
+    throw new NetworkError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry announced ${announced} but served bytes hashing to ${digest}; something between you and the registry changes manifests`);
   }
   return { digest, size: res.body.length, mediaType: mediaTypeOf(res.headers['content-type']) };
 }
