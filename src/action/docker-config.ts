@@ -35,8 +35,13 @@ export interface DockerConfig {
 /** Helper names become a program name: `docker-credential-<name>`. */
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/** `$DOCKER_CONFIG`, else `~/.docker`. */
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG || join(homedir(), '.docker');
+}
+
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json');
+  return join(dockerConfigDir(env), 'config.json');
 }
 
 /** Normalises an `auths` key (https://index.docker.io/v1/, host, https://host/) to docker's domain. */

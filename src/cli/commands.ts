@@ -10,16 +10,15 @@ import { planAddSigner, planRemoveSigner } from '../notary/admin/signers.ts';
 import { planRevoke } from '../notary/admin/revoke.ts';
 import { planRefresh } from '../notary/admin/refresh.ts';
 import { planRotateServerKey, planRotateSigner } from '../notary/admin/rotate.ts';
-import { administer, adminClient, readRepo } from '../notary/admin/workflow.ts';
+import { administer, adminClient, readRepo, type Planner } from '../notary/admin/workflow.ts';
 import { inspectRepo } from '../notary/admin/inspect.ts';
-import { signImages } from '../notary/sign.ts';
+import { repoClient, signImages } from '../notary/sign.ts';
 import { verifyImages } from '../notary/verify.ts';
-import { repoClient } from '../notary/sign.ts';
 import { InputError } from '../errors.ts';
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
-import { baseKey, signingKeys } from './keys.ts';
-import { listKeys, loadKey, saveKey, trustDir } from './trust-dir.ts';
+import { baseKey, findBaseKey, signingKeys } from './keys.ts';
+import { listKeys, loadKey, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 
 export interface Io {
@@ -32,8 +31,8 @@ const hasTag = (input: string) => {
   return name.lastIndexOf(':') > name.lastIndexOf('/');
 };
 
-function refsOf(args: readonly string[], what: string, min = 1): ImageRef[] {
-  if (args.length < min) throw new InputError('INPUT_INVALID', `give at least one ${what}`);
+function refsOf(args: readonly string[], what: string): ImageRef[] {
+  if (args.length === 0) throw new InputError('INPUT_INVALID', `give at least one ${what}`);
   return args.map((a) => parseReference(a));
 }
 
@@ -61,28 +60,26 @@ export async function keyLoad(args: Args, io: Io): Promise<void> {
   signerRole(name);
   // As docker: a key file others may read or write is refused.
   if ((statSync(file).mode & 0o077) !== 0) throw new InputError('KEY_INVALID', `${file} is readable or writable by group or others: chmod 600 it first`);
-  const { keyObject } = readPrivateKey(readFileSync(file, 'utf8'), io.env.DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE || undefined, {
-    name: file,
-    passphrase: 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE (content-trust never prompts)',
-  });
+  const { value, variable } = passphraseFor(name, io.env);
+  const { keyObject } = readPrivateKey(readFileSync(file, 'utf8'), value, { name: file, passphrase: `${variable} (content-trust never prompts)` });
   const id = saveKey(trustDir(io.env), keyObject, { role: name }, io.env);
   io.out(`Successfully imported key from ${file} as ${name} (key ID ${id})\n`);
 }
 
 export async function init(args: Args, io: Io, signer?: { name: string; keyFile: string }): Promise<void> {
   const refs = refsOf(args.positionals, 'repository');
+  const withSigner = signer && { name: signer.name, keys: parseSignerKeys(readFileSync(signer.keyFile, 'utf8'), signer.name) };
   const env = envFor(refs, args, io);
   const dir = trustDir(io.env);
   try {
     for (const ref of refs) {
       const client = adminClient(env, ref);
       if (await client.current('root', env.config.maxRootBytes)) {
-        if (!signer) {
+        if (!withSigner) {
           io.out(`${ref.gun} is already initialised; left as it is\n`);
           continue;
         }
-        const keys = parseSignerKeys(readFileSync(signer.keyFile, 'utf8'), signer.name);
-        const [o] = await administer(env, [ref], (repo, _c, now) => planAddSigner(repo, baseKey(dir, repo, 'targets'), signer.name, keys, now));
+        const [o] = await administer(env, [ref], (repo, _c, now) => planAddSigner(repo, baseKey(dir, repo, 'targets', io.env), withSigner.name, withSigner.keys, now));
         io.out(`${o!.summary}\n`);
         continue;
       }
@@ -92,9 +89,8 @@ export async function init(args: Args, io: Io, signer?: { name: string; keyFile:
       if (!existingRoot) saveKey(dir, rootKey, { role: 'root' }, io.env);
       const targetsKey = generateKey();
       saveKey(dir, targetsKey, { role: 'targets', gun: ref.gun }, io.env);
-      const keys = signer ? parseSignerKeys(readFileSync(signer.keyFile, 'utf8'), signer.name) : undefined;
-      const r = await initRepository(client, { rootKey, targetsKey, signer: signer && keys ? { name: signer.name, keys } : undefined });
-      io.out(`Initialised ${ref.gun}: root key ${r.rootKeyId}, repository key ${r.targetsKeyId}${signer ? `, signer ${signer.name}` : ''}\n`);
+      const r = await initRepository(client, { rootKey, targetsKey, signer: withSigner });
+      io.out(`Initialised ${ref.gun}: root key ${r.rootKeyId}, repository key ${r.targetsKeyId}${withSigner ? `, signer ${withSigner.name}` : ''}\n`);
     }
   } finally {
     env.close();
@@ -109,7 +105,7 @@ export async function signerAdd(args: Args, io: Io): Promise<void> {
   await init({ ...args, positionals: repos }, io, { name, keyFile });
 }
 
-async function adminCommand(args: Args, io: Io, repos: readonly string[], plan: (dir: string) => Parameters<typeof administer>[2]): Promise<void> {
+async function adminCommand(args: Args, io: Io, repos: readonly string[], plan: (dir: string) => Planner): Promise<void> {
   const refs = refsOf(repos, 'repository');
   const env = envFor(refs, args, io);
   try {
@@ -122,14 +118,14 @@ async function adminCommand(args: Args, io: Io, repos: readonly string[], plan: 
 export function signerRemove(args: Args, io: Io): Promise<void> {
   const [name, ...repos] = args.positionals;
   if (!name || repos.length === 0) throw new InputError('INPUT_INVALID', 'usage: content-trust signer remove NAME REPOSITORY...');
-  return adminCommand(args, io, repos, (dir) => (repo, _c, now) => planRemoveSigner(repo, baseKey(dir, repo, 'targets'), name, now));
+  return adminCommand(args, io, repos, (dir) => (repo, _c, now) => planRemoveSigner(repo, baseKey(dir, repo, 'targets', io.env), name, now));
 }
 
 export function revoke(args: Args, io: Io): Promise<void> {
   const tags = new Map(args.positionals.map((p) => [parseReference(p).gun, hasTag(p) ? parseReference(p).tag : undefined]));
   return adminCommand(args, io, args.positionals, (dir) => (repo, _c, now) => {
     const tag = tags.get(repo.gun);
-    return planRevoke(repo, signingKeys(dir, repo, true), tag === undefined ? undefined : [tag], now);
+    return planRevoke(repo, signingKeys(dir, repo, true, io.env), tag === undefined ? undefined : [tag], now);
   });
 }
 
@@ -137,8 +133,7 @@ export function refresh(args: Args, io: Io): Promise<void> {
   const days = Number(flag(args, 'within') ?? '182');
   if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', '--within takes a whole number of days');
   return adminCommand(args, io, args.positionals, (dir) => (repo, _c, now) => {
-    const root = listKeys(dir).some((k) => repo.root.signed.roles.root.keyids.some((id) => repo.rootKeys.get(id)?.canonicalId === k.id)) ? baseKey(dir, repo, 'root') : undefined;
-    return planRefresh(repo, { root, signing: signingKeys(dir, repo, true) }, days, now);
+    return planRefresh(repo, { root: findBaseKey(dir, repo, 'root', io.env), signing: signingKeys(dir, repo, true, io.env) }, days, now);
   });
 }
 
@@ -146,14 +141,14 @@ export function rotate(args: Args, io: Io): Promise<void> {
   const [repoName, what, name] = args.positionals;
   if (!repoName || !what) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY snapshot|timestamp, or rotate REPOSITORY signer NAME --key NEW.pub');
   if (what === 'snapshot' || what === 'timestamp') {
-    return adminCommand(args, io, [repoName], (dir) => (repo, client) => planRotateServerKey(client, repo, baseKey(dir, repo, 'root'), what));
+    return adminCommand(args, io, [repoName], (dir) => (repo, client) => planRotateServerKey(client, repo, baseKey(dir, repo, 'root', io.env), what));
   }
   const keyFile = flag(args, 'key');
   if (what !== 'signer' || !name || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY signer NAME --key NEW.pub');
   const keys = parseSignerKeys(readFileSync(keyFile, 'utf8'), name);
   return adminCommand(args, io, [repoName], (dir) => (repo, _c, now) => {
     const newPrivate = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
-    return planRotateSigner(repo, baseKey(dir, repo, 'targets'), name, keys, newPrivate ? loadKey(newPrivate, io.env).signing : undefined, now);
+    return planRotateSigner(repo, baseKey(dir, repo, 'targets', io.env), name, keys, newPrivate ? loadKey(newPrivate, io.env).signing : undefined, now);
   });
 }
 
@@ -163,7 +158,7 @@ export async function sign(args: Args, io: Io): Promise<void> {
   try {
     const repo = await readRepo(env, repoClient(env, refs[0]!, false), new Date());
     if (refs.some((r) => r.gun !== repo.gun)) throw new InputError('INPUT_INVALID', 'sign takes tags of one repository at a time');
-    const key = signingKeys(trustDir(io.env), repo, false)[0]!;
+    const key = signingKeys(trustDir(io.env), repo, false, io.env)[0]!;
     for (const r of await signImages(env, refs, key)) io.out(`Signed ${r.repository}:${r.tag} ${r.digest} (${r.roles.join(', ')})\n`);
   } finally {
     env.close();

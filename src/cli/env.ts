@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { HttpClient } from '../http/client.ts';
 import { AuthClient } from '../http/auth.ts';
 import { trustServerFor, type ImageRef } from '../registry/reference.ts';
-import { readDockerCredentials } from '../action/docker-config.ts';
+import { dockerConfigDir, readDockerCredentials } from '../action/docker-config.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { InputError } from '../errors.ts';
-import { dockerConfigDir, trustDir } from './trust-dir.ts';
+import { trustDir } from './trust-dir.ts';
 
 export interface CliEnvOptions {
   server?: string | undefined;

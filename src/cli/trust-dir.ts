@@ -10,13 +10,11 @@ import type { KeyObject } from 'node:crypto';
 import { readPrivateKey, toSigningKey, parsePemBlocks, type SigningKey } from '../tuf/private-key.ts';
 import { keyFilePem, publicKeyId, type KeyFileHeaders } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
+import { defaultTrustDir } from '../notary/trust-store.ts';
 
-export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_CONFIG || join(homedir(), '.docker');
-}
-
+/** The trust directory, as the action's default: `$DOCKER_CONFIG/trust`, else `~/.docker/trust`. */
 export function trustDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(dockerConfigDir(env), 'trust');
+  return defaultTrustDir(env, homedir());
 }
 
 /** Docker's rule: `root` uses the root passphrase; every other alias the repository one. */
