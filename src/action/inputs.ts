@@ -7,6 +7,7 @@ import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-ke
 import { readDockerfile } from './dockerfile.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
+import { signerRole } from '../notary/admin/common.ts';
 
 export const ADMIN_MODES = ['init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'] as const;
 export type AdminMode = (typeof ADMIN_MODES)[number];
@@ -55,8 +56,6 @@ export interface Inputs {
   /** verify: Dockerfiles whose FROM images were added to `images`. */
   dockerfiles: string[];
 }
-
-const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** Splits on new lines and commas; drops blanks and `#` comment lines (commas in them included). */
 export function getList(value: string): string[] {
@@ -112,9 +111,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
   }
   const signers = getList(core.getInput('signers'));
-  for (const s of signers) {
-    if (!SIGNER_NAME.test(s) || s === 'releases') throw new InputError('INPUT_INVALID', `signer "${s}" is not a valid signer name (lowercase letters, digits, _ and -; "releases" is reserved)`);
-  }
+  for (const s of signers) signerRole(s);
   const username = core.getInput('username') || undefined;
   if (Boolean(username) !== Boolean(password)) throw new InputError('INPUT_INVALID', 'give both username and password, or neither (then the Docker config from docker/login-action is used)');
   return {
