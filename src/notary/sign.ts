@@ -9,7 +9,7 @@ import { resolveManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { NotaryRepoClient } from './server.ts';
 import { updateRepo, type TrustedRepo } from './updater.ts';
-import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
+import { planSign, type NewTarget } from './sign-plan.ts';
 import { resolveTag, rolesListing, signerNames } from './resolve.ts';
 import { InputError, PublishError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit } from '../util/pool.ts';
@@ -27,7 +27,7 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
   const guns = [...groupBy(refs, (r) => r.gun)];
   const updating = settleLimit(guns, env.config.concurrency, async ([, list]) => {
     const client = repoClient(env, list[0]!, true);
-    return { client, repo: await updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys }) };
+    return { client, repo: await updateRepoFor(env, client, now) };
   });
   const resolved = await resolveAll(env, refs);
   const byGun = groupBy(resolved, (r) => r.ref.gun);
@@ -46,7 +46,10 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
   const plans = valuesOrThrow(planned, (i) => gunNames[i]!);
 
   const published = await settleLimit(plans, env.config.concurrency, async (p) => {
-    const roles = await publishWithRetry(env, p.client, key, p.targets, p.plan);
+    const { roles } = await publishWithRetry(env, p.client, p.plan, async () => {
+      const now = env.now?.() ?? new Date();
+      return planSign(await updateRepoFor(env, p.client, now), key, p.targets, now, env.config.delegationExpiryDays);
+    });
     env.log.info(`${p.gun}: published ${p.targets.length} tag(s) in ${roles.join(', ')}`);
     return verifyPublished(env, byGun.get(p.gun)!);
   });
@@ -79,27 +82,35 @@ function uniqueTargets(items: readonly Resolved[]): NewTarget[] {
   return [...byTag.values()];
 }
 
-/** On a VERSION conflict someone published first: re-read, re-apply, re-sign, retry (bounded). */
-async function publishWithRetry(env: TrustEnv, client: NotaryRepoClient, key: SigningKey, targets: NewTarget[], first: SignPlan): Promise<string[]> {
+/**
+ * Publishes a plan (one with no files publishes nothing). On a VERSION
+ * conflict someone published first: wait a little, `replan` from a fresh
+ * read, retry, at most publishAttempts times. Returns the plan published.
+ */
+export async function publishWithRetry<P extends { files: ReadonlyMap<string, Buffer> }>(env: TrustEnv, client: NotaryRepoClient, first: P, replan: () => Promise<P>): Promise<P> {
   let plan = first;
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; plan.files.size > 0; attempt++) {
     try {
       await client.publish(plan.files);
-      return plan.roles;
+      break;
     } catch (e) {
       if (!(e instanceof PublishError && e.code === 'VERSION_CONFLICT') || attempt >= env.config.publishAttempts) throw e;
       env.log.info(`${client.gun}: ${e.message}; re-reading and retrying (${attempt}/${env.config.publishAttempts - 1})`);
       await new Promise((r) => setTimeout(r, 100 * attempt * Math.random()));
-      const now = env.now?.() ?? new Date();
-      const repo = await updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
-      plan = planSign(repo, key, targets, now, env.config.delegationExpiryDays);
+      plan = await replan();
     }
   }
+  return plan;
+}
+
+/** The trust update with what the environment gives every workflow: remembered trust and root-key pins. */
+export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date()): Promise<TrustedRepo> {
+  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
 }
 
 /** Reads the repository back and checks each tag resolves, as a DCT pull would, to what was signed. */
 async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promise<ImageResult[]> {
-  const repo = await updateRepo(repoClient(env, items[0]!.ref, false), { config: env.config, now: env.now?.() ?? new Date(), store: env.trustStore, rootKeys: env.rootKeys });
+  const repo = await updateRepoFor(env, repoClient(env, items[0]!.ref, false));
   return items.map(({ ref, manifest }) => {
     let hit;
     try {

@@ -6,9 +6,9 @@
  */
 import { resolveManifest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
-import { updateRepo, type TrustedRepo } from './updater.ts';
+import type { TrustedRepo } from './updater.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
-import { repoClient, toResult } from './sign.ts';
+import { repoClient, toResult, updateRepoFor } from './sign.ts';
 import { InputError, NetworkError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
@@ -25,7 +25,7 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
   const guns = [...groupBy(refs, (r) => r.gun)];
   const repos = new Map<string, Promise<TrustedRepo>>();
   for (const [gun, list] of guns) {
-    const p = updateRepo(repoClient(env, list[0]!, false), { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
+    const p = updateRepoFor(env, repoClient(env, list[0]!, false), now);
     p.then((repo) => repo.warnings.forEach((w) => env.log.warning(w)), () => {});
     repos.set(gun, p);
   }
