@@ -110,7 +110,7 @@ function mask(c: Credentials | undefined): void {
 }
 
 /** For debug traces: where credentials came from and their kind, never a secret. */
-export function describe(r: ResolvedCredentials): string {
+function describe(r: ResolvedCredentials): string {
   const from = r.origin === 'helper' ? `credential helper ${r.helper}` : r.origin === 'auths' ? 'Docker config auths' : r.origin === 'input' ? 'the username/password inputs' : r.helper ? `nothing (helper ${r.helper} has none)` : 'nothing (anonymous)';
   if (!r.credentials) return from;
   const kind = r.credentials.identityToken ? 'identity token' : 'password';

@@ -9,10 +9,8 @@
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 export class YamlError extends Error {
-  readonly line: number;
   constructor(line: number, message: string) {
     super(`line ${line}: ${message}`);
-    this.line = line;
   }
 }
 
@@ -59,7 +57,7 @@ function parseSequence(lines: Line[], state: { i: number }, indent: number): Yam
     if (!rest) {
       state.i++;
       out.push(nested(lines, state, indent));
-    } else if (isMappingEntry(rest)) {
+    } else if (matchEntry(rest)) {
       // "- key: value" opens a mapping whose keys sit where "key" sits.
       const inner = indent + (line.text.length - rest.length);
       lines[state.i] = { no: line.no, indent: inner, text: rest };
@@ -102,10 +100,6 @@ const KEY = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#\-?:,[\]{}&*!|>%@`][^:#]*
 function matchEntry(text: string): { key: string; value: string } | undefined {
   const m = KEY.exec(text);
   return m ? { key: m[1]!, value: (m[2] ?? '').trim() } : undefined;
-}
-
-function isMappingEntry(text: string): boolean {
-  return matchEntry(text) !== undefined;
 }
 
 function unquoteKey(key: string, no: number): string {
