@@ -34,6 +34,15 @@ export function keyIdsOf(listed: readonly string[], keys: ReadonlyMap<string, Pu
   return listed.filter((id) => keys.get(id)?.canonicalId === key.id);
 }
 
+/** Direct children of targets that list the key, with the IDs it signs them as. */
+export function delegationsOf(repo: TrustedRepo, key: SigningKey): SignableRole[] {
+  const { meta, delegationKeys } = repo.roles.get('targets')!;
+  return (meta.signed.delegations?.roles ?? [])
+    .filter((role) => role.name.split('/').length === 2)
+    .map((role) => ({ role, keyIds: keyIdsOf(role.keyids, delegationKeys, key) }))
+    .filter((r) => r.keyIds.length > 0);
+}
+
 /** Direct children of targets that list the key and allow the tag's path. */
 export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly string[]): SignableRole[] {
   const { meta, delegationKeys: keys } = repo.roles.get('targets')!;
@@ -41,15 +50,7 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
   if (delegations.length === 0) {
     throw new InputError('KEY_NOT_DELEGATE', `${repo.gun} has no delegations: only the repository (targets) key can sign it. Add this signer first: \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
   }
-  const out: SignableRole[] = [];
-  for (const role of delegations) {
-    if (role.name.split('/').length !== 2) continue;
-    const keyIds = keyIdsOf(role.keyids, keys, key);
-    if (keyIds.length === 0) continue;
-    const paths = role.paths ?? [];
-    if (!tags.every((t) => pathAllowed(paths, t))) continue;
-    out.push({ role, keyIds });
-  }
+  const out = delegationsOf(repo, key).filter(({ role }) => tags.every((t) => pathAllowed(role.paths ?? [], t)));
   if (out.length === 0) {
     const listing = delegations.map((d) => `${d.name} (keys ${d.keyids.map((k) => keys.get(k)?.canonicalId ?? k).map((k) => k.slice(0, 12)).join(', ') || 'none'}${d.paths && !d.paths.includes('') ? `; paths ${JSON.stringify(d.paths)}` : ''})`);
     throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: the delegation key ${key.id} (role "${key.role ?? 'unknown'}") is not a signer of this repository, or may not sign these tags. Its delegations are: ${listing.join('; ')}. Add the key with \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);

@@ -11,7 +11,7 @@ import { pem } from '../../tuf/der.ts';
 import type { Delegations } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
 import { InputError } from '../../errors.ts';
-import { keyIdsOf } from '../sign-plan.ts';
+import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 
 export const ROOT_DAYS = 3650;
 export const TARGETS_DAYS = 1095;
@@ -35,6 +35,25 @@ export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key:
     throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`);
   }
   return ids;
+}
+
+interface Signable {
+  role: string;
+  key: SigningKey;
+  keyIds: string[];
+}
+
+/** Every role these keys may sign: targets for the repository key, direct children of targets for delegation keys. */
+export function signableBy(repo: TrustedRepo, keys: readonly SigningKey[]): Signable[] {
+  const out: Signable[] = [];
+  for (const key of keys) {
+    const targetIds = keyIdsOf(repo.root.signed.roles.targets.keyids, repo.rootKeys, key);
+    if (targetIds.length > 0) out.push({ role: 'targets', key, keyIds: targetIds });
+    for (const { role, keyIds } of delegationsOf(repo, key)) {
+      if (!out.some((s) => s.role === role.name)) out.push({ role: role.name, key, keyIds });
+    }
+  }
+  return out;
 }
 
 /** Drops keys no delegation role lists any more (notary tuf.go RemoveUnusedKeys). */

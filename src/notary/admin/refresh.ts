@@ -9,8 +9,7 @@ import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { InputError } from '../../errors.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds } from './common.ts';
-import { signableBy } from './revoke.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, signableBy } from './common.ts';
 import type { AdminPlan } from './signers.ts';
 
 export interface RefreshKeys {

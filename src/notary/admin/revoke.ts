@@ -5,32 +5,10 @@
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { bump, envelope, keyIdsOf, startFrom } from '../sign-plan.ts';
+import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { InputError, TrustError } from '../../errors.ts';
-import { TARGETS_DAYS } from './common.ts';
+import { TARGETS_DAYS, signableBy } from './common.ts';
 import type { AdminPlan } from './signers.ts';
-
-interface Signable {
-  role: string;
-  key: SigningKey;
-  keyIds: string[];
-}
-
-/** Every role these keys may sign: targets for the repository key, direct children for delegation keys. */
-export function signableBy(repo: TrustedRepo, keys: readonly SigningKey[]): Signable[] {
-  const out: Signable[] = [];
-  const targets = repo.roles.get('targets')!;
-  for (const key of keys) {
-    const targetIds = keyIdsOf(repo.root.signed.roles.targets.keyids, repo.rootKeys, key);
-    if (targetIds.length > 0) out.push({ role: 'targets', key, keyIds: targetIds });
-    for (const d of targets.meta.signed.delegations?.roles ?? []) {
-      if (d.name.split('/').length !== 2) continue;
-      const ids = keyIdsOf(d.keyids, targets.delegationKeys, key);
-      if (ids.length > 0 && !out.some((s) => s.role === d.name)) out.push({ role: d.name, key, keyIds: ids });
-    }
-  }
-  return out;
-}
 
 /** `tags` undefined revokes every tag in those roles. */
 export function planRevoke(repo: TrustedRepo, keys: readonly SigningKey[], tags: readonly string[] | undefined, now: Date): AdminPlan {
