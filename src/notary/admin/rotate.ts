@@ -27,7 +27,9 @@ export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name
     const known = (d?.roles ?? []).filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
     throw new InputError('SIGNER_NOT_FOUND', `${repo.gun}: there is no signer "${name}" to rotate (signers: ${known.join(', ') || 'none'}); add it with mode add-signer`);
   }
-  if (newPrivate && !newKeys.some((k) => parsePublicKey(k.json).canonicalId === newPrivate.id)) {
+  // The IDs the new private key signs as (a certificate counts as its key).
+  const newIds = newPrivate ? newKeys.filter((k) => parsePublicKey(k.json).canonicalId === newPrivate.id).map((k) => k.id) : [];
+  if (newPrivate && newIds.length === 0) {
     throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: the new private key ${newPrivate.id} is not one of the new public keys given for signer "${name}"`);
   }
   const old = entry.keyids.filter((id) => !newKeys.some((k) => k.id === id));
@@ -41,7 +43,6 @@ export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name
   dropUnusedKeys(d);
   const files = new Map<string, Buffer>([['targets', envelope(bump(targets, now, TARGETS_DAYS), targetsKey, targetIds)]]);
   if (newPrivate) {
-    const newIds = newKeys.filter((k) => parsePublicKey(k.json).canonicalId === newPrivate.id).map((k) => k.id);
     for (const r of [role, RELEASES]) {
       if (!repo.roles.has(r) && !repo.skipped.has(r)) continue; // nothing published yet
       files.set(r, envelope(bump(startFrom(repo, r), now, TARGETS_DAYS), newPrivate, newIds));
