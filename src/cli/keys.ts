@@ -1,5 +1,4 @@
 /** Picks the local key files an operation needs, as docker picks them (by canonical key ID). */
-import { parseKeyMap } from '../tuf/keys.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { TrustedRepo } from '../notary/updater.ts';
 import { InputError } from '../errors.ts';
@@ -27,9 +26,8 @@ export function baseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets'
 /** Local keys of direct delegations of targets; the repository key too when `withTargets`. */
 export function signingKeys(dir: string, repo: TrustedRepo, withTargets: boolean, env: NodeJS.ProcessEnv): SigningKey[] {
   const wanted = new Set<string>(withTargets ? canonicalIds(repo, 'targets') : []);
-  const targets = repo.roles.get('targets')!.meta.signed;
-  const keys = parseKeyMap(targets.delegations?.keys ?? {}, `${repo.gun} targets.json delegations`);
-  for (const r of targets.delegations?.roles ?? []) for (const id of r.keyids) wanted.add(keys.get(id)?.canonicalId ?? id);
+  const { meta, delegationKeys } = repo.roles.get('targets')!;
+  for (const r of meta.signed.delegations.roles) for (const id of r.keyids) wanted.add(delegationKeys.get(id)?.canonicalId ?? id);
   const local: LocalKey[] = listKeys(dir).filter((k) => wanted.has(k.id));
   if (local.length === 0) throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: none of this repository's signing keys is in ${dir}/private; load a signer key with \`content-trust key load\``);
   return local.map((k) => loadKey(k, env).signing);

@@ -35,7 +35,7 @@ function walk(repo: TrustedRepo, start: string, tag: string, seen: Set<string>):
     seen.add(role);
     const hit = targetIn(repo, role, tag);
     if (hit) return hit;
-    for (const child of repo.roles.get(role)?.meta.signed.delegations?.roles ?? []) queue.push(child.name);
+    for (const child of repo.roles.get(role)?.meta.signed.delegations.roles ?? []) queue.push(child.name);
   }
   return undefined;
 }

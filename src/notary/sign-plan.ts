@@ -37,7 +37,7 @@ export function keyIdsOf(listed: readonly string[], keys: ReadonlyMap<string, Pu
 /** Direct children of targets that list the key, with the IDs it signs them as. */
 export function delegationsOf(repo: TrustedRepo, key: SigningKey): SignableRole[] {
   const { meta, delegationKeys } = repo.roles.get('targets')!;
-  return (meta.signed.delegations?.roles ?? [])
+  return meta.signed.delegations.roles
     .filter((role) => role.name.split('/').length === 2)
     .map((role) => ({ role, keyIds: keyIdsOf(role.keyids, delegationKeys, key) }))
     .filter((r) => r.keyIds.length > 0);
@@ -46,7 +46,7 @@ export function delegationsOf(repo: TrustedRepo, key: SigningKey): SignableRole[
 /** Direct children of targets that list the key and allow the tag's path. */
 export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly string[]): SignableRole[] {
   const { meta, delegationKeys: keys } = repo.roles.get('targets')!;
-  const delegations = meta.signed.delegations?.roles ?? [];
+  const delegations = meta.signed.delegations.roles;
   if (delegations.length === 0) {
     throw new InputError('KEY_NOT_DELEGATE', `${repo.gun} has no delegations: only the repository (targets) key can sign it. Add this signer first: \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
   }
@@ -132,7 +132,7 @@ export function envelope(signed: object, key: SigningKey, keyIds: readonly strin
 
 /** Only what notary's Go types keep (tuf/data/targets.go, roles.go, keys.go, types.go): omitempty `paths` and `custom` dropped when empty. */
 function goTargets(s: TargetsSigned): TargetsSigned {
-  const d = s.delegations ?? { keys: {}, roles: [] };
+  const d = s.delegations;
   return {
     _type: 'Targets',
     delegations: {

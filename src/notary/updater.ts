@@ -25,7 +25,7 @@ export interface TrustedRole {
 export function trustedRole(gun: string, meta: Metadata<TargetsSigned>, paths: readonly string[]): TrustedRole {
   const d = meta.signed.delegations;
   // `keys` may be absent in a file (the parser allows it): no keys, not a crash.
-  const delegationKeys = d && d.roles.length > 0 ? parseKeyMap(d.keys ?? {}, `${gun} ${meta.role}.json delegations`) : new Map<string, PublicKey>();
+  const delegationKeys = d.roles.length > 0 ? parseKeyMap(d.keys, `${gun} ${meta.role}.json delegations`) : new Map<string, PublicKey>();
   return { name: meta.role, meta, paths, delegationKeys };
 }
 

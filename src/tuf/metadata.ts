@@ -89,7 +89,14 @@ export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: str
   if (!isVersion(signed.version)) throw invalid(role, 'has no valid version (an integer of at least 1)');
   const expires = parseExpiry(signed.expires, role);
   CHECKS[kind](signed, role);
-  return { role, signed: signed as unknown as SignedKind[K], signatures: doc.signatures as Signature[], raw, canonical: canonicalize(signed), expires };
+  // The signatures cover the file as written; only then are absent
+  // delegations filled in (Go decodes them as empty), so readers need no guards.
+  const canonical = canonicalize(signed);
+  if (kind === 'Targets') {
+    const d = signed.delegations as Partial<Delegations> | undefined;
+    signed.delegations = { keys: d?.keys ?? {}, roles: d?.roles ?? [] };
+  }
+  return { role, signed: signed as unknown as SignedKind[K], signatures: doc.signatures as Signature[], raw, canonical, expires };
 }
 
 export function parseExpiry(value: unknown, role: string): Date {

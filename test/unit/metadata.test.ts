@@ -74,9 +74,12 @@ describe('parseMetadata', () => {
       assert.match(m.canonical.toString(), /"x_custom":\{"keep":\[1,2\]\}/);
     });
 
-    it('accepts targets without delegations', () => {
+    it('accepts targets without delegations (or without their keys), reading them as empty, while signatures cover the file as written', () => {
       const m = targetsEdited('targets/ci', (d) => delete d.signed.delegations);
-      assert.equal(m.signed.delegations, undefined);
+      assert.deepEqual(m.signed.delegations, { keys: {}, roles: [] });
+      assert.equal(m.canonical.includes('delegations'), false, 'the canonical bytes are those of the file, without the filled-in default');
+      const noKeys = targetsEdited('targets/ci', (d) => delete d.signed.delegations.keys);
+      assert.deepEqual(noKeys.signed.delegations.keys, {});
     });
   });
 

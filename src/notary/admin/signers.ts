@@ -16,7 +16,6 @@ import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKe
 export function withSigner(targets: TargetsSigned, name: string, keys: readonly SignerKey[]): TargetsSigned {
   const role = signerRole(name);
   const out = structuredClone(targets);
-  out.delegations ??= { keys: {}, roles: [] };
   for (const k of keys) out.delegations.keys[k.id] = k.json;
   for (const roleName of [role, RELEASES]) {
     let entry = out.delegations.roles.find((r) => r.name === roleName);
@@ -33,7 +32,7 @@ export function withSigner(targets: TargetsSigned, name: string, keys: readonly 
 export function withoutSigner(targets: TargetsSigned, name: string, gun: string): TargetsSigned {
   const role = signerRole(name);
   const out = structuredClone(targets);
-  const d = out.delegations ?? { keys: {}, roles: [] };
+  const d = out.delegations;
   const entry = d.roles.find((r) => r.name === role);
   if (!entry) {
     const known = d.roles.filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
@@ -60,7 +59,7 @@ export interface AdminPlan {
 export function planAddSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, keys: readonly SignerKey[], now: Date): AdminPlan {
   const keyIds = baseRoleKeyIds(repo, 'targets', targetsKey, 'repository key');
   const current = startFrom(repo, 'targets');
-  const role = current.delegations?.roles.find((r) => r.name === signerRole(name));
+  const role = current.delegations.roles.find((r) => r.name === signerRole(name));
   if (role && keys.every((k) => role.keyids.includes(k.id))) {
     return { files: new Map(), summary: `${repo.gun}: signer "${name}" already has ${keys.map((k) => k.id).join(', ')}; nothing to change` };
   }
