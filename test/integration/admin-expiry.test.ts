@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { startStack, type Stack } from '../stack/index.ts';
+import { describe, it } from 'node:test';
 import { httpsRequest } from '../stack/https.ts';
-import { libraryEnv } from './helpers.ts';
+import { libraryEnv, useStack } from './helpers.ts';
 import { initRepository } from '../../src/notary/admin/init.ts';
 import { administer, adminClient } from '../../src/notary/admin/workflow.ts';
 import { parseSignerKeys } from '../../src/notary/admin/common.ts';
@@ -18,22 +16,16 @@ import { toSigningKey } from '../../src/tuf/private-key.ts';
 // notary-server hashes its own Go re-encoding into the snapshot, so ".100Z" makes the snapshot name
 // a body one byte shorter than the stored one and every later read fails.
 describe('expiry written as Go writes it', () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-  });
-  after(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack();
 
   it('a publish at a whole-tenth millisecond leaves a snapshot whose hashes match the stored files', async () => {
+    const { stack, ci } = ctx;
     const env = libraryEnv(stack);
     const now = new Date('2026-11-25T10:00:00.100Z');
     env.now = () => now;
     const ref = parseReference(`${stack.gun('org/expiry')}:x`);
     const targetsKey = generateKey();
     await initRepository(adminClient(env, ref), { targetsKey, now });
-    const ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
     const keys = parseSignerKeys(await readFile(ci.publicKeyPath, 'utf8'), 'ci');
     await administer(env, [ref], (repo, _c, t) => planAddSigner(repo, toSigningKey(targetsKey, 'targets', ref.gun), 'ci', keys, t));
     const get = (p: string) => httpsRequest(`${stack.notary.url}/v2/${ref.gun}/_trust/tuf/${p}`, { ca: stack.ca.caPem });

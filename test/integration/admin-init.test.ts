@@ -1,30 +1,21 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pushImage, startStack, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE, type GeneratedKey, type Stack } from '../stack/index.ts';
-import { describeRun, hex, resultOf, runAction } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { pushImage, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE } from '../stack/index.ts';
+import { describeRun, hex, resultOf, runAction, useStack } from './helpers.ts';
 import { placeKey, runAdminAction, serverState } from './admin-helpers.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 
 describe('mode init and add-signer, as the runner runs them', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
+  const ctx = useStack();
   let rootKey = '';
   let repoKey = '';
   const pass = { 'root-passphrase': ROOT_PASSPHRASE, 'repository-passphrase': REPOSITORY_PASSPHRASE };
 
-  before(async () => {
-    stack = await startStack();
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-  });
-  after(async () => {
-    await stack?.stop();
-  });
-
   it('init generates root and repository keys, hands them back masked, and publishes root + targets', async () => {
-    const gun = stack.gun('org/app');
-    const run = await runAdminAction(stack, 'init', [gun], pass);
+    const gun = ctx.stack.gun('org/app');
+    const run = await runAdminAction(ctx.stack, 'init', [gun], pass);
     assert.equal(run.code, 0, describeRun(run));
     rootKey = run.outputs['root-key']!;
     repoKey = run.outputs['repository-key']!;
@@ -38,7 +29,7 @@ describe('mode init and add-signer, as the runner runs them', () => {
     assert.equal(parsePrivateKey(repoKey, REPOSITORY_PASSPHRASE).id, run.outputs['repository-key-id']);
 
     // docker trust inspect reads the repository the action made.
-    const [info] = await stack.docker.inspect(gun);
+    const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.SignedTags, []);
     assert.deepEqual(info!.Signers, []);
     assert.deepEqual(info!.AdministrativeKeys.find((k) => k.Name === 'Repository')!.Keys, [{ ID: run.outputs['repository-key-id'] }]);
@@ -46,62 +37,62 @@ describe('mode init and add-signer, as the runner runs them', () => {
   });
 
   it('init twice is harmless: the repository is left as it is, and said so', async () => {
-    const gun = stack.gun('org/app');
-    const before = await serverState(stack, gun);
-    const run = await runAdminAction(stack, 'init', [gun], pass);
+    const gun = ctx.stack.gun('org/app');
+    const before = await serverState(ctx.stack, gun);
+    const run = await runAdminAction(ctx.stack, 'init', [gun], pass);
     assert.equal(run.code, 0, describeRun(run));
     assert.match(run.stdout, /already initialised/);
     assert.equal(run.outputs['root-key'], undefined);
     assert.equal(run.outputs['repository-key'], undefined);
-    assert.deepEqual(await serverState(stack, gun), before);
+    assert.deepEqual(await serverState(ctx.stack, gun), before);
   });
 
   it('add-signer puts the signer key in targets/ci and targets/releases; docker inspect shows it; the action signs with it', async () => {
-    const gun = stack.gun('org/app');
-    const run = await runAdminAction(stack, 'add-signer', [gun], {
-      'repository-key': repoKey, 'repository-passphrase': REPOSITORY_PASSPHRASE, 'signer-name': 'ci', 'signer-key': await readFile(ci.publicKeyPath, 'utf8'),
+    const gun = ctx.stack.gun('org/app');
+    const run = await runAdminAction(ctx.stack, 'add-signer', [gun], {
+      'repository-key': repoKey, 'repository-passphrase': REPOSITORY_PASSPHRASE, 'signer-name': 'ci', 'signer-key': await readFile(ctx.ci.publicKeyPath, 'utf8'),
     });
     assert.equal(run.code, 0, describeRun(run));
-    const [info] = await stack.docker.inspect(gun);
-    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ci.keyId }] }]);
+    const [info] = await ctx.stack.docker.inspect(gun);
+    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ctx.ci.keyId }] }]);
 
-    const image = await pushImage(stack, 'org/app:v1');
-    const sign = await runAction(stack, { mode: 'sign', images: [image.ref], key: ci.privateKeyPem });
+    const image = await pushImage(ctx.stack, 'org/app:v1');
+    const sign = await runAction(ctx.stack, { mode: 'sign', images: [image.ref], key: ctx.ci.privateKeyPem });
     assert.equal(sign.code, 0, describeRun(sign));
-    const [after] = await stack.docker.inspect(gun);
+    const [after] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(after!.SignedTags, [{ SignedTag: 'v1', Digest: hex(image.digest), Signers: ['ci'] }]);
-    const verify = await runAction(stack, { mode: 'verify', images: [image.ref], signers: 'ci' });
+    const verify = await runAction(ctx.stack, { mode: 'verify', images: [image.ref], signers: 'ci' });
     assert.equal(verify.code, 0, describeRun(verify));
     assert.equal(resultOf(verify)[0]!.digest, image.digest);
   });
 
   it('the notary CLI publishes to the action-initialised repository with the generated key files placed in its trust dir', async () => {
-    const gun = stack.gun('org/app');
-    await placeKey(stack.docker.trustDir, repoKey, REPOSITORY_PASSPHRASE);
-    await placeKey(stack.docker.trustDir, rootKey, ROOT_PASSPHRASE);
-    const image = await pushImage(stack, 'org/app:by-notary');
-    await stack.notaryCli.addhash(gun, 'by-notary', image.size, image.digest, { publish: true });
-    const rows = await stack.notaryCli.list(gun);
+    const gun = ctx.stack.gun('org/app');
+    await placeKey(ctx.stack.docker.trustDir, repoKey, REPOSITORY_PASSPHRASE);
+    await placeKey(ctx.stack.docker.trustDir, rootKey, ROOT_PASSPHRASE);
+    const image = await pushImage(ctx.stack, 'org/app:by-notary');
+    await ctx.stack.notaryCli.addhash(gun, 'by-notary', image.size, image.digest, { publish: true });
+    const rows = await ctx.stack.notaryCli.list(gun);
     assert.deepEqual(rows.find((r) => r.name === 'by-notary'), { name: 'by-notary', digest: hex(image.digest), size: image.size, role: 'targets' });
   });
 
   it('docker trust signer add administers the action-initialised repository with the generated repository key', async () => {
-    const gun = stack.gun('org/app');
-    const alice = await stack.docker.keyGenerate('alice', join(stack.dir, 'keys'));
-    await stack.docker.signerAdd('alice', alice.publicKeyPath, gun);
-    const [info] = await stack.docker.inspect(gun);
+    const gun = ctx.stack.gun('org/app');
+    const alice = await ctx.stack.docker.keyGenerate('alice', join(ctx.stack.dir, 'keys'));
+    await ctx.stack.docker.signerAdd('alice', alice.publicKeyPath, gun);
+    const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.Signers.map((s) => s.Name).sort(), ['alice', 'ci']);
   });
 
   it('init with a given root key and a first signer publishes both in one go; the root key is reused', async () => {
-    const gun = stack.gun('org/other');
-    const run = await runAdminAction(stack, 'init', [gun], {
-      ...pass, 'root-key': rootKey, 'signer-name': 'ci', 'signer-key': await readFile(ci.publicKeyPath, 'utf8'),
+    const gun = ctx.stack.gun('org/other');
+    const run = await runAdminAction(ctx.stack, 'init', [gun], {
+      ...pass, 'root-key': rootKey, 'signer-name': 'ci', 'signer-key': await readFile(ctx.ci.publicKeyPath, 'utf8'),
     });
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(run.outputs['root-key'], undefined, 'a given root key is not handed back');
     assert.equal(run.outputs['root-key-id'], parsePrivateKey(rootKey, ROOT_PASSPHRASE).id);
-    const [info] = await stack.docker.inspect(gun);
-    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ci.keyId }] }]);
+    const [info] = await ctx.stack.docker.inspect(gun);
+    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ctx.ci.keyId }] }]);
   });
 });

@@ -16,10 +16,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pushImage, startStack, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { pushImage, type PushedImage } from '../stack/index.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { forge, inDays, isHighS, makeForgerKeys, readRealRepo, signWith, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { describeRun, initRepo, runAction, twoVersionRepo, type ActionRun } from './helpers.ts';
+import { describeRun, initRepo, runAction, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
 
 /** The first ::error annotation's code and message. */
 function failure(run: ActionRun): { code: string; message: string } {
@@ -29,9 +29,8 @@ function failure(run: ActionRun): { code: string; message: string } {
 }
 
 describe('attacks through a rewriting proxy', () => {
-  let stack: Stack;
+  const ctx = useStack();
   let proxy: RewritingProxy;
-  let ci: GeneratedKey;
   let gun: string;
   let other: string;
   let v1: PushedImage;
@@ -42,9 +41,9 @@ describe('attacks through a rewriting proxy', () => {
   /** Runs verify through the proxy with `rule`; a fresh trust dir unless one is given. */
   const verify = async (rule: ProxyRule | undefined, extra: Record<string, string> = {}, image = v1.ref): Promise<ActionRun> => {
     proxy.setRule(rule);
-    const trustDir = extra['INPUT_TRUST-DIR'] ?? (await mkdtemp(join(stack.dir, 'trust-')));
+    const trustDir = extra['INPUT_TRUST-DIR'] ?? (await mkdtemp(join(ctx.stack.dir, 'trust-')));
     const from = proxy.log.length;
-    const run = await runAction(stack, { mode: 'verify', images: [image], trustServer: proxy.url }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir, ...extra });
+    const run = await runAction(ctx.stack, { mode: 'verify', images: [image], trustServer: proxy.url }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir, ...extra });
     await proxy.settled();
     proxy.setRule(undefined);
     // The attack reached the client: something for this GUN was answered or rewritten by the rule.
@@ -61,18 +60,15 @@ describe('attacks through a rewriting proxy', () => {
   };
 
   before(async () => {
-    stack = await startStack();
-    proxy = await startProxy(stack.notary.url, stack.ca);
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    other = await initRepo(stack, 'attack/other', ci);
-    const o1 = await pushImage(stack, 'attack/other:v1', { seed: 'attack-other' });
-    await stack.notaryCli.addhash(other, 'v1', o1.size, o1.digest, { role: 'targets/releases', publish: true });
-    ({ gun, v1, old, real } = await twoVersionRepo(stack, 'attack/app', ci));
-    keys = await makeForgerKeys(join(stack.dir, 'forger'), gun);
+    proxy = await startProxy(ctx.stack.notary.url, ctx.stack.ca);
+    other = await initRepo(ctx.stack, 'attack/other', ctx.ci);
+    const o1 = await pushImage(ctx.stack, 'attack/other:v1', { seed: 'attack-other' });
+    await ctx.stack.notaryCli.addhash(other, 'v1', o1.size, o1.digest, { role: 'targets/releases', publish: true });
+    ({ gun, v1, old, real } = await twoVersionRepo(ctx.stack, 'attack/app', ctx.ci));
+    keys = await makeForgerKeys(join(ctx.stack.dir, 'forger'), gun);
   });
   after(async () => {
     await proxy?.stop();
-    await stack?.stop();
   });
 
   describe('baseline', () => {
@@ -100,18 +96,18 @@ describe('attacks through a rewriting proxy', () => {
 
   describe('what Go writes', () => {
     it('HTML-escaped JSON and an expires in +05:30, written by the notary CLI, verify', async () => {
-      const quirks = await initRepo(stack, 'attack/quirks', ci);
-      const img = await pushImage(stack, 'attack/quirks:v1', { seed: 'attack-quirks' });
+      const quirks = await initRepo(ctx.stack, 'attack/quirks', ctx.ci);
+      const img = await pushImage(ctx.stack, 'attack/quirks:v1', { seed: 'attack-quirks' });
       const tz = process.env.TZ;
       process.env.TZ = 'Asia/Kolkata';
       try {
-        await stack.notaryCli.addhash(quirks, 'a&b<c>', img.size, img.digest, { role: 'targets/releases' });
-        await stack.notaryCli.addhash(quirks, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
+        await ctx.stack.notaryCli.addhash(quirks, 'a&b<c>', img.size, img.digest, { role: 'targets/releases' });
+        await ctx.stack.notaryCli.addhash(quirks, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
       } finally {
         if (tz === undefined) delete process.env.TZ;
         else process.env.TZ = tz;
       }
-      const served = (await readRealRepo(stack.notary.url, stack.ca, quirks)).raw.get('targets/releases')!.toString('utf8');
+      const served = (await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, quirks)).raw.get('targets/releases')!.toString('utf8');
       assert.match(served, /a\\u0026b\\u003cc\\u003e/, 'Go HTML-escapes the target name on the wire');
       assert.match(served, /"expires":"[^"]+\+05:30"/, 'the expiry carries the signer\'s zone');
       const run = await verify(undefined, {}, img.ref);
@@ -200,7 +196,7 @@ describe('attacks through a rewriting proxy', () => {
 
   describe('mix-and-match', () => {
     it("another repository's real snapshot served for this one: HASH_MISMATCH", async () => {
-      const theirs = await readRealRepo(stack.notary.url, stack.ca, other);
+      const theirs = await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, other);
       const run = await verify(({ path }) => (path.startsWith(tufPath(gun, 'snapshot.')) ? { body: theirs.raw.get('snapshot')! } : undefined));
       expectRefused(run, 'HASH_MISMATCH', /snapshot\.json (is \d+ bytes, its parent announced \d+|does not match the sha256 hash)/);
     });

@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeUntrustedCa, pushImage, startStack, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { makeUntrustedCa, pushImage, type GeneratedKey, type PushedImage } from '../stack/index.ts';
 import { freePort } from '../stack/ports.ts';
-import { describeRun, initRepo, runAction, trustState, type ActionRun, type TrustState } from './helpers.ts';
+import { describeRun, initRepo, runAction, trustState, useStack, type ActionRun, type TrustState } from './helpers.ts';
 
 /** Fails unless the run failed with `code`, annotated for `subject`, and returns the annotation's message. */
 function failure(run: ActionRun, code: string, subject?: string): string {
@@ -25,36 +25,30 @@ function failure(run: ActionRun, code: string, subject?: string): string {
 }
 
 describe('sign errors publish nothing', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
+  const ctx = useStack();
   let mallory: GeneratedKey;
 
   before(async () => {
-    stack = await startStack();
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    mallory = await stack.docker.keyGenerate('mallory', join(stack.dir, 'keys'));
-  });
-  after(async () => {
-    await stack?.stop();
+    mallory = await ctx.stack.docker.keyGenerate('mallory', join(ctx.stack.dir, 'keys'));
   });
 
   /** A repository with `ci` as signer and one tag already signed, so "unchanged" means something. */
   async function signedRepo(repo: string): Promise<{ gun: string; img: PushedImage }> {
-    const gun = await initRepo(stack, repo, ci);
-    const signed = await pushImage(stack, `${repo}:signed`);
-    await stack.notaryCli.addhash(gun, 'signed', signed.size, signed.digest, { role: 'targets/releases', publish: true });
-    const img = await pushImage(stack, `${repo}:v1`);
+    const gun = await initRepo(ctx.stack, repo, ctx.ci);
+    const signed = await pushImage(ctx.stack, `${repo}:signed`);
+    await ctx.stack.notaryCli.addhash(gun, 'signed', signed.size, signed.digest, { role: 'targets/releases', publish: true });
+    const img = await pushImage(ctx.stack, `${repo}:v1`);
     return { gun, img };
   }
 
   async function states(guns: string[]): Promise<TrustState[]> {
-    return Promise.all(guns.map((g) => trustState(stack, g)));
+    return Promise.all(guns.map((g) => trustState(ctx.stack, g)));
   }
 
   async function assertUnchanged(guns: string[], before: TrustState[]): Promise<void> {
     assert.deepEqual(await states(guns), before, 'no POST reached the server and no version changed');
     for (const gun of guns) {
-      const rows = await stack.notaryCli.list(gun).catch(() => []);
+      const rows = await ctx.stack.notaryCli.list(gun).catch(() => []);
       assert.ok(!rows.some((r) => r.name === 'v1'), `${gun}:v1 is not signed`);
     }
   }
@@ -62,7 +56,7 @@ describe('sign errors publish nothing', () => {
   it('wrong passphrase: PASSPHRASE_WRONG', async () => {
     const { gun, img } = await signedRepo('errors/passphrase');
     const before = await states([gun]);
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, passphrase: 'not-the-passphrase' });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: 'not-the-passphrase' });
     const message = failure(run, 'PASSPHRASE_WRONG');
     assert.match(message, /passphrase does not decrypt the delegation key/);
     assert.match(message, /delegation-passphrase/);
@@ -72,27 +66,27 @@ describe('sign errors publish nothing', () => {
   it('a key that is no delegate of the repository: KEY_NOT_DELEGATE lists the delegations and their key IDs', async () => {
     const { gun, img } = await signedRepo('errors/not-delegate');
     const before = await states([gun]);
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: mallory.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: mallory.privateKeyPem });
     const message = failure(run, 'KEY_NOT_DELEGATE', gun);
     assert.ok(message.includes(gun), message);
     assert.ok(message.includes(mallory.keyId), `names the key given: ${message}`);
     assert.match(message, /targets\/ci \(keys [0-9a-f]{12}/);
     assert.match(message, /targets\/releases \(keys [0-9a-f]{12}/);
-    assert.ok(message.includes(ci.keyId.slice(0, 12)), `lists ci's key ID: ${message}`);
+    assert.ok(message.includes(ctx.ci.keyId.slice(0, 12)), `lists ci's key ID: ${message}`);
     assert.match(message, /docker trust signer add/);
     await assertUnchanged([gun], before);
   });
 
   it('a repository with no trust data: REPO_NOT_INITIALISED says how to initialise it (sign and verify)', async () => {
-    const gun = stack.gun('errors/not-initialised');
-    const img = await pushImage(stack, 'errors/not-initialised:v1');
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    const gun = ctx.stack.gun('errors/not-initialised');
+    const img = await pushImage(ctx.stack, 'errors/not-initialised:v1');
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem });
     const message = failure(run, 'REPO_NOT_INITIALISED', gun);
     assert.ok(message.includes(gun), message);
     assert.match(message, /docker trust signer add/);
-    assert.deepEqual(await trustState(stack, gun), { snapshot: 0, releases: 0, signers: { ci: 0 }, posts: 0 });
+    assert.deepEqual(await trustState(ctx.stack, gun), { snapshot: 0, releases: 0, signers: { ci: 0 }, posts: 0 });
 
-    const verify = await runAction(stack, { mode: 'verify', images: [img.ref] });
+    const verify = await runAction(ctx.stack, { mode: 'verify', images: [img.ref] });
     assert.ok(failure(verify, 'REPO_NOT_INITIALISED').includes(gun));
   });
 
@@ -100,7 +94,7 @@ describe('sign errors publish nothing', () => {
     const { gun } = await signedRepo('errors/missing-tag');
     const before = await states([gun]);
     const ref = `${gun}:v1-missing`;
-    const run = await runAction(stack, { mode: 'sign', images: [ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [ref], key: ctx.ci.privateKeyPem });
     const message = failure(run, 'TAG_NOT_FOUND', ref);
     assert.ok(message.includes(ref), message);
     await assertUnchanged([gun], before);
@@ -108,10 +102,10 @@ describe('sign errors publish nothing', () => {
 
   it('a pin that is not what the tag serves: PIN_MISMATCH names both digests', async () => {
     const { gun, img } = await signedRepo('errors/pin');
-    const other = await pushImage(stack, 'errors/pin:other');
+    const other = await pushImage(ctx.stack, 'errors/pin:other');
     const before = await states([gun]);
     const ref = `${img.ref}@${other.digest}`;
-    const run = await runAction(stack, { mode: 'sign', images: [ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [ref], key: ctx.ci.privateKeyPem });
     const message = failure(run, 'PIN_MISMATCH', ref);
     assert.ok(message.includes(img.digest) && message.includes(other.digest) && message.includes(gun), message);
     await assertUnchanged([gun], before);
@@ -121,7 +115,7 @@ describe('sign errors publish nothing', () => {
     const { gun, img } = await signedRepo('errors/unreachable');
     const before = await states([gun]);
     const port = await freePort();
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, trustServer: `https://127.0.0.1:${port}` });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, trustServer: `https://127.0.0.1:${port}` });
     const message = failure(run, 'SERVER_UNREACHABLE', gun);
     assert.ok(message.includes(`127.0.0.1:${port}`), message);
     await assertUnchanged([gun], before);
@@ -130,7 +124,7 @@ describe('sign errors publish nothing', () => {
   it('TLS without the CA: TLS_FAILED names the image and asks for ca-cert', async () => {
     const { gun, img } = await signedRepo('errors/tls-no-ca');
     const before = await states([gun]);
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, caCert: null });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, caCert: null });
     const message = failure(run, 'TLS_FAILED', img.ref);
     assert.match(message, /ca-cert/);
     await assertUnchanged([gun], before);
@@ -140,7 +134,7 @@ describe('sign errors publish nothing', () => {
     let server: Server;
     let url: string;
     before(async () => {
-      const other = await makeUntrustedCa(join(stack.dir, 'untrusted-ca'));
+      const other = await makeUntrustedCa(join(ctx.stack.dir, 'untrusted-ca'));
       server = createServer({ key: await readFile(other.serverKeyPath), cert: await readFile(other.serverCertPath) }, (_req, res) => res.end('{}'));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -150,7 +144,7 @@ describe('sign errors publish nothing', () => {
     it('TLS_FAILED names the repository', async () => {
       const { gun, img } = await signedRepo('errors/tls-untrusted');
       const before = await states([gun]);
-      const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, trustServer: url });
+      const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, trustServer: url });
       const message = failure(run, 'TLS_FAILED', gun);
       assert.ok(message.includes(new URL(url).host), message);
       await assertUnchanged([gun], before);
@@ -160,8 +154,8 @@ describe('sign errors publish nothing', () => {
   it('a malformed reference: REFERENCE_INVALID, and the good image beside it is not signed', async () => {
     const { gun, img } = await signedRepo('errors/reference');
     const before = await states([gun]);
-    const bad = `${stack.registry.host}/errors/Reference:v1`;
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref, bad], key: ci.privateKeyPem });
+    const bad = `${ctx.stack.registry.host}/errors/Reference:v1`;
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref, bad], key: ctx.ci.privateKeyPem });
     const message = failure(run, 'REFERENCE_INVALID', bad);
     assert.ok(message.includes(bad), message);
     assert.match(message, /lowercase/);
@@ -171,21 +165,21 @@ describe('sign errors publish nothing', () => {
   it('a malformed key: KEY_INVALID, for text that is no PEM and for a PEM that does not decode', async () => {
     const { gun, img } = await signedRepo('errors/key');
     const before = await states([gun]);
-    const notPem = await runAction(stack, { mode: 'sign', images: [img.ref], key: 'this is not a key' });
+    const notPem = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: 'this is not a key' });
     assert.match(failure(notPem, 'KEY_INVALID'), /delegation key/);
 
     // Damaged key files with the right passphrase are KEY_INVALID, not taken for a wrong passphrase.
-    const lines = ci.privateKeyPem.split('\n');
+    const lines = ctx.ci.privateKeyPem.split('\n');
     const truncated = lines.filter((_, i) => i !== 4).join('\n'); // one base64 line lost
-    const garbled = ci.privateKeyPem.replace(/\n\n[A-Za-z0-9+/]{20}/, '\n\nAAAAAAAAAAAAAAAAAAAA');
+    const garbled = ctx.ci.privateKeyPem.replace(/\n\n[A-Za-z0-9+/]{20}/, '\n\nAAAAAAAAAAAAAAAAAAAA');
     for (const damaged of [truncated, garbled]) {
-      assert.notEqual(damaged, ci.privateKeyPem);
-      const broken = await runAction(stack, { mode: 'sign', images: [img.ref], key: damaged });
+      assert.notEqual(damaged, ctx.ci.privateKeyPem);
+      const broken = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: damaged });
       assert.match(failure(broken, 'KEY_INVALID'), /delegation key is damaged/);
     }
 
-    const pub = await readFile(ci.publicKeyPath, 'utf8');
-    const publicOnly = await runAction(stack, { mode: 'sign', images: [img.ref], key: pub });
+    const pub = await readFile(ctx.ci.publicKeyPath, 'utf8');
+    const publicOnly = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: pub });
     assert.match(failure(publicOnly, 'KEY_INVALID'), /public/);
     await assertUnchanged([gun], before);
   });
@@ -195,17 +189,17 @@ describe('sign errors publish nothing', () => {
     const b = await signedRepo('errors/all-or-nothing-b');
     const before = await states([a.gun, b.gun]);
     const missing = `${a.gun}:not-pushed`;
-    const run = await runAction(stack, { mode: 'sign', images: [a.img.ref, missing, b.img.ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [a.img.ref, missing, b.img.ref], key: ctx.ci.privateKeyPem });
     failure(run, 'TAG_NOT_FOUND', missing);
     await assertUnchanged([a.gun, b.gun], before);
   });
 
   it('a repository-level failure in B keeps A unpublished too', async () => {
     const a = await signedRepo('errors/repo-fail-a');
-    const bGun = await initRepo(stack, 'errors/repo-fail-b', mallory);
-    const bImg = await pushImage(stack, 'errors/repo-fail-b:v1');
+    const bGun = await initRepo(ctx.stack, 'errors/repo-fail-b', mallory);
+    const bImg = await pushImage(ctx.stack, 'errors/repo-fail-b:v1');
     const before = await states([a.gun, bGun]);
-    const run = await runAction(stack, { mode: 'sign', images: [a.img.ref, bImg.ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [a.img.ref, bImg.ref], key: ctx.ci.privateKeyPem });
     failure(run, 'KEY_NOT_DELEGATE', bGun);
     await assertUnchanged([a.gun, bGun], before);
   });
@@ -214,7 +208,7 @@ describe('sign errors publish nothing', () => {
     const { gun, img } = await signedRepo('errors/several');
     const before = await states([gun]);
     const refs = [`${gun}:gone-1`, `${gun}:gone-2`, img.ref];
-    const run = await runAction(stack, { mode: 'sign', images: refs, key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: refs, key: ctx.ci.privateKeyPem });
     failure(run, 'TAG_NOT_FOUND', refs[0]);
     failure(run, 'TAG_NOT_FOUND', refs[1]);
     assert.match(run.stdout, /^::error::TAG_NOT_FOUND: 2 images or repositories failed/m);

@@ -6,11 +6,10 @@
  * nothing is published.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { firstN, startFaultProxy, type FaultProxy, type FaultRequest } from '../stack/fault-proxy.ts';
-import { pushImage, startStack, type GeneratedKey, type Stack } from '../stack/index.ts';
-import { describeRun, hex, initRepo, runAction, trustState } from './helpers.ts';
+import { pushImage } from '../stack/index.ts';
+import { describeRun, hex, initRepo, runAction, trustState, useStack } from './helpers.ts';
 import { HttpClient } from '../../src/http/client.ts';
 import { AuthClient } from '../../src/http/auth.ts';
 import { verifyImages } from '../../src/notary/verify.ts';
@@ -34,30 +33,26 @@ function assertBounded(log: { method: string; path: string }[]): void {
 }
 
 describe('faults: resets, truncation, timeouts and 5xx from the Notary server and the registry', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
+  const ctx = useStack();
   let notary: FaultProxy;
   let registry: FaultProxy;
 
   before(async () => {
-    stack = await startStack();
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    [notary, registry] = await Promise.all([startFaultProxy(stack.notary.url, stack.ca), startFaultProxy(stack.registry.url, stack.ca)]);
+    [notary, registry] = await Promise.all([startFaultProxy(ctx.stack.notary.url, ctx.stack.ca), startFaultProxy(ctx.stack.registry.url, ctx.stack.ca)]);
   });
   after(async () => {
     await Promise.all([notary?.stop(), registry?.stop()]);
-    await stack?.stop();
   });
 
   /** Signs `repo:tag` through the Notary fault proxy (and the registry one when `viaRegistryProxy`). */
   async function signThrough(repo: string, tag: string, viaRegistryProxy = false) {
-    const img = await pushImage(stack, `${repo}:${tag}`);
-    const host = viaRegistryProxy ? registry.host : stack.registry.host;
+    const img = await pushImage(ctx.stack, `${repo}:${tag}`);
+    const host = viaRegistryProxy ? registry.host : ctx.stack.registry.host;
     const gun = `${host}/${repo}`;
-    await stack.docker.signerAdd(ci.name, ci.publicKeyPath, gun);
-    const before = await trustState(stack, gun);
+    await ctx.stack.docker.signerAdd(ctx.ci.name, ctx.ci.publicKeyPath, gun);
+    const before = await trustState(ctx.stack, gun);
     // RUNNER_DEBUG: step debug on, so the retries are traced.
-    const run = await runAction(stack, { mode: 'sign', images: [`${gun}:${tag}`], key: ci.privateKeyPem, trustServer: notary.url }, { RUNNER_DEBUG: '1' });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [`${gun}:${tag}`], key: ctx.ci.privateKeyPem, trustServer: notary.url }, { RUNNER_DEBUG: '1' });
     return { img, gun, before, run };
   }
 
@@ -76,7 +71,7 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     assert.deepEqual(refused.map((l) => l.action), ['503', '503']);
     for (const r of refused) assert.ok(log.slice(2).some((l) => l.path === r.path && l.action === 'pass' && l.status === 200), `${r.path} retried`);
     assert.match(run.stdout, /\.json: retry 1\/3 in \d+ ms/);
-    assert.deepEqual((await stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
   });
 
   it('connection resets and a truncated body from the Notary server: retried, the sign succeeds', async () => {
@@ -90,7 +85,7 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const { gun, run } = await signThrough('faults/nreset', 'v1').finally(() => notary.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
     assert.deepEqual(since(notary, start).slice(0, 4).map((l) => l.action), ['reset', 'truncate', 'reset', 'pass']);
-    assert.equal((await stack.notaryCli.list(gun, { role: 'targets/releases' })).length, 1);
+    assert.equal((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).length, 1);
   });
 
   it('the publish POST reset before it reaches the server: retried once, one publish accepted', async () => {
@@ -100,7 +95,7 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     assert.equal(run.code, 0, describeRun(run));
     const posts = since(notary, start).filter((l) => l.method === 'POST');
     assert.deepEqual(posts.map((l) => `${l.action} ${l.status ?? ''}`.trim()), ['reset', 'pass 200']);
-    const after = await trustState(stack, gun);
+    const after = await trustState(ctx.stack, gun);
     assert.equal(after.snapshot, before.snapshot + 1, 'exactly one accepted publish');
   });
 
@@ -115,7 +110,7 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const { img, gun, run } = await signThrough('faults/regflaky', 'v1', true).finally(() => registry.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
     assert.deepEqual(since(registry, start).slice(0, 3).map((l) => l.action), ['reset', '502', 'pass']);
-    assert.deepEqual((await stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
   });
 
   it('a Notary server that keeps answering 503: a bounded number of attempts, a clear HTTP_ERROR, nothing published', async () => {
@@ -129,7 +124,7 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const log = since(notary, start);
     assertBounded(log);
     assert.ok(log.every((l) => l.method === 'GET'), 'no POST was sent');
-    assert.deepEqual(await trustState(stack, gun), before);
+    assert.deepEqual(await trustState(ctx.stack, gun), before);
   });
 
   it('a publish that keeps failing with 502: a bounded number of POSTs, the error names the repository and roles, nothing published', async () => {
@@ -143,30 +138,30 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     assert.match(error!.message, /targets\/releases/);
     assert.match(error!.message, /HTTP 502/);
     assert.equal(since(notary, start).filter((l) => l.method === 'POST').length, ATTEMPTS);
-    assert.deepEqual(await trustState(stack, gun), { ...before, posts: before.posts }, 'no POST reached the server');
+    assert.deepEqual(await trustState(ctx.stack, gun), { ...before, posts: before.posts }, 'no POST reached the server');
   });
 
   it('a registry that keeps answering 503 for one of two repositories: nothing is published in either', async () => {
-    const ok = await pushImage(stack, 'faults/other:v1');
-    const okGun = await initRepo(stack, 'faults/other', ci);
-    const down = await pushImage(stack, 'faults/regdown:v1');
+    const ok = await pushImage(ctx.stack, 'faults/other:v1');
+    const okGun = await initRepo(ctx.stack, 'faults/other', ctx.ci);
+    const down = await pushImage(ctx.stack, 'faults/regdown:v1');
     const downGun = `${registry.host}/faults/regdown`;
-    await stack.docker.signerAdd(ci.name, ci.publicKeyPath, downGun);
-    const before = await Promise.all([trustState(stack, okGun), trustState(stack, downGun)]);
+    await ctx.stack.docker.signerAdd(ctx.ci.name, ctx.ci.publicKeyPath, downGun);
+    const before = await Promise.all([trustState(ctx.stack, okGun), trustState(ctx.stack, downGun)]);
     registry.setRule((r) => (r.path.includes('/manifests/') ? { status: 503 } : undefined));
-    const run = await runAction(stack, { mode: 'sign', images: [ok.ref, `${downGun}:v1`], key: ci.privateKeyPem, trustServer: notary.url }).finally(() => registry.setRule(undefined));
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [ok.ref, `${downGun}:v1`], key: ctx.ci.privateKeyPem, trustServer: notary.url }).finally(() => registry.setRule(undefined));
     assert.equal(run.code, 1, describeRun(run));
     assert.match(run.errors[0]?.title ?? '', /^HTTP_ERROR: /, describeRun(run));
     assert.ok(run.errors[0]!.message.includes(`image ${downGun}:v1: the registry answered HTTP 503`), run.errors[0]!.message);
     assert.equal(down.tag, 'v1');
-    assert.deepEqual(await Promise.all([trustState(stack, okGun), trustState(stack, downGun)]), before, 'neither repository changed');
+    assert.deepEqual(await Promise.all([trustState(ctx.stack, okGun), trustState(ctx.stack, downGun)]), before, 'neither repository changed');
   });
 
   it('timeouts (library, 500 ms per attempt): one hang is retried; a server that never answers ends in TIMEOUT', async () => {
-    const gun = await initRepo(stack, 'faults/hang', ci);
-    const img = await pushImage(stack, 'faults/hang:v1');
-    await stack.notaryCli.addhash(gun, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
-    const http = new HttpClient({ ca: stack.ca.caPem, config: { timeoutMs: 500, backoffMs: 20 } });
+    const gun = await initRepo(ctx.stack, 'faults/hang', ctx.ci);
+    const img = await pushImage(ctx.stack, 'faults/hang:v1');
+    await ctx.stack.notaryCli.addhash(gun, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
+    const http = new HttpClient({ ca: ctx.stack.ca.caPem, config: { timeoutMs: 500, backoffMs: 20 } });
     const env: TrustEnv = {
       client: new AuthClient(http),
       config: http.config,

@@ -6,9 +6,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { httpsRequest } from '../stack/https.ts';
-import { pushImage, REPOSITORY_PASSPHRASE, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { pushImage, REPOSITORY_PASSPHRASE, startStack, type GeneratedKey, type PushedImage, type Stack, type StackOptions } from '../stack/index.ts';
 import { readRealRepo, type RealRepo } from '../stack/forger.ts';
 import { HttpClient } from '../../src/http/client.ts';
 import { AuthClient } from '../../src/http/auth.ts';
@@ -17,6 +18,27 @@ import type { ImageResult, TrustEnv } from '../../src/notary/env.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const DIST = join(ROOT, 'dist/index.js');
+
+export interface StackUnderTest {
+  stack: Stack;
+  /** A delegation key docker generated (named ci, under <stack dir>/keys). */
+  ci: GeneratedKey;
+}
+
+/**
+ * Registers the suite's first before hook, which starts a stack and
+ * generates the `ci` key, and an after hook that stops the stack. The
+ * returned object's fields are set once that hook has run.
+ */
+export function useStack(options: StackOptions = {}): StackUnderTest {
+  const t = {} as StackUnderTest;
+  before(async () => {
+    t.stack = await startStack(options);
+    t.ci = await t.stack.docker.keyGenerate('ci', join(t.stack.dir, 'keys'));
+  });
+  after(() => t.stack?.stop());
+  return t;
+}
 
 export interface ActionInputs {
   mode: 'sign' | 'verify';

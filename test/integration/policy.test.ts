@@ -7,33 +7,27 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pushImage, startStack, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
-import { describeRun, initRepo, resultOf, runAction } from './helpers.ts';
+import { before, describe, it } from 'node:test';
+import { pushImage, type PushedImage } from '../stack/index.ts';
+import { describeRun, initRepo, resultOf, runAction, useStack } from './helpers.ts';
 
 describe('policy and dockerfile inputs', () => {
-  let stack: Stack;
-  let key: GeneratedKey;
+  const ctx = useStack();
   let app: PushedImage;
   let lib: PushedImage;
   let workspace: string;
   let rootKey: string;
 
   before(async () => {
-    stack = await startStack();
-    key = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    [app, lib] = await Promise.all([pushImage(stack, 'org/app:v1'), pushImage(stack, 'org/lib:v1'), pushImage(stack, 'other/unsigned:v1')]);
+    [app, lib] = await Promise.all([pushImage(ctx.stack, 'org/app:v1'), pushImage(ctx.stack, 'org/lib:v1'), pushImage(ctx.stack, 'other/unsigned:v1')]);
     for (const repo of ['org/app', 'org/lib']) {
-      await initRepo(stack, repo, key);
-      const signed = await runAction(stack, { mode: 'sign', images: [`${stack.gun(repo)}:v1`], key: key.privateKeyPem });
+      await initRepo(ctx.stack, repo, ctx.ci);
+      const signed = await runAction(ctx.stack, { mode: 'sign', images: [`${ctx.stack.gun(repo)}:v1`], key: ctx.ci.privateKeyPem });
       assert.equal(signed.code, 0, describeRun(signed));
     }
-    const [info] = await stack.docker.inspect(stack.gun('org/app'));
+    const [info] = await ctx.stack.docker.inspect(ctx.stack.gun('org/app'));
     rootKey = info!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys[0]!.ID;
-    workspace = await mkdtemp(join(stack.dir, 'workspace-'));
-  });
-  after(async () => {
-    await stack?.stop();
+    workspace = await mkdtemp(join(ctx.stack.dir, 'workspace-'));
   });
 
   const verify = async (images: string[], files: Record<string, string>, inputs: Record<string, string>) => {
@@ -41,7 +35,7 @@ describe('policy and dockerfile inputs', () => {
     // RUNNER_DEBUG: request traces are on, so "no ::debug::GET" below means no request was made.
     const env: Record<string, string> = { GITHUB_WORKSPACE: workspace, RUNNER_DEBUG: '1' };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-    return runAction(stack, { mode: 'verify', images }, env);
+    return runAction(ctx.stack, { mode: 'verify', images }, env);
   };
 
   it('applies the first matching entry (signers, pinned root key, validity) and reports it in result and summary', async () => {
@@ -49,48 +43,48 @@ describe('policy and dockerfile inputs', () => {
 default: deny
 repositories:
   - name: org apps
-    match: ${stack.registry.host}/org/app
+    match: ${ctx.stack.registry.host}/org/app
     root-keys: [${rootKey}]
     signers: [ci]
     min-validity: 365d
   - name: everything of org
-    match: ${stack.registry.host}/org/*
+    match: ${ctx.stack.registry.host}/org/*
 `;
-    const run = await verify([`${stack.gun('org/app')}:v1`, `${stack.gun('org/lib')}:v1`], { 'policy.yml': policy }, { policy: 'policy.yml' });
+    const run = await verify([`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('org/lib')}:v1`], { 'policy.yml': policy }, { policy: 'policy.yml' });
     assert.equal(run.code, 0, describeRun(run));
     const result = resultOf(run) as unknown as { repository: string; digest: string; policy: string }[];
     assert.deepEqual(result.map((r) => [r.repository, r.digest, r.policy]), [
-      [stack.gun('org/app'), app.digest, 'org apps'],
-      [stack.gun('org/lib'), lib.digest, 'everything of org'],
+      [ctx.stack.gun('org/app'), app.digest, 'org apps'],
+      [ctx.stack.gun('org/lib'), lib.digest, 'everything of org'],
     ]);
     assert.match(run.summary, /Policy entry/);
     assert.match(run.summary, /org apps/);
     assert.match(run.summary, /days left/);
-    assert.equal(run.outputs['pinned-refs'], `${stack.gun('org/app')}:v1@${app.digest}\n${stack.gun('org/lib')}:v1@${lib.digest}`);
-    assert.match(run.text, new RegExp(`${stack.gun('org/app')}:v1: policy entry "org apps"`));
+    assert.equal(run.outputs['pinned-refs'], `${ctx.stack.gun('org/app')}:v1@${app.digest}\n${ctx.stack.gun('org/lib')}:v1@${lib.digest}`);
+    assert.match(run.text, new RegExp(`${ctx.stack.gun('org/app')}:v1: policy entry "org apps"`));
   });
 
   it('an image no entry matches fails POLICY_NO_MATCH under default deny; default allow-unsigned lets it through unverified', async () => {
-    const entries = `repositories:\n  - match: ${stack.registry.host}/org/*\n`;
-    const denied = await verify([`${stack.gun('org/app')}:v1`, `${stack.gun('other/unsigned')}:v1`], { 'deny.yml': entries }, { policy: 'deny.yml' });
+    const entries = `repositories:\n  - match: ${ctx.stack.registry.host}/org/*\n`;
+    const denied = await verify([`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('other/unsigned')}:v1`], { 'deny.yml': entries }, { policy: 'deny.yml' });
     assert.equal(denied.code, 1, describeRun(denied));
-    assert.deepEqual(denied.errors.filter((e) => e.title).map((e) => e.title), [`POLICY_NO_MATCH: ${stack.gun('other/unsigned')}:v1`]);
+    assert.deepEqual(denied.errors.filter((e) => e.title).map((e) => e.title), [`POLICY_NO_MATCH: ${ctx.stack.gun('other/unsigned')}:v1`]);
     assert.match(denied.errors[0]!.message, /no entry of policy deny\.yml matches repository .*other\/unsigned, and its default is deny/);
 
-    const allowed = await verify([`${stack.gun('org/app')}:v1`, `${stack.gun('other/unsigned')}:v1`], { 'allow.yml': `default: allow-unsigned\n${entries}` }, { policy: 'allow.yml' });
+    const allowed = await verify([`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('other/unsigned')}:v1`], { 'allow.yml': `default: allow-unsigned\n${entries}` }, { policy: 'allow.yml' });
     assert.equal(allowed.code, 0, describeRun(allowed));
-    assert.deepEqual(resultOf(allowed).map((r) => r.repository), [stack.gun('org/app')]);
+    assert.deepEqual(resultOf(allowed).map((r) => r.repository), [ctx.stack.gun('org/app')]);
     assert.match(allowed.text, /::warning::image .*other\/unsigned:v1: not verified: no entry of policy allow\.yml matches it/);
 
     // Without allow-unsigned, default verify checks the unsigned image as DCT would, and it fails.
-    const verified = await verify([`${stack.gun('other/unsigned')}:v1`], { 'verify.yml': `default: verify\n${entries}` }, { policy: 'verify.yml' });
+    const verified = await verify([`${ctx.stack.gun('other/unsigned')}:v1`], { 'verify.yml': `default: verify\n${entries}` }, { policy: 'verify.yml' });
     assert.equal(verified.code, 1);
     assert.deepEqual(verified.errors.filter((e) => e.title).map((e) => e.title.split(':')[0]), ['REPO_NOT_INITIALISED']);
   });
 
   it('enforces the entry: minimum validity, required signers, pinned root keys (JSON policy)', async () => {
-    const policy = (entry: Record<string, unknown>) => JSON.stringify({ repositories: [{ name: 'strict', match: `${stack.registry.host}/org/app`, ...entry }] });
-    const image = [`${stack.gun('org/app')}:v1`];
+    const policy = (entry: Record<string, unknown>) => JSON.stringify({ repositories: [{ name: 'strict', match: `${ctx.stack.registry.host}/org/app`, ...entry }] });
+    const image = [`${ctx.stack.gun('org/app')}:v1`];
 
     const validity = await verify(image, { 'p1.json': policy({ 'min-validity': '1000w' }) }, { policy: 'p1.json' });
     assert.equal(validity.code, 1);
@@ -109,14 +103,14 @@ repositories:
   });
 
   it('a broken policy is POLICY_INVALID with the line, before any request', async () => {
-    const run = await verify([`${stack.gun('org/app')}:v1`], { 'bad.yml': 'repositories:\n  - match: a\n    signer: ci\n' }, { policy: 'bad.yml' });
+    const run = await verify([`${ctx.stack.gun('org/app')}:v1`], { 'bad.yml': 'repositories:\n  - match: a\n    signer: ci\n' }, { policy: 'bad.yml' });
     assert.equal(run.code, 1);
     assert.match(run.text, /POLICY_INVALID: policy bad\.yml: repositories\[0\]: unknown key "signer"/);
     assert.doesNotMatch(run.text, /::debug::GET/);
   });
 
   it('verifies the images a Dockerfile\'s FROM lines name (ARG, --platform, stages, scratch)', async () => {
-    const dockerfile = `ARG REGISTRY=${stack.registry.host}
+    const dockerfile = `ARG REGISTRY=${ctx.stack.registry.host}
 ARG APP_TAG=v1
 FROM --platform=$BUILDPLATFORM \${REGISTRY}/org/app:\${APP_TAG} AS build
 FROM \${REGISTRY}/org/lib:v1
@@ -126,10 +120,10 @@ FROM build
 `;
     const run = await verify([], { Dockerfile: dockerfile }, { dockerfile: 'Dockerfile' });
     assert.equal(run.code, 0, describeRun(run));
-    assert.equal(run.outputs.digests, `${stack.gun('org/app')}@${app.digest}\n${stack.gun('org/lib')}@${lib.digest}`);
+    assert.equal(run.outputs.digests, `${ctx.stack.gun('org/app')}@${app.digest}\n${ctx.stack.gun('org/lib')}@${lib.digest}`);
 
-    const unsigned = await verify([], { 'Dockerfile.bad': `FROM ${stack.registry.host}/other/unsigned:v1\n` }, { dockerfile: 'Dockerfile.bad' });
+    const unsigned = await verify([], { 'Dockerfile.bad': `FROM ${ctx.stack.registry.host}/other/unsigned:v1\n` }, { dockerfile: 'Dockerfile.bad' });
     assert.equal(unsigned.code, 1);
-    assert.deepEqual(unsigned.errors.filter((e) => e.title).map((e) => e.title), [`REPO_NOT_INITIALISED: ${stack.gun('other/unsigned')}:v1`]);
+    assert.deepEqual(unsigned.errors.filter((e) => e.title).map((e) => e.title), [`REPO_NOT_INITIALISED: ${ctx.stack.gun('other/unsigned')}:v1`]);
   });
 });

@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { httpsRequest } from '../stack/https.ts';
 import { NOTARY_SERVICE, REGISTRY_SERVICE } from '../stack/production.ts';
-import { getManifest, pushImage, startStack, type GeneratedKey, type Stack } from '../stack/index.ts';
-import { describeRun, hex, initRepo, resultOf, runAction } from './helpers.ts';
+import { getManifest, pushImage, type Stack } from '../stack/index.ts';
+import { describeRun, hex, initRepo, resultOf, runAction, useStack } from './helpers.ts';
 
 /** GET a file from the token-protected Notary server with a pull token minted for the stack's account. */
 async function notaryGet(stack: Stack, gun: string, path: string) {
@@ -28,140 +28,131 @@ async function storedVersions(stack: Stack, gun: string): Promise<string[]> {
 const credentials = (stack: Stack) => ({ INPUT_USERNAME: stack.auth!.username, INPUT_PASSWORD: stack.auth!.password });
 
 describe('production server: notary-signer over mutual TLS, PostgreSQL, token auth', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
-
-  before(async () => {
-    stack = await startStack({ production: true });
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-  });
-  after(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack({ production: true });
 
   it('is the production shape: remote ecdsa signer with client certificate, postgres storage, Bearer challenges from the token issuer', async () => {
-    const config = JSON.parse(await readFile(stack.notary.configPath, 'utf8'));
+    const config = JSON.parse(await readFile(ctx.stack.notary.configPath, 'utf8'));
     assert.equal(config.trust_service.type, 'remote');
     assert.equal(config.trust_service.key_algorithm, 'ecdsa');
     assert.ok(config.trust_service.tls_client_cert && config.trust_service.tls_client_key);
     assert.equal(config.storage.backend, 'postgres');
     assert.equal(config.auth.type, 'token');
-    const signerConfig = JSON.parse(await readFile(stack.signer!.configPath, 'utf8'));
+    const signerConfig = JSON.parse(await readFile(ctx.stack.signer!.configPath, 'utf8'));
     assert.equal(signerConfig.storage.backend, 'postgres');
     assert.ok(signerConfig.server.client_ca_file, 'the signer demands client certificates');
 
-    const gun = stack.gun('prod/shape');
-    const anonymous = await httpsRequest(`${stack.notary.url}/v2/${gun}/_trust/tuf/root.json`, { ca: stack.ca.caPem });
+    const gun = ctx.stack.gun('prod/shape');
+    const anonymous = await httpsRequest(`${ctx.stack.notary.url}/v2/${gun}/_trust/tuf/root.json`, { ca: ctx.stack.ca.caPem });
     assert.equal(anonymous.status, 401);
-    assert.equal(anonymous.headers['www-authenticate'], `Bearer realm="${stack.auth!.issuer.realm}",service="${NOTARY_SERVICE}",scope="repository:${gun}:pull"`);
-    const registry = await httpsRequest(`${stack.registry.url}/v2/prod/shape/tags/list`, { ca: stack.ca.caPem });
+    assert.equal(anonymous.headers['www-authenticate'], `Bearer realm="${ctx.stack.auth!.issuer.realm}",service="${NOTARY_SERVICE}",scope="repository:${gun}:pull"`);
+    const registry = await httpsRequest(`${ctx.stack.registry.url}/v2/prod/shape/tags/list`, { ca: ctx.stack.ca.caPem });
     assert.equal(registry.status, 401);
-    assert.match(String(registry.headers['www-authenticate']), new RegExp(`^Bearer realm="${stack.auth!.issuer.realm}",service="${REGISTRY_SERVICE}"`));
+    assert.match(String(registry.headers['www-authenticate']), new RegExp(`^Bearer realm="${ctx.stack.auth!.issuer.realm}",service="${REGISTRY_SERVICE}"`));
 
     // docker trust signer add initialises the repository through token auth: the signer makes ecdsa
     // timestamp and snapshot keys and keeps them in its own database; the server stores the metadata in its own.
-    await initRepo(stack, 'prod/shape', ci);
-    const keys = await stack.postgres!.query('notarysigner', `SELECT role || ':' || algorithm FROM private_keys WHERE gun = '${gun}' ORDER BY role`);
+    await initRepo(ctx.stack, 'prod/shape', ctx.ci);
+    const keys = await ctx.stack.postgres!.query('notarysigner', `SELECT role || ':' || algorithm FROM private_keys WHERE gun = '${gun}' ORDER BY role`);
     assert.deepEqual(keys.split('\n').filter(Boolean), ['snapshot:ecdsa', 'timestamp:ecdsa']);
-    assert.deepEqual((await storedVersions(stack, gun)).filter((r) => r.startsWith('root') || r.startsWith('timestamp')), ['root:1', 'timestamp:1']);
-    const timestamp = JSON.parse((await notaryGet(stack, gun, 'timestamp.json')).body.toString('utf8'));
+    assert.deepEqual((await storedVersions(ctx.stack, gun)).filter((r) => r.startsWith('root') || r.startsWith('timestamp')), ['root:1', 'timestamp:1']);
+    const timestamp = JSON.parse((await notaryGet(ctx.stack, gun, 'timestamp.json')).body.toString('utf8'));
     assert.deepEqual(timestamp.signatures.map((s: { method: string }) => s.method), ['ecdsa']);
   });
 
   it('server fact: on PostgreSQL, a delegation that targets lists but nobody published answers 500 UNKNOWN (memory storage: 404); an unknown GUN still 404', async () => {
-    const gun = await initRepo(stack, 'prod/missing-role', ci);
-    const missing = await notaryGet(stack, gun, 'targets/ci.json');
+    const gun = await initRepo(ctx.stack, 'prod/missing-role', ctx.ci);
+    const missing = await notaryGet(ctx.stack, gun, 'targets/ci.json');
     assert.equal(missing.status, 500);
     assert.deepEqual(JSON.parse(missing.body.toString('utf8')), { errors: [{ code: 'UNKNOWN', message: 'unknown error', detail: { Role: 'targets/ci' } }] });
-    assert.equal((await notaryGet(stack, stack.gun('prod/never-initialised'), 'targets/ci.json')).status, 404);
-    assert.equal((await notaryGet(stack, stack.gun('prod/never-initialised'), 'root.json')).status, 404);
+    assert.equal((await notaryGet(ctx.stack, ctx.stack.gun('prod/never-initialised'), 'targets/ci.json')).status, 404);
+    assert.equal((await notaryGet(ctx.stack, ctx.stack.gun('prod/never-initialised'), 'root.json')).status, 404);
     // The action reads delegations only as the snapshot lists them, so signing there works (next tests).
   });
 
   it('signs with username/password inputs: docker trust inspect and notary list show the tag; tokens came from the issuer', async () => {
-    const gun = await initRepo(stack, 'prod/sign', ci);
-    const img = await pushImage(stack, 'prod/sign:v1');
-    const served = await getManifest(stack, 'prod/sign', 'v1');
-    const seen = stack.auth!.issuer.requests.length;
+    const gun = await initRepo(ctx.stack, 'prod/sign', ctx.ci);
+    const img = await pushImage(ctx.stack, 'prod/sign:v1');
+    const served = await getManifest(ctx.stack, 'prod/sign', 'v1');
+    const seen = ctx.stack.auth!.issuer.requests.length;
 
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, credentials(stack));
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, credentials(ctx.stack));
     assert.equal(run.code, 0, describeRun(run));
 
-    const [info] = await stack.docker.inspect(gun);
+    const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(served.digest), Signers: ['ci'] }]);
-    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(served.digest), size: served.body.length, role: 'targets/releases' }]);
+    assert.deepEqual(await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(served.digest), size: served.body.length, role: 'targets/releases' }]);
     assert.deepEqual(resultOf(run).map((r) => r.digest), [served.digest]);
-    assert.ok((await storedVersions(stack, gun)).includes('targets/releases:1'), 'PostgreSQL holds the published delegation');
+    assert.ok((await storedVersions(ctx.stack, gun)).includes('targets/releases:1'), 'PostgreSQL holds the published delegation');
 
-    const action = stack.auth!.issuer.requests.slice(seen).filter((r) => r.account === stack.auth!.username);
+    const action = ctx.stack.auth!.issuer.requests.slice(seen).filter((r) => r.account === ctx.stack.auth!.username);
     const notaryGrants = action.filter((r) => r.service === NOTARY_SERVICE).flatMap((r) => r.granted);
     assert.ok(notaryGrants.some((g) => g.name === gun && g.actions.includes('push') && g.actions.includes('pull')), JSON.stringify(action));
     assert.ok(action.some((r) => r.service === REGISTRY_SERVICE && r.grantType === 'basic' && r.granted.some((g) => g.name === 'prod/sign')), JSON.stringify(action));
   });
 
   it('verifies with credentials from the Docker config, and refuses an unsigned tag', async () => {
-    const gun = await initRepo(stack, 'prod/verify', ci);
-    const img = await pushImage(stack, 'prod/verify:v1');
-    const unsigned = await pushImage(stack, 'prod/verify:v2');
-    const signed = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, credentials(stack));
+    const gun = await initRepo(ctx.stack, 'prod/verify', ctx.ci);
+    const img = await pushImage(ctx.stack, 'prod/verify:v1');
+    const unsigned = await pushImage(ctx.stack, 'prod/verify:v2');
+    const signed = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, credentials(ctx.stack));
     assert.equal(signed.code, 0, describeRun(signed));
 
-    const dockerConfig = { DOCKER_CONFIG: stack.docker.configDir };
-    const ok = await runAction(stack, { mode: 'verify', images: [img.ref] }, dockerConfig);
+    const dockerConfig = { DOCKER_CONFIG: ctx.stack.docker.configDir };
+    const ok = await runAction(ctx.stack, { mode: 'verify', images: [img.ref] }, dockerConfig);
     assert.equal(ok.code, 0, describeRun(ok));
     assert.deepEqual(resultOf(ok).map((r) => [r.repository, r.digest]), [[gun, img.digest]]);
 
-    const refused = await runAction(stack, { mode: 'verify', images: [unsigned.ref] }, dockerConfig);
+    const refused = await runAction(ctx.stack, { mode: 'verify', images: [unsigned.ref] }, dockerConfig);
     assert.equal(refused.code, 1, describeRun(refused));
     assert.equal(refused.errors[0]?.title, `NOT_SIGNED: ${unsigned.ref}`, describeRun(refused));
   });
 
   it('an identity token in the Docker config goes through the OAuth2 refresh_token grant (form POST)', async () => {
-    const gun = await initRepo(stack, 'prod/oauth', ci);
-    const img = await pushImage(stack, 'prod/oauth:v1');
+    const gun = await initRepo(ctx.stack, 'prod/oauth', ctx.ci);
+    const img = await pushImage(ctx.stack, 'prod/oauth:v1');
     const refreshToken = 'refresh-' + Math.random().toString(36).slice(2);
-    stack.auth!.issuer.refreshTokens[refreshToken] = stack.auth!.username;
-    const configDir = join(stack.dir, 'docker-oauth');
+    ctx.stack.auth!.issuer.refreshTokens[refreshToken] = ctx.stack.auth!.username;
+    const configDir = join(ctx.stack.dir, 'docker-oauth');
     await mkdir(configDir, { recursive: true });
-    await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: { [stack.registry.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: refreshToken } } }));
-    const seen = stack.auth!.issuer.requests.length;
+    await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: { [ctx.stack.registry.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: refreshToken } } }));
+    const seen = ctx.stack.auth!.issuer.requests.length;
 
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, { DOCKER_CONFIG: configDir });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { DOCKER_CONFIG: configDir });
     assert.equal(run.code, 0, describeRun(run));
-    const requests = stack.auth!.issuer.requests.slice(seen);
+    const requests = ctx.stack.auth!.issuer.requests.slice(seen);
     assert.ok(requests.length > 0);
     assert.deepEqual([...new Set(requests.map((r) => `${r.method} ${r.grantType} ${r.status}`))], ['POST refresh_token 200']);
-    assert.deepEqual((await stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.name), ['v1']);
+    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.name), ['v1']);
   });
 
   it('a wrong password fails with AUTH_REFUSED naming the user, and nothing is stored', async () => {
-    const gun = await initRepo(stack, 'prod/denied', ci);
-    const img = await pushImage(stack, 'prod/denied:v1');
-    const before = await storedVersions(stack, gun);
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, { INPUT_USERNAME: stack.auth!.username, INPUT_PASSWORD: 'not-the-password' });
+    const gun = await initRepo(ctx.stack, 'prod/denied', ctx.ci);
+    const img = await pushImage(ctx.stack, 'prod/denied:v1');
+    const before = await storedVersions(ctx.stack, gun);
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { INPUT_USERNAME: ctx.stack.auth!.username, INPUT_PASSWORD: 'not-the-password' });
     assert.equal(run.code, 1, describeRun(run));
     assert.match(run.errors[0]?.title ?? '', /^AUTH_REFUSED: /, describeRun(run));
-    assert.match(run.errors[0]!.message, new RegExp(`user "${stack.auth!.username}"`));
+    assert.match(run.errors[0]!.message, new RegExp(`user "${ctx.stack.auth!.username}"`));
     const printed = run.text.split('\n').filter((l) => !l.startsWith('::add-mask::'));
     assert.ok(!printed.some((l) => l.includes('not-the-password')), 'the password appears only in ::add-mask::');
-    assert.deepEqual(await storedVersions(stack, gun), before);
+    assert.deepEqual(await storedVersions(ctx.stack, gun), before);
   });
 
   it('a token that grants pull but not push: the publish is refused with AUTH_REFUSED and nothing is stored', async () => {
-    const gun = await initRepo(stack, 'prod/readonly', ci);
-    const img = await pushImage(stack, 'prod/readonly:v1');
-    const before = await storedVersions(stack, gun);
-    const issuer = stack.auth!.issuer;
+    const gun = await initRepo(ctx.stack, 'prod/readonly', ctx.ci);
+    const img = await pushImage(ctx.stack, 'prod/readonly:v1');
+    const before = await storedVersions(ctx.stack, gun);
+    const issuer = ctx.stack.auth!.issuer;
     const grant = issuer.grant;
     issuer.grant = ({ requested }) => requested.actions.filter((a) => a === 'pull');
     try {
-      const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, credentials(stack));
+      const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, credentials(ctx.stack));
       assert.equal(run.code, 1, describeRun(run));
       assert.match(run.errors[0]?.title ?? '', /^AUTH_REFUSED: /, describeRun(run));
       assert.match(run.errors[0]!.message, /push,pull/, 'names the scope it needed');
     } finally {
       issuer.grant = grant;
     }
-    assert.deepEqual(await storedVersions(stack, gun), before);
+    assert.deepEqual(await storedVersions(ctx.stack, gun), before);
   });
 });

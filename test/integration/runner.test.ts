@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pushImage, REPOSITORY_PASSPHRASE, startStack, type GeneratedKey, type Stack } from '../stack/index.ts';
-import { describeRun, initRepo, resultOf, runAction, type ActionRun } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { pushImage, REPOSITORY_PASSPHRASE, type GeneratedKey } from '../stack/index.ts';
+import { describeRun, initRepo, resultOf, runAction, useStack, type ActionRun } from './helpers.ts';
 
 /** Every secret: the passphrase, the whole key, and each base64 line of it long enough to be masked. */
 function secretsOf(key: GeneratedKey, passphrase: string): string[] {
@@ -41,22 +41,13 @@ async function assertNoLeak(run: ActionRun, secrets: string[]): Promise<void> {
 }
 
 describe('runner', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
-
-  before(async () => {
-    stack = await startStack();
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-  });
-  after(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack();
 
   it('secrets appear only in ::add-mask:: lines, and the passphrase and every key line are masked first', async () => {
-    await initRepo(stack, 'runner/secrets', ci);
-    const img = await pushImage(stack, 'runner/secrets:v1');
-    const secrets = secretsOf(ci, REPOSITORY_PASSPHRASE);
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, { RUNNER_DEBUG: '1' });
+    await initRepo(ctx.stack, 'runner/secrets', ctx.ci);
+    const img = await pushImage(ctx.stack, 'runner/secrets:v1');
+    const secrets = secretsOf(ctx.ci, REPOSITORY_PASSPHRASE);
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { RUNNER_DEBUG: '1' });
     assert.equal(run.code, 0, describeRun(run));
     const masks = run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::')).map((l) => l.slice('::add-mask::'.length));
     for (const s of secrets.filter((s) => !s.includes('\n'))) assert.ok(masks.includes(s), `masked: ${s.slice(0, 12)}…`);
@@ -67,58 +58,58 @@ describe('runner', () => {
   });
 
   it('failing runs leak nothing either: wrong passphrase, damaged key, key of no delegate', async () => {
-    const gun = await initRepo(stack, 'runner/secrets-fail', ci);
-    const img = await pushImage(stack, 'runner/secrets-fail:v1');
+    const gun = await initRepo(ctx.stack, 'runner/secrets-fail', ctx.ci);
+    const img = await pushImage(ctx.stack, 'runner/secrets-fail:v1');
     const wrong = 'a-wrong-passphrase-123';
-    const run1 = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, passphrase: wrong }, { RUNNER_DEBUG: '1' });
+    const run1 = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: wrong }, { RUNNER_DEBUG: '1' });
     assert.notEqual(run1.code, 0);
-    await assertNoLeak(run1, [wrong, ...secretsOf(ci, REPOSITORY_PASSPHRASE)]);
+    await assertNoLeak(run1, [wrong, ...secretsOf(ctx.ci, REPOSITORY_PASSPHRASE)]);
 
-    const damaged = ci.privateKeyPem.split('\n').filter((_, i) => i !== 5).join('\n');
-    const run2 = await runAction(stack, { mode: 'sign', images: [img.ref], key: damaged }, { RUNNER_DEBUG: '1' });
+    const damaged = ctx.ci.privateKeyPem.split('\n').filter((_, i) => i !== 5).join('\n');
+    const run2 = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: damaged }, { RUNNER_DEBUG: '1' });
     assert.notEqual(run2.code, 0);
-    await assertNoLeak(run2, secretsOf(ci, REPOSITORY_PASSPHRASE).filter((s) => !s.includes('\n')));
+    await assertNoLeak(run2, secretsOf(ctx.ci, REPOSITORY_PASSPHRASE).filter((s) => !s.includes('\n')));
 
-    const other = await stack.docker.keyGenerate('other', join(stack.dir, 'keys'));
-    const run3 = await runAction(stack, { mode: 'sign', images: [img.ref], key: other.privateKeyPem }, { RUNNER_DEBUG: '1' });
+    const other = await ctx.stack.docker.keyGenerate('other', join(ctx.stack.dir, 'keys'));
+    const run3 = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: other.privateKeyPem }, { RUNNER_DEBUG: '1' });
     assert.ok(run3.errors.some((e) => e.title === `KEY_NOT_DELEGATE: ${gun}`), describeRun(run3));
     await assertNoLeak(run3, secretsOf(other, REPOSITORY_PASSPHRASE));
   });
 
   it('a passphrase from DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE is used and masked', async () => {
-    const gun = await initRepo(stack, 'runner/env-passphrase', ci);
-    const img = await pushImage(stack, 'runner/env-passphrase:v1');
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, passphrase: null }, { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: REPOSITORY_PASSPHRASE });
+    const gun = await initRepo(ctx.stack, 'runner/env-passphrase', ctx.ci);
+    const img = await pushImage(ctx.stack, 'runner/env-passphrase:v1');
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: null }, { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: REPOSITORY_PASSPHRASE });
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(run.outputs.digests, `${gun}@${img.digest}`);
     assert.ok(run.stdout.includes(`::add-mask::${REPOSITORY_PASSPHRASE}`));
-    await assertNoLeak(run, secretsOf(ci, REPOSITORY_PASSPHRASE));
+    await assertNoLeak(run, secretsOf(ctx.ci, REPOSITORY_PASSPHRASE));
   });
 
   it('images as docker/metadata-action writes them: new lines, commas, blanks and # comments; ca-cert as PEM text', async () => {
-    const gun = await initRepo(stack, 'runner/list', ci);
-    const a = await pushImage(stack, 'runner/list:a');
-    const b = await pushImage(stack, 'runner/list:b');
-    const c = await pushImage(stack, 'runner/list:c');
+    const gun = await initRepo(ctx.stack, 'runner/list', ctx.ci);
+    const a = await pushImage(ctx.stack, 'runner/list:a');
+    const b = await pushImage(ctx.stack, 'runner/list:b');
+    const c = await pushImage(ctx.stack, 'runner/list:c');
     const images = `\n${a.ref}\n\n# a comment\n  ${b.ref} , ${c.ref}\n`;
-    const run = await runAction(stack, { mode: 'sign', images, key: ci.privateKeyPem, caCert: stack.ca.caPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images, key: ctx.ci.privateKeyPem, caCert: ctx.stack.ca.caPem });
     assert.equal(run.code, 0, describeRun(run));
     assert.deepEqual(run.outputs.digests!.split('\n'), [a, b, c].map((i) => `${gun}@${i.digest}`));
     assert.deepEqual(resultOf(run).map((r) => r.tag), ['a', 'b', 'c']);
   });
 
   it('bad inputs fail with INPUT_INVALID and exit 1', async () => {
-    const img = await pushImage(stack, 'runner/inputs:v1');
+    const img = await pushImage(ctx.stack, 'runner/inputs:v1');
     const cases: [string, Parameters<typeof runAction>[1], RegExp][] = [
       ['mode', { mode: 'publish' as 'sign', images: [img.ref] }, /input mode is "publish"/],
       ['images', { mode: 'verify', images: '\n# nothing\n' }, /input images is empty/],
       ['key', { mode: 'sign', images: [img.ref] }, /delegation-key/],
       ['signers', { mode: 'verify', images: [img.ref], signers: 'releases' }, /reserved/],
       ['trust-server', { mode: 'verify', images: [img.ref], trustServer: 'http://127.0.0.1:1' }, /https:\/\//],
-      ['ca-cert', { mode: 'verify', images: [img.ref], caCert: join(stack.dir, 'no-such-ca.pem') }, /ca-cert/],
+      ['ca-cert', { mode: 'verify', images: [img.ref], caCert: join(ctx.stack.dir, 'no-such-ca.pem') }, /ca-cert/],
     ];
     for (const [name, inputs, message] of cases) {
-      const run = await runAction(stack, inputs);
+      const run = await runAction(ctx.stack, inputs);
       assert.equal(run.code, 1, `${name}: ${describeRun(run)}`);
       assert.match(run.stdout, /^::error::INPUT_INVALID: /m, `${name}: ${describeRun(run)}`);
       assert.match(run.stdout, message, name);

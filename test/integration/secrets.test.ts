@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pushImage, REPOSITORY_PASSPHRASE, startStack, type GeneratedKey, type Stack } from '../stack/index.ts';
-import { describeRun, initRepo, runAction, type ActionRun } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { pushImage, REPOSITORY_PASSPHRASE, type GeneratedKey } from '../stack/index.ts';
+import { describeRun, initRepo, runAction, useStack, type ActionRun } from './helpers.ts';
 import { readPrivateKey } from '../../src/tuf/private-key.ts';
 
 /** Base64 of `{"typ":"JWT"`: the start of every token the stack's issuer signs. */
@@ -51,41 +51,32 @@ function leaks(run: ActionRun, secrets: Record<string, string>): string[] {
 }
 
 describe('no secret in any output of the action', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
+  const ctx = useStack({ production: true });
   const runs: { name: string; run: ActionRun }[] = [];
 
-  before(async () => {
-    stack = await startStack({ production: true });
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-  });
-  after(async () => {
-    await stack?.stop();
-  });
-
   it('runs the representative invocations (each ends as expected)', async () => {
-    await initRepo(stack, 'secrets/app', ci);
-    const img = await pushImage(stack, 'secrets/app:v1');
-    const img2 = await pushImage(stack, 'secrets/app:v2');
+    await initRepo(ctx.stack, 'secrets/app', ctx.ci);
+    const img = await pushImage(ctx.stack, 'secrets/app:v1');
+    const img2 = await pushImage(ctx.stack, 'secrets/app:v2');
     const debug = { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true' };
-    const { keyObject } = readPrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE);
+    const { keyObject } = readPrivateKey(ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE);
     const plainPem = keyObject.export({ format: 'pem', type: 'pkcs8' }).toString();
     const refreshToken = 'secret-refresh-token-for-the-test';
-    stack.auth!.issuer.refreshTokens[refreshToken] = stack.auth!.username;
-    const oauthConfig = join(stack.dir, 'docker-oauth');
+    ctx.stack.auth!.issuer.refreshTokens[refreshToken] = ctx.stack.auth!.username;
+    const oauthConfig = join(ctx.stack.dir, 'docker-oauth');
     await mkdir(oauthConfig, { recursive: true });
-    await writeFile(join(oauthConfig, 'config.json'), JSON.stringify({ auths: { [stack.registry.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: refreshToken } } }));
+    await writeFile(join(oauthConfig, 'config.json'), JSON.stringify({ auths: { [ctx.stack.registry.host]: { auth: Buffer.from('<token>:').toString('base64'), identitytoken: refreshToken } } }));
 
     const cases: { name: string; expect: number; go: () => Promise<ActionRun> }[] = [
-      { name: 'sign (encrypted key, password inputs, debug)', expect: 0, go: () => runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, debug) },
-      { name: 'sign (unencrypted PKCS#8 key)', expect: 0, go: () => runAction(stack, { mode: 'sign', images: [img2.ref], key: plainPem, passphrase: null }, debug) },
-      { name: 'sign (base64 of the key file)', expect: 0, go: () => runAction(stack, { mode: 'sign', images: [img2.ref], key: Buffer.from(ci.privateKeyPem).toString('base64') }, debug) },
-      { name: 'sign, wrong passphrase', expect: 1, go: () => runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, passphrase: 'wrong-passphrase-1234' }, debug) },
-      { name: 'sign, no passphrase', expect: 1, go: () => runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem, passphrase: null }, debug) },
-      { name: 'sign, damaged key', expect: 1, go: () => runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem.replace(/\n([A-Za-z0-9+/]{10})/, '\nAAAAAAAAAA') }, debug) },
-      { name: 'sign, wrong registry password', expect: 1, go: () => runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, { ...debug, INPUT_USERNAME: stack.auth!.username, INPUT_PASSWORD: 'wrong-registry-password' }) },
-      { name: 'verify (identity token from the Docker config, debug)', expect: 0, go: () => runAction(stack, { mode: 'verify', images: [img.ref, img2.ref] }, { ...debug, DOCKER_CONFIG: oauthConfig }) },
-      { name: 'verify, unsigned tag', expect: 1, go: () => runAction(stack, { mode: 'verify', images: [`${stack.registry.host}/secrets/app:missing`] }, debug) },
+      { name: 'sign (encrypted key, password inputs, debug)', expect: 0, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, debug) },
+      { name: 'sign (unencrypted PKCS#8 key)', expect: 0, go: () => runAction(ctx.stack, { mode: 'sign', images: [img2.ref], key: plainPem, passphrase: null }, debug) },
+      { name: 'sign (base64 of the key file)', expect: 0, go: () => runAction(ctx.stack, { mode: 'sign', images: [img2.ref], key: Buffer.from(ctx.ci.privateKeyPem).toString('base64') }, debug) },
+      { name: 'sign, wrong passphrase', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: 'wrong-passphrase-1234' }, debug) },
+      { name: 'sign, no passphrase', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: null }, debug) },
+      { name: 'sign, damaged key', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem.replace(/\n([A-Za-z0-9+/]{10})/, '\nAAAAAAAAAA') }, debug) },
+      { name: 'sign, wrong registry password', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { ...debug, INPUT_USERNAME: ctx.stack.auth!.username, INPUT_PASSWORD: 'wrong-registry-password' }) },
+      { name: 'verify (identity token from the Docker config, debug)', expect: 0, go: () => runAction(ctx.stack, { mode: 'verify', images: [img.ref, img2.ref] }, { ...debug, DOCKER_CONFIG: oauthConfig }) },
+      { name: 'verify, unsigned tag', expect: 1, go: () => runAction(ctx.stack, { mode: 'verify', images: [`${ctx.stack.registry.host}/secrets/app:missing`] }, debug) },
     ];
     for (const c of cases) {
       const run = await c.go();
@@ -97,8 +88,8 @@ describe('no secret in any output of the action', () => {
 
   it('no run printed or wrote key material, a passphrase, a password or a token (outside ::add-mask::)', () => {
     assert.equal(runs.length, 9, 'the invocations ran');
-    const secrets = secretsOf(ci, {
-      'registry password': stack.auth!.password,
+    const secrets = secretsOf(ctx.ci, {
+      'registry password': ctx.stack.auth!.password,
       'wrong registry password': 'wrong-registry-password',
       'wrong passphrase': 'wrong-passphrase-1234',
       'refresh token': 'secret-refresh-token-for-the-test',
@@ -108,6 +99,6 @@ describe('no secret in any output of the action', () => {
     // The search can find what it looks for: the masks themselves carry the secrets.
     const masks = runs.map((r) => r.run.stdout).join('\n').split('\n').filter((l) => l.startsWith('::add-mask::'));
     assert.ok(masks.some((l) => l.includes(REPOSITORY_PASSPHRASE)));
-    assert.ok(masks.some((l) => l.includes(stack.auth!.password)));
+    assert.ok(masks.some((l) => l.includes(ctx.stack.auth!.password)));
   });
 });

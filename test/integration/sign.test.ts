@@ -3,10 +3,9 @@
  * is read back with docker trust inspect, notary list and the server's files.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { getManifest, pushImage, startStack, type GeneratedKey, type Stack } from '../stack/index.ts';
-import { describeRun, hex, initRepo, libraryEnv, notaryHeaders, publishCount, resultOf, runAction, trustFile, trustState } from './helpers.ts';
+import { describe, it } from 'node:test';
+import { getManifest, pushImage } from '../stack/index.ts';
+import { describeRun, hex, initRepo, libraryEnv, notaryHeaders, publishCount, resultOf, runAction, trustFile, trustState, useStack } from './helpers.ts';
 import { signImages } from '../../src/notary/sign.ts';
 import { verifyImages } from '../../src/notary/verify.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
@@ -20,42 +19,33 @@ import { envelope, signableRoles } from '../../src/notary/sign-plan.ts';
 import { AuthClient, type AuthedInit } from '../../src/http/auth.ts';
 
 describe('sign', () => {
-  let stack: Stack;
-  let ci: GeneratedKey;
-
-  before(async () => {
-    stack = await startStack();
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-  });
-  after(async () => {
-    await stack?.stop();
-  });
+  const ctx = useStack();
 
   it('signs a tag: docker trust inspect and notary list show it with the signer and the digest and size the registry serves', async () => {
-    const gun = await initRepo(stack, 'sign/basic', ci);
-    const img = await pushImage(stack, 'sign/basic:v1');
-    const served = await getManifest(stack, 'sign/basic', 'v1');
-    const before = await trustState(stack, gun);
+    const gun = await initRepo(ctx.stack, 'sign/basic', ctx.ci);
+    const img = await pushImage(ctx.stack, 'sign/basic:v1');
+    const served = await getManifest(ctx.stack, 'sign/basic', 'v1');
+    const before = await trustState(ctx.stack, gun);
 
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem });
     assert.equal(run.code, 0, describeRun(run));
 
     // docker trust inspect: the tag, its digest, the signer.
-    const [info] = await stack.docker.inspect(gun);
+    const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(served.digest), Signers: ['ci'] }]);
-    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ci.keyId }] }]);
+    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ctx.ci.keyId }] }]);
 
     // notary list: in targets/releases and targets/ci, with the registry's digest and byte size.
     const row = { name: 'v1', digest: hex(served.digest), size: served.body.length };
-    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ ...row, role: 'targets/releases' }]);
-    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/ci' }), [{ ...row, role: 'targets/ci' }]);
-    const all = await stack.notaryCli.list(gun);
+    assert.deepEqual(await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ ...row, role: 'targets/releases' }]);
+    assert.deepEqual(await ctx.stack.notaryCli.list(gun, { role: 'targets/ci' }), [{ ...row, role: 'targets/ci' }]);
+    const all = await ctx.stack.notaryCli.list(gun);
     assert.equal(all.length, 1);
     assert.deepEqual({ ...all[0]!, role: undefined }, { ...row, role: undefined });
     assert.match(all[0]!.role, /^targets\/(releases|ci)$/);
 
     // One publish: snapshot +1, both delegation files at version 1.
-    const afterState = await trustState(stack, gun);
+    const afterState = await trustState(ctx.stack, gun);
     assert.deepEqual(afterState, { snapshot: before.snapshot + 1, releases: 1, signers: { ci: 1 }, posts: before.posts + 1 });
 
     // Outputs.
@@ -75,28 +65,28 @@ describe('sign', () => {
   });
 
   it('signing more tags later keeps the earlier ones and bumps each delegation by one version', async () => {
-    const gun = await initRepo(stack, 'sign/again', ci);
-    const v1 = await pushImage(stack, 'sign/again:v1');
-    const v2 = await pushImage(stack, 'sign/again:v2');
-    const first = await runAction(stack, { mode: 'sign', images: [v1.ref], key: ci.privateKeyPem });
+    const gun = await initRepo(ctx.stack, 'sign/again', ctx.ci);
+    const v1 = await pushImage(ctx.stack, 'sign/again:v1');
+    const v2 = await pushImage(ctx.stack, 'sign/again:v2');
+    const first = await runAction(ctx.stack, { mode: 'sign', images: [v1.ref], key: ctx.ci.privateKeyPem });
     assert.equal(first.code, 0, describeRun(first));
-    const second = await runAction(stack, { mode: 'sign', images: [v2.ref], key: ci.privateKeyPem });
+    const second = await runAction(ctx.stack, { mode: 'sign', images: [v2.ref], key: ctx.ci.privateKeyPem });
     assert.equal(second.code, 0, describeRun(second));
 
-    const rows = (await stack.notaryCli.list(gun, { role: 'targets/releases' })).sort((a, b) => a.name.localeCompare(b.name));
+    const rows = (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).sort((a, b) => a.name.localeCompare(b.name));
     assert.deepEqual(rows.map((r) => [r.name, r.digest, r.size]), [['v1', hex(v1.digest), v1.size], ['v2', hex(v2.digest), v2.size]]);
-    const state = await trustState(stack, gun);
+    const state = await trustState(ctx.stack, gun);
     assert.equal(state.releases, 2);
     assert.equal(state.signers.ci, 2);
   });
 
   it('signs a multi-arch index by the index digest and size', async () => {
-    const gun = await initRepo(stack, 'sign/multi', ci);
-    const img = await pushImage(stack, 'sign/multi:v1', { platforms: ['linux/amd64', 'linux/arm64'] });
+    const gun = await initRepo(ctx.stack, 'sign/multi', ctx.ci);
+    const img = await pushImage(ctx.stack, 'sign/multi:v1', { platforms: ['linux/amd64', 'linux/arm64'] });
     assert.equal(img.mediaType, 'application/vnd.oci.image.index.v1+json');
     const children = img.manifests!.map((m) => m.digest);
 
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem });
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(run.outputs.digests, `${gun}@${img.digest}`);
     const [result] = resultOf(run);
@@ -104,40 +94,40 @@ describe('sign', () => {
     assert.equal(result!.size, img.size);
     assert.ok(!children.includes(result!.digest), 'signed the index, not a platform manifest');
 
-    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(img.digest), size: img.size, role: 'targets/releases' }]);
-    const [info] = await stack.docker.inspect(gun);
+    assert.deepEqual(await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(img.digest), size: img.size, role: 'targets/releases' }]);
+    const [info] = await ctx.stack.docker.inspect(gun);
     assert.equal(info!.SignedTags[0]!.Digest, hex(img.digest));
 
     // And it verifies, with the registry still serving the index.
-    const verify = await runAction(stack, { mode: 'verify', images: [img.ref] });
+    const verify = await runAction(ctx.stack, { mode: 'verify', images: [img.ref] });
     assert.equal(verify.code, 0, describeRun(verify));
     assert.equal(verify.outputs.digests, `${gun}@${img.digest}`);
   });
 
   it('signs Docker schema 2 manifest lists by the exact bytes the registry serves', async () => {
-    const gun = await initRepo(stack, 'sign/docker-list', ci);
-    const img = await pushImage(stack, 'sign/docker-list:v1', { format: 'docker', platforms: ['linux/amd64', 'linux/arm64'] });
+    const gun = await initRepo(ctx.stack, 'sign/docker-list', ctx.ci);
+    const img = await pushImage(ctx.stack, 'sign/docker-list:v1', { format: 'docker', platforms: ['linux/amd64', 'linux/arm64'] });
     assert.equal(img.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
-    const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem });
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(await stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(img.digest), size: img.size, role: 'targets/releases' }]);
+    assert.deepEqual(await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(img.digest), size: img.size, role: 'targets/releases' }]);
   });
 
   it('many tags in two repositories make exactly one publish per repository', async () => {
-    const gunA = await initRepo(stack, 'sign/many-a', ci);
-    const gunB = await initRepo(stack, 'sign/many-b', ci);
+    const gunA = await initRepo(ctx.stack, 'sign/many-a', ctx.ci);
+    const gunB = await initRepo(ctx.stack, 'sign/many-b', ctx.ci);
     const tagsA = Array.from({ length: 12 }, (_, i) => `t${i}`);
     const tagsB = ['b0', 'b1', 'b2'];
-    const imagesA = await Promise.all(tagsA.map((t) => pushImage(stack, `sign/many-a:${t}`)));
-    const imagesB = await Promise.all(tagsB.map((t) => pushImage(stack, `sign/many-b:${t}`)));
-    const [beforeA, beforeB] = await Promise.all([trustState(stack, gunA), trustState(stack, gunB)]);
+    const imagesA = await Promise.all(tagsA.map((t) => pushImage(ctx.stack, `sign/many-a:${t}`)));
+    const imagesB = await Promise.all(tagsB.map((t) => pushImage(ctx.stack, `sign/many-b:${t}`)));
+    const [beforeA, beforeB] = await Promise.all([trustState(ctx.stack, gunA), trustState(ctx.stack, gunB)]);
 
     // Interleave the two repositories in the input.
     const input = [...imagesA.slice(0, 6), ...imagesB, ...imagesA.slice(6)];
-    const run = await runAction(stack, { mode: 'sign', images: input.map((i) => i.ref), key: ci.privateKeyPem });
+    const run = await runAction(ctx.stack, { mode: 'sign', images: input.map((i) => i.ref), key: ctx.ci.privateKeyPem });
     assert.equal(run.code, 0, describeRun(run));
 
-    const [afterA, afterB] = await Promise.all([trustState(stack, gunA), trustState(stack, gunB)]);
+    const [afterA, afterB] = await Promise.all([trustState(ctx.stack, gunA), trustState(ctx.stack, gunB)]);
     assert.equal(afterA.posts - beforeA.posts, 1, 'one POST to the notary server for repository A');
     assert.equal(afterB.posts - beforeB.posts, 1, 'one POST to the notary server for repository B');
     assert.equal(afterA.snapshot - beforeA.snapshot, 1, 'snapshot of A bumped once');
@@ -145,12 +135,12 @@ describe('sign', () => {
     assert.equal(afterA.releases, 1);
     assert.equal(afterB.releases, 1);
 
-    const listA = await stack.notaryCli.list(gunA, { role: 'targets/releases' });
+    const listA = await ctx.stack.notaryCli.list(gunA, { role: 'targets/releases' });
     assert.deepEqual(
       listA.map((r) => [r.name, r.digest, r.size]).sort(),
       imagesA.map((i) => [i.tag, hex(i.digest), i.size]).sort(),
     );
-    const listB = await stack.notaryCli.list(gunB, { role: 'targets/ci' });
+    const listB = await ctx.stack.notaryCli.list(gunB, { role: 'targets/ci' });
     assert.deepEqual(listB.map((r) => r.name).sort(), tagsB);
 
     // Outputs keep the input order.
@@ -159,18 +149,18 @@ describe('sign', () => {
   });
 
   it('the library: signImages then verifyImages agree with the registry (called directly)', async () => {
-    const gun = await initRepo(stack, 'sign/library', ci);
-    const a = await pushImage(stack, 'sign/library:a');
-    const b = await pushImage(stack, 'sign/library:b');
-    const env = libraryEnv(stack);
+    const gun = await initRepo(ctx.stack, 'sign/library', ctx.ci);
+    const a = await pushImage(ctx.stack, 'sign/library:a');
+    const b = await pushImage(ctx.stack, 'sign/library:b');
+    const env = libraryEnv(ctx.stack);
     try {
       const refs = parseReferences([a.ref, `${b.ref}@${b.digest}`]);
-      const signed = await signImages(env, refs, parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE));
+      const signed = await signImages(env, refs, parsePrivateKey(ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE));
       assert.deepEqual(signed.map((r) => [r.tag, r.digest, r.size, r.signers]), [['a', a.digest, a.size, ['ci']], ['b', b.digest, b.size, ['ci']]]);
-      assert.equal(await publishCount(stack, gun), 2, 'docker signer add, then one publish by signImages');
+      assert.equal(await publishCount(ctx.stack, gun), 2, 'docker signer add, then one publish by signImages');
       const verified = await verifyImages(env, refs, { signers: ['ci'], checkRegistry: true });
       assert.deepEqual(verified, signed);
-      const releases = await trustFile(stack, gun, 'targets/releases');
+      const releases = await trustFile(ctx.stack, gun, 'targets/releases');
       assert.deepEqual(Object.keys(releases!.signed.targets!).sort(), ['a', 'b']);
     } finally {
       env.close();
@@ -182,10 +172,10 @@ describe('sign', () => {
   // the server takes such a file, but the snapshot it makes hashes its own Go
   // re-encoding of the delegation, so the snapshot names bytes it never stored.
   it('server fact: a server-made snapshot hashes the Go re-encoding of an uploaded delegation, not the uploaded bytes', async () => {
-    const gun = await initRepo(stack, 'sign/server-reencodes', ci);
-    const env = libraryEnv(stack);
+    const gun = await initRepo(ctx.stack, 'sign/server-reencodes', ctx.ci);
+    const env = libraryEnv(ctx.stack);
     try {
-      const key = parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE);
+      const key = parsePrivateKey(ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE);
       const client = repoClient(env, parseReferences([`${gun}:x`])[0]!, true);
       const repo = await updateRepo(client, { config: env.config });
       const [releases] = signableRoles(repo, key, ['x']).filter((r) => r.role.name === 'targets/releases');
@@ -193,9 +183,9 @@ describe('sign', () => {
       const uploaded = envelope(signed, key, releases!.keyIds);
       await client.publish(new Map([['targets/releases', uploaded]])); // accepted: HTTP 200
 
-      const base = `${stack.notary.url}/v2/${gun}/_trust/tuf/`;
-      const current = await httpsRequest(`${base}targets/releases.json`, { ca: stack.ca.caPem, headers: notaryHeaders(stack, gun) });
-      if (stack.postgres) {
+      const base = `${ctx.stack.notary.url}/v2/${gun}/_trust/tuf/`;
+      const current = await httpsRequest(`${base}targets/releases.json`, { ca: ctx.stack.ca.caPem, headers: notaryHeaders(ctx.stack, gun) });
+      if (ctx.stack.postgres) {
         // Server fact (production stack, PostgreSQL): current files are served through the snapshot's
         // checksum, and no stored row has Go's re-encoding: the role is unreadable (404) for every client.
         assert.equal(current.status, 404, 'on PostgreSQL the delegation cannot be read back');
@@ -203,41 +193,41 @@ describe('sign', () => {
         assert.ok(current.body.equals(uploaded), 'the server stores the uploaded bytes as they are');
       }
       const stored = uploaded;
-      const snapshot = JSON.parse((await httpsRequest(`${base}snapshot.json`, { ca: stack.ca.caPem, headers: notaryHeaders(stack, gun) })).body.toString('utf8'));
+      const snapshot = JSON.parse((await httpsRequest(`${base}snapshot.json`, { ca: ctx.stack.ca.caPem, headers: notaryHeaders(ctx.stack, gun) })).body.toString('utf8'));
       const listed = Buffer.from(snapshot.signed.meta['targets/releases'].hashes.sha256, 'base64').toString('hex');
       const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
       assert.notEqual(listed, sha(stored), 'the snapshot does not hash the stored bytes');
       assert.equal(listed, sha(stored.toString('utf8').replace('.150Z', '.15Z')), 'it hashes Go\'s spelling of the time');
-      assert.equal((await httpsRequest(`${base}targets/releases.${listed}.json`, { ca: stack.ca.caPem, headers: notaryHeaders(stack, gun) })).status, 404);
+      assert.equal((await httpsRequest(`${base}targets/releases.${listed}.json`, { ca: ctx.stack.ca.caPem, headers: notaryHeaders(ctx.stack, gun) })).status, 404);
     } finally {
       env.close();
     }
   });
 
   it('regression: an expiry whose milliseconds end in 0 is written as Go writes it, and the repository stays readable', async () => {
-    const gun = await initRepo(stack, 'sign/round-millis', ci);
-    const img = await pushImage(stack, 'sign/round-millis:v1');
-    const env = libraryEnv(stack);
+    const gun = await initRepo(ctx.stack, 'sign/round-millis', ctx.ci);
+    const img = await pushImage(ctx.stack, 'sign/round-millis:v1');
+    const env = libraryEnv(ctx.stack);
     const now = new Date();
     now.setUTCMilliseconds(150);
     env.now = () => now;
     try {
-      const [result] = await signImages(env, parseReferences([img.ref]), parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE));
+      const [result] = await signImages(env, parseReferences([img.ref]), parsePrivateKey(ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE));
       assert.equal(result!.digest, img.digest);
     } finally {
       env.close();
     }
-    const releases = await trustFile(stack, gun, 'targets/releases');
+    const releases = await trustFile(ctx.stack, gun, 'targets/releases');
     assert.match((releases!.signed as unknown as { expires: string }).expires, /\.15Z$/);
-    const [info] = await stack.docker.inspect(gun);
+    const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(img.digest), Signers: ['ci'] }]);
   });
 
   it('a publish that loses a race (VERSION from the server) re-reads, re-signs and keeps both updates', async () => {
-    const gun = await initRepo(stack, 'sign/race', ci);
-    const ours = await pushImage(stack, 'sign/race:ours');
-    const theirs = await pushImage(stack, 'sign/race:theirs');
-    const env = libraryEnv(stack);
+    const gun = await initRepo(ctx.stack, 'sign/race', ctx.ci);
+    const ours = await pushImage(ctx.stack, 'sign/race:ours');
+    const theirs = await pushImage(ctx.stack, 'sign/race:theirs');
+    const env = libraryEnv(ctx.stack);
     // Just before our first POST, someone else publishes targets/releases.
     let raced = false;
     const client = env.client;
@@ -245,22 +235,22 @@ describe('sign', () => {
       send: async (url: string, init: AuthedInit = {}) => {
         if (init.method === 'POST' && !raced) {
           raced = true;
-          await stack.notaryCli.addhash(gun, 'theirs', theirs.size, theirs.digest, { role: 'targets/releases', publish: true });
+          await ctx.stack.notaryCli.addhash(gun, 'theirs', theirs.size, theirs.digest, { role: 'targets/releases', publish: true });
         }
         return client.send(url, init);
       },
     });
-    const before = await publishCount(stack, gun);
+    const before = await publishCount(ctx.stack, gun);
     try {
-      const [result] = await signImages(env, parseReferences([ours.ref]), parsePrivateKey(ci.privateKeyPem, REPOSITORY_PASSPHRASE));
+      const [result] = await signImages(env, parseReferences([ours.ref]), parsePrivateKey(ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE));
       assert.equal(result!.digest, ours.digest);
     } finally {
       env.close();
     }
     assert.ok(raced);
     assert.ok(env.logs.some((l) => /another publish changed the repository first; re-reading and retrying/.test(l)), env.logs.join('\n'));
-    assert.equal(await publishCount(stack, gun), before + 3, 'theirs, our refused one, our retry');
-    const rows = await stack.notaryCli.list(gun, { role: 'targets/releases' });
+    assert.equal(await publishCount(ctx.stack, gun), before + 3, 'theirs, our refused one, our retry');
+    const rows = await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' });
     assert.deepEqual(rows.map((r) => [r.name, r.digest]).sort(), [['ours', hex(ours.digest)], ['theirs', hex(theirs.digest)]]);
   });
 });

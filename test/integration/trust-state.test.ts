@@ -11,13 +11,13 @@ import { cp, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pushImage, startStack, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type PushedImage, type Stack } from '../stack/index.ts';
 import { DockerCli } from '../stack/docker-cli.ts';
 import { httpsRequest } from '../stack/https.ts';
 import { run } from '../stack/exec.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { asServed, forge, makeForgerKeys, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { describeRun, initRepo, runAction, trustState, twoVersionRepo, type ActionRun } from './helpers.ts';
+import { describeRun, initRepo, runAction, trustState, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
 
 function failure(run: ActionRun): { code: string; message: string } {
   const e = run.errors[0];
@@ -34,9 +34,8 @@ async function rotateRoot(stack: Stack, gun: string): Promise<void> {
 const version = async (path: string) => JSON.parse(await readFile(path, 'utf8')).signed.version as number;
 
 describe('pinned and remembered trust', () => {
-  let stack: Stack;
+  const ctx = useStack();
   let proxy: RewritingProxy;
-  let ci: GeneratedKey;
   let gun: string;
   let v1: PushedImage;
   let old: RealRepo;
@@ -45,12 +44,12 @@ describe('pinned and remembered trust', () => {
 
   const verify = async (trustDir: string, rule?: ProxyRule, extra: Record<string, string> = {}, image = v1.ref): Promise<ActionRun> => {
     proxy.setRule(rule);
-    const run = await runAction(stack, { mode: 'verify', images: [image], trustServer: proxy.url }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir, ...extra });
+    const run = await runAction(ctx.stack, { mode: 'verify', images: [image], trustServer: proxy.url }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir, ...extra });
     await proxy.settled();
     proxy.setRule(undefined);
     return run;
   };
-  const freshDir = () => mkdtemp(join(stack.dir, 'trust-'));
+  const freshDir = () => mkdtemp(join(ctx.stack.dir, 'trust-'));
   const metadata = (trustDir: string, g = gun) => join(trustDir, 'tuf', ...g.split('/'), 'metadata');
   const expectRefused = (run: ActionRun, code: string, message: RegExp) => {
     assert.notEqual(run.code, 0, describeRun(run));
@@ -60,15 +59,12 @@ describe('pinned and remembered trust', () => {
   };
 
   before(async () => {
-    stack = await startStack();
-    proxy = await startProxy(stack.notary.url, stack.ca);
-    ci = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
-    ({ gun, v1, old, real } = await twoVersionRepo(stack, 'state/app', ci));
-    keys = await makeForgerKeys(join(stack.dir, 'forger'), gun);
+    proxy = await startProxy(ctx.stack.notary.url, ctx.stack.ca);
+    ({ gun, v1, old, real } = await twoVersionRepo(ctx.stack, 'state/app', ctx.ci));
+    keys = await makeForgerKeys(join(ctx.stack.dir, 'forger'), gun);
   });
   after(async () => {
     await proxy?.stop();
-    await stack?.stop();
   });
 
   describe('remembered trust', () => {
@@ -85,11 +81,11 @@ describe('pinned and remembered trust', () => {
 
     it('a remembered file that matches what its parent announces is not fetched again; a changed one is', async () => {
       const byChecksum = (run: ActionRun) => [...run.stdout.matchAll(/::debug::GET \S+\/_trust\/tuf\/(\S+)\.[0-9a-f]{64}\.json -> HTTP 200/g)].map((m) => m[1]).sort();
-      const cachedGun = await initRepo(stack, 'state/cached', ci);
-      const a = await pushImage(stack, 'state/cached:a', { seed: 'cached-a' });
-      await stack.notaryCli.addhash(cachedGun, 'a', a.size, a.digest, { role: 'targets/releases', publish: true });
+      const cachedGun = await initRepo(ctx.stack, 'state/cached', ctx.ci);
+      const a = await pushImage(ctx.stack, 'state/cached:a', { seed: 'cached-a' });
+      await ctx.stack.notaryCli.addhash(cachedGun, 'a', a.size, a.digest, { role: 'targets/releases', publish: true });
       const dir = await freshDir();
-      const run = (image: string) => runAction(stack, { mode: 'verify', images: [image] }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': dir, RUNNER_DEBUG: '1' });
+      const run = (image: string) => runAction(ctx.stack, { mode: 'verify', images: [image] }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': dir, RUNNER_DEBUG: '1' });
 
       const first = await run(a.ref);
       assert.equal(first.code, 0, describeRun(first));
@@ -100,8 +96,8 @@ describe('pinned and remembered trust', () => {
       assert.match(again.stdout, /::debug::GET \S+\/_trust\/tuf\/timestamp\.json -> HTTP 200/);
 
       // A new tag changes snapshot and targets/releases, not targets: only the changed files are fetched.
-      const b = await pushImage(stack, 'state/cached:b', { seed: 'cached-b' });
-      await stack.notaryCli.addhash(cachedGun, 'b', b.size, b.digest, { role: 'targets/releases', publish: true });
+      const b = await pushImage(ctx.stack, 'state/cached:b', { seed: 'cached-b' });
+      await ctx.stack.notaryCli.addhash(cachedGun, 'b', b.size, b.digest, { role: 'targets/releases', publish: true });
       const changed = await run(b.ref);
       assert.equal(changed.code, 0, describeRun(changed));
       assert.deepEqual(byChecksum(changed), ['snapshot', 'targets/releases']);
@@ -134,7 +130,7 @@ describe('pinned and remembered trust', () => {
     it('the action accepts what docker stored, and refuses a replay below it: ROLLBACK', async () => {
       // stack.docker's trust dir holds what docker trust signer add and notary addhash cached.
       const dir = await freshDir();
-      await cp(join(stack.docker.trustDir, 'tuf'), join(dir, 'tuf'), { recursive: true });
+      await cp(join(ctx.stack.docker.trustDir, 'tuf'), join(dir, 'tuf'), { recursive: true });
       const dockerTs = await version(join(metadata(dir), 'timestamp.json'));
       const ok = await verify(dir);
       assert.equal(ok.code, 0, describeRun(ok));
@@ -143,11 +139,11 @@ describe('pinned and remembered trust', () => {
     });
 
     it('the docker CLI reads what the action stored: with that state it refuses a re-keyed root that a fresh docker accepts', async () => {
-      const actionDir = await mkdtemp(join(stack.dir, 'docker-config-'));
+      const actionDir = await mkdtemp(join(ctx.stack.dir, 'docker-config-'));
       assert.equal((await verify(join(actionDir, 'trust'))).code, 0);
-      const docker = (configDir: string) => new DockerCli({ configDir, notaryUrl: proxy.url, ca: stack.ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
+      const docker = (configDir: string) => new DockerCli({ configDir, notaryUrl: proxy.url, ca: ctx.stack.ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
       const withState = docker(actionDir);
-      const fresh = docker(await mkdtemp(join(stack.dir, 'docker-config-')));
+      const fresh = docker(await mkdtemp(join(ctx.stack.dir, 'docker-config-')));
       await withState.init();
       await fresh.init();
 
@@ -180,9 +176,9 @@ describe('pinned and remembered trust', () => {
     let rotDir: string;
 
     before(async () => {
-      rotGun = await initRepo(stack, 'state/rotate', ci);
-      rotImage = await pushImage(stack, 'state/rotate:v1', { seed: 'rotate-v1' });
-      await stack.notaryCli.addhash(rotGun, 'v1', rotImage.size, rotImage.digest, { role: 'targets/releases', publish: true });
+      rotGun = await initRepo(ctx.stack, 'state/rotate', ctx.ci);
+      rotImage = await pushImage(ctx.stack, 'state/rotate:v1', { seed: 'rotate-v1' });
+      await ctx.stack.notaryCli.addhash(rotGun, 'v1', rotImage.size, rotImage.digest, { role: 'targets/releases', publish: true });
       rotDir = await freshDir();
       const first = await verify(rotDir, undefined, {}, rotImage.ref);
       assert.equal(first.code, 0, describeRun(first));
@@ -190,9 +186,9 @@ describe('pinned and remembered trust', () => {
     });
 
     it('follows two real rotations (notary key rotate root, twice) through 2.root.json to version 3', async () => {
-      await rotateRoot(stack, rotGun);
-      await rotateRoot(stack, rotGun);
-      const served = await httpsRequest(`${stack.notary.url}${tufPath(rotGun, 'root.json')}`, { ca: stack.ca.caPem });
+      await rotateRoot(ctx.stack, rotGun);
+      await rotateRoot(ctx.stack, rotGun);
+      const served = await httpsRequest(`${ctx.stack.notary.url}${tufPath(rotGun, 'root.json')}`, { ca: ctx.stack.ca.caPem });
       const signedBy = JSON.parse(served.body.toString('utf8')).signatures.length as number;
       assert.equal(signedBy, 2, 'notary signs a rotated root with the old and the new root key');
       const from = proxy.log.length;
@@ -204,7 +200,7 @@ describe('pinned and remembered trust', () => {
     });
 
     it('a root older than the remembered one: ROLLBACK', async () => {
-      const res = await httpsRequest(`${stack.notary.url}${tufPath(rotGun, '1.root.json')}`, { ca: stack.ca.caPem });
+      const res = await httpsRequest(`${ctx.stack.notary.url}${tufPath(rotGun, '1.root.json')}`, { ca: ctx.stack.ca.caPem });
       assert.equal(res.status, 200);
       const run = await verify(rotDir, ({ path }) => (path === tufPath(rotGun, 'root.json') ? { body: res.body } : undefined), {}, rotImage.ref);
       expectRefused(run, 'ROLLBACK', /root\.json is version 1, older than the version 3 trusted before/);
@@ -232,7 +228,7 @@ describe('pinned and remembered trust', () => {
   describe('root-keys', () => {
     let rootId: string;
     before(async () => {
-      const [info] = await stack.docker.inspect(gun);
+      const [info] = await ctx.stack.docker.inspect(gun);
       rootId = info!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys[0]!.ID;
     });
 
@@ -249,11 +245,11 @@ describe('pinned and remembered trust', () => {
     });
 
     it('sign with a pin the repository does not match fails before any publish: ROOT_NOT_PINNED', async () => {
-      const before = await trustState(stack, gun);
-      const img = await pushImage(stack, 'state/app:v3', { seed: 'state-v3' });
-      const run = await runAction(stack, { mode: 'sign', images: [img.ref], key: ci.privateKeyPem }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': await freshDir(), 'INPUT_ROOT-KEYS': keys.root.id });
+      const before = await trustState(ctx.stack, gun);
+      const img = await pushImage(ctx.stack, 'state/app:v3', { seed: 'state-v3' });
+      const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': await freshDir(), 'INPUT_ROOT-KEYS': keys.root.id });
       expectRefused(run, 'ROOT_NOT_PINNED', /not the root you pinned/);
-      assert.deepEqual(await trustState(stack, gun), before, 'nothing published');
+      assert.deepEqual(await trustState(ctx.stack, gun), before, 'nothing published');
     });
 
     it('a prefix is not a pin: INPUT_INVALID', async () => {
@@ -266,7 +262,7 @@ describe('pinned and remembered trust', () => {
     it('outside GitHub (no cache service): a warning, and the run goes on', async () => {
       const dir = await freshDir();
       proxy.setRule(undefined);
-      const run = await runAction(stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, { 'INPUT_TRUST-DIR': dir });
+      const run = await runAction(ctx.stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, { 'INPUT_TRUST-DIR': dir });
       assert.equal(run.code, 0, describeRun(run));
       assert.match(run.stdout, /::warning::cache: the GitHub Actions cache service is not available/);
       assert.ok((await readdir(metadata(dir))).includes('root.json'));
@@ -274,7 +270,7 @@ describe('pinned and remembered trust', () => {
 
     it('cache service down: a warning, and the run goes on', async () => {
       const dir = await freshDir();
-      const run = await runAction(stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, {
+      const run = await runAction(ctx.stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, {
         'INPUT_TRUST-DIR': dir, INPUT_CACHE: 'true', ACTIONS_RUNTIME_TOKEN: 'not-a-token', ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/', ACTIONS_CACHE_SERVICE_V2: 'true', GITHUB_RUN_ID: '1',
       });
       assert.equal(run.code, 0, describeRun(run));
