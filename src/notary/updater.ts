@@ -77,9 +77,12 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
     const remembered = trusted ? ` (though trust data for it is remembered in ${trusted.source}: the server lost or deleted it)` : '';
     throw new TrustError('REPO_NOT_INITIALISED', `${gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${gun}\``);
   }
-  const root = parseMetadata(rootRaw, 'root', 'Root');
+  // Usually the server's root is the remembered one, byte for byte: parse it
+  // once and verify it once (below), with no chain to walk.
+  const unchanged = trusted?.root.raw.equals(rootRaw) ?? false;
+  const root = unchanged ? trusted!.root : parseMetadata(rootRaw, 'root', 'Root');
   const rootKeys = parseKeyMap(root.signed.keys, `${gun} root.json`);
-  if (trusted) await verifyRootChain(server, trusted, root, gun, config.maxRootBytes, config.maxRootRotations);
+  if (trusted && !unchanged) await verifyRootChain(server, trusted, root, gun, config.maxRootBytes, config.maxRootRotations);
   verifyRoot(root, rootKeys, gun, now, options.rootKeys);
 
   if (timestampRaw instanceof Error) throw timestampRaw;
@@ -160,7 +163,6 @@ async function verifyRootChain(server: NotaryRepoClient, trusted: TrustedState, 
     throw new TrustError('METADATA_INVALID', `${gun}: the remembered root.json in ${trusted.source} does not verify (${messageOf(e)}); it was damaged or altered on disk. Check it, then delete it to trust the server's root anew`, { cause: e });
   }
   checkNoRollback(root, prev.signed.version, gun);
-  if (root.raw.equals(prev.raw)) return;
   const steps = root.signed.version - prev.signed.version;
   if (steps > maxRotations) {
     throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: root.json is version ${root.signed.version}, ${steps} versions after the trusted ${prev.signed.version}; more than ${maxRotations} rotations are not followed`);
