@@ -19,14 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { pushImage, type PushedImage } from '../stack/index.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { forge, inDays, isHighS, makeForgerKeys, readRealRepo, signWith, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { describeRun, initRepo, runAction, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
-
-/** The first ::error annotation's code and message. */
-function failure(run: ActionRun): { code: string; message: string } {
-  const e = run.errors[0];
-  if (!e) throw new Error(`expected a failure\n${describeRun(run)}`);
-  return { code: e.title.split(':')[0]!, message: e.message };
-}
+import { assertRefused, describeRun, initRepo, runAction, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
 
 describe('attacks through a rewriting proxy', () => {
   const ctx = useStack();
@@ -51,13 +44,6 @@ describe('attacks through a rewriting proxy', () => {
     return run;
   };
   const forged = (edit: Edit = {}) => serve(gun, forge(real, keys, edit));
-  const expectRefused = (run: ActionRun, code: string, message: RegExp) => {
-    assert.notEqual(run.code, 0, describeRun(run));
-    const f = failure(run);
-    assert.equal(f.code, code, describeRun(run));
-    assert.match(f.message, message);
-    assert.equal(run.outputs.digests, undefined, 'no output on failure');
-  };
 
   before(async () => {
     proxy = await startProxy(ctx.stack.notary.url, ctx.stack.ca);
@@ -119,12 +105,12 @@ describe('attacks through a rewriting proxy', () => {
   describe('arbitrary content', () => {
     it('a real timestamp with a flipped signature byte: THRESHOLD_NOT_MET', async () => {
       const run = await verify(({ path }) => (path === tufPath(gun, 'timestamp.json') ? { rewrite: (b) => flipSignature(b) } : undefined));
-      expectRefused(run, 'THRESHOLD_NOT_MET', /timestamp\.json has 0 valid signature\(s\), needs 1: 1 signature\(s\) by listed keys do not verify/);
+      assertRefused(run, 'THRESHOLD_NOT_MET', /timestamp\.json has 0 valid signature\(s\), needs 1: 1 signature\(s\) by listed keys do not verify/);
     });
 
     it('a real root with a flipped signature byte: THRESHOLD_NOT_MET', async () => {
       const run = await verify(({ path }) => (path === tufPath(gun, 'root.json') ? { rewrite: (b) => flipSignature(b) } : undefined));
-      expectRefused(run, 'THRESHOLD_NOT_MET', /root\.json has 0 valid signature\(s\), needs 1/);
+      assertRefused(run, 'THRESHOLD_NOT_MET', /root\.json has 0 valid signature\(s\), needs 1/);
     });
 
     it('the real timestamp re-signed by a key the root does not list: THRESHOLD_NOT_MET', async () => {
@@ -134,23 +120,23 @@ describe('attacks through a rewriting proxy', () => {
           ? { rewrite: (b) => { const doc = JSON.parse(b.toString('utf8')); return Buffer.from(JSON.stringify({ signed: doc.signed, signatures: [signWith(stranger, canonicalOf(doc.signed))] })); } }
           : undefined,
       );
-      expectRefused(run, 'THRESHOLD_NOT_MET', /timestamp\.json has 0 valid signature\(s\), needs 1: no signature is by a key the role lists/);
+      assertRefused(run, 'THRESHOLD_NOT_MET', /timestamp\.json has 0 valid signature\(s\), needs 1: no signature is by a key the role lists/);
     });
 
     it('targets signed by an unlisted key (re-keyed): THRESHOLD_NOT_MET', async () => {
       const stranger = keys.extra();
       const run = await verify(forged({ signatures: (role, c, own) => (role === 'targets' ? [signWith(stranger, c)] : own()) }));
-      expectRefused(run, 'THRESHOLD_NOT_MET', /targets\.json has 0 valid signature\(s\), needs 1: no signature is by a key the role lists/);
+      assertRefused(run, 'THRESHOLD_NOT_MET', /targets\.json has 0 valid signature\(s\), needs 1: no signature is by a key the role lists/);
     });
 
     it('a snapshot whose signature does not verify (re-keyed): THRESHOLD_NOT_MET', async () => {
       const run = await verify(forged({ signatures: (role, _c, own) => (role === 'snapshot' ? own().map((s) => ({ ...s, sig: flipB64(s.sig) })) : own()) }));
-      expectRefused(run, 'THRESHOLD_NOT_MET', /snapshot\.json has 0 valid signature\(s\), needs 1: 1 signature\(s\) by listed keys do not verify/);
+      assertRefused(run, 'THRESHOLD_NOT_MET', /snapshot\.json has 0 valid signature\(s\), needs 1: 1 signature\(s\) by listed keys do not verify/);
     });
 
     it('too few signatures for the threshold (root asks 2 for targets, re-keyed): THRESHOLD_NOT_MET', async () => {
       const run = await verify(forged({ signed: (d) => (d.get('root')!.roles.targets.threshold = 2) }));
-      expectRefused(run, 'THRESHOLD_NOT_MET', /targets\.json has 1 valid signature\(s\), needs 2/);
+      assertRefused(run, 'THRESHOLD_NOT_MET', /targets\.json has 1 valid signature\(s\), needs 2/);
     });
 
     it('a key whose ID does not match its content (re-keyed root): KEY_ID_MISMATCH', async () => {
@@ -163,7 +149,7 @@ describe('attacks through a rewriting proxy', () => {
           root.roles.timestamp.keyids = [wrong];
         },
       }));
-      expectRefused(run, 'KEY_ID_MISMATCH', new RegExp(`key listed as ${wrong} hashes to ${keys.timestamp.id}`));
+      assertRefused(run, 'KEY_ID_MISMATCH', new RegExp(`key listed as ${wrong} hashes to ${keys.timestamp.id}`));
     });
 
     it('a delegation key whose ID does not match its content (re-keyed targets): KEY_ID_MISMATCH', async () => {
@@ -175,7 +161,7 @@ describe('attacks through a rewriting proxy', () => {
           for (const r of dl.roles) r.keyids = [wrong];
         },
       }));
-      expectRefused(run, 'KEY_ID_MISMATCH', /targets\.json delegations: key listed as e{64} hashes to/);
+      assertRefused(run, 'KEY_ID_MISMATCH', /targets\.json delegations: key listed as e{64} hashes to/);
     });
   });
 
@@ -183,13 +169,13 @@ describe('attacks through a rewriting proxy', () => {
     for (const role of ['root', 'timestamp', 'snapshot', 'targets']) {
       it(`an expired ${role} (re-keyed): EXPIRED`, async () => {
         const run = await verify(forged({ signed: (d) => (d.get(role)!.expires = inDays(-1)) }));
-        expectRefused(run, 'EXPIRED', new RegExp(`${role}\\.json expired at`));
+        assertRefused(run, 'EXPIRED', new RegExp(`${role}\\.json expired at`));
       });
     }
 
     it('an expired delegation is ignored with a warning, so the tag is not trusted (re-keyed): NOT_SIGNED', async () => {
       const run = await verify(forged({ signed: (d) => (d.get('targets/releases')!.expires = inDays(-1)) }));
-      expectRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
+      assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
       assert.match(run.stdout, /::warning::.*targets\/releases\.json expired at .*; targets\/releases is ignored/);
     });
   });
@@ -198,24 +184,24 @@ describe('attacks through a rewriting proxy', () => {
     it("another repository's real snapshot served for this one: HASH_MISMATCH", async () => {
       const theirs = await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, other);
       const run = await verify(({ path }) => (path.startsWith(tufPath(gun, 'snapshot.')) ? { body: theirs.raw.get('snapshot')! } : undefined));
-      expectRefused(run, 'HASH_MISMATCH', /snapshot\.json (is \d+ bytes, its parent announced \d+|does not match the sha256 hash)/);
+      assertRefused(run, 'HASH_MISMATCH', /snapshot\.json (is \d+ bytes, its parent announced \d+|does not match the sha256 hash)/);
     });
 
     it('an older real targets.json served for the current checksum: HASH_MISMATCH', async () => {
       const run = await verify(({ path }) => (path.startsWith(tufPath(gun, 'targets/releases.')) ? { body: old.raw.get('targets/releases')! } : undefined));
-      expectRefused(run, 'HASH_MISMATCH', /targets\/releases\.json (is \d+ bytes, its parent announced \d+|does not match the sha256 hash)/);
+      assertRefused(run, 'HASH_MISMATCH', /targets\/releases\.json (is \d+ bytes, its parent announced \d+|does not match the sha256 hash)/);
     });
 
     it('a snapshot announcing a different hash for targets (re-keyed): HASH_MISMATCH', async () => {
       const run = await verify(forged({ snapshotMeta: (m) => (m.targets!.hashes.sha512 = Buffer.alloc(64).toString('base64')) }));
-      expectRefused(run, 'HASH_MISMATCH', /targets\.json does not match the sha512 hash its parent announced/);
+      assertRefused(run, 'HASH_MISMATCH', /targets\.json does not match the sha512 hash its parent announced/);
     });
   });
 
   describe('endless data', () => {
     it('an endless timestamp: LENGTH_EXCEEDED, and the client hangs up after about 1 MiB', async (t) => {
       const run = await verify(({ path }) => (path === tufPath(gun, 'timestamp.json') ? { endless: true } : undefined));
-      expectRefused(run, 'LENGTH_EXCEEDED', /timestamp\.json sent more than the 1048576 bytes allowed/);
+      assertRefused(run, 'LENGTH_EXCEEDED', /timestamp\.json sent more than the 1048576 bytes allowed/);
       const e = proxy.log.findLast((x) => x.path === tufPath(gun, 'timestamp.json'))!;
       assert.equal(e.clientHungUp, true);
       // What the kernel buffers on loopback comes on top of what the client read.
@@ -226,7 +212,7 @@ describe('attacks through a rewriting proxy', () => {
     it('an endless snapshot: refused past the length the timestamp announced', async (t) => {
       const announced = JSON.parse(real.raw.get('timestamp')!.toString('utf8')).signed.meta.snapshot.length as number;
       const run = await verify(({ path }) => (path.startsWith(tufPath(gun, 'snapshot.')) ? { endless: true } : undefined));
-      expectRefused(run, 'LENGTH_EXCEEDED', new RegExp(`snapshot\\.[0-9a-f]{64}\\.json sent more than the ${announced} bytes allowed`));
+      assertRefused(run, 'LENGTH_EXCEEDED', new RegExp(`snapshot\\.[0-9a-f]{64}\\.json sent more than the ${announced} bytes allowed`));
       const e = proxy.log.findLast((x) => x.path.startsWith(tufPath(gun, 'snapshot.')))!;
       assert.equal(e.clientHungUp, true);
       assert.ok(e.bytesSent < 16 * 1024 * 1024, `sent ${e.bytesSent} bytes`);
@@ -235,37 +221,37 @@ describe('attacks through a rewriting proxy', () => {
 
     it('a snapshot whose Content-Length is larger than announced: refused before reading the body', async () => {
       const run = await verify(({ path }) => (path.startsWith(tufPath(gun, 'snapshot.')) ? { body: real.raw.get('snapshot')!, contentLength: 10_000_000 } : undefined));
-      expectRefused(run, 'LENGTH_EXCEEDED', /snapshot\.[0-9a-f]{64}\.json announces 10000000 bytes/);
+      assertRefused(run, 'LENGTH_EXCEEDED', /snapshot\.[0-9a-f]{64}\.json announces 10000000 bytes/);
     });
 
     it('a truncated snapshot: HASH_MISMATCH on its length', async () => {
       const body = real.raw.get('snapshot')!;
       const run = await verify(({ path }) => (path.startsWith(tufPath(gun, 'snapshot.')) ? { body: body.subarray(0, body.length >> 1) } : undefined));
-      expectRefused(run, 'HASH_MISMATCH', new RegExp(`snapshot\\.json is ${body.length >> 1} bytes, its parent announced ${body.length}`));
+      assertRefused(run, 'HASH_MISMATCH', new RegExp(`snapshot\\.json is ${body.length >> 1} bytes, its parent announced ${body.length}`));
     });
   });
 
   describe('delegations', () => {
     it('path restrictions are honoured: targets/releases limited to "other" cannot sign v1 (re-keyed): NOT_SIGNED', async () => {
       const run = await verify(forged({ signed: (d) => (d.get('targets')!.delegations.roles.find((r: { name: string }) => r.name === 'targets/releases').paths = ['other']) }));
-      expectRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
+      assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
     });
 
     it('a delegation file the parent does not list is ignored (re-keyed): NOT_SIGNED', async () => {
       const run = await verify(forged({ signed: (d) => { const dl = d.get('targets')!.delegations; dl.roles = dl.roles.filter((r: { name: string }) => r.name !== 'targets/releases'); } }));
-      expectRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
+      assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
     });
 
     it("the parent's threshold applies: targets asks 2 signatures of targets/releases, it has 1 (re-keyed): NOT_SIGNED with a warning", async () => {
       const run = await verify(forged({ signed: (d) => (d.get('targets')!.delegations.roles.find((r: { name: string }) => r.name === 'targets/releases').threshold = 2) }));
-      expectRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
+      assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
       assert.match(run.stdout, /::warning::.*targets\/releases\.json has 1 valid signature\(s\), needs 2/);
     });
 
     it("the parent's keys apply: targets/releases signed by a key targets does not give it (re-keyed): ignored", async () => {
       const stranger = keys.extra();
       const run = await verify(forged({ signatures: (role, c, own) => (role === 'targets/releases' ? [signWith(stranger, c)] : own()) }));
-      expectRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
+      assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
       assert.match(run.stdout, /::warning::.*targets\/releases\.json has 0 valid signature\(s\), needs 1: no signature is by a key the role lists/);
     });
   });

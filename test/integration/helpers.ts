@@ -3,6 +3,7 @@
  * variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a clean env), and
  * reads the stack's trust data back for assertions.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -189,6 +190,16 @@ function assertNoSecrets(env: Record<string, string>, streams: Record<string, st
 /** A description of a run for assertion messages. */
 export function describeRun(run: ActionRun): string {
   return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
+
+/** The run failed: its first ::error annotation has `code` and a message matching `message`, and it set no digests. */
+export function assertRefused(run: ActionRun, code: string, message: RegExp): void {
+  assert.notEqual(run.code, 0, describeRun(run));
+  const e = run.errors[0];
+  assert.ok(e, `an ::error annotation\n${describeRun(run)}`);
+  assert.equal(e.title.split(':')[0], code, describeRun(run));
+  assert.match(e.message, message);
+  assert.equal(run.outputs.digests, undefined, 'no output on failure');
 }
 
 /** One entry of the `result` output: the workflows' ImageResult as JSON. */

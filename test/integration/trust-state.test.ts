@@ -11,25 +11,12 @@ import { cp, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type PushedImage, type Stack } from '../stack/index.ts';
+import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type PushedImage } from '../stack/index.ts';
 import { DockerCli } from '../stack/docker-cli.ts';
 import { httpsRequest } from '../stack/https.ts';
-import { run } from '../stack/exec.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { asServed, forge, makeForgerKeys, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { describeRun, initRepo, runAction, trustState, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
-
-function failure(run: ActionRun): { code: string; message: string } {
-  const e = run.errors[0];
-  if (!e) throw new Error(`expected a failure\n${describeRun(run)}`);
-  return { code: e.title.split(':')[0]!, message: e.message };
-}
-
-/** `notary key rotate <gun> root`, answering its confirmation prompt. */
-async function rotateRoot(stack: Stack, gun: string): Promise<void> {
-  const { configPath, url, ca, trustDir } = stack.notaryCli.options;
-  await run('notary', ['-c', configPath, '-s', url, '-d', trustDir, '--tlscacert', ca.caCertPath, 'key', 'rotate', gun, 'root'], { env: stack.notaryCli.env(), input: 'yes\n' });
-}
+import { assertRefused, describeRun, initRepo, runAction, trustState, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
 
 const version = async (path: string) => JSON.parse(await readFile(path, 'utf8')).signed.version as number;
 
@@ -51,12 +38,6 @@ describe('pinned and remembered trust', () => {
   };
   const freshDir = () => mkdtemp(join(ctx.stack.dir, 'trust-'));
   const metadata = (trustDir: string, g = gun) => join(trustDir, 'tuf', ...g.split('/'), 'metadata');
-  const expectRefused = (run: ActionRun, code: string, message: RegExp) => {
-    assert.notEqual(run.code, 0, describeRun(run));
-    const f = failure(run);
-    assert.equal(f.code, code, describeRun(run));
-    assert.match(f.message, message);
-  };
 
   before(async () => {
     proxy = await startProxy(ctx.stack.notary.url, ctx.stack.ca);
@@ -113,7 +94,7 @@ describe('pinned and remembered trust', () => {
       const run = await verify(dir, replay);
       const oldTs = JSON.parse(old.raw.get('timestamp')!.toString('utf8')).signed.version;
       const newTs = JSON.parse(real.raw.get('timestamp')!.toString('utf8')).signed.version;
-      expectRefused(run, 'ROLLBACK', new RegExp(`timestamp\\.json is version ${oldTs}, older than the version ${newTs} trusted before`));
+      assertRefused(run, 'ROLLBACK', new RegExp(`timestamp\\.json is version ${oldTs}, older than the version ${newTs} trusted before`));
       assert.equal(await version(join(metadata(dir), 'timestamp.json')), newTs, 'the remembered state is not lowered');
     });
 
@@ -123,7 +104,7 @@ describe('pinned and remembered trust', () => {
         assert.equal((await verify(dir, serve(gun, forge(real, keys)))).code, 0);
         const edit: Edit = { signed: (d) => (d.get(role)!.version -= 1) };
         const run = await verify(dir, serve(gun, forge(real, keys, edit)));
-        expectRefused(run, 'ROLLBACK', new RegExp(`${role.replace('/', '\\/')}\\.json is version \\d+, older than the version \\d+ trusted before`));
+        assertRefused(run, 'ROLLBACK', new RegExp(`${role.replace('/', '\\/')}\\.json is version \\d+, older than the version \\d+ trusted before`));
       });
     }
 
@@ -135,7 +116,7 @@ describe('pinned and remembered trust', () => {
       const ok = await verify(dir);
       assert.equal(ok.code, 0, describeRun(ok));
       assert.ok((await version(join(metadata(dir), 'timestamp.json'))) >= dockerTs);
-      expectRefused(await verify(dir, serve(gun, asServed(old))), 'ROLLBACK', /timestamp\.json is version \d+, older than the version \d+ trusted before/);
+      assertRefused(await verify(dir, serve(gun, asServed(old))), 'ROLLBACK', /timestamp\.json is version \d+, older than the version \d+ trusted before/);
     });
 
     it('the docker CLI reads what the action stored: with that state it refuses a re-keyed root that a fresh docker accepts', async () => {
@@ -166,7 +147,7 @@ describe('pinned and remembered trust', () => {
       assert.equal((await verify(dir)).code, 0);
       const { writeFile } = await import('node:fs/promises');
       await writeFile(join(metadata(dir), 'snapshot.json'), '{"signed":');
-      expectRefused(await verify(dir), 'METADATA_INVALID', /remembered trust data .*snapshot\.json is unreadable/);
+      assertRefused(await verify(dir), 'METADATA_INVALID', /remembered trust data .*snapshot\.json is unreadable/);
     });
   });
 
@@ -186,8 +167,8 @@ describe('pinned and remembered trust', () => {
     });
 
     it('follows two real rotations (notary key rotate root, twice) through 2.root.json to version 3', async () => {
-      await rotateRoot(ctx.stack, rotGun);
-      await rotateRoot(ctx.stack, rotGun);
+      await ctx.stack.notaryCli.keyRotate(rotGun, 'root');
+      await ctx.stack.notaryCli.keyRotate(rotGun, 'root');
       const served = await httpsRequest(`${ctx.stack.notary.url}${tufPath(rotGun, 'root.json')}`, { ca: ctx.stack.ca.caPem });
       const signedBy = JSON.parse(served.body.toString('utf8')).signatures.length as number;
       assert.equal(signedBy, 2, 'notary signs a rotated root with the old and the new root key');
@@ -203,7 +184,7 @@ describe('pinned and remembered trust', () => {
       const res = await httpsRequest(`${ctx.stack.notary.url}${tufPath(rotGun, '1.root.json')}`, { ca: ctx.stack.ca.caPem });
       assert.equal(res.status, 200);
       const run = await verify(rotDir, ({ path }) => (path === tufPath(rotGun, 'root.json') ? { body: res.body } : undefined), {}, rotImage.ref);
-      expectRefused(run, 'ROLLBACK', /root\.json is version 1, older than the version 3 trusted before/);
+      assertRefused(run, 'ROLLBACK', /root\.json is version 1, older than the version 3 trusted before/);
     });
   });
 
@@ -213,7 +194,7 @@ describe('pinned and remembered trust', () => {
       assert.equal((await verify(dir)).code, 0);
       const next = real.signed.get('root')!.version + 1;
       const run = await verify(dir, serve(gun, forge(real, keys, { signed: (d) => (d.get('root')!.version = next) })));
-      expectRefused(run, 'ROOT_ROTATION_INVALID', new RegExp(`root\\.json version ${next} is not signed by 1 of the root key\\(s\\) trusted before .*A root signed only by new keys is refused`));
+      assertRefused(run, 'ROOT_ROTATION_INVALID', new RegExp(`root\\.json version ${next} is not signed by 1 of the root key\\(s\\) trusted before .*A root signed only by new keys is refused`));
     });
 
     it('is refused when the intermediate N.root.json is missing: ROOT_ROTATION_INVALID', async () => {
@@ -221,7 +202,7 @@ describe('pinned and remembered trust', () => {
       assert.equal((await verify(dir)).code, 0);
       const next = real.signed.get('root')!.version + 2;
       const run = await verify(dir, serve(gun, forge(real, keys, { signed: (d) => (d.get('root')!.version = next) })));
-      expectRefused(run, 'ROOT_ROTATION_INVALID', new RegExp(`the server has no ${next - 1}\\.root\\.json`));
+      assertRefused(run, 'ROOT_ROTATION_INVALID', new RegExp(`the server has no ${next - 1}\\.root\\.json`));
     });
   });
 
@@ -241,20 +222,20 @@ describe('pinned and remembered trust', () => {
 
     it('a re-keyed root on first use is refused against the pin: ROOT_NOT_PINNED', async () => {
       const run = await verify(await freshDir(), serve(gun, forge(real, keys)), { 'INPUT_ROOT-KEYS': rootId });
-      expectRefused(run, 'ROOT_NOT_PINNED', new RegExp(`is not signed by 1 of the pinned root keys in the root-keys input; its root keys are ${keys.root.id}`));
+      assertRefused(run, 'ROOT_NOT_PINNED', new RegExp(`is not signed by 1 of the pinned root keys in the root-keys input; its root keys are ${keys.root.id}`));
     });
 
     it('sign with a pin the repository does not match fails before any publish: ROOT_NOT_PINNED', async () => {
       const before = await trustState(ctx.stack, gun);
       const img = await pushImage(ctx.stack, 'state/app:v3', { seed: 'state-v3' });
       const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': await freshDir(), 'INPUT_ROOT-KEYS': keys.root.id });
-      expectRefused(run, 'ROOT_NOT_PINNED', /not the root you pinned/);
+      assertRefused(run, 'ROOT_NOT_PINNED', /not the root you pinned/);
       assert.deepEqual(await trustState(ctx.stack, gun), before, 'nothing published');
     });
 
     it('a prefix is not a pin: INPUT_INVALID', async () => {
       const run = await verify(await freshDir(), undefined, { 'INPUT_ROOT-KEYS': rootId.slice(0, 12) });
-      expectRefused(run, 'INPUT_INVALID', /root-keys: .* is not a root key ID; give the full 64-hex-digit Root key ID/);
+      assertRefused(run, 'INPUT_INVALID', /root-keys: .* is not a root key ID; give the full 64-hex-digit Root key ID/);
     });
   });
 

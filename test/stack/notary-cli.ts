@@ -56,12 +56,18 @@ export class NotaryCli {
     };
   }
 
-  /** Runs `notary -c <config> <args>`; throws with stderr on failure. */
-  run(args: string[]): Promise<RunResult> {
+  /** The arguments of `notary <args>` against this server, with this config, trust dir and CA. */
+  argv(args: string[]): string[] {
     const { configPath, url, ca, trustDir } = this.options;
-    return run('notary', ['-c', configPath, '-s', url, '-d', trustDir, '--tlscacert', ca.caCertPath, ...args], {
+    return ['-c', configPath, '-s', url, '-d', trustDir, '--tlscacert', ca.caCertPath, ...args];
+  }
+
+  /** Runs `notary <argv(args)>` (`input` on stdin); throws with stderr on failure. */
+  run(args: string[], input?: string): Promise<RunResult> {
+    return run('notary', this.argv(args), {
       env: this.env(),
       timeoutMs: this.options.timeoutMs ?? 60_000,
+      input,
     });
   }
 
@@ -89,9 +95,9 @@ export class NotaryCli {
     await this.run(['init', gun, ...(options.publish ? ['--publish'] : [])]);
   }
 
-  /** `notary key rotate <gun> <role> [-r]`; `serverManaged` hands the key to the server. */
+  /** `notary key rotate <gun> <role> [-r]`, confirming a root rotation; `serverManaged` hands the key to the server. */
   async keyRotate(gun: string, role: string, options: { serverManaged?: boolean } = {}): Promise<void> {
-    await this.run(['key', 'rotate', gun, role, ...(options.serverManaged ? ['-r'] : [])]);
+    await this.run(['key', 'rotate', gun, role, ...(options.serverManaged ? ['-r'] : [])], role === 'root' ? 'yes\n' : undefined);
   }
 }
 
