@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDeps } from './ensure-deps.mjs';
+import { ensureDeps, hasDockerTrust } from './ensure-deps.mjs';
 import { pushImage, startStack, REPOSITORY_PASSPHRASE } from '../test/stack/index.ts';
 
 const outFile = process.argv[2];
@@ -35,9 +35,9 @@ const single = await pushImage(stack, 'e2e/app:1.0', { seed: 'e2e-single' });
 const multi = await pushImage(stack, 'e2e/app:multi', { seed: 'e2e-multi', platforms: ['linux/amd64', 'linux/arm64'] });
 const unsigned = await pushImage(stack, 'e2e/app:unsigned', { seed: 'e2e-unsigned' });
 const keys = join(stack.dir, 'keys');
-const hasDockerTrust = spawnSync('docker', ['trust', 'key', '--help'], { stdio: 'ignore' }).status === 0;
+const dockerTrust = hasDockerTrust();
 let privateKeyPem: string;
-if (hasDockerTrust) {
+if (dockerTrust) {
   const key = await stack.docker.keyGenerate('ci', keys);
   await stack.docker.signerAdd('ci', key.publicKeyPath, stack.gun('e2e/app'));
   privateKeyPem = key.privateKeyPem;
@@ -54,7 +54,7 @@ if (hasDockerTrust) {
   if (!file) throw new Error('content-trust key generate left no key with role ci');
   privateKeyPem = file;
 }
-console.log(`signer "ci" added with ${hasDockerTrust ? 'docker trust' : 'content-trust (no docker trust here)'}`);
+console.log(`signer "ci" added with ${dockerTrust ? 'docker trust' : 'content-trust (no docker trust here)'}`);
 
 const outputs: Record<string, string> = {
   'trust-server': stack.notary.url,
@@ -66,7 +66,7 @@ const outputs: Record<string, string> = {
   'delegation-key': privateKeyPem,
   'delegation-passphrase': REPOSITORY_PASSPHRASE,
   'docker-config': stack.docker.configDir,
-  'docker-trust': String(hasDockerTrust),
+  'docker-trust': String(dockerTrust),
 };
 const text = Object.entries(outputs)
   .map(([name, value]) => {
