@@ -63,12 +63,12 @@ describe('concurrent sign runs on one repository', () => {
     assert.equal((await trustFile(ctx.stack, gun, 'targets/releases'))!.signed.version, 2, 'one version per accepted publish');
   });
 
-  it('unforced: three rounds of two simultaneous runs straight to the server; every tag ends signed', async () => {
+  it('unforced: three rounds of two simultaneous runs straight to the server; every tag ends signed', async (t) => {
     const gun = await initRepo(ctx.stack, 'race/free', ctx.ci);
     let conflicts = 0;
     const expected: string[] = [];
     for (let round = 1; round <= 3; round++) {
-      const imgs = await Promise.all(['x', 'y'].map((t) => pushImage(ctx.stack, `race/free:${t}${round}`)));
+      const imgs = await Promise.all(['x', 'y'].map((tag) => pushImage(ctx.stack, `race/free:${tag}${round}`)));
       const runs = await Promise.all(imgs.map((img) => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem })));
       for (const run of runs) assert.equal(run.code, 0, describeRun(run));
       conflicts += runs.filter((r) => RETRIED.test(r.text)).length;
@@ -77,6 +77,6 @@ describe('concurrent sign runs on one repository', () => {
     const rows = (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => `${r.name} ${r.digest}`).sort();
     assert.deepEqual(rows, expected.sort());
     // Whether the processes overlapped is up to the scheduler; say what happened.
-    console.log(`# unforced rounds: ${conflicts} VERSION conflict(s) in 3 rounds of 2 runs`);
+    t.diagnostic(`unforced rounds: ${conflicts} VERSION conflict(s) in 3 rounds of 2 runs`);
   });
 });
