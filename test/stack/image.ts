@@ -55,7 +55,7 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 /** "org/app:v1" (or "<registry host>/org/app:v1") → repository and tag. */
-export function splitRef(stack: ImageStack, ref: string): { repository: string; tag: string } {
+function splitRef(stack: ImageStack, ref: string): { repository: string; tag: string } {
   const prefix = `${stack.registry.host}/`;
   const local = ref.startsWith(prefix) ? ref.slice(prefix.length) : ref;
   const colon = local.lastIndexOf(':');

@@ -102,7 +102,7 @@ export class NotaryCli {
 }
 
 /** Parses `notary list` output: two header lines, then NAME DIGEST SIZE ROLE columns. */
-export function parseList(stdout: string): TargetRow[] {
+function parseList(stdout: string): TargetRow[] {
   const rows: TargetRow[] = [];
   for (const line of stdout.split('\n')) {
     const fields = line.trim().split(/\s+/);

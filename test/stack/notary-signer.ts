@@ -37,7 +37,7 @@ export interface NotarySignerOptions {
 }
 
 /** A TLS client certificate (extendedKeyUsage clientAuth) signed by the test CA. */
-export async function makeClientCert(ca: TestCa, dir: string, name: string): Promise<ClientCert> {
+async function makeClientCert(ca: TestCa, dir: string, name: string): Promise<ClientCert> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, `${name}.key`);
   const csrPath = join(dir, `${name}.csr`);

@@ -35,7 +35,7 @@ const MEDIA_TYPES = {
 } as const;
 
 /** "linux/arm64/v8" or "arm64" → Platform (os defaults to linux). */
-export function parsePlatform(text: string): Platform {
+function parsePlatform(text: string): Platform {
   const parts = text.split('/');
   if (parts.length === 1) return { os: 'linux', architecture: parts[0]! };
   const [os, architecture, variant] = parts;
@@ -48,7 +48,7 @@ function sha256(data: Buffer): string {
 }
 
 /** A one-file ustar archive; deterministic (mtime 0, root owner). */
-export function tarOneFile(name: string, content: Buffer): Buffer {
+function tarOneFile(name: string, content: Buffer): Buffer {
   const header = Buffer.alloc(512);
   const put = (text: string, offset: number, length: number) => header.write(text, offset, length, 'utf8');
   const octal = (value: number, length: number) => value.toString(8).padStart(length - 1, '0') + '\0';

@@ -34,7 +34,7 @@ export interface Postgres {
 }
 
 /** Directory holding initdb/postgres: PATH first, else Debian's newest /usr/lib/postgresql/N/bin. */
-export function postgresBinDir(): string {
+function postgresBinDir(): string {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     // Follow links (a /usr/local/bin/initdb pointing into Debian's tree) to the directory with all the tools.
     if (dir && existsSync(join(dir, 'initdb'))) return dirname(realpathSync(join(dir, 'initdb')));

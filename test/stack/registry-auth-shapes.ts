@@ -46,7 +46,7 @@ export interface Front {
 }
 
 /** An HTTPS reverse proxy on loopback; `route` is set once the upstreams are known. */
-export async function startFront(ca: TestCa): Promise<Front> {
+async function startFront(ca: TestCa): Promise<Front> {
   const front: Front = { url: '', host: '', setupToken: undefined, route: () => '', stop: async () => {} };
   const server: Server = createServer({ key: await readFile(ca.serverKeyPath), cert: await readFile(ca.serverCertPath) }, (req: IncomingMessage, res: ServerResponse) => {
     const upstream = new URL(req.url ?? '/', front.route(req.url ?? '/'));

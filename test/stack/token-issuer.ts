@@ -100,7 +100,7 @@ export interface TokenIssuer {
 const defaultGrant = ({ account, requested }: GrantRequest): string[] => (account ? requested.actions : []);
 
 /** Parses "type[(class)]:name:actions"; the name may itself hold colons (a registry host with a port). */
-export function parseScope(scope: string): Access | undefined {
+function parseScope(scope: string): Access | undefined {
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first <= 0 || last <= first) return undefined;
@@ -111,7 +111,7 @@ export function parseScope(scope: string): Access | undefined {
 }
 
 /** libtrust's key ID: base32 of the first 240 bits of sha256(SPKI DER), in 12 groups of 4. */
-export function libtrustKeyId(publicKeyDer: Buffer): string {
+function libtrustKeyId(publicKeyDer: Buffer): string {
   const digest = createHash('sha256').update(publicKeyDer).digest().subarray(0, 30);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = 0;

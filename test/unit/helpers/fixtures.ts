@@ -10,7 +10,7 @@ import type { NotaryRepoClient } from '../../../src/notary/server.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
 import type { TargetsSigned } from '../../../src/tuf/metadata.ts';
 
-export const SCENARIO_DIR = new URL('../../fixtures/notary/docker-signer-add/', import.meta.url);
+const SCENARIO_DIR = new URL('../../fixtures/notary/docker-signer-add/', import.meta.url);
 
 export interface Scenario {
   capturedAt: string;
@@ -34,7 +34,7 @@ export function fixtureBytes(role: FixtureRole): Buffer {
   return readFileSync(new URL(`${role}.json`, SCENARIO_DIR));
 }
 
-export function fixtureText(name: string): string {
+function fixtureText(name: string): string {
   return readFileSync(new URL(name, SCENARIO_DIR), 'utf8');
 }
 
