@@ -13,7 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
-import { startStack, REPOSITORY_PASSPHRASE, type Stack } from '../test/stack/index.ts';
+import { startStack, REPOSITORY_PASSPHRASE } from '../test/stack/index.ts';
 import { GNU_TIME, median, type JobRun } from './bench/measure.ts';
 import { seedRepository, type SeededRepo } from '../test/stack/many-tags.ts';
 import { Contestants, type ActionOutcome } from './bench/tools.ts';
@@ -93,14 +93,14 @@ try {
   // Both tools verify the repositories the action signed.
   await compare('3 verify', 'verify the 100 tags of scenario 1', undefined, 'verify', [one.action], () => tools.notaryVerify([one.action]), [one.action]);
   await compare('3 verify', 'verify the 200 tags of scenario 2 (20 repositories)', 1.0, 'verify', many.action, () => tools.notaryVerify(many.action), many.action);
-  await checkNotarySide(stack, tools, [one.notary, ...many.notary]);
+  await checkNotarySide(tools, [one.notary, ...many.notary]);
 
   for (const size of GROWTH) {
     log(`seeding growth repository with ${size} tags`);
     const g = await pair(`grow${size}`, size);
     await compare('4 growth', 'sign', undefined, 'sign', [g.action], () => tools.notarySign([g.notary]), [g.notary]);
     await compare('4 growth', 'verify', undefined, 'verify', [g.action], () => tools.notaryVerify([g.action]), [g.action]);
-    await checkNotarySide(stack, tools, [g.notary]);
+    await checkNotarySide(tools, [g.notary]);
   }
 
   log('start-up latency');
@@ -137,7 +137,7 @@ function checkDigests(run: ActionOutcome, repos: readonly SeededRepo[]): void {
   }
 }
 
-async function checkNotarySide(_stack: Stack, tools: Contestants, repos: readonly SeededRepo[]): Promise<void> {
+async function checkNotarySide(tools: Contestants, repos: readonly SeededRepo[]): Promise<void> {
   for (const r of repos) {
     const rows = await tools.notaryRows(r.gun);
     if (rows < r.tags.length) throw new Error(`notary list ${r.gun} shows ${rows} targets after signing ${r.tags.length}`);

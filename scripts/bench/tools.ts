@@ -11,7 +11,7 @@ import type { SeededRepo } from '../../test/stack/many-tags.ts';
 
 const DIST = join(import.meta.dirname, '..', '..', 'dist', 'index.js');
 /** Roles `docker trust signer add ci` gives the key; the action signs every one, so the CLI is asked to as well. */
-export const SIGNER_ROLES = ['targets/releases', 'targets/ci'];
+const SIGNER_ROLES = ['targets/releases', 'targets/ci'];
 
 export interface ActionOutcome extends JobRun {
   /** `digests` output lines. */
@@ -64,8 +64,8 @@ export class Contestants {
   }
 
   private notary(args: string[]): () => Promise<ProcessRun> {
-    const o = this.stack.notaryCli.options;
-    return () => timeProcess('notary', ['-c', o.configPath, '-s', o.url, '-d', o.trustDir, '--tlscacert', o.ca.caCertPath, ...args], this.stack.notaryCli.env());
+    const cli = this.stack.notaryCli;
+    return () => timeProcess('notary', cli.argv(args), cli.env());
   }
 
   /** `notary addhash` per tag (the digests given), then one `notary publish` per repository. */
