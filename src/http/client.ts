@@ -92,7 +92,7 @@ export class HttpClient {
         const declared = Number(res.headers['content-length'] ?? NaN);
         if (declared > max) {
           res.destroy();
-          reject(tooLarge(url, `announces ${declared} bytes`, max));
+          reject(tooLarge(url, `announces ${declared} bytes, more`, max));
           return;
         }
         const chunks: Buffer[] = [];
