@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emptyMap, nestingDepth, own, parseJson } from '../../src/util/json.ts';
+import { ContentTrustError } from '../../src/errors.ts';
+
+const fail = (why: string) => new ContentTrustError('METADATA_INVALID', `test.json ${why}`);
+
+describe('parseJson', () => {
+  it('parses objects without prototypes, so inherited names are plain keys', () => {
+    const doc = parseJson('{"targets":{"constructor":{"length":1},"__proto__":{"length":2}}}', fail) as { targets: Record<string, { length: number }> };
+    assert.equal(Object.getPrototypeOf(doc), null);
+    assert.equal(Object.getPrototypeOf(doc.targets), null);
+    assert.equal(doc.targets.constructor!.length, 1);
+    assert.equal(doc.targets['__proto__']!.length, 2);
+    assert.deepEqual(Object.keys(doc.targets), ['constructor', '__proto__']);
+    assert.equal(own(doc.targets, 'toString'), undefined);
+    const none = parseJson('{}', fail) as Record<string, unknown>;
+    assert.equal(none.toString, undefined);
+  });
+
+  it('keeps arrays as arrays and re-parents objects inside them', () => {
+    const doc = parseJson('[{"a":[{"b":1}]}]', fail) as [{ a: [{ b: number }] }];
+    assert.ok(Array.isArray(doc));
+    assert.equal(Object.getPrototypeOf(doc[0]), null);
+    assert.equal(Object.getPrototypeOf(doc[0].a[0]), null);
+  });
+
+  it('refuses over-deep nesting before JSON.parse recurses, with the caller\'s code', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    assert.throws(() => parseJson(deep, fail), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID' && /more than 64 deep/.test(e.message));
+    assert.doesNotThrow(() => parseJson('['.repeat(64) + ']'.repeat(64), fail));
+    assert.throws(() => parseJson('['.repeat(65) + ']'.repeat(65), fail), /more than 64 deep/);
+  });
+
+  it('does not count brackets inside strings (escaped quotes included)', () => {
+    assert.equal(nestingDepth('{"a":"[[[{{{\\"[[["}', 10), 1);
+    assert.doesNotThrow(() => parseJson(`{"a":"${'['.repeat(1000)}"}`, fail));
+  });
+
+  it('refuses oversize input before decoding it', () => {
+    assert.throws(() => parseJson(Buffer.alloc(11, 0x20), fail, { maxBytes: 10 }), /is 11 bytes, more than the 10 allowed/);
+  });
+
+  it('names malformed input', () => {
+    assert.throws(() => parseJson('<html>portal</html>', fail), (e: unknown) => e instanceof ContentTrustError && /^test\.json is not JSON/.test(e.message));
+  });
+
+  it('keeps the last of duplicate keys, as Go does', () => {
+    assert.deepEqual({ ...(parseJson('{"a":1,"a":2}', fail) as object) }, { a: 2 });
+  });
+
+  it('emptyMap takes __proto__ as a key', () => {
+    const m = emptyMap<number>();
+    m['__proto__'] = 1;
+    assert.deepEqual(Object.keys(m), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(m), null);
+  });
+});
