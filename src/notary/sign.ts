@@ -5,7 +5,7 @@
  * each tag resolves as a DCT pull would. Nothing is published unless every
  * image and repository got through the first two steps.
  */
-import { resolveManifest, type ManifestInfo } from '../registry/manifest.ts';
+import { fetchManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { NotaryRepoClient } from './server.ts';
 import { updateRepo, type TrustedRepo } from './updater.ts';
@@ -58,9 +58,10 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
   return resolved.map((r) => byImage.get(r.ref.input)!);
 }
 
+/** Each tag's manifest, fetched and hashed: what is signed is what the GET served, never what a header says. */
 async function resolveAll(env: TrustEnv, refs: readonly ImageRef[]): Promise<Resolved[]> {
   const outcomes = await settleLimit(refs, env.config.concurrency, async (ref) => {
-    const manifest = await resolveManifest(env.client, ref, env.credentialsFor(ref.domain));
+    const manifest = await fetchManifest(env.client, ref, env.credentialsFor(ref.domain));
     if (ref.pin && ref.pin !== manifest.digest) {
       throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: the registry serves ${manifest.digest}, but the input pins ${ref.pin}; the tag moved since it was built, sign the digest you mean`);
     }

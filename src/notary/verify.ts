@@ -4,7 +4,7 @@
  * signed it), a pinned digest honoured, and the registry's current manifest
  * compared with the signed digest.
  */
-import { resolveManifest } from '../registry/manifest.ts';
+import { currentDigest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import type { TrustedRepo } from './updater.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
@@ -30,7 +30,8 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
     repos.set(gun, p);
   }
   // Registry look-ups start now, bounded, alongside the trust updates (not queued behind them).
-  const lookups = options.checkRegistry ? startLimited(refs, env.config.concurrency, (ref) => resolveManifest(env.client, ref, env.credentialsFor(ref.domain))) : undefined;
+  // A HEAD each (currentDigest): the signed digest is what is trusted, the registry's only compared with it.
+  const lookups = options.checkRegistry ? startLimited(refs, env.config.concurrency, (ref) => currentDigest(env.client, ref, env.credentialsFor(ref.domain))) : undefined;
   const position = new Map(refs.map((r, i) => [r, i]));
   const outcomes = await settleLimit(refs, refs.length, async (ref) => {
     // Report a trust failure before a registry one.
@@ -41,8 +42,8 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
       throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: signed as ${hit.digest}, but the input pins ${ref.pin}`);
     }
     const current = await registry;
-    if (current && current.digest !== hit.digest) {
-      throw new NetworkError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current.digest}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
+    if (current !== undefined && current !== hit.digest) {
+      throw new NetworkError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
     }
     const result = toResult(repo, ref, hit.digest, hit.size);
     env.log.info(`${formatRef(ref)}: trusted ${hit.digest} (${result.roles.join(', ')})`);

@@ -1,44 +1,42 @@
 /**
- * Resolves a tag to the digest and byte length of the manifest the registry
- * serves (Registry API v2). A multi-arch image resolves to its index.
+ * A tag's manifest in the registry (Registry API v2), two ways, one per use:
+ *
+ * - fetchManifest (sign): GET the manifest, check the bytes are a manifest or
+ *   an index of a media type we asked for, and hash them. What is signed is
+ *   this hash and this length, never a header. A multi-arch tag resolves to
+ *   its index.
+ * - currentDigest (verify's registry check): HEAD, and the registry's
+ *   Docker-Content-Digest is compared with the signed digest. Trusted is the
+ *   signed digest from the trust data; the header only tells whether the tag
+ *   still points there (a lying header can fail a verify, or hide that a tag
+ *   moved, but a pull by the signed digest still gets the signed bytes). One
+ *   HEAD per tag keeps verifying thousands of tags cheap. A registry that
+ *   announces no sha256 digest is asked with fetchManifest instead.
  */
-import { createHash } from 'node:crypto';
 import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { formatRef, registryHost, type ImageRef } from './reference.ts';
 import { InputError, NetworkError } from '../errors.ts';
+import { checkManifest, MANIFEST_ACCEPT, type ManifestInfo } from './manifest-body.ts';
 
-export interface ManifestInfo {
-  /** sha256:<hex> of the exact bytes served. */
-  digest: string;
-  size: number;
-  mediaType: string;
-}
-
-export const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+export { MANIFEST_ACCEPT, type ManifestInfo } from './manifest-body.ts';
 
 const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/**
- * HEAD first: a registry that announces Docker-Content-Digest and
- * Content-Length for the tag has said what a GET would serve, and the
- * registry is the authority on what a tag points at either way. When either
- * header is missing (or the digest is not sha256), GET and hash the bytes.
- */
-export async function resolveManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
+/** GET the manifest; its checked bytes give the digest and length to sign. */
+export async function fetchManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
+  const res = expectOk(ref, await requestManifest(client, ref, credentials, 'GET'));
+  return checkManifest(formatRef(ref), res.body, res.headers, client.http.config.maxManifestBytes);
+}
+
+/** The digest the registry says the tag points at now (HEAD; GET when HEAD announces none). */
+export async function currentDigest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<string> {
   const head = await requestManifest(client, ref, credentials, 'HEAD');
   if (head.status === 404) throw tagNotFound(ref);
   const digest = head.headers['docker-content-digest'];
-  const length = Number(head.headers['content-length'] ?? NaN);
-  if (head.status === 200 && typeof digest === 'string' && SHA256_DIGEST.test(digest) && Number.isSafeInteger(length) && length > 0) {
-    return { digest, size: length, mediaType: mediaTypeOf(head.headers['content-type']) };
-  }
-  return getManifest(client, ref, credentials);
+  if (head.status === 200 && typeof digest === 'string' && SHA256_DIGEST.test(digest)) return digest;
+  // No usable answer to HEAD (no digest, or a registry that refuses HEAD): the GET decides.
+  return (await fetchManifest(client, ref, credentials)).digest;
 }
 
 function requestManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined, method: 'HEAD' | 'GET'): Promise<HttpResponse> {
@@ -51,25 +49,14 @@ function requestManifest(client: AuthClient, ref: ImageRef, credentials: Credent
   });
 }
 
-function mediaTypeOf(contentType: string | string[] | undefined): string {
-  return String(contentType ?? '').split(';')[0]!.trim();
-}
-
 function tagNotFound(ref: ImageRef): InputError {
   return new InputError('TAG_NOT_FOUND', `image ${formatRef(ref)}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
 }
 
-/** GET the manifest and hash the exact bytes served. */
-export async function getManifest(client: AuthClient, ref: ImageRef, credentials: Credentials | undefined): Promise<ManifestInfo> {
-  const res = await requestManifest(client, ref, credentials, 'GET');
+function expectOk(ref: ImageRef, res: HttpResponse): HttpResponse {
   if (res.status === 404) throw tagNotFound(ref);
   if (res.status !== 200) {
     throw new NetworkError('HTTP_ERROR', `image ${formatRef(ref)}: the registry answered HTTP ${res.status} for the manifest`, { status: res.status });
   }
-  const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
-  const announced = res.headers['docker-content-digest'];
-  if (typeof announced === 'string' && announced.startsWith('sha256:') && announced !== digest) {
-    throw new NetworkError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry announced ${announced} but served bytes hashing to ${digest}; something between you and the registry changes manifests`);
-  }
-  return { digest, size: res.body.length, mediaType: mediaTypeOf(res.headers['content-type']) };
+  return res;
 }
