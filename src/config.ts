@@ -1,8 +1,14 @@
 /** Defaults in one place: size caps, timeouts, retries, concurrency. */
 export interface Config {
-  /** Per-attempt timeout for one HTTP exchange. */
+  /** Idle timeout for one HTTP exchange: the longest silence between bytes. */
   timeoutMs: number;
-  /** Extra attempts after a connection fault, 408, 429 or 5xx. */
+  /**
+   * Deadline for one HTTP exchange, from getting a connection to the last
+   * body byte, however steadily bytes arrive. With the retries below, one
+   * request ends within (retries + 1) × deadlineMs plus the backoff.
+   */
+  deadlineMs: number;
+  /** Extra attempts after a connection fault, timeout, 408, 429 or 5xx. */
   retries: number;
   /** First backoff delay; doubles per attempt. */
   backoffMs: number;
@@ -25,6 +31,7 @@ export interface Config {
 
 export const defaultConfig: Config = {
   timeoutMs: 30_000,
+  deadlineMs: 60_000,
   retries: 3,
   backoffMs: 250,
   concurrency: 8,

@@ -1,6 +1,7 @@
 /**
- * HTTPS with keep-alive, an optional extra CA, a streaming size cap,
- * timeouts and bounded retries with backoff. Knows nothing of auth.
+ * HTTPS with keep-alive, an optional extra CA, a streaming size cap, an
+ * idle timeout and a deadline per exchange, and bounded retries with
+ * backoff. Knows nothing of auth.
  */
 import https from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
@@ -80,19 +81,31 @@ export class HttpClient {
     this.debug(`${init.method ?? 'GET'} ${traceUrl(url)} -> ${outcome} (${Math.round(performance.now() - started)} ms)`);
   }
 
+  /**
+   * One exchange. Two clocks end it: the idle timeout (timeoutMs of silence)
+   * and the deadline (deadlineMs from getting a socket to the last body byte),
+   * so a server that drips bytes cannot hold it open. Time spent queued for
+   * one of the agent's sockets is not counted: that is our own concurrency.
+   */
   private once(url: string, init: RequestInit): Promise<HttpResponse> {
     const method = init.method ?? 'GET';
     const headers: Record<string, string> = { 'user-agent': this.config.userAgent, ...init.headers };
     if (init.body) headers['content-length'] = String(init.body.length);
     const max = init.maxBytes ?? Infinity;
     const host = safeHost(url);
+    const { timeoutMs, deadlineMs } = this.config;
     return new Promise<HttpResponse>((resolve, reject) => {
+      let deadline: NodeJS.Timeout | undefined;
+      const fail = (e: unknown) => {
+        clearTimeout(deadline);
+        reject(e);
+      };
       const req = https.request(url, { method, headers, agent: this.agent }, (res) => {
         const status = res.statusCode ?? 0;
         const declared = Number(res.headers['content-length'] ?? NaN);
         if (declared > max) {
           res.destroy();
-          reject(tooLarge(url, `announces ${declared} bytes, more`, max));
+          fail(tooLarge(url, `announces ${declared} bytes, more`, max));
           return;
         }
         const chunks: Buffer[] = [];
@@ -101,18 +114,29 @@ export class HttpClient {
           size += c.length;
           if (size > max) {
             res.destroy();
-            reject(tooLarge(url, 'sent more', max));
+            fail(tooLarge(url, 'sent more', max));
             return;
           }
           chunks.push(c);
         });
-        res.on('end', () => resolve({ status, headers: res.headers, body: Buffer.concat(chunks, size), url }));
-        res.on('error', (e) => reject(networkError(e, host)));
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve({ status, headers: res.headers, body: Buffer.concat(chunks, size), url });
+        });
+        res.on('error', (e) => fail(networkError(e, host)));
       });
-      req.setTimeout(this.config.timeoutMs, () => {
-        req.destroy(new NetworkError('TIMEOUT', `${host} did not answer within ${this.config.timeoutMs} ms`));
+      req.once('socket', () => {
+        deadline = setTimeout(() => {
+          const e = new NetworkError('TIMEOUT', `${host} did not finish answering within the ${deadlineMs} ms deadline for one exchange; check the server and the network in between`);
+          // Settle first: once the response has begun, destroying the request reports only "aborted".
+          fail(e);
+          req.destroy(e);
+        }, deadlineMs);
       });
-      req.on('error', (e) => reject(e instanceof NetworkError ? e : networkError(e, host)));
+      req.setTimeout(timeoutMs, () => {
+        req.destroy(new NetworkError('TIMEOUT', `${host} did not answer within ${timeoutMs} ms`));
+      });
+      req.on('error', (e) => fail(e instanceof NetworkError ? e : networkError(e, host)));
       req.end(init.body);
     });
   }
