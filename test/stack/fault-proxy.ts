@@ -2,8 +2,9 @@
  * A fault-injecting HTTPS proxy on loopback in front of a real service
  * (notary-server or the registry). TLS ends here with the test CA's
  * 127.0.0.1 certificate; each request is offered to `fault`, which may
- * reset the connection, hang, answer with an error status, hold the request
- * (a barrier, for races) or let it through unchanged.
+ * reset the connection, hang, drip the body a byte at a time, answer with an
+ * error status, hold the request (a barrier, for races) or let it through
+ * unchanged.
  */
 import { createServer, request, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,6 +19,8 @@ export type Fault =
   | { truncate: true }
   /** Never answer (the client's timeout must fire). */
   | { hang: true }
+  /** The upstream status and headers at once, then its body one byte every `dripMs` until done or the client hangs up. */
+  | { dripMs: number }
   /** Answer with this status (502, 503…) and a small body. */
   | { status: number }
   /** Wait for this promise, then pass the request through. */
@@ -35,10 +38,13 @@ export type FaultRule = (req: FaultRequest) => Fault | undefined;
 export interface FaultRecord {
   method: string;
   path: string;
-  /** What was done: "pass", "reset", "truncate", "hang", "hold" or the status injected. */
+  /** What was done: "pass", "reset", "truncate", "hang", "drip", "hold" or the status injected. */
   action: string;
   /** Upstream status for passed requests. */
   status?: number;
+  /** Drip only: body bytes written, and whether the client closed the connection before the last. */
+  bytesSent?: number;
+  clientHungUp?: boolean;
 }
 
 export interface FaultProxy {
@@ -61,6 +67,26 @@ export function firstN(n: number, when: (r: FaultRequest) => boolean, fault: Fau
   };
 }
 
+/** Writes `body` one byte every `everyMs`, counting what was written; stops when the client hangs up. */
+function drip(res: ServerResponse, body: Buffer, everyMs: number, record: FaultRecord): void {
+  record.bytesSent = 0;
+  record.clientHungUp = false;
+  res.on('close', () => {
+    if (!res.writableFinished) record.clientHungUp = true;
+  });
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    const sent = record.bytesSent!;
+    if (sent === body.length) {
+      clearInterval(timer);
+      res.end();
+      return;
+    }
+    res.write(body.subarray(sent, sent + 1));
+    record.bytesSent = sent + 1;
+  }, everyMs);
+}
+
 export async function startFaultProxy(upstream: string, ca: TestCa): Promise<FaultProxy> {
   const [key, cert] = await Promise.all([readFile(ca.serverKeyPath), readFile(ca.serverCertPath)]);
   let rule: FaultRule | undefined;
@@ -68,7 +94,7 @@ export async function startFaultProxy(upstream: string, ca: TestCa): Promise<Fau
   const log: FaultRecord[] = [];
   const sockets = new Set<Socket>();
 
-  const pass = (req: IncomingMessage, body: Buffer, res: ServerResponse, record: FaultRecord, truncate: boolean) => {
+  const pass = (req: IncomingMessage, body: Buffer, res: ServerResponse, record: FaultRecord, shape: 'whole' | 'truncate' | { dripMs: number }) => {
     const headers = { ...req.headers, host: new URL(upstream).host };
     const up = request(upstream + (req.url ?? '/'), { method: req.method, headers, ca: ca.caPem, agent: false }, (upRes) => {
       const chunks: Buffer[] = [];
@@ -80,8 +106,10 @@ export async function startFaultProxy(upstream: string, ca: TestCa): Promise<Fau
         delete outHeaders['transfer-encoding'];
         outHeaders['content-length'] = String(all.length);
         res.writeHead(upRes.statusCode ?? 502, outHeaders);
-        if (truncate) {
+        if (shape === 'truncate') {
           res.write(all.subarray(0, Math.floor(all.length / 2)), () => req.socket.destroy());
+        } else if (shape !== 'whole') {
+          drip(res, all, shape.dripMs, record);
         } else {
           res.end(all);
         }
@@ -100,15 +128,18 @@ export async function startFaultProxy(upstream: string, ca: TestCa): Promise<Fau
     const fault = rule?.(info);
     const record: FaultRecord = { method: info.method, path: info.path, action: 'pass' };
     log.push(record);
-    if (!fault) return pass(req, body, res, record, false);
+    if (!fault) return pass(req, body, res, record, 'whole');
     if ('reset' in fault) {
       record.action = 'reset';
       req.socket.resetAndDestroy();
     } else if ('truncate' in fault) {
       record.action = 'truncate';
-      pass(req, body, res, record, true);
+      pass(req, body, res, record, 'truncate');
     } else if ('hang' in fault) {
       record.action = 'hang';
+    } else if ('dripMs' in fault) {
+      record.action = 'drip';
+      pass(req, body, res, record, fault);
     } else if ('status' in fault) {
       record.action = String(fault.status);
       res.writeHead(fault.status, { 'content-type': 'text/plain' });
@@ -116,7 +147,7 @@ export async function startFaultProxy(upstream: string, ca: TestCa): Promise<Fau
     } else {
       record.action = 'hold';
       await fault.hold;
-      pass(req, body, res, record, false);
+      pass(req, body, res, record, 'whole');
     }
   };
 

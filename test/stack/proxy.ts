@@ -12,12 +12,12 @@ import { readFile } from 'node:fs/promises';
 import type { TestCa } from './ca.ts';
 
 export type ProxyAnswer =
-  /** Serve this body (status 200 unless given). */
-  | { body: Buffer; status?: number; contentLength?: number }
+  /** Serve this body (status 200 unless given; headers replace the default text/plain Content-Type). */
+  | { body: Buffer; status?: number; contentLength?: number; headers?: Record<string, string> }
   /** Chunked, never ending: 16 KiB chunks until the client hangs up. */
   | { endless: true }
-  /** Fetch upstream, then serve `rewrite(body)` (status kept). */
-  | { rewrite: (body: Buffer, status: number) => Buffer | { body: Buffer; status: number } };
+  /** Fetch upstream, then serve `rewrite(body)` (status kept; headers given are set over upstream's, undefined removes one). */
+  | { rewrite: (body: Buffer, status: number) => Buffer | { body: Buffer; status: number; headers?: Record<string, string | undefined> } };
 
 export type ProxyRule = (req: { method: string; path: string }) => ProxyAnswer | undefined | Promise<ProxyAnswer | undefined>;
 
@@ -97,6 +97,7 @@ export async function startProxy(upstream: string, ca: TestCa): Promise<Rewritin
       entry.rewritten = true;
       status = answer.status ?? 200;
       body = answer.body;
+      if (answer.headers) headers = { ...answer.headers };
       if (answer.contentLength !== undefined) headers['content-length'] = String(answer.contentLength);
     } else {
       const up = await forward(req, reqBody);
@@ -110,12 +111,23 @@ export async function startProxy(upstream: string, ca: TestCa): Promise<Rewritin
         entry.rewritten = true;
         const out = answer.rewrite(body, status);
         if (Buffer.isBuffer(out)) body = out;
-        else ({ body, status } = out);
+        else {
+          ({ body, status } = out);
+          for (const [name, value] of Object.entries(out.headers ?? {})) {
+            if (value === undefined) delete headers[name];
+            else headers[name] = value;
+          }
+        }
       }
     }
     entry.status = status;
     if (headers['content-length'] === undefined) headers['content-length'] = String(body.length);
     res.writeHead(status, headers);
+    if (req.method === 'HEAD') {
+      // Headers only, whatever Content-Length they announce.
+      res.end();
+      return;
+    }
     const declared = Number(headers['content-length']);
     const sent = declared < body.length ? body.subarray(0, declared) : body;
     entry.bytesSent = sent.length;
