@@ -18,6 +18,7 @@ import { startRecorder, type Recorder, type RecordedRequest } from '../stack/rec
 import { assertRefused, describeRun, runDist, type ActionRun } from './helpers.ts';
 import { HttpClient } from '../../src/http/client.ts';
 import { AuthClient } from '../../src/http/auth.ts';
+import type { ContentTrustError } from '../../src/errors.ts';
 
 const USER = 'hubuser';
 const PASSWORD = 'p4ss-w0rd-for-registry-a';
@@ -161,4 +162,27 @@ describe('credentials go only where they belong', () => {
     assert.equal(againX, toX, 'X\'s token is reused for X');
     assert.equal(a.issuer.requests.length - from, 2, 'one token request per origin');
   });
+
+  it('a token answer that is not a JSON object with a clean token is AUTH_REFUSED naming the token service; the server gets no header', async () => {
+    const answers = ['not json', '["token"]', '{"token":"abc\\r\\nx-injected: 1"}', '{"token":42}', `${'['.repeat(100)}${']'.repeat(100)}`, '{"constructor":"t"}'];
+    let next = '';
+    const realm = await record(ca, () => ({ status: 200, body: next }));
+    const server = await record(ca, wantsToken(`${realm.url}/token`, 'svc'));
+    const http = new HttpClient({ ca: ca.caPem });
+    try {
+      for (const answer of answers) {
+        next = answer;
+        await assert.rejects(new AuthClient(http).send(`${server.url}/v2/org/app/manifests/v1`, { scope: 'repository:org/app:pull' }), (e: ContentTrustError) => {
+          assert.equal(e.code, 'AUTH_REFUSED', `${answer}: ${e.message}`);
+          assert.match(e.message, new RegExp(`^token service ${realm.url.replace(/\./g, '\\.')}/token(:| sent no usable token)`));
+          return true;
+        });
+      }
+    } finally {
+      http.close();
+    }
+    assert.equal(realm.requests.length, answers.length);
+    assert.deepEqual(server.authorizations(), []);
+  });
 });
+
