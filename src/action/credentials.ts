@@ -52,7 +52,7 @@ export interface ResolveOptions {
 }
 
 /** A host as docker names a registry: Docker Hub's names are docker.io, others host[:port] in lower case. */
-const REGISTRY_HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
+const REGISTRY_HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]+)?$/;
 
 /**
  * The registry domain a `registry` input (or an image's domain) means, as
