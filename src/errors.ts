@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'SERVER_UNREACHABLE'
   | 'TLS_FAILED'
   | 'AUTH_REFUSED'
+  | 'AUTH_REALM_INSECURE'
   | 'HTTP_ERROR'
   | 'TIMEOUT'
   | 'LENGTH_EXCEEDED'

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { getInputs, isAdminMode, keyInput, type Mode } from './action/inputs.ts';
 import { runAdmin } from './action/admin.ts';
 import { createEnv } from './action/environment.ts';
-import { resolveCredentials } from './action/credentials.ts';
+import { inputCredentials, resolveCredentials } from './action/credentials.ts';
 import { setOutputs, writeSummary } from './action/outputs.ts';
 import { parseReferences } from './registry/reference.ts';
 import { signImages } from './notary/sign.ts';
@@ -24,7 +24,7 @@ export async function run(): Promise<void> {
     const key = inputs.mode === 'sign' ? keyInput(inputs.keys, 'delegation')!.signing : undefined;
     const policy = inputs.mode === 'verify' && inputs.policy ? loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()) : undefined;
     if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
-    const explicit = inputs.username ? { username: inputs.username, password: inputs.password } : undefined;
+    const explicit = inputCredentials(inputs, refs);
     const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
     if (isAdminMode(inputs.mode)) {
       await runAdmin(inputs.mode, inputs.keys, refs, env);

@@ -1,15 +1,23 @@
 /**
  * Registry credentials as docker finds them, resolved once per registry
- * before any request: the `username`/`password` inputs; else the Docker
- * config's credential helper for the registry (`credHelpers`, then
- * `credsStore`), run as `docker-credential-<name> get`; else its `auths`
- * entry. Every secret found is masked before anything else happens.
+ * before any request: the `username`/`password` inputs for the one registry
+ * they belong to; else the Docker config's credential helper for the
+ * registry (`credHelpers`, then `credsStore`), run as
+ * `docker-credential-<name> get`; else its `auths` entry. Every secret found
+ * is masked before anything else happens.
+ *
+ * The inputs belong to the `registry` input's registry; without it, to the
+ * one registry every image of `images`/`images-file` names. A registry
+ * reached only through a Dockerfile line (or any other outside text) never
+ * gets them: the user did not name it.
  */
 import * as core from '@actions/core';
 import { getExecOutput } from '@actions/exec';
 import type { Credentials } from '../http/auth.ts';
 import { InputError, messageOf } from '../errors.ts';
-import { helperFor, helperServerAddress, readDockerConfig, type DockerConfig } from './docker-config.ts';
+import { authsKeyDomain, helperFor, helperServerAddress, readDockerConfig, type DockerConfig } from './docker-config.ts';
+import { parseReferences, type ImageRef } from '../registry/reference.ts';
+import type { Inputs } from './inputs.ts';
 
 /** What a helper prints for `get` (docker-credential-helpers' protocol). */
 interface HelperAnswer {
@@ -30,24 +38,92 @@ export interface ResolvedCredentials {
   helper?: string;
 }
 
+/** The `username`/`password` inputs and the one registry domain they belong to. */
+export interface ExplicitCredentials {
+  registry: string;
+  credentials: Credentials;
+}
+
 export interface ResolveOptions {
-  explicit?: Credentials | undefined;
+  explicit?: ExplicitCredentials | undefined;
   env?: NodeJS.ProcessEnv;
   /** Runs a helper; the default uses @actions/exec, silently (its output holds secrets). */
   runHelper?: (program: string, serverAddress: string) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
 
-/** Resolves credentials for each registry domain, in parallel, masking what it finds. */
+/** A host as docker names a registry: Docker Hub's names are docker.io, others host[:port] in lower case. */
+const REGISTRY_HOST = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]+)?$/;
+
+/**
+ * The registry domain a `registry` input (or an image's domain) means, as
+ * docker/login-action and docker read it: scheme and path dropped, lower
+ * case; docker.io, index.docker.io, registry-1.docker.io and
+ * https://index.docker.io/v1/ are all Docker Hub, `docker.io`.
+ */
+export function registryDomain(value: string): string {
+  const domain = authsKeyDomain(value.trim());
+  if (!REGISTRY_HOST.test(domain)) {
+    throw new InputError('INPUT_INVALID', `input registry is ${JSON.stringify(value.slice(0, 100))}, not a registry host: give the host (and :port) the image names start with, e.g. ghcr.io or registry.example.com:5000, or docker.io for Docker Hub`);
+  }
+  return domain;
+}
+
+/**
+ * Which registry the `username`/`password` inputs belong to: the `registry`
+ * input's (some image must name it); else the one registry every image of
+ * `images`/`images-file` names (`listed`). Several, or none because every
+ * image came from a Dockerfile, is an input error: sending them to a
+ * registry the user did not name would hand them to whoever wrote it.
+ */
+export function credentialsRegistry(registryInput: string | undefined, listed: readonly string[], all: readonly string[]): string {
+  if (registryInput?.trim()) {
+    const registry = registryDomain(registryInput);
+    if (!all.some((d) => registryDomain(d) === registry)) {
+      throw new InputError('INPUT_INVALID', `input registry is ${registry}, but no image names it (images are on ${describeDomains(all)}): set registry to the registry the username/password inputs are for`);
+    }
+    return registry;
+  }
+  const named = [...new Set(listed.map(registryDomain))].sort();
+  if (named.length === 1) return named[0]!;
+  if (named.length === 0) {
+    throw new InputError('INPUT_INVALID', 'the username/password inputs are given, but every image comes from a dockerfile: set the registry input to the registry they are for (a Dockerfile does not choose where credentials go)');
+  }
+  throw new InputError('INPUT_INVALID', `the username/password inputs belong to one registry, but images names several (${named.join(', ')}): set the registry input to the one they are for; the others use the Docker config (docker/login-action)`);
+}
+
+function describeDomains(domains: readonly string[]): string {
+  const unique = [...new Set(domains)].sort();
+  return unique.length > 5 ? `${unique.slice(0, 5).join(', ')} and ${unique.length - 5} more` : unique.join(', ');
+}
+
+/** The `username`/`password` inputs and their registry (see credentialsRegistry), or undefined without them. */
+export function inputCredentials(inputs: Pick<Inputs, 'username' | 'password' | 'registry' | 'listedImages'>, refs: readonly ImageRef[]): ExplicitCredentials | undefined {
+  if (!inputs.username) return undefined;
+  const listed = parseReferences(inputs.listedImages).map((r) => r.domain);
+  const registry = credentialsRegistry(inputs.registry, listed, refs.map((r) => r.domain));
+  return { registry, credentials: { username: inputs.username, password: inputs.password } };
+}
+
+/**
+ * Resolves credentials for each registry domain, in parallel, masking what
+ * it finds: the `explicit` ones for their registry only, the Docker
+ * config's for every other.
+ */
 export async function resolveCredentials(domains: Iterable<string>, options: ResolveOptions = {}): Promise<Map<string, ResolvedCredentials>> {
   const unique = [...new Set(domains)];
   const out = new Map<string, ResolvedCredentials>();
-  if (options.explicit) {
-    for (const d of unique) out.set(d, { credentials: options.explicit, origin: 'input' });
-    return out;
+  const { explicit } = options;
+  const fromConfig: string[] = [];
+  for (const d of unique) {
+    if (explicit && registryDomain(d) === explicit.registry) {
+      out.set(d, { credentials: explicit.credentials, origin: 'input' });
+      core.debug(`credentials for ${d}: the username/password inputs (registry ${explicit.registry})`);
+    } else fromConfig.push(d);
   }
+  if (fromConfig.length === 0) return out;
   const config = readDockerConfig(options.env);
-  const answers = await Promise.all(unique.map((d) => credentialsFromConfig(config, d, options)));
-  unique.forEach((d, i) => {
+  const answers = await Promise.all(fromConfig.map((d) => credentialsFromConfig(config, d, options)));
+  fromConfig.forEach((d, i) => {
     const r = answers[i]!;
     mask(r.credentials);
     out.set(d, r);

@@ -8,7 +8,13 @@ import type { Inputs } from './inputs.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
 
-/** `credentials`: per registry domain, from resolveCredentials() (the inputs, helpers or auths, already masked). */
+/**
+ * `credentials`: per registry domain, from resolveCredentials() (the inputs
+ * for their one registry, else the Docker config's; already masked).
+ * credentialsFor(D) serves D's registry and the Notary server used for D's
+ * repositories, nothing else (src/http/auth.ts says where a challenge may
+ * send them).
+ */
 export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials>): TrustEnv {
   // Traces only when step debug is on (the runner sets RUNNER_DEBUG=1): a
   // line per request is real work at thousands of tags.

@@ -38,12 +38,16 @@ const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[] 
 export interface Inputs {
   mode: Mode;
   images: string[];
+  /** The images of `images` and `images-file`, the ones the user named (not those only a Dockerfile names). */
+  listedImages: string[];
   trustServer: string | undefined;
   /** The root-key, repository-key and delegation-key inputs with their passphrases. */
   keys: Record<KeyName, KeyText>;
   signers: string[];
   username: string | undefined;
   password: string | undefined;
+  /** The registry the username/password inputs belong to, as given. */
+  registry: string | undefined;
   caCert: string | undefined;
   /** Root key IDs that must sign every repository's root (empty: trust on first use, remembered). */
   rootKeys: string[];
@@ -105,7 +109,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }
   const dockerfiles = getList(core.getInput('dockerfile'));
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
-  const images = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file')), ...dockerfileImages(dockerfiles, env)];
+  const listedImages = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
+  const images = [...listedImages, ...dockerfileImages(dockerfiles, env)];
   if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
   if (mode === 'sign' && !keys.delegation.pem) {
     throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
@@ -114,14 +119,18 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   for (const s of signers) signerRole(s);
   const username = core.getInput('username') || undefined;
   if (Boolean(username) !== Boolean(password)) throw new InputError('INPUT_INVALID', 'give both username and password, or neither (then the Docker config from docker/login-action is used)');
+  const registry = core.getInput('registry').trim() || undefined;
+  if (registry && !username) throw new InputError('INPUT_INVALID', 'input registry names the registry the username/password inputs are for: give them too, or leave registry empty (credentials from the Docker config need no registry input)');
   return {
     mode: mode as Mode,
     images,
+    listedImages,
     trustServer: core.getInput('trust-server') || undefined,
     keys,
     signers,
     username,
     password,
+    registry,
     caCert: readCa(core.getInput('ca-cert')),
     rootKeys: readRootKeys(core.getInput('root-keys')),
     trustDir: core.getInput('trust-dir').trim() || defaultTrustDir(env, homedir()),

@@ -1,7 +1,10 @@
 /** WWW-Authenticate parsing (RFC 7235 auth-params, as docker/distribution sends them). */
+import { emptyMap } from '../util/json.ts';
+
 export interface Challenge {
   scheme: 'bearer' | 'basic' | string;
-  params: Record<string, string>;
+  /** Keyed by the server's parameter names: a map without a prototype. */
+  params: { [name: string]: string };
 }
 
 export function parseChallenge(header: string | string[] | undefined): Challenge | undefined {
@@ -12,7 +15,7 @@ export function parseChallenge(header: string | string[] | undefined): Challenge
   const challenges: Challenge[] = [];
   const re = /([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))|([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/g;
   for (const p of value.matchAll(re)) {
-    if (p[4] !== undefined) challenges.push({ scheme: p[4].toLowerCase(), params: {} });
+    if (p[4] !== undefined) challenges.push({ scheme: p[4].toLowerCase(), params: emptyMap<string>() });
     else if (challenges.length > 0) challenges.at(-1)!.params[p[1]!.toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3]!;
   }
   return challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic') ?? challenges[0];

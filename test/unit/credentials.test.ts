@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { resolveCredentials } from '../../src/action/credentials.ts';
+import { credentialsRegistry, registryDomain, resolveCredentials } from '../../src/action/credentials.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 
 const ACR_USER = '00000000-0000-0000-0000-000000000000';
@@ -77,12 +77,24 @@ describe('resolveCredentials', () => {
     assert.deepEqual(got.get('myreg.azurecr.io'), { credentials: { username: ACR_USER, identityToken: 'eyJ-refresh' }, origin: 'auths' });
   });
 
-  it('the username/password inputs win over the Docker config and no helper runs', async () => {
+  it('the username/password inputs win over the Docker config for their registry and no helper runs', async () => {
     const { dir, env } = setup({ credsStore: 'test' });
     const log = installHelper(dir, 'test', {});
-    const got = await resolveCredentials(['docker.io'], { env, explicit: { username: 'u', password: 'p' } });
+    const got = await resolveCredentials(['docker.io'], { env, explicit: { registry: 'docker.io', credentials: { username: 'u', password: 'p' } } });
     assert.deepEqual(got.get('docker.io'), { credentials: { username: 'u', password: 'p' }, origin: 'input' });
     assert.throws(() => readFileSync(log), /ENOENT/);
+  });
+
+  it('the username/password inputs go to their registry only; every other registry gets the Docker config\'s own', async () => {
+    const { dir, env } = setup({ credsStore: 'test', auths: { 'other.example': { auth: Buffer.from('o:q').toString('base64') } } });
+    const log = installHelper(dir, 'test', { 'third.example': { Username: 'third', Secret: 'third-secret' } });
+    const explicit = { registry: 'reg.example:5000', credentials: { username: 'u', password: 'p' } };
+    const got = await resolveCredentials(['Reg.Example:5000', 'other.example', 'third.example', 'anon.example'], { env, explicit });
+    assert.deepEqual(got.get('Reg.Example:5000'), { credentials: { username: 'u', password: 'p' }, origin: 'input' }, 'host names compare without case');
+    assert.equal(got.get('other.example')?.credentials?.username, undefined, 'credsStore wins over auths, as for docker, and the store has none');
+    assert.deepEqual(got.get('third.example')?.credentials, { username: 'third', password: 'third-secret' });
+    assert.deepEqual(got.get('anon.example'), { credentials: undefined, origin: 'none', helper: 'test' });
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').sort(), ['anon.example', 'other.example', 'third.example'], 'the helper is never asked about the inputs\' registry');
   });
 
   it('a failing helper is CREDENTIALS_HELPER_FAILED, naming the registry and helper, not echoing its output', async () => {
@@ -109,5 +121,51 @@ describe('resolveCredentials', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cta-creds-'));
     const none = await resolveCredentials(['docker.io'], { env: { DOCKER_CONFIG: dir } });
     assert.deepEqual(none.get('docker.io'), { credentials: undefined, origin: 'none' });
+  });
+});
+
+describe('registryDomain (the registry input, read as docker/login-action reads it)', () => {
+  it('Docker Hub has four names, all docker.io', () => {
+    for (const v of ['docker.io', 'index.docker.io', 'registry-1.docker.io', 'https://index.docker.io/v1/', ' Docker.IO ']) assert.equal(registryDomain(v), 'docker.io', v);
+  });
+
+  it('other registries: host[:port], scheme and trailing path dropped, lower case', () => {
+    assert.equal(registryDomain('ghcr.io'), 'ghcr.io');
+    assert.equal(registryDomain('https://Registry.Example.com:5000/'), 'registry.example.com:5000');
+    assert.equal(registryDomain('http://127.0.0.1:5000/v2/'), '127.0.0.1:5000');
+    assert.equal(registryDomain('myreg.azurecr.io/team'), 'myreg.azurecr.io');
+    assert.equal(registryDomain('[::1]:5000'), '[::1]:5000');
+  });
+
+  it('anything else is INPUT_INVALID naming the input', () => {
+    for (const v of ['', 'https://', 'user@host', 'a b', 'host:port', 'reg.example\n::warning::x']) {
+      assert.throws(() => registryDomain(v), (e: ContentTrustError) => e.code === 'INPUT_INVALID' && /^input registry is ".*", not a registry host/.test(e.message) && !e.message.includes('\n'), JSON.stringify(v));
+    }
+  });
+});
+
+describe('credentialsRegistry (which registry the username/password inputs belong to)', () => {
+  const invalid = (pattern: RegExp) => (e: ContentTrustError) => e.code === 'INPUT_INVALID' && pattern.test(e.message);
+
+  it('without registry: the one registry every listed image names, whatever a Dockerfile adds', () => {
+    assert.equal(credentialsRegistry(undefined, ['reg.a', 'reg.a'], ['reg.a', 'reg.b']), 'reg.a');
+    assert.equal(credentialsRegistry(undefined, ['index.docker.io', 'docker.io'], ['docker.io']), 'docker.io');
+  });
+
+  it('without registry: listed images on several registries is INPUT_INVALID naming them and the registry input', () => {
+    assert.throws(() => credentialsRegistry(undefined, ['reg.b', 'reg.a', 'reg.b'], ['reg.a', 'reg.b']), invalid(/belong to one registry, but images names several \(reg\.a, reg\.b\): set the registry input/));
+  });
+
+  it('without registry: images only from a Dockerfile is INPUT_INVALID (a Dockerfile does not choose where credentials go)', () => {
+    assert.throws(() => credentialsRegistry(undefined, [], ['reg.b']), invalid(/every image comes from a dockerfile: set the registry input/));
+  });
+
+  it('with registry: that registry, also when only a Dockerfile names it (the user named it)', () => {
+    assert.equal(credentialsRegistry('https://reg.b/', ['reg.a'], ['reg.a', 'reg.b']), 'reg.b');
+    assert.equal(credentialsRegistry('index.docker.io', ['reg.a', 'alpine'], ['reg.a', 'docker.io']), 'docker.io');
+  });
+
+  it('with registry that no image names: INPUT_INVALID naming it and the registries there are', () => {
+    assert.throws(() => credentialsRegistry('reg.c', ['reg.a'], ['reg.a', 'reg.b']), invalid(/input registry is reg\.c, but no image names it \(images are on reg\.a, reg\.b\)/));
   });
 });

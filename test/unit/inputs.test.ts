@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { getInputs, getList, keyInput } from '../../src/action/inputs.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
@@ -71,5 +74,38 @@ describe('key inputs (sign and the administrative modes read them the same way)'
       assert.match(e.message, /the delegation key is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
       return true;
     });
+  });
+});
+
+describe('credential inputs (username, password, registry) and where the images came from', () => {
+  const INPUTS = ['INPUT_MODE', 'INPUT_IMAGES', 'INPUT_DOCKERFILE', 'INPUT_USERNAME', 'INPUT_PASSWORD', 'INPUT_REGISTRY', 'INPUT_TRUST-DIR', 'GITHUB_WORKSPACE'];
+  const saved = Object.fromEntries(INPUTS.map((k) => [k, process.env[k]]));
+  const write = process.stdout.write;
+  beforeEach(() => {
+    for (const k of INPUTS) delete process.env[k];
+    Object.assign(process.env, { INPUT_MODE: 'verify', 'INPUT_TRUST-DIR': '/tmp/unused' });
+    process.stdout.write = () => true; // ::add-mask:: and ::info lines
+  });
+  afterEach(() => {
+    process.stdout.write = write;
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  });
+
+  it('listedImages holds images (and images-file), not the images only a Dockerfile names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cta-inputs-'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM reg.b/org/base:1 AS build\nFROM reg.a/org/app:v1\n');
+    Object.assign(process.env, { INPUT_IMAGES: 'reg.a/org/app:v1', INPUT_DOCKERFILE: 'Dockerfile', GITHUB_WORKSPACE: dir });
+    const inputs = getInputs();
+    assert.deepEqual(inputs.listedImages, ['reg.a/org/app:v1']);
+    assert.ok(inputs.images.includes('reg.b/org/base:1'), 'the Dockerfile\'s base images are still verified');
+    assert.equal(inputs.registry, undefined);
+  });
+
+  it('registry is read as given, trimmed; without username/password it is INPUT_INVALID', () => {
+    Object.assign(process.env, { INPUT_IMAGES: 'reg.a/org/app:v1', INPUT_USERNAME: 'ci', INPUT_PASSWORD: 'pw-123456', INPUT_REGISTRY: '  https://reg.a/  ' });
+    assert.equal(getInputs().registry, 'https://reg.a/');
+    delete process.env.INPUT_USERNAME;
+    delete process.env.INPUT_PASSWORD;
+    assert.throws(() => getInputs(), (e: ContentTrustError) => e.code === 'INPUT_INVALID' && /^input registry names the registry the username\/password inputs are for: give them too/.test(e.message));
   });
 });
