@@ -7,6 +7,7 @@
 import { HttpClient, type HttpResponse, type RequestInit } from './client.ts';
 import { parseChallenge, type Challenge } from './challenge.ts';
 import { NetworkError } from '../errors.ts';
+import { parseJson } from '../util/json.ts';
 
 export interface Credentials {
   username?: string;
@@ -93,12 +94,9 @@ export class AuthClient {
     }
     if (res.status === 401 || res.status === 403) throw refused(new URL(realm).host, init, 'refused the credentials at its token service');
     if (res.status !== 200) throw new NetworkError('AUTH_REFUSED', `token service ${realm} answered HTTP ${res.status}`, { status: res.status });
-    let body: { token?: unknown; access_token?: unknown };
-    try {
-      body = JSON.parse(res.body.toString('utf8'));
-    } catch {
-      throw new NetworkError('AUTH_REFUSED', `token service ${realm} did not answer JSON`);
-    }
+    // Not the parser's words: they would quote the answer, which may hold a token.
+    const parsed = parseJson(res.body, () => new NetworkError('AUTH_REFUSED', `token service ${realm} did not answer JSON (or answered more than 1 MiB, or nested more than 8 deep)`), { maxBytes: 1024 * 1024, maxDepth: 8 });
+    const body: { token?: unknown; access_token?: unknown } = typeof parsed === 'object' && parsed !== null ? parsed : {};
     const token = body.token ?? body.access_token;
     if (typeof token !== 'string' || !token) throw new NetworkError('AUTH_REFUSED', `token service ${realm} sent no token`);
     return token;
