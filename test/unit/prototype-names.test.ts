@@ -31,6 +31,10 @@ const PROTO_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '
 const { one, two } = scenario.images;
 const b64 = (digest: string) => Buffer.from(digest.slice('sha256:'.length), 'hex').toString('base64');
 const entry = (digest: string, size: number) => ({ hashes: { sha256: b64(digest) }, length: size });
+/** `map[name] = value` with a string-typed name (TypeScript types `.constructor` as Object's). */
+const put = <T>(map: Record<string, T>, name: string, value: T) => {
+  map[name] = value;
+};
 
 type Doc = { signed: Record<string, any>; signatures: unknown[] };
 /** A captured file's decoded form; JSON.parse makes `"__proto__"` an own key, as it must. */
@@ -179,7 +183,7 @@ describe('signing, revoking and inspecting prototype names', () => {
   it('the Go-shaped envelope encodes a prototype-free targets map as JSON.stringify and canonicalize do', () => {
     const signed = startFrom(repo, 'targets/releases');
     signed.targets['__proto__'] = entry(one.digest, one.size);
-    signed.targets.constructor = entry(two.digest, two.size);
+    put(signed.targets, 'constructor', entry(two.digest, two.size));
     const text = envelope(signed, key, ['x']).toString('utf8');
     const decoded = JSON.parse(text) as { signed: unknown };
     assert.deepEqual(Buffer.from(JSON.stringify(decoded.signed)), canonicalize(decoded.signed));
@@ -194,7 +198,7 @@ describe('signing, revoking and inspecting prototype names', () => {
     }
     const signed = withSigned(repo, 'targets/releases', (s) => {
       s.targets['__proto__'] = entry(two.digest, two.size);
-      s.targets.constructor = entry(one.digest, one.size);
+      put(s.targets, 'constructor', entry(one.digest, one.size));
     });
     assert.deepEqual(resolveTag(signed, '__proto__'), { role: 'targets/releases', digest: two.digest, size: two.size });
     assert.deepEqual(resolveTag(signed, 'constructor'), { role: 'targets/releases', digest: one.digest, size: one.size });
