@@ -21,9 +21,10 @@ import { withSigner } from '../../src/notary/admin/signers.ts';
 import type { TrustedRepo } from '../../src/notary/updater.ts';
 import type { SigningKey } from '../../src/tuf/private-key.ts';
 import { readDockerConfig } from '../../src/action/docker-config.ts';
+import { FileTrustStore, metadataDir } from '../../src/notary/trust-store.ts';
 import { ContentTrustError } from '../../src/errors.ts';
-import { NOW, PUBLIC_PEM, delegationKey, fixtureBytes, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { GUN, NOW, PUBLIC_PEM, delegationKey, fixtureBytes, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -133,6 +134,23 @@ describe('JSON nested too deep', () => {
   it('a timestamp of nested objects is refused naming timestamp.json', () => {
     const text = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
     assert.throws(() => parseMetadata(Buffer.from(text), 'timestamp', 'Timestamp'), metadataInvalid('timestamp', /more than 64 deep/));
+  });
+});
+
+describe('remembered trust files', () => {
+  it('one nested 100,000 deep, or larger than the root cap, is METADATA_INVALID naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ct-proto-store-'));
+    try {
+      const store = new FileTrustStore(dir);
+      await store.save(repo);
+      const path = join(metadataDir(dir, GUN), 'timestamp.json');
+      writeFileSync(path, '['.repeat(100_000) + ']'.repeat(100_000));
+      await assert.rejects(store.load(GUN), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID' && e.message.includes(path) && /more than 64 deep/.test(e.message));
+      truncateSync(path, 100 * 1024 * 1024 + 1);
+      await assert.rejects(store.load(GUN), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID' && e.message.includes(path) && /more than the 104857600 allowed/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
