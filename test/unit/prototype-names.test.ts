@@ -22,6 +22,8 @@ import type { TrustedRepo } from '../../src/notary/updater.ts';
 import type { SigningKey } from '../../src/tuf/private-key.ts';
 import { readDockerConfig } from '../../src/action/docker-config.ts';
 import { FileTrustStore, metadataDir } from '../../src/notary/trust-store.ts';
+import { NotaryRepoClient } from '../../src/notary/server.ts';
+import type { AuthClient } from '../../src/http/auth.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, PUBLIC_PEM, delegationKey, fixtureBytes, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -269,5 +271,33 @@ describe('Docker config with prototype names and bad JSON', () => {
     const deep = configEnv(`{"auths":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
     assert.throws(() => readDockerConfig(deep), (e: unknown) => e instanceof ContentTrustError && e.code === 'INPUT_INVALID' && /more than 64 deep/.test(e.message));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe('Notary server answers (error bodies, server keys)', () => {
+  /** A client whose every request is answered with `status` and `body`. */
+  const answering = (status: number, body: string) =>
+    new NotaryRepoClient({ send: async (url: string) => ({ status, headers: {}, body: Buffer.from(body), url }) } as unknown as AuthClient, 'https://notary.test', 'registry.test/app', undefined, true);
+  const publishFails = async (status: number, body: string, code: string, what: RegExp) =>
+    assert.rejects(answering(status, body).publish(new Map([['targets', Buffer.from('{}')]])), (e: unknown) => e instanceof ContentTrustError && e.code === code && what.test(e.message));
+
+  it('reads the first error\'s code, detail name and message, strings only', async () => {
+    await publishFails(400, '{"errors":[{"code":"VERSION","message":"version conflict"}]}', 'VERSION_CONFLICT', /another publish changed the repository first/);
+    await publishFails(400, '{"errors":[{"code":"UNKNOWN","detail":{"Name":"ErrBadHierarchy"}}]}', 'SNAPSHOT_KEY_NOT_ON_SERVER', /notary key rotate registry\.test\/app snapshot -r/);
+    await publishFails(400, '{"errors":[{"code":"BAD","detail":{"Error":{"Msg":"the reason"}}}]}', 'PUBLISH_REJECTED', /HTTP 400: BAD the reason$/);
+    await publishFails(400, '{"errors":[{"code":"BAD","message":{"toString":"x"},"detail":{"Error":{"Msg":["no"]}}}]}', 'PUBLISH_REJECTED', /HTTP 400: BAD$/);
+  });
+
+  it('an error body that is not the expected shape, or nested 100,000 deep, gives the status alone', async () => {
+    for (const body of ['{"errors":"VERSION"}', '{"errors":{"0":{"code":"VERSION"}}}', '{"__proto__":{"errors":[{"code":"VERSION"}]}}', `{"errors":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, '<html>']) {
+      await publishFails(400, body, 'PUBLISH_REJECTED', /refused the update of targets: HTTP 400$/);
+    }
+  });
+
+  it('a server key answer nested too deep or not a key is METADATA_INVALID naming the role and GUN', async () => {
+    await assert.rejects(answering(200, `{"keytype":${'['.repeat(100_000)}${']'.repeat(100_000)}}`).getKey('timestamp'), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID' && /registry\.test\/app: the server's timestamp key \(GET timestamp\.key\) nests arrays or objects more than 64 deep/.test(e.message));
+    await assert.rejects(answering(200, '{"__proto__":{"keytype":"ecdsa","keyval":{"public":"AA=="}}}').rotateKey('snapshot'), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID' && /the server's snapshot key \(POST snapshot\.key\) is not a TUF key/.test(e.message));
+    const key = await answering(200, '{"keytype":"ed25519","keyval":{"public":"AA==","private":"leak"},"constructor":1}').getKey('timestamp');
+    assert.deepEqual({ ...key, keyval: { ...key.keyval } }, { keytype: 'ed25519', keyval: { private: null, public: 'AA==' } });
   });
 });
