@@ -15,6 +15,7 @@ import * as core from '@actions/core';
 import { getExecOutput } from '@actions/exec';
 import type { Credentials } from '../http/auth.ts';
 import { InputError, messageOf } from '../errors.ts';
+import { parseJson } from '../util/json.ts';
 import { authsKeyDomain, helperFor, helperServerAddress, readDockerConfig, type DockerConfig } from './docker-config.ts';
 import { parseReferences, type ImageRef } from '../registry/reference.ts';
 import type { Inputs } from './inputs.ts';
@@ -162,12 +163,9 @@ async function askHelper(name: string, domain: string, options: ResolveOptions):
     // A helper's own words can carry a secret: report its exit code only.
     throw new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: credential helper ${program} failed (exit code ${result.exitCode}): run \`echo ${address} | ${program} get\` on the runner to see why, or pass the username/password inputs`);
   }
-  let answer: HelperAnswer;
-  try {
-    answer = JSON.parse(result.stdout);
-  } catch {
-    throw new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: credential helper ${program} did not answer JSON for ${address}; it does not speak docker's credential helper protocol`);
-  }
+  // The helper's words are never quoted: they hold the secret.
+  const parsed = parseJson(result.stdout, () => new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: credential helper ${program} did not answer JSON for ${address}; it does not speak docker's credential helper protocol`), { maxBytes: 1024 * 1024, maxDepth: 8 });
+  const answer: HelperAnswer = typeof parsed === 'object' && parsed !== null ? parsed : {};
   const username = typeof answer.Username === 'string' ? answer.Username : '';
   const secret = typeof answer.Secret === 'string' ? answer.Secret : '';
   if (!secret) return undefined;

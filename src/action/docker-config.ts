@@ -12,6 +12,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Credentials } from '../http/auth.ts';
 import { InputError } from '../errors.ts';
+import { isObject } from '../tuf/metadata.ts';
+import { parseJson } from '../util/json.ts';
 
 interface AuthEntry {
   auth?: string;
@@ -31,6 +33,9 @@ export interface DockerConfig {
   /** `credHelpers`, keyed by docker domain. */
   credHelpers: Map<string, string>;
 }
+
+/** A config with every registry of a big organisation logged in is a few KiB. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 /** Helper names become a program name: `docker-credential-<name>`. */
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -65,22 +70,20 @@ export function readDockerConfig(env: NodeJS.ProcessEnv = process.env): DockerCo
   } catch {
     return empty;
   }
-  let doc: { auths?: Record<string, AuthEntry>; credsStore?: unknown; credHelpers?: Record<string, unknown> };
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new InputError('INPUT_INVALID', `the Docker config ${path} is not valid JSON: fix or remove it, or pass the username/password inputs`);
-  }
-  if (!doc || typeof doc !== 'object') return empty;
-  for (const [key, entry] of Object.entries(doc.auths ?? {})) {
-    if (!entry || typeof entry !== 'object') continue;
+  // Parsed without prototypes: a registry key such as `constructor` is just a key.
+  // JSON.parse's own words quote the text, which holds secrets: only the size and depth are told.
+  const fail = (why: string) => new InputError('INPUT_INVALID', `the Docker config ${path} ${why.startsWith('is not JSON') ? 'is not valid JSON' : why}: fix or remove it, or pass the username/password inputs`);
+  const doc = parseJson(text, fail, { maxBytes: MAX_CONFIG_BYTES });
+  if (!isObject(doc)) return empty;
+  for (const [key, entry] of Object.entries(isObject(doc.auths) ? doc.auths : {})) {
+    if (!isObject(entry)) continue;
     const creds = entryCredentials(entry);
     if (creds) empty.auths.set(authsKeyDomain(key), creds);
     const user = entryUsername(entry);
     if (user) empty.usernames.set(authsKeyDomain(key), user);
   }
   if (typeof doc.credsStore === 'string' && doc.credsStore) empty.credsStore = checkHelper(doc.credsStore, path);
-  for (const [key, name] of Object.entries(doc.credHelpers ?? {})) {
+  for (const [key, name] of Object.entries(isObject(doc.credHelpers) ? doc.credHelpers : {})) {
     if (typeof name === 'string' && name) empty.credHelpers.set(authsKeyDomain(key), checkHelper(name, path));
   }
   return empty;

@@ -6,6 +6,7 @@
  */
 import { pathAllowed, type TrustedRepo } from './updater.ts';
 import { TrustError } from '../errors.ts';
+import { own } from '../util/json.ts';
 
 export interface TargetHit {
   role: string;
@@ -17,9 +18,10 @@ export interface TargetHit {
 export const RELEASES = 'targets/releases';
 const DCT_ROLES = ['targets/releases', 'targets'];
 
+/** The role's own entry for the tag (a tag named `constructor` finds only a target of that name). */
 export function targetIn(repo: TrustedRepo, role: string, tag: string): TargetHit | undefined {
   const r = repo.roles.get(role);
-  const meta = r?.meta.signed.targets[tag];
+  const meta = own(r?.meta.signed.targets, tag);
   if (!r || !meta || !pathAllowed(r.paths, tag) || !meta.hashes.sha256) return undefined;
   return { role, digest: `sha256:${Buffer.from(meta.hashes.sha256, 'base64').toString('hex')}`, size: meta.length };
 }

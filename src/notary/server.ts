@@ -7,6 +7,8 @@ import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { NetworkError, PublishError, TrustError } from '../errors.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
+import { isObject } from '../tuf/metadata.ts';
+import { parseJson } from '../util/json.ts';
 
 export class NotaryRepoClient {
   readonly gun: string;
@@ -64,18 +66,18 @@ export class NotaryRepoClient {
 
   private async key(role: 'snapshot' | 'timestamp', method: 'GET' | 'POST'): Promise<TufKeyJson> {
     const res = await this.client.send(`${this.base}${role}.key`, {
-      method, maxBytes: 256 * 1024, credentials: this.credentials, scope: `repository:${this.gun}:${method === 'GET' ? 'push,pull' : '*'}`,
+      method, maxBytes: KEY_MAX_BYTES, credentials: this.credentials, scope: `repository:${this.gun}:${method === 'GET' ? 'push,pull' : '*'}`,
     });
     if (res.status !== 200) {
       throw new NetworkError('HTTP_ERROR', `${this.gun}: the Notary server answered HTTP ${res.status} to ${method} ${role}.key${serverMessage(res)}`, { status: res.status });
     }
-    try {
-      const doc = JSON.parse(res.body.toString('utf8')) as TufKeyJson;
-      if (typeof doc.keytype !== 'string' || typeof doc.keyval?.public !== 'string') throw new Error('no keytype or keyval.public');
-      return { keytype: doc.keytype, keyval: { private: null, public: doc.keyval.public } };
-    } catch (e) {
-      throw new TrustError('METADATA_INVALID', `${this.gun}: the server's ${role} key is not a TUF key: ${(e as Error).message}`, { cause: e });
+    const bad = (why: string) => new TrustError('METADATA_INVALID', `${this.gun}: the server's ${role} key (${method} ${role}.key) ${why}`);
+    const doc = parseJson(res.body, bad, { maxBytes: KEY_MAX_BYTES });
+    if (!isObject(doc) || typeof doc.keytype !== 'string' || !isObject(doc.keyval) || typeof doc.keyval.public !== 'string') {
+      throw bad('is not a TUF key {"keytype": string, "keyval": {"public": base64}}');
     }
+    // A fresh object: nothing of the server's answer but these two strings is kept.
+    return { keytype: doc.keytype, keyval: { private: null, public: doc.keyval.public } };
   }
 
   /** Publishes every file in one multipart POST: the server applies all or none. */
@@ -111,6 +113,11 @@ export class NotaryRepoClient {
   }
 }
 
+/** A server key answer is a few hundred bytes; a certificate chain a few KiB. */
+const KEY_MAX_BYTES = 256 * 1024;
+/** An error body is read for its first error only. */
+const ERROR_MAX_BYTES = 64 * 1024;
+
 /** Metadata files by URL and sha256, one map per client (that is, per run). */
 const filesByClient = new WeakMap<AuthClient, Map<string, Buffer>>();
 
@@ -124,31 +131,42 @@ function sha256(body: Buffer): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
+/** The first of docker/distribution's `{"errors":[…]}`, strings only; anything else is no message. */
 interface ServerError {
   code?: string;
   message?: string;
-  detail?: { Name?: string; Error?: { Msg?: string; Missing?: string } };
+  name?: string;
+  msg?: string;
 }
 
 function firstError(res: HttpResponse): ServerError | undefined {
+  let doc: unknown;
   try {
-    const doc = JSON.parse(res.body.subarray(0, 64 * 1024).toString('utf8')) as { errors?: ServerError[] };
-    return doc.errors?.[0];
+    doc = parseJson(res.body, () => new NetworkError('HTTP_ERROR', 'unreadable error body'), { maxBytes: ERROR_MAX_BYTES, maxDepth: 16 });
   } catch {
     return undefined;
   }
+  const e: unknown = isObject(doc) && Array.isArray(doc.errors) ? doc.errors[0] : undefined;
+  if (!isObject(e)) return undefined;
+  const detail = isObject(e.detail) ? e.detail : undefined;
+  const inner = detail && isObject(detail.Error) ? detail.Error : undefined;
+  return { code: str(e.code), message: str(e.message), name: str(detail?.Name), msg: str(inner?.Msg) };
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 function serverMessage(res: HttpResponse): string {
   const e = firstError(res);
-  return e ? `: ${e.code ?? ''} ${e.detail?.Error?.Msg ?? e.message ?? ''}`.trimEnd() : '';
+  return e ? `: ${e.code ?? ''} ${e.msg ?? e.message ?? ''}`.trimEnd() : '';
 }
 
 function publishError(gun: string, res: HttpResponse, roles: string[]): PublishError | NetworkError {
   const e = firstError(res);
   const what = `${gun}: the Notary server refused the update of ${roles.join(', ')}`;
   if (e?.code === 'VERSION') return new PublishError('VERSION_CONFLICT', `${what}: another publish changed the repository first`);
-  if (e?.detail?.Name === 'ErrBadHierarchy') {
+  if (e?.name === 'ErrBadHierarchy') {
     return new PublishError('SNAPSHOT_KEY_NOT_ON_SERVER', `${what}: the server does not hold this repository's snapshot key, so a signer holding only a delegation key cannot publish. The repository owner can hand it to the server once: notary key rotate ${gun} snapshot -r`);
   }
   if (res.status >= 500 || res.status === 0) return new NetworkError('HTTP_ERROR', `${what}: HTTP ${res.status}${serverMessage(res)}`, { status: res.status });

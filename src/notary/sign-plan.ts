@@ -5,7 +5,9 @@
  */
 import type { PublicKey } from '../tuf/keys.ts';
 import { canonicalize } from '../tuf/canonical.ts';
-import type { DelegationRole, Signature, TargetsSigned } from '../tuf/metadata.ts';
+import { cloneSigned, type DelegationRole, type FileMeta, type Signature, type TargetsSigned } from '../tuf/metadata.ts';
+import type { TufKeyJson } from '../tuf/keys.ts';
+import { emptyMap, own } from '../util/json.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import { pathAllowed, type TrustedRepo } from './updater.ts';
 import { InputError, TrustError } from '../errors.ts';
@@ -72,23 +74,29 @@ export function planSign(repo: TrustedRepo, key: SigningKey, targets: readonly N
 
 /**
  * A copy of a role's current content to change and re-sign (with bump), or
- * an empty role (version 0) when none is published yet.
+ * an empty role (version 0) when none is published yet. Its maps have no
+ * prototype: tags are written into them by name, `__proto__` included.
  */
 export function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
   const trusted = repo.roles.get(name)?.meta.signed;
-  if (trusted) return structuredClone(trusted);
+  if (trusted) return cloneSigned(trusted);
   const skipped = repo.skipped.get(name);
   if (skipped) {
     // Expired but validly signed: re-signing refreshes it. Anything else may be forged: keep nothing of it.
     if (skipped.error.code !== 'EXPIRED') {
       throw new TrustError(skipped.error.code, `${repo.gun}: cannot sign ${name}, its published file does not verify (${skipped.error.message})`);
     }
-    return structuredClone(skipped.meta.signed);
+    return cloneSigned(skipped.meta.signed);
   }
-  if (repo.snapshot.signed.meta[name]) {
+  if (own(repo.snapshot.signed.meta, name)) {
     throw new TrustError('METADATA_INVALID', `${repo.gun}: ${name} is listed in the snapshot but could not be read`);
   }
-  return { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '', targets: {}, version: 0 };
+  return emptyTargets('', 0);
+}
+
+/** A targets file with no delegations and no targets, its maps without prototypes. */
+export function emptyTargets(expires: string, version: number): TargetsSigned {
+  return { _type: 'Targets', delegations: { keys: emptyMap<TufKeyJson>(), roles: [] }, expires, targets: emptyMap<FileMeta>(), version };
 }
 
 /** The next version, expiring `days` after now. */
@@ -130,17 +138,26 @@ export function envelope(signed: object, key: SigningKey, keyIds: readonly strin
   return Buffer.concat([Buffer.from('{"signed":'), Buffer.from(escaped, 'utf8'), Buffer.from(`,"signatures":${JSON.stringify(signatures)}}`)]);
 }
 
-/** Only what notary's Go types keep (tuf/data/targets.go, roles.go, keys.go, types.go): omitempty `paths` and `custom` dropped when empty. */
+/**
+ * Only what notary's Go types keep (tuf/data/targets.go, roles.go, keys.go,
+ * types.go): omitempty `paths` and `custom` dropped when empty. The maps
+ * keyed by outside names (key IDs, tags) are built without prototypes, so
+ * a tag `__proto__` is an entry like any other.
+ */
 function goTargets(s: TargetsSigned): TargetsSigned {
   const d = s.delegations;
+  const keys = emptyMap<TufKeyJson>();
+  for (const [id, k] of Object.entries(d.keys)) keys[id] = { keytype: k.keytype, keyval: { private: k.keyval.private ?? null, public: k.keyval.public } };
+  const targets = emptyMap<FileMeta>();
+  for (const [name, m] of Object.entries(s.targets)) targets[name] = { hashes: m.hashes, length: m.length, ...(m.custom != null ? { custom: m.custom } : {}) };
   return {
     _type: 'Targets',
     delegations: {
-      keys: Object.fromEntries(Object.entries(d.keys).map(([id, k]) => [id, { keytype: k.keytype, keyval: { private: k.keyval.private ?? null, public: k.keyval.public } }])),
+      keys,
       roles: d.roles.map((r) => ({ keyids: r.keyids, name: r.name, threshold: r.threshold, ...(r.paths && r.paths.length > 0 ? { paths: r.paths } : {}) })),
     },
     expires: s.expires,
-    targets: Object.fromEntries(Object.entries(s.targets).map(([name, m]) => [name, { hashes: m.hashes, length: m.length, ...(m.custom != null ? { custom: m.custom } : {}) }])),
+    targets,
     version: s.version,
   };
 }

@@ -6,12 +6,17 @@
  * and write the same state. Only public metadata lives there; private keys
  * (`<trust dir>/private`) are never read or written here.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isObject, parseMetadata, type Metadata, type RootSigned } from '../tuf/metadata.ts';
 import { TrustError, messageOf } from '../errors.ts';
+import { parseJson } from '../util/json.ts';
+import { defaultConfig } from '../config.ts';
 import type { TrustedRepo } from './updater.ts';
+
+/** No remembered file is read past the largest file a server may send (a root). */
+const MAX_REMEMBERED_BYTES = defaultConfig.maxRootBytes;
 
 export interface TrustedState {
   /** The root trusted before: a new root must chain to it. */
@@ -67,7 +72,7 @@ export class FileTrustStore implements TrustStore {
       const role = file.slice(0, -'.json'.length).split(sep).join('/');
       if (role === 'root' || !(role === 'timestamp' || role === 'snapshot' || role === 'targets' || role.startsWith('targets/'))) continue;
       const path = join(dir, file);
-      const raw = await readFile(path);
+      const raw = await readCapped(path);
       versions.set(role, parseStored(path, () => storedVersion(raw)));
       files.set(role, raw);
     }
@@ -90,7 +95,7 @@ export class FileTrustStore implements TrustStore {
 }
 
 function storedVersion(raw: Buffer): number {
-  const doc: unknown = JSON.parse(raw.toString('utf8'));
+  const doc = parseJson(raw, (why) => new TrustError('METADATA_INVALID', why), { maxBytes: MAX_REMEMBERED_BYTES });
   const version = isObject(doc) && isObject(doc.signed) ? doc.signed.version : undefined;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new Error('no valid signed.version');
   return version;
@@ -104,9 +109,18 @@ function parseStored<T>(path: string, parse: () => T): T {
   }
 }
 
+/** The file, refused unread (by size) when larger than any server would send. */
+async function readCapped(path: string): Promise<Buffer> {
+  const { size } = await stat(path);
+  if (size > MAX_REMEMBERED_BYTES) {
+    throw new TrustError('METADATA_INVALID', `the remembered trust data ${path} is ${size} bytes, more than the ${MAX_REMEMBERED_BYTES} allowed: check it, then delete it to trust the server's data anew`);
+  }
+  return readFile(path);
+}
+
 async function readIfExists(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path);
+    return await readCapped(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;

@@ -5,6 +5,7 @@
  */
 import { canonicalize } from './canonical.ts';
 import { TrustError } from '../errors.ts';
+import { emptyMap, parseJson } from '../util/json.ts';
 import type { TufKeyJson } from './keys.ts';
 
 export interface Signature {
@@ -69,13 +70,14 @@ export interface Metadata<T> {
 const BASE_ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 const DELEGATION_NAME = /^targets(\/[-a-z0-9_]+)+$/;
 
+/**
+ * Decodes and shape-checks one role's file. The size cap is the caller's
+ * (the read was capped); the nesting depth is checked here before decoding,
+ * and every map comes back without a prototype, so a tag, role or key ID
+ * named `constructor` or `__proto__` is an ordinary key.
+ */
 export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(raw.toString('utf8'));
-  } catch (e) {
-    throw invalid(role, `is not JSON (${(e as Error).message})`);
-  }
+  const doc = parseJson(raw, (why) => invalid(role, why), { maxBytes: Number.POSITIVE_INFINITY });
   if (!isObject(doc) || !isObject(doc.signed) || !Array.isArray(doc.signatures)) {
     throw invalid(role, 'is not a signed envelope {"signed":{…},"signatures":[…]}');
   }
@@ -94,7 +96,7 @@ export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: str
   const canonical = canonicalize(signed);
   if (kind === 'Targets') {
     const d = signed.delegations as Partial<Delegations> | undefined;
-    signed.delegations = { keys: d?.keys ?? {}, roles: d?.roles ?? [] };
+    signed.delegations = Object.assign(emptyMap<unknown>(), { keys: d?.keys ?? emptyMap<TufKeyJson>(), roles: d?.roles ?? [] });
   }
   return { role, signed: signed as unknown as SignedKind[K], signatures: doc.signatures as Signature[], raw, canonical, expires };
 }
@@ -184,4 +186,19 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 function invalid(role: string, what: string): TrustError {
   return new TrustError('METADATA_INVALID', `${role}.json ${what}`);
+}
+
+/**
+ * A deep copy of decoded metadata to change and re-sign. Every object of the
+ * copy has no prototype (structuredClone would give them Object.prototype
+ * again), so writing a tag named `__proto__` adds an entry rather than
+ * replacing the map's prototype, and reading `constructor` finds only what
+ * the file holds.
+ */
+export function cloneSigned<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneSigned) as T;
+  const out = emptyMap<unknown>();
+  for (const key of Object.keys(value)) out[key] = cloneSigned((value as Record<string, unknown>)[key]);
+  return out as T;
 }

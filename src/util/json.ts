@@ -34,7 +34,10 @@ export function parseJson(input: Buffer | string, fail: (why: string) => Content
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw fail(`is not JSON (${e instanceof Error ? e.message : String(e)})`);
+    // V8's message quotes the input, which may hold a secret (a token, a
+    // helper's password) or hostile text: say where, never what.
+    const at = /position (\d+)/.exec(e instanceof Error ? e.message : '')?.[1];
+    throw fail(`is not JSON${at === undefined ? '' : ` (at byte ${at})`}`);
   }
   return withoutPrototypes(value);
 }

@@ -56,3 +56,11 @@ describe('parseJson', () => {
     assert.equal(Object.getPrototypeOf(m), null);
   });
 });
+
+describe('parseJson error text', () => {
+  it('never quotes the input (it may hold a secret)', () => {
+    for (const text of ['{"password":"hunter2-secret"', 'hunter2-secret', '{"a":hunter2-secret}']) {
+      assert.throws(() => parseJson(text, fail), (e: unknown) => e instanceof ContentTrustError && /^test\.json is not JSON/.test(e.message) && !e.message.includes('hunter2'));
+    }
+  });
+});

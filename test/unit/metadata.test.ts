@@ -17,6 +17,8 @@ const KIND: Record<FixtureRole, keyof SignedKind> = {
 type Doc = { signed: Record<string, any>; signatures: any };
 const doc = (role: FixtureRole) => JSON.parse(fixtureBytes(role).toString('utf8')) as Doc;
 const bytes = (d: unknown) => Buffer.from(JSON.stringify(d));
+/** Parsed maps have no prototype; compare their content with plain literals. */
+const plain = <T>(v: T): T => structuredClone(v);
 
 /** METADATA_INVALID whose message names the role's file (and matches `what`, if given). */
 function invalid(role: string, what?: RegExp) {
@@ -69,17 +71,17 @@ describe('parseMetadata', () => {
         d.signed.x_custom = { keep: [1, 2] };
         d.signed.targets.v1.custom = { note: 'kept' };
       });
-      assert.deepEqual((m.signed as unknown as Record<string, unknown>).x_custom, { keep: [1, 2] });
-      assert.deepEqual(m.signed.targets.v1!.custom, { note: 'kept' });
+      assert.deepEqual(plain((m.signed as unknown as Record<string, unknown>).x_custom), { keep: [1, 2] });
+      assert.deepEqual(plain(m.signed.targets.v1!.custom), { note: 'kept' });
       assert.match(m.canonical.toString(), /"x_custom":\{"keep":\[1,2\]\}/);
     });
 
     it('accepts targets without delegations (or without their keys), reading them as empty, while signatures cover the file as written', () => {
       const m = targetsEdited('targets/ci', (d) => delete d.signed.delegations);
-      assert.deepEqual(m.signed.delegations, { keys: {}, roles: [] });
+      assert.deepEqual(plain(m.signed.delegations), { keys: {}, roles: [] });
       assert.equal(m.canonical.includes('delegations'), false, 'the canonical bytes are those of the file, without the filled-in default');
       const noKeys = targetsEdited('targets/ci', (d) => delete d.signed.delegations.keys);
-      assert.deepEqual(noKeys.signed.delegations.keys, {});
+      assert.deepEqual(plain(noKeys.signed.delegations.keys), {});
     });
   });
 

@@ -11,7 +11,7 @@ import { rootCertificate } from '../../tuf/x509.ts';
 import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
 import { toSigningKey } from '../../tuf/private-key.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
-import { envelope, expiresAfter } from '../sign-plan.ts';
+import { emptyTargets, envelope, expiresAfter } from '../sign-plan.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { ROOT_DAYS, TARGETS_DAYS, signerRole, type SignerKey } from './common.ts';
 import { withSigner } from './signers.ts';
@@ -70,7 +70,7 @@ export async function initRepository(client: NotaryRepoClient, options: InitOpti
     },
     version: 1,
   };
-  let targets: TargetsSigned = { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: expiresAfter(now, TARGETS_DAYS), targets: {}, version: 1 };
+  let targets: TargetsSigned = emptyTargets(expiresAfter(now, TARGETS_DAYS), 1);
   if (options.signer) targets = withSigner(targets, options.signer.name, options.signer.keys);
 
   const files = new Map<string, Buffer>([

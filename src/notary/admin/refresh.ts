@@ -6,6 +6,7 @@
  * unchanged content and a fresh expiry.
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
+import { cloneSigned } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { InputError } from '../../errors.ts';
@@ -25,7 +26,7 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
   if (keys.root) {
     const ids = baseRoleKeyIds(repo, 'root', keys.root, 'root key');
     if (repo.root.expires.getTime() <= limit) {
-      files.set('root', envelope(bump(structuredClone(repo.root.signed), now, ROOT_DAYS), keys.root, ids));
+      files.set('root', envelope(bump(cloneSigned(repo.root.signed), now, ROOT_DAYS), keys.root, ids));
       notes.push(`root (was ${repo.root.expires.toISOString()})`);
     }
   }

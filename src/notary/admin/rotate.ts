@@ -9,6 +9,7 @@
  */
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
+import { cloneSigned } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
@@ -60,7 +61,7 @@ export async function planRotateServerKey(client: NotaryRepoClient, repo: Truste
   const rootIds = baseRoleKeyIds(repo, 'root', rootKey, 'root key');
   const fresh = await client.rotateKey(role);
   const key = parsePublicKey(fresh);
-  const root = structuredClone(repo.root.signed);
+  const root = cloneSigned(repo.root.signed);
   const old = root.roles[role].keyids;
   root.keys[key.id] = fresh;
   root.roles[role] = { keyids: [key.id], threshold: 1 };

@@ -4,7 +4,7 @@
  * same keys are added to `targets/releases`, the role a DCT pull reads.
  * Changing them re-signs `targets`, so it needs the repository key.
  */
-import type { TargetsSigned } from '../../tuf/metadata.ts';
+import { cloneSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import type { TrustedRepo } from '../updater.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
@@ -15,7 +15,7 @@ import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKe
 /** Adds the keys to `targets/<name>` and `targets/releases`, creating either role when missing. */
 export function withSigner(targets: TargetsSigned, name: string, keys: readonly SignerKey[]): TargetsSigned {
   const role = signerRole(name);
-  const out = structuredClone(targets);
+  const out = cloneSigned(targets);
   for (const k of keys) out.delegations.keys[k.id] = k.json;
   for (const roleName of [role, RELEASES]) {
     let entry = out.delegations.roles.find((r) => r.name === roleName);
@@ -31,7 +31,7 @@ export function withSigner(targets: TargetsSigned, name: string, keys: readonly 
 /** Removes `targets/<name>` and its keys from `targets/releases`; keys nobody lists go too. */
 export function withoutSigner(targets: TargetsSigned, name: string, gun: string): TargetsSigned {
   const role = signerRole(name);
-  const out = structuredClone(targets);
+  const out = cloneSigned(targets);
   const d = out.delegations;
   const entry = d.roles.find((r) => r.name === role);
   if (!entry) {

@@ -8,7 +8,7 @@ import { defaultConfig } from '../../../src/config.ts';
 import { trustedRole, updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
 import type { NotaryRepoClient } from '../../../src/notary/server.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
-import type { TargetsSigned } from '../../../src/tuf/metadata.ts';
+import { cloneSigned, type TargetsSigned } from '../../../src/tuf/metadata.ts';
 
 const SCENARIO_DIR = new URL('../../fixtures/notary/docker-signer-add/', import.meta.url);
 
@@ -81,7 +81,7 @@ export function fixtureFiles(): Map<string, Buffer> {
 /** A copy of the repo whose `role` has a deep copy of its signed part, changed by `edit`. */
 export function withSigned(repo: TrustedRepo, role: string, edit: (signed: TargetsSigned) => void, paths?: readonly string[]): TrustedRepo {
   const r = repo.roles.get(role)!;
-  const signed = structuredClone(r.meta.signed);
+  const signed = cloneSigned(r.meta.signed);
   edit(signed);
   const roles = new Map(repo.roles);
   roles.set(role, trustedRole(repo.gun, { ...r.meta, signed }, paths ?? r.paths));
