@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import { ensureDeps, hasDockerTrust } from './ensure-deps.mjs';
 import { pushImage, startStack, REPOSITORY_PASSPHRASE } from '../test/stack/index.ts';
+import { readRealRepo } from '../test/stack/forger.ts';
 
 const outFile = process.argv[2];
 if (!outFile) {
@@ -56,6 +57,9 @@ if (dockerTrust) {
 }
 console.log(`signer "ci" added with ${dockerTrust ? 'docker trust' : 'content-trust (no docker trust here)'}`);
 
+// The Root Key IDs, as `docker trust inspect` prints them: the sign step pins them (root-keys).
+const rootKeys = (await readRealRepo(stack.notary.url, stack.ca, stack.gun('e2e/app'))).signed.get('root')!.roles.root.keyids as string[];
+
 const outputs: Record<string, string> = {
   'trust-server': stack.notary.url,
   'ca-cert': stack.ca.caCertPath,
@@ -65,6 +69,7 @@ const outputs: Record<string, string> = {
   // A throwaway key made for this job alone.
   'delegation-key': privateKeyPem,
   'delegation-passphrase': REPOSITORY_PASSPHRASE,
+  'root-keys': rootKeys.join('\n'),
   'docker-config': stack.docker.configDir,
   'docker-trust': String(dockerTrust),
 };

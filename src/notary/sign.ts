@@ -8,7 +8,7 @@
 import { fetchManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { NotaryRepoClient } from './server.ts';
-import { updateRepo, type TrustedRepo } from './updater.ts';
+import { firstUseNotice, updateRepo, type TrustedRepo } from './updater.ts';
 import { planSign, type NewTarget } from './sign-plan.ts';
 import { resolveTag, rolesListing, signerNames } from './resolve.ts';
 import { InputError, PublishError, TrustError, valuesOrThrow } from '../errors.ts';
@@ -40,6 +40,8 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
     const { client, repo } = u.value;
     const targets = uniqueTargets(items);
     for (const w of repo.warnings) env.log.warning(w);
+    const firstUse = firstUseNotice(repo, env.rootKeys);
+    if (firstUse) env.log.warning(firstUse);
     return { gun, client, targets, plan: planSign(repo, key, targets, now, env.config.delegationExpiryDays) };
   });
   const gunNames = [...byGun.keys()];

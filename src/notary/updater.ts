@@ -122,6 +122,8 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
     for (const r of level) roles.set(r.name, r);
   }
 
+  if (trusted) checkSnapshotKeepsRoles(rememberedSnapshot(trusted, gun), snapshot, roles, gun);
+
   for (const m of [root, snapshot, ...[...roles.values()].map((r) => r.meta)]) {
     const days = (m.expires.getTime() - now.getTime()) / 86_400_000;
     if (days < config.expiryWarningDays) warnings.push(`${gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
@@ -135,6 +137,20 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
     }
   }
   return repo;
+}
+
+/**
+ * Trust on first use: nothing remembered for the repository and no root key
+ * pinned, so the root the server sent was trusted as it is (TUF client
+ * workflow 5.2 starts from a trusted root that this run did not have). Names
+ * the root key IDs as `docker trust inspect` prints them ("Root Key": the
+ * TUF key IDs root.json lists for the root role) and how to pin them;
+ * undefined when trust was remembered or root keys are pinned.
+ */
+export function firstUseNotice(repo: TrustedRepo, pins: readonly string[] | undefined): string | undefined {
+  if (repo.trustedBefore || (pins && pins.length > 0)) return undefined;
+  const ids = repo.root.signed.roles.root.keyids;
+  return `${repo.gun}: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (${ids.join(', ')}) unchecked. Check it is the repository's Root Key (as \`docker trust inspect ${repo.gun}\` prints it on a machine that trusts the repository), then pin it: root-keys: ${ids.join(',')}`;
 }
 
 function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date, pins: readonly string[] | undefined): void {
@@ -182,6 +198,46 @@ async function verifyRootChain(server: NotaryRepoClient, trusted: TrustedState, 
     prevKeys = stepKeys;
   }
   verifyRootRotation(prev, prevKeys, root, gun);
+}
+
+/** The snapshot remembered with the trusted state, if it has one. */
+function rememberedSnapshot(trusted: TrustedState, gun: string): Metadata<SnapshotSigned> | undefined {
+  const raw = trusted.files.get('snapshot');
+  if (!raw) return undefined;
+  try {
+    return parseMetadata(raw, 'snapshot', 'Snapshot');
+  } catch (e) {
+    throw new TrustError('METADATA_INVALID', `${gun}: the remembered snapshot.json in ${trusted.source} is unreadable (${messageOf(e)}): check it, then delete it to trust the server's data anew`, { cause: e });
+  }
+}
+
+/**
+ * Client workflow, "update the snapshot role", check for a rollback attack
+ * (TUF specification 1.0.33, 5.5.5): "any targets metadata filename that was
+ * listed in the trusted snapshot metadata file, if any, MUST continue to be
+ * listed in the new snapshot metadata file". Without it, a server holding
+ * the snapshot key hides a delegation (and the tags it signed) by leaving it
+ * out, and the walk reads it as "delegated, nothing signed yet".
+ *
+ * Notary's snapshot `meta` carries hashes and lengths but no versions, so
+ * the other half of that step (listed versions do not go down) is checked on
+ * each file as it is read, against the remembered file's version.
+ * notary-server drops a delegation's entry when its parent stops delegating
+ * it (`docker trust signer remove`), so only a role the new, verified parent
+ * still delegates must stay listed; a role under a parent that is gone or
+ * skipped is not read at all.
+ */
+export function checkSnapshotKeepsRoles(remembered: Metadata<SnapshotSigned> | undefined, snapshot: Metadata<SnapshotSigned>, roles: ReadonlyMap<string, TrustedRole>, gun: string): void {
+  if (!remembered || remembered.raw.equals(snapshot.raw)) return;
+  for (const name of Object.keys(remembered.signed.meta)) {
+    if (!name.startsWith('targets/') || Object.hasOwn(snapshot.signed.meta, name)) continue;
+    const parent = roles.get(name.slice(0, name.lastIndexOf('/')));
+    if (!parent?.meta.signed.delegations.roles.some((r) => r.name === name)) continue;
+    throw new TrustError(
+      'ROLLBACK',
+      `${gun}: snapshot.json version ${snapshot.signed.version} no longer lists ${name}, which the snapshot trusted before (version ${remembered.signed.version}) listed and ${parent.name} still delegates: a server hiding that role's signatures (a rollback attack). Nothing from this update is trusted; if the repository owner did not remove ${name}, report it to the Notary server's operator`,
+    );
+  }
 }
 
 async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: FileMeta, gun: string, remembered: ReadonlyMap<string, Buffer> | undefined): Promise<Buffer> {

@@ -6,7 +6,7 @@
  */
 import { currentDigest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
-import type { TrustedRepo } from './updater.ts';
+import { firstUseNotice, type TrustedRepo } from './updater.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
 import { repoClient, toResult, updateRepoFor } from './sign.ts';
 import { InputError, NetworkError, TrustError, valuesOrThrow } from '../errors.ts';
@@ -26,7 +26,12 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
   const repos = new Map<string, Promise<TrustedRepo>>();
   for (const [gun, list] of guns) {
     const p = updateRepoFor(env, repoClient(env, list[0]!, false), now);
-    p.then((repo) => repo.warnings.forEach((w) => env.log.warning(w)), () => {});
+    p.then((repo) => {
+      for (const w of repo.warnings) env.log.warning(w);
+      // A log line, not an annotation: see docs/security.md, trust on first use.
+      const firstUse = firstUseNotice(repo, env.rootKeys);
+      if (firstUse) env.log.info(firstUse);
+    }, () => {});
     repos.set(gun, p);
   }
   // Registry look-ups start now, bounded, alongside the trust updates (not queued behind them).

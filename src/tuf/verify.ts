@@ -16,20 +16,55 @@ export function verifyThreshold(meta: Metadata<unknown>, keys: ReadonlyMap<strin
   if (shortfall) throw new TrustError('THRESHOLD_NOT_MET', `${gun}: ${shortfall}`);
 }
 
-/** Why `meta` falls short of the role's threshold (without the GUN), or undefined when it meets it. */
+/**
+ * Why `meta` falls short of the role's threshold (without the GUN), or
+ * undefined when it meets it.
+ *
+ * A threshold counts keys, not key IDs. TUF specification (1.0.33, client
+ * workflow 5.3.4, 5.4.3, 5.5.3, 5.6.3): "When computing the THRESHOLD each
+ * KEY MUST only contribute one SIGNATURE"; and a role's THRESHOLD is "the
+ * number of keys of that role whose signatures are required". notary's
+ * VerifySignatures (tuf/signed/verify.go) counts distinct key IDs
+ * (`valid[sig.KeyID]`), so there one key listed under two IDs counts twice:
+ * its `ecdsa` and `ecdsa-x509` forms, or its SPKI with the point compressed
+ * and not. Here two listed IDs count once when they carry the same public key
+ * (the same key material, whatever encoding or certificate wraps it).
+ */
 function thresholdShortfall(meta: Metadata<unknown>, keys: ReadonlyMap<string, PublicKey>, role: RoleKeys): string | undefined {
   const listed = new Set(role.keyids);
-  const valid = new Set<string>();
+  const verified = new Set<string>();
+  /** Key material → the first key ID whose signature counted for it. */
+  const counted = new Map<string, string>();
+  const twins: string[] = [];
   let bad = 0;
   for (const s of meta.signatures) {
-    if (!listed.has(s.keyid) || valid.has(s.keyid)) continue;
+    if (!listed.has(s.keyid) || verified.has(s.keyid)) continue;
     const key = keys.get(s.keyid);
-    if (key && verifySignature(key, s.method, meta.canonical, Buffer.from(s.sig, 'base64'))) valid.add(s.keyid);
-    else bad++;
+    if (!key || !verifySignature(key, s.method, meta.canonical, Buffer.from(s.sig, 'base64'))) {
+      bad++;
+      continue;
+    }
+    verified.add(s.keyid);
+    const material = keyMaterial(key);
+    const first = counted.get(material);
+    if (first === undefined) counted.set(material, s.keyid);
+    else twins.push(`${short(s.keyid)} is the key ${short(first)} again`);
   }
-  if (valid.size >= role.threshold) return undefined;
-  const why = meta.signatures.length === 0 ? 'it has no signatures' : bad > 0 ? `${bad} signature(s) by listed keys do not verify` : 'no signature is by a key the role lists';
-  return `${meta.role}.json has ${valid.size} valid signature(s), needs ${role.threshold}: ${why}`;
+  if (counted.size >= role.threshold) return undefined;
+  const why = [
+    meta.signatures.length === 0 ? 'it has no signatures' : undefined,
+    bad > 0 ? `${bad} signature(s) by listed keys do not verify` : undefined,
+    twins.length > 0 ? `${twins.length} more signature(s) are by a key already counted under another ID (${twins.join('; ')}), and one key counts once` : undefined,
+  ].filter((w) => w !== undefined);
+  if (why.length === 0) why.push(counted.size === 0 ? 'no signature is by a key the role lists' : `${role.threshold - counted.size} more listed key(s) must sign`);
+  return `${meta.role}.json has ${counted.size} valid signature(s), needs ${role.threshold}: ${why.join('; ')}`;
+}
+
+/** The public key itself, whatever ID, encoding or certificate carries it: its JWK members (kty, crv, x, y / n, e). */
+function keyMaterial(key: PublicKey): string {
+  // Only keys with a key object verify a signature, so `keyObject` is set here.
+  const jwk = key.keyObject!.export({ format: 'jwk' });
+  return JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e]);
 }
 
 /** The body must match the length and every hash its parent announced (at least one known). */

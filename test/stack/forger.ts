@@ -15,6 +15,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalize } from '../../src/tuf/canonical.ts';
 import { keyId } from '../../src/tuf/keys.ts';
+import { rootCertificate } from '../../src/tuf/x509.ts';
 import { run } from './exec.ts';
 import { httpsRequest } from './https.ts';
 import type { TestCa } from './ca.ts';
@@ -94,6 +95,16 @@ async function rootCertKey(dir: string, gun: string): Promise<ForgeKey> {
 
 export async function makeForgerKeys(dir: string, gun: string): Promise<ForgerKeys> {
   return { root: await rootCertKey(dir, gun), targets: ecdsaKey(), snapshot: ecdsaKey(), timestamp: ecdsaKey(), delegation: ecdsaKey(), extra: ecdsaKey };
+}
+
+/**
+ * The same key in its `ecdsa-x509` form: a certificate for its public key
+ * (made by the project's own src/tuf/x509.ts, CN `cn`), so another TUF key
+ * ID for one key. Signatures by it carry that ID.
+ */
+export function x509Twin(key: ForgeKey, cn: string): ForgeKey {
+  const pub = Buffer.from(rootCertificate({ gun: cn, key: key.privateKey })).toString('base64');
+  return { id: keyId('ecdsa-x509', pub), keytype: 'ecdsa-x509', public: pub, privateKey: key.privateKey };
 }
 
 export function keyJson(k: ForgeKey): Doc {

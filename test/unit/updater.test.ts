@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config.ts';
-import { narrowPaths, pathAllowed, trustedRole, updateRepo } from '../../src/notary/updater.ts';
+import { checkSnapshotKeepsRoles, firstUseNotice, narrowPaths, pathAllowed, trustedRole, updateRepo } from '../../src/notary/updater.ts';
+import { parseMetadata } from '../../src/tuf/metadata.ts';
 import { ContentTrustError } from '../../src/errors.ts';
-import { GUN, NOW, fakeServer, fixtureFiles, loadRepo, scenario } from './helpers/fixtures.ts';
+import { GUN, NOW, fakeServer, fixtureBytes, fixtureFiles, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
 
 const code = (c: string, what?: RegExp) => (e: unknown) => {
   assert.ok(e instanceof ContentTrustError, String(e));
@@ -108,5 +109,64 @@ describe('updateRepo (captured files, served from memory)', () => {
     // Three years on the delegations would be close to expiry, but the timestamp has long expired then; shorten the window instead.
     const warned = await updateRepo(fakeServer(fixtureFiles()), { config: { ...defaultConfig, expiryWarningDays: 3 * 365 + 30 }, now: NOW });
     assert.ok(warned.warnings.some((w) => /targets\/ci\.json expires in \d+ days/.test(w)), warned.warnings.join('\n'));
+  });
+});
+
+describe('checkSnapshotKeepsRoles (TUF client workflow 5.5.5: a newer snapshot keeps every targets role)', () => {
+  const remembered = parseMetadata(fixtureBytes('snapshot'), 'snapshot', 'Snapshot');
+  /** The captured snapshot, one version on, with `edit` applied to its meta (signatures are not checked here). */
+  const next = (edit: (meta: Record<string, unknown>) => void) => {
+    const doc = JSON.parse(fixtureBytes('snapshot').toString('utf8'));
+    doc.signed.version += 1;
+    edit(doc.signed.meta);
+    return parseMetadata(Buffer.from(JSON.stringify(doc)), 'snapshot', 'Snapshot');
+  };
+
+  it('a delegation its parent still delegates, left out of the newer snapshot: ROLLBACK naming the role and the repository', async () => {
+    const repo = await loadRepo();
+    const dropped = next((m) => delete m['targets/releases']);
+    assert.throws(
+      () => checkSnapshotKeepsRoles(remembered, dropped, repo.roles, GUN),
+      code('ROLLBACK', new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: snapshot\\.json version ${remembered.signed.version + 1} no longer lists targets/releases, which the snapshot trusted before \\(version ${remembered.signed.version}\\) listed and targets still delegates`)),
+    );
+  });
+
+  it('a delegation its parent no longer delegates may go (docker trust signer remove)', async () => {
+    const repo = withSigned(await loadRepo(), 'targets', (t) => (t.delegations.roles = t.delegations.roles.filter((r) => r.name !== 'targets/ci')));
+    checkSnapshotKeepsRoles(remembered, next((m) => delete m['targets/ci']), repo.roles, GUN);
+  });
+
+  it('nothing remembered, the same snapshot, or one listing more: nothing to refuse', async () => {
+    const repo = await loadRepo();
+    const dropped = next((m) => delete m['targets/releases']);
+    checkSnapshotKeepsRoles(undefined, dropped, repo.roles, GUN);
+    checkSnapshotKeepsRoles(remembered, remembered, repo.roles, GUN);
+    checkSnapshotKeepsRoles(dropped, remembered, repo.roles, GUN);
+  });
+
+  it('updateRepo: a remembered snapshot that listed a role targets no longer delegates does not refuse the current one', async () => {
+    const files = fixtureFiles();
+    const older = JSON.parse(files.get('snapshot')!.toString('utf8'));
+    older.signed.meta['targets/gone'] = older.signed.meta['targets/ci'];
+    const trusted = { root: parseMetadata(files.get('root')!, 'root', 'Root'), versions: new Map<string, number>(), source: 'memory', files: new Map([['snapshot', Buffer.from(JSON.stringify(older))]]) };
+    const repo = await updateRepo(fakeServer(files), { config: defaultConfig, now: NOW, store: { load: async () => trusted, save: async () => {} } });
+    assert.equal(repo.trustedBefore, trusted);
+    assert.ok(repo.roles.has('targets/releases'));
+  });
+});
+
+describe('firstUseNotice', () => {
+  it('nothing remembered, nothing pinned: names the repository, the Root Key ID as root.json lists it, and the root-keys line to pin it', async () => {
+    const repo = await loadRepo();
+    const id = repo.root.signed.roles.root.keyids[0]!;
+    const notice = firstUseNotice(repo, undefined)!;
+    assert.match(notice, new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: trusted on first use: .*\\(${id}\\).*docker trust inspect ${GUN.replace(/[.]/g, '\\.')}.*root-keys: ${id}$`));
+    assert.equal(firstUseNotice(repo, []), notice);
+  });
+
+  it('none when root keys are pinned or trust was remembered', async () => {
+    const repo = await loadRepo();
+    assert.equal(firstUseNotice(repo, [repo.root.signed.roles.root.keyids[0]!]), undefined);
+    assert.equal(firstUseNotice({ ...repo, trustedBefore: { root: repo.root, versions: new Map(), source: 'memory', files: new Map() } }, undefined), undefined);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { ECDH, createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,55 @@ describe('verifyThreshold', () => {
   it('no signatures at all says so, naming the repository and role', () => {
     const meta = parseMetadata(Buffer.from(JSON.stringify({ signed: SIGNED, signatures: [] })), 'targets/releases', 'Targets');
     assert.throws(() => verifyThreshold(meta, keysOf(a), { keyids: [a.id], threshold: 1 }, GUN), code('THRESHOLD_NOT_MET', new RegExp(`${GUN.replace(/\./g, '\\.')}: targets/releases\\.json.*no signatures`)));
+  });
+});
+
+describe('verifyThreshold: one key under two IDs counts once (TUF: each KEY contributes one SIGNATURE)', () => {
+  /** The ecdsa-x509 form of a signer's key: a certificate for the same key, another TUF key ID. */
+  const x509Form = (s: Signer): Signer => {
+    const json = { keytype: 'ecdsa-x509', keyval: { public: Buffer.from(rootCertificate({ gun: GUN, key: s.key })).toString('base64') } };
+    return { id: keyId(json.keytype, json.keyval.public), key: s.key, pub: parsePublicKey(json) };
+  };
+  /** The same key with its EC point compressed in the SPKI: another TUF key ID and canonical ID, same signatures. */
+  const compressedForm = (s: Signer): Signer => {
+    const jwk = s.pub.keyObject!.export({ format: 'jwk' });
+    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+    const compressed = ECDH.convertKey(point, 'prime256v1', undefined, undefined, 'compressed') as Buffer;
+    const spki = Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), compressed]).toString('base64');
+    const json = { keytype: 'ecdsa', keyval: { public: spki } };
+    return { id: keyId(json.keytype, spki), key: s.key, pub: parsePublicKey(json) };
+  };
+
+  for (const [form, twinOf] of [['ecdsa-x509', x509Form], ['point-compressed ecdsa', compressedForm]] as const) {
+    it(`the ecdsa and ${form} forms of one key, each signing, do not make threshold 2`, () => {
+      const twin = twinOf(a);
+      assert.notEqual(twin.id, a.id);
+      const meta = signedBy([{ signer: a }, { signer: twin }]);
+      const role = { keyids: [a.id, twin.id], threshold: 2 };
+      assert.throws(
+        () => verifyThreshold(meta, keysOf(a, twin), role, GUN),
+        code('THRESHOLD_NOT_MET', new RegExp(`has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${a.id.slice(0, 12)} again\\)`)),
+      );
+      // Either form alone meets threshold 1; with a distinct second key, 2.
+      verifyThreshold(signedBy([{ signer: twin }]), keysOf(twin), { keyids: [twin.id], threshold: 1 }, GUN);
+      verifyThreshold(signedBy([{ signer: twin }, { signer: b }]), keysOf(a, twin, b), { keyids: [a.id, twin.id, b.id], threshold: 2 }, GUN);
+    });
+  }
+
+  it('a root rotation: two certificates of one trusted root key do not make the trusted threshold 2', () => {
+    const gun = '127.0.0.1:5000/org/app';
+    const now = new Date('2027-01-01T00:00:00Z');
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const certs = [1, 2].map(() => ({ keytype: 'ecdsa-x509', keyval: { public: Buffer.from(rootCertificate({ gun, key, now })).toString('base64') } }));
+    const ids = certs.map((c) => parsePublicKey(c).id);
+    assert.notEqual(ids[0], ids[1], 'two certificates (different serials) of one key');
+    const make = (version: number) => {
+      const signed = { _type: 'Root', consistent_snapshot: false, expires: '2030-01-01T00:00:00Z', version, keys: Object.fromEntries(ids.map((id, i) => [id, certs[i]])), roles: { root: { keyids: ids, threshold: 2 }, targets: { keyids: [ids[0]], threshold: 1 }, snapshot: { keyids: [ids[0]], threshold: 1 }, timestamp: { keyids: [ids[0]], threshold: 1 } } };
+      const signatures = ids.map((keyid) => ({ keyid, method: 'ecdsa', sig: sign('sha256', canonicalize(signed), { key, dsaEncoding: 'ieee-p1363' }).toString('base64') }));
+      return parseMetadata(Buffer.from(JSON.stringify({ signed, signatures })), 'root', 'Root');
+    };
+    const trusted = make(1);
+    assert.throws(() => verifyRootRotation(trusted, parseKeyMap(trusted.signed.keys, 'root'), make(2), gun), code('ROOT_ROTATION_INVALID', /needs 2: 1 more signature\(s\) are by a key already counted/));
   });
 });
 
