@@ -17,8 +17,11 @@ export const SUMMARY_BUDGET = 512 * 1024;
 const OUTPUT_LINE = /^[A-Za-z0-9._\-/:[\]]+@sha256:[0-9a-f]{64}$/;
 
 export function setOutputs(results: readonly ImageResult[]): void {
-  core.setOutput('digests', outputLines(results.map((r) => `${r.repository}@${r.digest}`)));
-  core.setOutput('pinned-refs', outputLines(results.map((r) => `${r.repository}:${r.tag}@${r.digest}`)));
+  // Both checked before either is written: no output half-way.
+  const digests = outputLines(results.map((r) => `${r.repository}@${r.digest}`));
+  const pinned = outputLines(results.map((r) => `${r.repository}:${r.tag}@${r.digest}`));
+  core.setOutput('digests', digests);
+  core.setOutput('pinned-refs', pinned);
   core.setOutput('result', JSON.stringify(results.map(({ image, repository, tag, digest, size, signers, roles, expires, policy }) => ({ image, repository, tag, digest, size, signers, roles, expires, ...(policy ? { policy } : {}) }))));
 }
 
