@@ -94,13 +94,19 @@ export interface Failure {
   error: ContentTrustError;
 }
 
+/** Failures a MultiError's message lists. */
+const MESSAGE_FAILURES = 20;
+
 /** Several images or repositories failed; `code` is the first failure's. */
 export class MultiError extends ContentTrustError {
   readonly failures: Failure[];
   constructor(failures: Failure[]) {
     const first = failures[0]!.error;
-    const lines = failures.map((f) => (f.error.message.includes(f.subject) ? f.error.message : `${f.subject}: ${f.error.message}`));
-    super(first.code, failures.length === 1 ? lines[0]! : `${failures.length} failures:\n- ${lines.join('\n- ')}`, { cause: first });
+    // The message names the first few; `failures` keeps them all (thousands of
+    // bad inputs must not make one message of megabytes).
+    const lines = failures.slice(0, MESSAGE_FAILURES).map((f) => (f.error.message.includes(f.subject) ? f.error.message : `${f.subject}: ${f.error.message}`));
+    const more = failures.length - lines.length;
+    super(first.code, failures.length === 1 ? lines[0]! : `${failures.length} failures:\n- ${lines.join('\n- ')}${more > 0 ? `\n- and ${more} more` : ''}`, { cause: first });
     this.failures = failures;
   }
 }

@@ -1,5 +1,4 @@
 /** The action: inputs → sign or verify → outputs, summary, failure. */
-import * as core from '@actions/core';
 import { getInputs, isAdminMode, keyInput, type Mode } from './action/inputs.ts';
 import { runAdmin } from './action/admin.ts';
 import { createEnv } from './action/environment.ts';
@@ -10,7 +9,8 @@ import { signImages } from './notary/sign.ts';
 import { verifyImages } from './notary/verify.ts';
 import { verifyWithPolicy } from './policy/apply.ts';
 import { loadPolicy } from './policy/load.ts';
-import { MultiError, asContentTrustError } from './errors.ts';
+import { asContentTrustError } from './errors.ts';
+import { reportFailure } from './action/report.ts';
 import { restoreTrustCache, type TrustCache } from './action/cache.ts';
 
 export async function run(): Promise<void> {
@@ -39,11 +39,8 @@ export async function run(): Promise<void> {
     setOutputs(results);
     await writeSummary(mode, results, []);
   } catch (e) {
-    const error = asContentTrustError(e);
-    const failures = error instanceof MultiError ? error.failures : [{ subject: mode, error }];
-    for (const f of failures) core.error(f.error.message, { title: `${f.error.code}: ${f.subject}` });
-    await writeSummary(mode, [], failures.map((f) => ({ subject: f.subject, message: f.error.message }))).catch(() => {});
-    core.setFailed(`${error.code}: ${failures.length > 1 ? `${failures.length} images or repositories failed (see the errors above)` : error.message}`);
+    const failures = reportFailure(asContentTrustError(e), mode);
+    await writeSummary(mode, [], failures).catch(() => {});
   } finally {
     await trustCache?.save();
   }

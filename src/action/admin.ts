@@ -16,6 +16,8 @@ import { planRotateServerKey, planRotateSigner } from '../notary/admin/rotate.ts
 import { administer, adminClient, type AdminOutcome, type Planner } from '../notary/admin/workflow.ts';
 import { InputError } from '../errors.ts';
 import type { TrustEnv } from '../notary/env.ts';
+import { fitToBudget, SUMMARY_BUDGET } from './outputs.ts';
+import { forSummary } from '../util/untrusted-text.ts';
 
 function signerInputs(mode: string): { name: string; keys: SignerKey[] | undefined } {
   const name = core.getInput('signer-name').trim();
@@ -41,7 +43,11 @@ export async function runAdmin(mode: AdminMode, keys: Keys, refs: readonly Image
   const outcomes = mode === 'init' ? await runInit(keys, refs, env) : await administer(env, refs, planner(mode, keys, refs));
   core.setOutput('result', JSON.stringify(outcomes));
   if (process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addHeading(`Content trust: ${mode}`, 3).addList(outcomes.map((o) => o.summary)).write();
+    // Summaries name repositories, signers and roles: outside text, made inert and kept under the budget.
+    const { shown, hidden } = fitToBudget(outcomes.map((o) => forSummary(o.summary)), SUMMARY_BUDGET, 9);
+    const s = core.summary.addHeading(`Content trust: ${mode}`, 3).addList(shown);
+    if (hidden > 0) s.addRaw(`${hidden} more repositories are not listed here: the result output and the log list every one.`, true);
+    await s.write();
   }
 }
 

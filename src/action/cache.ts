@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as core from '@actions/core';
 import { messageOf } from '../errors.ts';
 import { metadataDir } from '../notary/trust-store.ts';
+import * as report from './report.ts';
 
 export interface TrustCache {
   /** Saves the directories under this run's key; warns on failure. */
@@ -35,7 +35,7 @@ export function cacheServiceAvailable(env: NodeJS.ProcessEnv): boolean {
 export async function restoreTrustCache(trustDir: string, guns: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<TrustCache | undefined> {
   const paths = [...new Set(guns)].map((g) => metadataDir(trustDir, g));
   if (!cacheServiceAvailable(env)) {
-    core.warning(`cache: the GitHub Actions cache service is not available (not on a GitHub runner, or no ACTIONS_RUNTIME_TOKEN), so trust data is remembered only in ${trustDir} on this machine; set cache: false to silence this`);
+    report.warning(`cache: the GitHub Actions cache service is not available (not on a GitHub runner, or no ACTIONS_RUNTIME_TOKEN), so trust data is remembered only in ${trustDir} on this machine; set cache: false to silence this`);
     return undefined;
   }
   const { key, prefix } = cacheKeys(guns, env);
@@ -43,7 +43,7 @@ export async function restoreTrustCache(trustDir: string, guns: readonly string[
   try {
     cache = await import('@actions/cache');
   } catch (e) {
-    core.warning(`cache: cannot load the cache client (${messageOf(e)}); trust data is remembered only in ${trustDir}`);
+    report.warning(`cache: cannot load the cache client (${messageOf(e)}); trust data is remembered only in ${trustDir}`);
     return undefined;
   }
   let hit: string | undefined;
@@ -51,9 +51,9 @@ export async function restoreTrustCache(trustDir: string, guns: readonly string[
   if (paths.some((p) => !existsSync(join(p, 'root.json')))) {
     try {
       hit = await cache.restoreCache(paths, key, [prefix]);
-      core.info(hit ? `cache: restored remembered trust data (${hit})` : 'cache: no remembered trust data yet for these repositories; trusting on first use');
+      report.info(hit ? `cache: restored remembered trust data (${hit})` : 'cache: no remembered trust data yet for these repositories; trusting on first use');
     } catch (e) {
-      core.warning(`cache: restoring remembered trust data failed (${messageOf(e)}); the run goes on, trusting the server's data on first use`);
+      report.warning(`cache: restoring remembered trust data failed (${messageOf(e)}); the run goes on, trusting the server's data on first use`);
     }
   }
   return {
@@ -64,9 +64,9 @@ export async function restoreTrustCache(trustDir: string, guns: readonly string[
       try {
         // The same path list as the restore: the cache version is derived from it.
         await cache.saveCache(paths, key);
-        core.info(`cache: saved remembered trust data for ${present.length} repositor${present.length === 1 ? 'y' : 'ies'} (${key})`);
+        report.info(`cache: saved remembered trust data for ${present.length} repositor${present.length === 1 ? 'y' : 'ies'} (${key})`);
       } catch (e) {
-        core.warning(`cache: saving remembered trust data failed (${messageOf(e)}); the next run on a fresh runner trusts on first use`);
+        report.warning(`cache: saving remembered trust data failed (${messageOf(e)}); the next run on a fresh runner trusts on first use`);
       }
     },
   };

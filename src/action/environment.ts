@@ -7,6 +7,7 @@ import type { ResolvedCredentials } from './credentials.ts';
 import type { Inputs } from './inputs.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
+import * as report from './report.ts';
 
 /**
  * `credentials`: per registry domain, from resolveCredentials() (the inputs
@@ -18,12 +19,13 @@ import { FileTrustStore } from '../notary/trust-store.ts';
 export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials>): TrustEnv {
   // Traces only when step debug is on (the runner sets RUNNER_DEBUG=1): a
   // line per request is real work at thousands of tags.
-  const debug = core.isDebug() ? (m: string) => core.debug(m) : () => {};
+  const debug = core.isDebug() ? report.debug : () => {};
   const http = new HttpClient({ ca: inputs.caCert, debug });
   return {
     client: new AuthClient(http),
     config: http.config,
-    log: { info: (m) => core.info(m), warning: (m) => core.warning(m), debug },
+    // Through the report sinks: neutralised for the runner, warnings capped.
+    log: { info: report.info, warning: report.warning, debug },
     credentialsFor: (domain) => credentials.get(domain)?.credentials,
     serverFor: (domain) => trustServerFor(domain, inputs.trustServer),
     trustStore: new FileTrustStore(inputs.trustDir),

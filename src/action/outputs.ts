@@ -2,19 +2,66 @@
 import * as core from '@actions/core';
 import type { ImageResult } from '../notary/env.ts';
 import type { Mode } from './inputs.ts';
+import { ContentTrustError } from '../errors.ts';
+import { forSummary } from '../util/untrusted-text.ts';
+
+/**
+ * Bytes this step writes to its summary. GitHub refuses a step summary over
+ * 1 MiB ("supports content up to a size of 1024k") and then shows none of
+ * it; half that leaves room for the notes and for multi-byte characters.
+ */
+export const SUMMARY_BUDGET = 512 * 1024;
+
+// A line of the digests and pinned-refs outputs: a parsed reference (no white
+// space, nothing a consumer could split on) and a sha256 digest.
+const OUTPUT_LINE = /^[A-Za-z0-9._\-/:[\]]+@sha256:[0-9a-f]{64}$/;
 
 export function setOutputs(results: readonly ImageResult[]): void {
-  core.setOutput('digests', results.map((r) => `${r.repository}@${r.digest}`).join('\n'));
-  core.setOutput('pinned-refs', results.map((r) => `${r.repository}:${r.tag}@${r.digest}`).join('\n'));
+  // Both checked before either is written: no output half-way.
+  const digests = outputLines(results.map((r) => `${r.repository}@${r.digest}`));
+  const pinned = outputLines(results.map((r) => `${r.repository}:${r.tag}@${r.digest}`));
+  core.setOutput('digests', digests);
+  core.setOutput('pinned-refs', pinned);
   core.setOutput('result', JSON.stringify(results.map(({ image, repository, tag, digest, size, signers, roles, expires, policy }) => ({ image, repository, tag, digest, size, signers, roles, expires, ...(policy ? { policy } : {}) }))));
 }
 
-export async function writeSummary(mode: Mode, results: readonly ImageResult[], failures: readonly { subject: string; message: string }[]): Promise<void> {
+/** Lines other steps split and use as references: only validated values reach them (a bad one is a bug). */
+function outputLines(lines: readonly string[]): string {
+  const bad = lines.find((l) => !OUTPUT_LINE.test(l));
+  if (bad !== undefined) throw new ContentTrustError('INTERNAL', `an output line is not a repository:tag@sha256 reference (${JSON.stringify(bad.slice(0, 200))}): please report this`);
+  return lines.join('\n');
+}
+
+/**
+ * The items that fit in `budget` bytes, in order, and how many did not.
+ * Items are already HTML; each is counted with the markup around it.
+ */
+export function fitToBudget(items: readonly string[], budget: number, overhead: number): { shown: string[]; hidden: number } {
+  const shown: string[] = [];
+  let used = 0;
+  for (const item of items) {
+    used += Buffer.byteLength(item) + overhead;
+    if (used > budget) break;
+    shown.push(item);
+  }
+  return { shown, hidden: items.length - shown.length };
+}
+
+export async function writeSummary(mode: Mode, results: readonly ImageResult[], failures: readonly { subject: string; code?: string; message: string }[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   const verb = mode === 'sign' ? 'Signed' : 'Verified';
   const s = core.summary.addHeading(`Content trust: ${mode}`, 3);
   const withPolicy = results.some((r) => r.policy);
   if (results.length > 0) {
+    const rows = results.map((r) => [
+      forSummary(`${r.repository}:${r.tag}`),
+      `<code>${forSummary(r.digest)}</code>`,
+      forSummary(r.signers.join(', ')) || '—',
+      forSummary(r.roles.join(', ')),
+      forSummary(`${r.expires.slice(0, 10)} (${daysLeft(r.expires)})`),
+      ...(withPolicy ? [forSummary(r.policy ?? '—')] : []),
+    ]);
+    const { shown, hidden } = fitToBudget(rows.map((cells) => cells.join('')), SUMMARY_BUDGET, 16 + 9 * rows[0]!.length);
     s.addTable([
       [
         { data: 'Image', header: true },
@@ -24,20 +71,16 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
         { data: 'Trust data expires', header: true },
         ...(withPolicy ? [{ data: 'Policy entry', header: true }] : []),
       ],
-      ...results.map((r) => [
-        escapeHtml(`${r.repository}:${r.tag}`),
-        `<code>${r.digest}</code>`,
-        escapeHtml(r.signers.join(', ')) || '—',
-        escapeHtml(r.roles.join(', ')),
-        `${r.expires.slice(0, 10)} (${daysLeft(r.expires)})`,
-        ...(withPolicy ? [escapeHtml(r.policy ?? '—')] : []),
-      ]),
+      ...rows.slice(0, shown.length),
     ]);
-    s.addRaw(`${verb} ${results.length} image(s).`, true);
+    s.addRaw(`${verb} ${results.length} image(s).${hidden > 0 ? ` ${hidden} of them are not in this table: the result output lists every one.` : ''}`, true);
   }
   if (failures.length > 0) {
+    const items = failures.map((f) => `<b>${forSummary(f.subject)}</b>: ${f.code ? `${forSummary(f.code)}: ` : ''}${forSummary(f.message)}`);
+    const { shown, hidden } = fitToBudget(items, SUMMARY_BUDGET, 9);
     s.addHeading('Failed', 4);
-    s.addList(failures.map((f) => `<b>${escapeHtml(f.subject)}</b>: ${escapeHtml(f.message)}`));
+    s.addList(shown);
+    if (hidden > 0) s.addRaw(`${hidden} more failure(s) are not listed here: the step's log lists every one.`, true);
   }
   await s.write();
 }
@@ -45,8 +88,4 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
 function daysLeft(iso: string): string {
   const days = Math.floor((Date.parse(iso) - Date.now()) / 86_400_000);
   return days < 0 ? 'expired' : `${days} days left`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }

@@ -20,6 +20,7 @@ import { createCliEnv } from './env.ts';
 import { baseKey, findBaseKey, signingKeys } from './keys.ts';
 import { listKeys, loadKey, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
+import { jsonForLog } from '../util/untrusted-text.ts';
 
 export interface Io {
   out(text: string): void;
@@ -171,7 +172,7 @@ export async function verify(args: Args, io: Io): Promise<void> {
   const signers = (flag(args, 'signer') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   try {
     const results = await verifyImages(env, refs, { signers, checkRegistry: !args.flags.has('no-registry') });
-    if (args.flags.has('json')) io.out(`${JSON.stringify(results, null, 2)}\n`);
+    if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
     else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})\n`);
   } finally {
     env.close();

@@ -14,6 +14,7 @@ import { FileTrustStore } from '../notary/trust-store.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { InputError } from '../errors.ts';
 import { trustDir } from './trust-dir.ts';
+import { forLog } from '../util/untrusted-text.ts';
 
 export interface CliEnvOptions {
   server?: string | undefined;
@@ -32,15 +33,15 @@ export function createCliEnv(refs: readonly ImageRef[], options: CliEnvOptions, 
     const file = join(dockerConfigDir(env), 'tls', host, 'ca.crt');
     if (existsSync(file)) cas.push(readFileSync(file, 'utf8'));
   }
-  const http = new HttpClient({ ...(cas.length ? { ca: cas.join('\n') } : {}), ...(options.debug ? { debug: (m: string) => process.stderr.write(`debug: ${m}\n`) } : {}) });
+  const http = new HttpClient({ ...(cas.length ? { ca: cas.join('\n') } : {}), ...(options.debug ? { debug: (m: string) => process.stderr.write(`debug: ${forLog(m)}\n`) } : {}) });
   const credentials = readDockerCredentials(env);
   return {
     client: new AuthClient(http),
     config: http.config,
     log: {
-      info: (m) => process.stderr.write(`${m}\n`),
-      warning: (m) => process.stderr.write(`warning: ${m}\n`),
-      debug: (m) => (options.debug ? process.stderr.write(`debug: ${m}\n`) : undefined),
+      info: (m) => process.stderr.write(`${forLog(m)}\n`),
+      warning: (m) => process.stderr.write(`warning: ${forLog(m)}\n`),
+      debug: (m) => (options.debug ? process.stderr.write(`debug: ${forLog(m)}\n`) : undefined),
     },
     credentialsFor: (domain) => credentials.get(domain),
     serverFor,

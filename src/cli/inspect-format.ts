@@ -5,19 +5,23 @@
  */
 import type { InspectEntry } from '../notary/admin/inspect.ts';
 import { REPO_ADMIN, naturalCompare } from '../notary/admin/inspect.ts';
+import { forLog, jsonForLog } from '../util/untrusted-text.ts';
 
 export function inspectJson(entries: readonly InspectEntry[]): string {
-  // Go's encoder escapes <, > and & in strings; JSON.stringify does not.
-  return `${JSON.stringify(entries, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)}\n`;
+  // Go's encoder escapes <, > and & in strings (and U+2028, U+2029, which
+  // jsonForLog escapes with command marks and control characters); JSON.stringify does not.
+  return `${jsonForLog(entries, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)}\n`;
 }
 
 function table(rows: string[][]): string {
+  // Cells hold names from trust data: one line, one column each.
+  rows = rows.map((r) => r.map((cell) => forLog(cell)));
   const widths = rows[0]!.map((_, col) => Math.max(10, ...rows.map((r) => r[col]!.length + 3)));
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join('')).join('\n') + '\n';
 }
 
 export function inspectPretty(entry: InspectEntry): string {
-  const name = entry.Name;
+  const name = forLog(entry.Name);
   let out = '';
   if (entry.SignedTags.length > 0) {
     out += `\nSignatures for ${name}\n\n`;
@@ -35,7 +39,7 @@ export function inspectPretty(entry: InspectEntry): string {
   }
   out += `\nAdministrative keys for ${name}\n\n`;
   for (const admin of entry.AdministrativeKeys.filter((a) => a.Name === 'Repository').concat(entry.AdministrativeKeys.filter((a) => a.Name === 'Root'))) {
-    out += `  ${admin.Name === 'Root' ? 'Root Key' : 'Repository Key'}:\t${admin.Keys.map((k) => k.ID).sort().join(', ')}\n`;
+    out += `  ${admin.Name === 'Root' ? 'Root Key' : 'Repository Key'}:\t${forLog(admin.Keys.map((k) => k.ID).sort().join(', '))}\n`;
   }
   return out;
 }

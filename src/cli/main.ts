@@ -7,6 +7,7 @@
 import { parseArgs } from './args.ts';
 import * as commands from './commands.ts';
 import { MultiError, asContentTrustError } from '../errors.ts';
+import { forLog, linesForLog } from '../util/untrusted-text.ts';
 
 const USAGE = `Usage: content-trust COMMAND
 
@@ -63,9 +64,12 @@ export async function main(argv: readonly string[], io: commands.Io): Promise<nu
   } catch (e) {
     const error = asContentTrustError(e);
     const lines = error instanceof MultiError ? error.failures.map((f) => `${f.error.code}: ${f.error.message}`) : [`${error.code}: ${error.message}`];
-    for (const l of lines) process.stderr.write(`content-trust: ${l}\n`);
+    for (const l of lines) process.stderr.write(`content-trust: ${forLog(l)}\n`);
     return 1;
   }
 }
 
-process.exitCode = await main(process.argv.slice(2), { out: (t) => process.stdout.write(t), env: process.env });
+// Results carry outside values (tags, signer names, server messages): no
+// control sequence reaches the terminal and no workflow command the runner,
+// when the CLI runs in a workflow step.
+process.exitCode = await main(process.argv.slice(2), { out: (t) => process.stdout.write(linesForLog(t)), env: process.env });
