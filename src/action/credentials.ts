@@ -12,6 +12,7 @@
  * gets them: the user did not name it.
  */
 import * as core from '@actions/core';
+import * as report from './report.ts';
 import { getExecOutput } from '@actions/exec';
 import type { Credentials } from '../http/auth.ts';
 import { InputError, messageOf } from '../errors.ts';
@@ -118,7 +119,7 @@ export async function resolveCredentials(domains: Iterable<string>, options: Res
   for (const d of unique) {
     if (explicit && registryDomain(d) === explicit.registry) {
       out.set(d, { credentials: explicit.credentials, origin: 'input' });
-      core.debug(`credentials for ${d}: the username/password inputs (registry ${explicit.registry})`);
+      report.debug(`credentials for ${d}: the username/password inputs (registry ${explicit.registry})`);
     } else fromConfig.push(d);
   }
   if (fromConfig.length === 0) return out;
@@ -128,7 +129,7 @@ export async function resolveCredentials(domains: Iterable<string>, options: Res
     const r = answers[i]!;
     mask(r.credentials);
     out.set(d, r);
-    core.debug(`credentials for ${d}: ${describe(r)}`);
+    report.debug(`credentials for ${d}: ${describe(r)}`);
   });
   return out;
 }
