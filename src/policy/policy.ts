@@ -14,7 +14,7 @@
  *       min-validity: 30d                     # s, m, h, d or w
  */
 import { InputError } from '../errors.ts';
-import { parseYaml, YamlError, type YamlValue } from './yaml.ts';
+import { parseYaml, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
 
 export type PolicyDefault = 'deny' | 'verify' | 'allow-unsigned';
 
@@ -37,54 +37,71 @@ export interface Policy {
   entries: PolicyEntry[];
 }
 
+/** A policy is a short list; a larger file is refused before it is parsed. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
 const SIGNER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const KEY_ID = /^[0-9a-f]{64}$/;
 const DURATION = /^([0-9]+)\s*(s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const ENTRY_KEYS = new Set(['match', 'name', 'root-keys', 'signers', 'min-validity']);
 const TOP_KEYS = new Set(['version', 'default', 'repositories']);
+const DEFAULTS = new Set<string>(['deny', 'verify', 'allow-unsigned']);
 
-/** Parses and checks a policy; `source` names the file in messages. */
-export function parsePolicy(text: string, source: string): Policy {
-  const bad = (what: string) => new InputError('POLICY_INVALID', `policy ${source}: ${what}`);
-  let doc: YamlValue;
-  try {
-    doc = /^\s*\{/.test(text) ? (JSON.parse(text) as YamlValue) : parseYaml(text);
-  } catch (e) {
-    throw bad(`${e instanceof YamlError || e instanceof SyntaxError ? e.message : String(e)}: fix the file (YAML or JSON)`);
-  }
-  if (!isMap(doc)) throw bad('must be a mapping with a "repositories" list');
-  for (const k of Object.keys(doc)) if (!TOP_KEYS.has(k)) throw bad(`unknown key "${k}" (allowed: ${[...TOP_KEYS].join(', ')})`);
-  if (doc.version !== undefined && doc.version !== 1) throw bad(`version ${JSON.stringify(doc.version)} is not supported (use 1)`);
-  const def = doc.default ?? 'deny';
-  if (def !== 'deny' && def !== 'verify' && def !== 'allow-unsigned') throw bad(`default is ${JSON.stringify(def)}: use deny, verify or allow-unsigned`);
-  const list = doc.repositories ?? [];
-  if (!Array.isArray(list)) throw bad('"repositories" must be a list of entries');
-  const entries = list.map((raw, i) => parseEntry(raw, i, bad));
+/** Makes the POLICY_INVALID error for `what`, naming the line where it is known. */
+type Bad = (what: string, line?: number) => InputError;
+
+/**
+ * Parses and checks a policy (YAML, or JSON, which YAML contains); `source`
+ * names the file in messages. Every value is read as the text written, and
+ * only the keys named above are read: any other key, `__proto__` included,
+ * is refused by name.
+ */
+export async function parsePolicy(input: Buffer | string, source: string): Promise<Policy> {
+  const bad: Bad = (what, line) => new InputError('POLICY_INVALID', `policy ${source}: ${what}${line === undefined ? '' : ` (line ${line})`}`);
+  const [doc] = await parseYaml(input, (why) => new InputError('POLICY_INVALID', `policy ${source}: ${why}: fix the file (YAML or JSON)`), { maxBytes: MAX_POLICY_BYTES });
+  const top = doc?.value;
+  if (!isMap(top)) throw bad('must be a mapping with a "repositories" list');
+  checkKeys(doc!, top, TOP_KEYS, '', bad);
+  const version = own(top, 'version');
+  if (version !== null && version !== '1') throw bad(`version ${shown(version)} is not supported (use 1)`, doc!.line(top, 'version'));
+  const def = own(top, 'default') ?? 'deny';
+  if (typeof def !== 'string' || !DEFAULTS.has(def)) throw bad(`default is ${JSON.stringify(shown(def))}: use deny, verify or allow-unsigned`, doc!.line(top, 'default'));
+  const list = own(top, 'repositories') ?? [];
+  if (!Array.isArray(list)) throw bad('"repositories" must be a list of entries', doc!.line(top, 'repositories'));
+  const entries = list.map((raw, i) => parseEntry(doc!, raw, doc!.line(list, i), i, bad));
   if (entries.length === 0 && def === 'deny') throw bad('has no repositories entries and default deny: every image would fail');
-  return { source, default: def, entries };
+  return { source, default: def as PolicyDefault, entries };
 }
 
-function parseEntry(raw: YamlValue, i: number, bad: (what: string) => InputError): PolicyEntry {
+function parseEntry(doc: YamlDocument, raw: YamlValue, line: number | undefined, i: number, bad: Bad): PolicyEntry {
   const where = `repositories[${i}]`;
-  if (!isMap(raw)) throw bad(`${where} must be a mapping with "match"`);
-  for (const k of Object.keys(raw)) if (!ENTRY_KEYS.has(k)) throw bad(`${where}: unknown key "${k}" (allowed: ${[...ENTRY_KEYS].join(', ')})`);
-  const patterns = stringList(raw.match, `${where}.match`, bad);
-  if (patterns.length === 0) throw bad(`${where} has no "match" pattern`);
-  const rootKeys = stringList(raw['root-keys'], `${where}.root-keys`, bad).map((k) => k.toLowerCase());
-  for (const k of rootKeys) if (!KEY_ID.test(k)) throw bad(`${where}.root-keys: "${k}" is not a key ID (64 hex digits, as \`docker trust inspect\` prints the Root key)`);
-  const signers = stringList(raw.signers, `${where}.signers`, bad);
-  for (const s of signers) if (!SIGNER_NAME.test(s) || s === 'releases') throw bad(`${where}.signers: "${s}" is not a valid signer name`);
+  if (!isMap(raw)) throw bad(`${where} must be a mapping with "match"`, line);
+  checkKeys(doc, raw, ENTRY_KEYS, `${where}: `, bad);
+  const lineOf = (key: string) => doc.line(raw, key) ?? line;
+  const patterns = stringList(own(raw, 'match'), `${where}.match`, lineOf('match'), bad);
+  if (patterns.length === 0) throw bad(`${where} has no "match" pattern`, line);
+  const rootKeys = stringList(own(raw, 'root-keys'), `${where}.root-keys`, lineOf('root-keys'), bad).map((k) => k.toLowerCase());
+  for (const k of rootKeys) if (!KEY_ID.test(k)) throw bad(`${where}.root-keys: "${k}" is not a key ID (64 hex digits, as \`docker trust inspect\` prints the Root key)`, lineOf('root-keys'));
+  const signers = stringList(own(raw, 'signers'), `${where}.signers`, lineOf('signers'), bad);
+  for (const s of signers) if (!SIGNER_NAME.test(s) || s === 'releases') throw bad(`${where}.signers: "${s}" is not a valid signer name`, lineOf('signers'));
   let minValidityMs = 0;
   let minValidity: string | undefined;
-  if (raw['min-validity'] !== undefined && raw['min-validity'] !== null) {
-    minValidity = String(raw['min-validity']).trim();
-    const m = DURATION.exec(minValidity);
-    if (!m) throw bad(`${where}.min-validity "${minValidity}" is not a duration such as 30d, 12h or 2w`);
+  const validity = own(raw, 'min-validity');
+  if (validity !== null) {
+    const m = typeof validity === 'string' ? DURATION.exec((minValidity = validity.trim())) : null;
+    if (!m) throw bad(`${where}.min-validity "${shown(validity)}" is not a duration such as 30d, 12h or 2w`, lineOf('min-validity'));
     minValidityMs = Number(m[1]) * UNIT_MS[m[2]!]!;
   }
-  const name = raw.name === undefined || raw.name === null ? patterns[0]! : String(raw.name);
-  return { name, patterns, rootKeys, signers, minValidityMs, minValidity, regexps: patterns.map((p) => globToRegExp(p, `${where}.match`, bad)) };
+  const name = own(raw, 'name');
+  if (name !== null && typeof name !== 'string') throw bad(`${where}.name must be a string`, lineOf('name'));
+  const regexps = patterns.map((p) => globToRegExp(p, `${where}.match`, bad));
+  return { name: name ?? patterns[0]!, patterns, rootKeys, signers, minValidityMs, minValidity, regexps };
+}
+
+/** Refuses any key not in `allowed`, by name: a typo (`signer:`) or `__proto__` never passes unnoticed. */
+function checkKeys(doc: YamlDocument, map: YamlMap, allowed: ReadonlySet<string>, where: string, bad: Bad): void {
+  for (const key of Object.keys(map)) if (!allowed.has(key)) throw bad(`${where}unknown key "${key}": the keys are ${[...allowed].join(', ')}`, doc.line(map, key));
 }
 
 /** The first entry matching a repository (GUN), or undefined. */
@@ -117,15 +134,24 @@ export function globToRegExp(pattern: string, where: string, bad: (what: string)
   return new RegExp(`^${re}$`);
 }
 
-function stringList(v: YamlValue | undefined, where: string, bad: (what: string) => InputError): string[] {
-  if (v === undefined || v === null) return [];
-  const list = Array.isArray(v) ? v : [v];
-  return list.map((x) => {
-    if (typeof x !== 'string' && typeof x !== 'number') throw bad(`${where} must be a string or a list of strings`);
-    return String(x).trim();
+function stringList(v: YamlValue, where: string, line: number | undefined, bad: Bad): string[] {
+  if (v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => {
+    if (typeof x !== 'string') throw bad(`${where} must be a string or a list of strings`, line);
+    return x.trim();
   });
 }
 
-function isMap(v: YamlValue | undefined): v is { [key: string]: YamlValue } {
+/** A value of the map, or null when the key is absent or empty; never one inherited. */
+function own(map: YamlMap, key: string): YamlValue {
+  return Object.hasOwn(map, key) ? map[key]! : null;
+}
+
+function isMap(v: YamlValue | undefined): v is YamlMap {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value for a message: the text written, or what kind of thing it is. */
+function shown(v: YamlValue): string {
+  return typeof v === 'string' ? v : v === null ? 'empty' : Array.isArray(v) ? 'a list' : 'a mapping';
 }
