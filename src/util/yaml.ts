@@ -56,7 +56,8 @@ export async function parseYaml(input: Buffer | string, fail: (why: string) => C
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > maxBytes) throw fail(`is larger than the ${maxBytes} bytes allowed`);
   const text = typeof input === 'string' ? input : input.toString('utf8');
-  const yaml = await import('yaml');
+  // The library is CommonJS: Node and the bundle both hand its exports over as the default export.
+  const yaml = (await import('yaml')).default;
   const deep = `nests lists and maps more than ${maxDepth} deep`;
   const lexedLine = lineTooDeep(yaml, text, maxDepth);
   if (lexedLine !== undefined) throw fail(`line ${lexedLine}: ${deep}`);
