@@ -28,7 +28,7 @@ export interface PolicyEntry {
   /** The duration as written, for messages. */
   minValidity: string | undefined;
   /** Compiled patterns. */
-  regexps: RegExp[];
+  globs: Glob[];
 }
 
 export interface Policy {
@@ -95,8 +95,8 @@ function parseEntry(doc: YamlDocument, raw: YamlValue, line: number | undefined,
   }
   const name = own(raw, 'name');
   if (name !== null && typeof name !== 'string') throw bad(`${where}.name must be a string`, lineOf('name'));
-  const regexps = patterns.map((p) => globToRegExp(p, `${where}.match`, bad));
-  return { name: name ?? patterns[0]!, patterns, rootKeys, signers, minValidityMs, minValidity, regexps };
+  const globs = patterns.map((p) => compileGlob(p, `${where}.match`, lineOf('match'), bad));
+  return { name: name ?? patterns[0]!, patterns, rootKeys, signers, minValidityMs, minValidity, globs };
 }
 
 /** Refuses any key not in `allowed`, by name: a typo (`signer:`) or `__proto__` never passes unnoticed. */
@@ -106,8 +106,17 @@ function checkKeys(doc: YamlDocument, map: YamlMap, allowed: ReadonlySet<string>
 
 /** The first entry matching a repository (GUN), or undefined. */
 export function matchEntry(policy: Policy, gun: string): PolicyEntry | undefined {
-  return policy.entries.find((e) => e.regexps.some((r) => r.test(gun)));
+  return policy.entries.find((e) => e.globs.some((g) => globMatches(g, gun)));
 }
+
+/**
+ * A compiled repository pattern: one part per character (code point) of the full name,
+ * where `*`, `**` and `?` are wildcards (no repository name holds them).
+ */
+export type Glob = readonly string[];
+
+/** No repository name is this long; a longer pattern is a mistake or an attack. */
+const MAX_PATTERN_LENGTH = 1024;
 
 /**
  * A repository glob, matched against the full name as docker normalises it
@@ -115,23 +124,44 @@ export function matchEntry(policy: Policy, gun: string): PolicyEntry | undefined
  * path segment, `**` crosses them. A pattern without a registry host is a
  * Docker Hub one, as on docker's command line (`alpine`, `org/*`).
  */
-export function globToRegExp(pattern: string, where: string, bad: (what: string) => InputError): RegExp {
+export function compileGlob(pattern: string, where: string, line: number | undefined, bad: Bad): Glob {
   const p = pattern.trim();
-  if (!p || /\s/.test(p)) throw bad(`${where}: "${pattern}" is not a repository pattern`);
+  if (!p || /\s/.test(p) || p.length > MAX_PATTERN_LENGTH) throw bad(`${where}: "${p.length > 64 ? `${p.slice(0, 64)}…` : pattern}" is not a repository pattern`, line);
   let full = p;
   const first = p.split('/')[0]!;
   if (!p.startsWith('**') && !(first.includes('.') || first.includes(':') || first === 'localhost')) full = p.includes('/') ? `docker.io/${p}` : `docker.io/library/${p}`;
-  let re = '';
-  for (let i = 0; i < full.length; i++) {
-    const c = full[i]!;
-    if (c === '*' && full[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  return full.match(/\*\*|./gsu)!;
+}
+
+/**
+ * Whether `name` matches, by stepping every reachable part of the glob over
+ * the name at once: time is bounded by pattern length × name length. (A
+ * backtracking regular expression takes exponential time on patterns such as
+ * `*a*a*a*a*a*b`, which a policy file may hold.)
+ */
+export function globMatches(glob: Glob, name: string): boolean {
+  // reached[i]: the first i parts match the characters read so far.
+  let reached = new Uint8Array(glob.length + 1);
+  reached[0] = 1;
+  spread(glob, reached);
+  for (const c of name) {
+    const next = new Uint8Array(glob.length + 1);
+    glob.forEach((part, i) => {
+      if (!reached[i]) return;
+      if (part === '**' || (part === '*' && c !== '/')) next[i] = 1;
+      else if ((part === '?' && c !== '/') || part === c) next[i + 1] = 1;
+    });
+    spread(glob, next);
+    reached = next;
   }
-  return new RegExp(`^${re}$`);
+  return reached[glob.length] === 1;
+}
+
+/** A wildcard may match nothing: where one is reached, so is the part after it. */
+function spread(glob: Glob, reached: Uint8Array): void {
+  glob.forEach((part, i) => {
+    if (reached[i] && (part === '*' || part === '**')) reached[i + 1] = 1;
+  });
 }
 
 function stringList(v: YamlValue, where: string, line: number | undefined, bad: Bad): string[] {

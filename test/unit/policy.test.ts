@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadPolicy } from '../../src/policy/load.ts';
-import { matchEntry, parsePolicy, type Policy } from '../../src/policy/policy.ts';
+import { compileGlob, globMatches, matchEntry, parsePolicy, type Policy } from '../../src/policy/policy.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
 
 const KEY = 'a'.repeat(64);
@@ -197,5 +197,48 @@ repositories:
     await writeFile(join(dir, 'ok.yml'), ENTRY);
     assert.equal((await loadPolicy('ok.yml', dir)).entries.length, 1);
     await assert.rejects(loadPolicy('missing.yml', dir), /policy missing\.yml: cannot read .*missing\.yml/);
+  });
+});
+
+describe('repository globs', () => {
+  const never = () => new Error('unused') as never;
+  const matches = (pattern: string, name: string) => globMatches(compileGlob(pattern, 'm', undefined, never), name);
+
+  it('* and ? stay within a segment, ** crosses segments, the rest is literal', () => {
+    for (const [pattern, name, expected] of [
+      ['ghcr.io/org/*', 'ghcr.io/org/app', true],
+      ['ghcr.io/org/*', 'ghcr.io/org/a/b', false],
+      ['ghcr.io/org/**', 'ghcr.io/org/a/b', true],
+      ['ghcr.io/**/app', 'ghcr.io/x/y/app', true],
+      ['ghcr.io/**/app', 'ghcr.io/x/y/apps', false],
+      ['ghcr.io/org/ap?', 'ghcr.io/org/app', true],
+      ['ghcr.io/org?app', 'ghcr.io/org/app', false],
+      ['ghcr.io/org/a.p', 'ghcr.io/org/axp', false],
+      ['127.0.0.1:5000/*/*', '127.0.0.1:5000/org/app', true],
+      ['alpine', 'docker.io/library/alpine', true],
+      ['org/*', 'docker.io/org/tool', true],
+      ['**', 'quay.io/x/y', true],
+      ['ghcr.io/org/*app*', 'ghcr.io/org/app', true],
+      ['ghcr.io/org/', 'ghcr.io/org/app', false],
+    ] as const) {
+      assert.equal(matches(pattern, name), expected, `${pattern} ~ ${name}`);
+    }
+  });
+
+  it('matches in time bounded by pattern × name (a backtracking regexp never finishes these)', () => {
+    const pattern = `ghcr.io/${'*a'.repeat(12)}*b`;
+    assert.equal(matches(pattern, `ghcr.io/${'a'.repeat(200)}`), false);
+    assert.equal(matches(pattern, `ghcr.io/${'a'.repeat(200)}b`), true);
+    assert.equal(matches(`**${'a**'.repeat(12)}b`, `x/${'a/'.repeat(100)}`), false);
+  });
+
+  it('refuses an empty, spaced or over-long pattern by name, with the line', async () => {
+    for (const [match, message] of [
+      ['"a b"', /repositories\[0\]\.match: "a b" is not a repository pattern \(line 2\)/],
+      ['""', /repositories\[0\]\.match: "" is not a repository pattern/],
+      [`x${'y'.repeat(1024)}`, /repositories\[0\]\.match: "xy{63}…" is not a repository pattern/],
+    ] as const) {
+      await assert.rejects(parsePolicy(`repositories:\n  - match: ${match}\n`, 'p'), (e: ContentTrustError) => e.code === 'POLICY_INVALID' && message.test(e.message));
+    }
   });
 });
