@@ -3,9 +3,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { compileGlob, globMatches, matchEntry, parsePolicy, type Policy } from '../../src/policy/policy.ts';
-import type { ContentTrustError } from '../../src/errors.ts';
+import { ContentTrustError } from '../../src/errors.ts';
 
 const KEY = 'a'.repeat(64);
 
@@ -240,5 +241,29 @@ describe('repository globs', () => {
     ] as const) {
       await assert.rejects(parsePolicy(`repositories:\n  - match: ${match}\n`, 'p'), (e: ContentTrustError) => e.code === 'POLICY_INVALID' && message.test(e.message));
     }
+  });
+});
+
+describe('any policy text', () => {
+  const VALID = `version: 1\ndefault: verify\nrepositories:\n  - name: "team"\n    match: [ghcr.io/org/*, alpine]\n    root-keys: [${KEY}]\n    signers:\n      - ci\n    min-validity: 30d\n`;
+  const piece = fc.oneof(fc.constantFrom(...'-:?[]{},&*!|>#\'"%@`\n\t \uFEFF'.split(''), '---', '...', '__proto__', '<<', '0x10', '~'), fc.string({ maxLength: 4 }));
+
+  it('gives a policy or POLICY_INVALID, never another error (random edits of a valid file)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(), fc.nat(3), piece), { maxLength: 6 }), async (edits) => {
+        let text = VALID;
+        for (const [at, cut, insert] of edits) {
+          const i = at % (text.length + 1);
+          text = text.slice(0, i) + insert + text.slice(i + cut);
+        }
+        try {
+          const p = await parsePolicy(text, 'p.yml');
+          assert.ok(['deny', 'verify', 'allow-unsigned'].includes(p.default));
+        } catch (e) {
+          assert.ok(e instanceof ContentTrustError && e.code === 'POLICY_INVALID', `${String(e)} for ${JSON.stringify(text)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
