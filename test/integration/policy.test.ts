@@ -105,8 +105,31 @@ repositories:
   it('a broken policy is POLICY_INVALID with the line, before any request', async () => {
     const run = await verify([`${ctx.stack.gun('org/app')}:v1`], { 'bad.yml': 'repositories:\n  - match: a\n    signer: ci\n' }, { policy: 'bad.yml' });
     assert.equal(run.code, 1);
-    assert.match(run.text, /POLICY_INVALID: policy bad\.yml: repositories\[0\]: unknown key "signer"/);
+    assert.match(run.text, /POLICY_INVALID: policy bad\.yml: repositories\[0\]: unknown key "signer": the keys are match, name, root-keys, signers, min-validity \(line 3\)/);
     assert.doesNotMatch(run.text, /::debug::GET/);
+  });
+
+  it('cannot be weakened: __proto__ and a second default are refused before any request; a BOM, --- and ... are fine, and 0x10 stays a signer name', async () => {
+    const images = [`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('other/unsigned')}:v1`];
+    const org = `${ctx.stack.registry.host}/org/*`;
+    const refused = async (file: string, text: string, message: RegExp) => {
+      const run = await verify(images, { [file]: text }, { policy: file });
+      assert.equal(run.code, 1, describeRun(run));
+      assert.match(run.text, message);
+      assert.doesNotMatch(run.text, /::debug::GET/);
+      assert.equal(run.outputs.digests, undefined, 'nothing verified, nothing skipped');
+    };
+    await refused('proto.yml', `__proto__: {default: allow-unsigned}\nrepositories:\n  - match: ${org}\n`, /POLICY_INVALID: policy proto\.yml: unknown key "__proto__": the keys are version, default, repositories \(line 1\)/);
+    await refused('proto.json', JSON.stringify({ repositories: [{ match: org }] }).replace('{', '{"__proto__": {"default": "allow-unsigned"}, '), /POLICY_INVALID: policy proto\.json: unknown key "__proto__"/);
+    await refused('entry.json', `{"repositories": [{"match": "${org}", "__proto__": {"signers": []}}]}`, /POLICY_INVALID: policy entry\.json: repositories\[0\]: unknown key "__proto__"/);
+    await refused('twice.json', `{"default": "deny",\n "repositories": [{"match": "${org}"}],\n "default": "allow-unsigned"}`, /POLICY_INVALID: policy twice\.json: line 3, column 2: duplicate key "default"/);
+    await refused('twice.yml', `default: deny\nrepositories:\n  - match: ${org}\ndefault: allow-unsigned\n`, /POLICY_INVALID: policy twice\.yml: line 4, column 1: duplicate key "default"/);
+
+    // Read as written: the entry demands a signer named "0x10" (not 16), which nobody is.
+    const marked = await verify([images[0]!], { 'marked.yml': `\uFEFF---\nrepositories:\n  - name: hex\n    match: ${org}\n    signers: [0x10]\n...\n` }, { policy: 'marked.yml' });
+    assert.equal(marked.code, 1, describeRun(marked));
+    assert.equal(marked.errors[0]!.title, `SIGNER_MISSING: ${images[0]}`);
+    assert.match(marked.errors[0]!.message, /signer "0x10" did not sign it .*\[policy entry "hex"\]/);
   });
 
   it('verifies the images a Dockerfile\'s FROM lines name (ARG, --platform, stages, scratch)', async () => {
