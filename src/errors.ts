@@ -19,6 +19,7 @@ export type ErrorCode =
   // input: a file the user named (an input, a flag, a key file)
   | 'FILE_NOT_FOUND'
   | 'FILE_IS_DIRECTORY'
+  | 'FILE_NOT_DIRECTORY'
   | 'FILE_UNREADABLE'
   | 'FILE_NOT_TEXT'
   | 'FILE_TOO_LARGE'

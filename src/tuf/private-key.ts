@@ -8,7 +8,7 @@
  * Ed25519 is only ever a server-held key: docker adds no ed25519 signer and
  * no root certificate carries one.
  */
-import { createPrivateKey, createPublicKey, sign, constants, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign as signWith, constants, type KeyObject } from 'node:crypto';
 import { keyId } from './keys.ts';
 import { InputError } from '../errors.ts';
 
@@ -166,32 +166,33 @@ function isDecryptFailure(e: unknown): boolean {
 
 /** Notary (tuf/utils ValidateCertificate) refuses smaller RSA keys. */
 const MIN_RSA_BITS = 2048;
+const USE_P256 = 'use an ECDSA P-256 key as `docker trust key generate` makes';
+
+/**
+ * The TUF key type of a key its owner holds (a signer, a repository or root
+ * key), or KEY_UNSUPPORTED naming it (`name`: "the delegation key", "the
+ * signer-key input") and why. Private and public halves alike.
+ */
+export function ownerKeyType(keyObject: KeyObject, name: string): 'ecdsa' | 'rsa' {
+  const type = keyObject.asymmetricKeyType;
+  if (type === 'ec') {
+    const curve = keyObject.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') return 'ecdsa';
+    throw new InputError('KEY_UNSUPPORTED', `${name} is an ECDSA key on curve ${curve}; notary signs with P-256 (prime256v1) only: ${USE_P256}`);
+  }
+  if (type === 'rsa') {
+    const bits = keyObject.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits >= MIN_RSA_BITS) return 'rsa';
+    throw new InputError('KEY_UNSUPPORTED', `${name} is an RSA key of ${bits} bits; notary takes RSA keys of ${MIN_RSA_BITS} bits or more: ${USE_P256}`);
+  }
+  throw new InputError('KEY_UNSUPPORTED', `${name} is ${type === 'ed25519' ? 'an ed25519' : `a ${type ?? 'symmetric'}`} key; docker repositories list their owners' keys as ECDSA P-256 (or RSA), so this key could sign for no role: ${USE_P256}`);
+}
 
 export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
-  const pub = createPublicKey(keyObject);
-  switch (keyObject.asymmetricKeyType) {
-    case 'ec': {
-      if (keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-        throw new InputError('KEY_UNSUPPORTED', `${label.name} is an ECDSA key on curve ${keyObject.asymmetricKeyDetails?.namedCurve}; notary signs with P-256 (prime256v1) only: use an ECDSA P-256 key as \`docker trust key generate\` makes`);
-      }
-      const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
-      return {
-        id: keyId('ecdsa', spki), keytype: 'ecdsa', public: spki, role, gun,
-        sign: (m) => ({ method: 'ecdsa', sig: sign('sha256', m, { key: keyObject, dsaEncoding: 'ieee-p1363' }) }),
-      };
-    }
-    case 'rsa': {
-      const bits = keyObject.asymmetricKeyDetails?.modulusLength ?? 0;
-      if (bits < MIN_RSA_BITS) {
-        throw new InputError('KEY_UNSUPPORTED', `${label.name} is an RSA key of ${bits} bits; notary takes RSA keys of ${MIN_RSA_BITS} bits or more: use an ECDSA P-256 key as \`docker trust key generate\` makes`);
-      }
-      const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
-      return {
-        id: keyId('rsa', spki), keytype: 'rsa', public: spki, role, gun,
-        sign: (m) => ({ method: 'rsapss', sig: sign('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) }),
-      };
-    }
-    default:
-      throw new InputError('KEY_UNSUPPORTED', `${label.name} is ${keyObject.asymmetricKeyType === 'ed25519' ? 'an ed25519' : `of type ${keyObject.asymmetricKeyType}`} key; docker repositories list their owners' keys as ECDSA P-256 (or RSA), so this key could sign for no role: use an ECDSA P-256 key as \`docker trust key generate\` makes`);
-  }
+  const keytype = ownerKeyType(keyObject, label.name);
+  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' }).toString('base64');
+  const sign = keytype === 'ecdsa'
+    ? (m: Buffer) => ({ method: 'ecdsa', sig: signWith('sha256', m, { key: keyObject, dsaEncoding: 'ieee-p1363' }) })
+    : (m: Buffer) => ({ method: 'rsapss', sig: signWith('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) });
+  return { id: keyId(keytype, spki), keytype, public: spki, role, gun, sign };
 }

@@ -58,7 +58,7 @@ describe('sign errors publish nothing', () => {
     const before = await states([gun]);
     const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: 'not-the-passphrase' });
     const message = failure(run, 'PASSPHRASE_WRONG');
-    assert.match(message, /passphrase does not decrypt the delegation key/);
+    assert.match(message, /passphrase does not decrypt the delegation-key input/);
     assert.match(message, /delegation-passphrase/);
     await assertUnchanged([gun], before);
   });
