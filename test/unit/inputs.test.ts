@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getInputs, getList, keyInput, type KeyName } from '../../src/action/inputs.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
+import { parseSignerKeys } from '../../src/notary/admin/common.ts';
+import { initRepository } from '../../src/notary/admin/init.ts';
+import type { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
 import { KEY_PEM, PASSPHRASE, scenario } from './helpers/fixtures.ts';
 import { makeBadFiles, makeFileNotDirectory } from './helpers/bad-files.ts';
@@ -176,5 +179,32 @@ describe('every bad input gets a named error', () => {
     assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
     process.env['INPUT_DELEGATION-PASSPHRASE'] = 'not needed';
     assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+  });
+
+  it('signer-key: unsupported types are KEY_UNSUPPORTED, a private key KEY_INVALID without echoing it; each names the input and the signer', () => {
+    const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }) as string;
+    const cases: [string, string, string][] = [
+      ['ed25519', spki(generateKeyPairSync('ed25519').publicKey), 'KEY_UNSUPPORTED'],
+      ['P-384', spki(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey), 'KEY_UNSUPPORTED'],
+      ['RSA 1024', spki(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey), 'KEY_UNSUPPORTED'],
+      ['a private key', KEY_PEM, 'KEY_INVALID'],
+    ];
+    for (const [kind, pem, code] of cases) {
+      assert.throws(() => parseSignerKeys(pem, 'ci', 'the signer-key input'), (e: ContentTrustError) => {
+        assert.equal(e.code, code, kind);
+        assert.match(e.message, /^signer "ci": the signer-key input /, kind);
+        for (const line of pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!e.message.includes(line), `${kind}: the key is not echoed`);
+        return true;
+      }, kind);
+    }
+    assert.equal(parseSignerKeys(spki(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey), 'ci')[0]!.json.keytype, 'rsa');
+  });
+
+  it('init with an RSA root or repository key: KEY_UNSUPPORTED before any request', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const noNetwork = new Proxy({ gun: 'example.com/app' }, { get: (t, p) => (p in t ? t[p as 'gun'] : () => assert.fail(`a request was made (${String(p)})`)) }) as unknown as NotaryRepoClient;
+    for (const options of [{ rootKey: rsa }, { targetsKey: rsa }]) {
+      await assert.rejects(initRepository(noNetwork, options), (e: ContentTrustError) => e.code === 'KEY_UNSUPPORTED' && /^the (root|repository) key is an RSA key/.test(e.message));
+    }
   });
 });
