@@ -15,6 +15,14 @@ export type ErrorCode =
   | 'CREDENTIALS_HELPER_FAILED'
   | 'POLICY_INVALID'
   | 'DOCKERFILE_INVALID'
+  | 'TRUST_SERVER_INVALID'
+  // input: a file the user named (an input, a flag, a key file)
+  | 'FILE_NOT_FOUND'
+  | 'FILE_IS_DIRECTORY'
+  | 'FILE_NOT_DIRECTORY'
+  | 'FILE_UNREADABLE'
+  | 'FILE_NOT_TEXT'
+  | 'FILE_TOO_LARGE'
   // network
   | 'SERVER_UNREACHABLE'
   | 'TLS_FAILED'

@@ -22,7 +22,7 @@ export async function run(): Promise<void> {
     // Everything that can be checked without the network is checked first.
     const refs = parseReferences(inputs.images);
     const key = inputs.mode === 'sign' ? keyInput(inputs.keys, 'delegation')!.signing : undefined;
-    const policy = inputs.mode === 'verify' && inputs.policy ? await loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd()) : undefined;
+    const policy = inputs.mode === 'verify' && inputs.policy ? await loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd(), 'input policy') : undefined;
     if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
     const explicit = inputCredentials(inputs, refs);
     const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));

@@ -23,7 +23,7 @@ function signerInputs(mode: string): { name: string; keys: SignerKey[] | undefin
   const name = core.getInput('signer-name').trim();
   if (!name) throw new InputError('INPUT_INVALID', `mode ${mode} needs the signer-name input (the name docker shows for the signer, e.g. ci)`);
   const text = core.getInput('signer-key');
-  return { name, keys: text ? parseSignerKeys(text, name) : undefined };
+  return { name, keys: text ? parseSignerKeys(text, name, 'the signer-key input') : undefined };
 }
 
 function need<T>(value: T | undefined, mode: string, what: string): T {

@@ -5,9 +5,8 @@
  * builder does (`$A`, `${A}`, `${A:-x}`, `${A:+x}`), `--platform` and other
  * flags dropped, `AS name` stages and `scratch` left out, duplicates once.
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { InputError, messageOf } from '../errors.ts';
+import { InputError } from '../errors.ts';
+import { readUserFile } from '../util/file.ts';
 
 export interface BaseImage {
   /** The reference as substituted, e.g. `node:24-slim` or `ghcr.io/org/base:1@sha256:…`. */
@@ -22,15 +21,12 @@ export interface DockerfileImages {
   digestOnly: BaseImage[];
 }
 
+/** A Dockerfile is small; this bound only stops a huge or endless file. */
+const DOCKERFILE_MAX_BYTES = 1024 * 1024;
+
 export function readDockerfile(path: string, baseDir: string): DockerfileImages {
-  const full = isAbsolute(path) ? path : resolve(baseDir, path);
-  let text: string;
-  try {
-    text = readFileSync(full, 'utf8');
-  } catch (e) {
-    throw new InputError('DOCKERFILE_INVALID', `dockerfile ${path}: cannot read ${full} (${messageOf(e)}): check the path (relative to the repository root) and that actions/checkout ran first`, { cause: e });
-  }
-  return parseDockerfile(text, path);
+  const label = { name: 'input dockerfile', fix: 'give Dockerfile paths relative to the repository root, and run actions/checkout before this step' };
+  return parseDockerfile(readUserFile(path, label, { maxBytes: DOCKERFILE_MAX_BYTES, baseDir }), path);
 }
 
 export function parseDockerfile(text: string, source: string): DockerfileImages {

@@ -1,9 +1,11 @@
 /** Every action input, read and checked in one place; secrets masked first. */
-import { existsSync, readFileSync } from 'node:fs';
-import type { KeyObject } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as core from '@actions/core';
-import { InputError } from '../errors.ts';
-import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
+import { InputError, messageOf } from '../errors.ts';
+import { parsePemBlocks, readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
+import { parseTrustServer } from '../registry/reference.ts';
+import { readUserFile } from '../util/file.ts';
 import { readDockerfile } from './dockerfile.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
@@ -33,7 +35,7 @@ export interface KeyText {
 const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[] }> = {
   root: { label: 'the root-key input', variables: ['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE'] },
   repository: { label: 'the repository-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] },
-  delegation: { label: 'the delegation key', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
+  delegation: { label: 'the delegation-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
 };
 
 export interface Inputs {
@@ -126,7 +128,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     mode: mode as Mode,
     images,
     listedImages,
-    trustServer: core.getInput('trust-server') || undefined,
+    trustServer: readTrustServer(core.getInput('trust-server'), env),
     keys,
     signers,
     username,
@@ -134,7 +136,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     registry,
     caCert: readCa(core.getInput('ca-cert')),
     rootKeys: readRootKeys(core.getInput('root-keys')),
-    trustDir: core.getInput('trust-dir').trim() || defaultTrustDir(env, homedir()),
+    trustDir: readTrustDir(core.getInput('trust-dir')) ?? defaultTrustDir(env, homedir()),
     cache: readBoolean('cache', true),
     policy: core.getInput('policy').trim() || undefined,
     dockerfiles,
@@ -154,6 +156,10 @@ function dockerfileImages(paths: readonly string[], env: NodeJS.ProcessEnv): str
   return [...out];
 }
 
+/** Bounds on the files inputs name: far above any real one, far below what would exhaust the runner. */
+const IMAGES_FILE_MAX_BYTES = 8 * 1024 * 1024;
+const CA_MAX_BYTES = 1024 * 1024;
+
 /**
  * A file of image references, one per line (same syntax as `images`). Inputs
  * reach the action as environment variables, and Linux caps one at 128 KiB:
@@ -162,13 +168,33 @@ function dockerfileImages(paths: readonly string[], env: NodeJS.ProcessEnv): str
 function readImagesFile(value: string): string[] {
   const path = value.trim();
   if (!path) return [];
-  let text: string;
+  const label = { name: 'input images-file', fix: 'give the path of a text file with one image reference per line' };
+  return getList(readUserFile(path, label, { maxBytes: IMAGES_FILE_MAX_BYTES }));
+}
+
+/**
+ * The trust-server input, checked before anything reaches the network;
+ * when empty, $DOCKER_CONTENT_TRUST_SERVER (the fallback) is checked too.
+ */
+function readTrustServer(value: string, env: NodeJS.ProcessEnv): string | undefined {
+  const v = value.trim();
+  if (v) return parseTrustServer(v, 'input trust-server');
+  if (env.DOCKER_CONTENT_TRUST_SERVER) parseTrustServer(env.DOCKER_CONTENT_TRUST_SERVER, 'DOCKER_CONTENT_TRUST_SERVER (the default for input trust-server)');
+  return undefined;
+}
+
+/** The trust-dir input: created when missing, but never a file (writes would fail half-way). */
+function readTrustDir(value: string): string | undefined {
+  const path = value.trim();
+  if (!path) return undefined;
+  let isDirectory: boolean;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError('INPUT_INVALID', `input images-file "${path}" cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): give the path of a file with one image reference per line`);
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    return path; // missing: made on first save
   }
-  return getList(text);
+  if (!isDirectory) throw new InputError('FILE_NOT_DIRECTORY', `input trust-dir ${JSON.stringify(path)} is a file, not a directory: give the directory where trust data is remembered (default $DOCKER_CONFIG/trust, else ~/.docker/trust), or leave it empty`);
+  return path;
 }
 
 const KEY_ID = /^[0-9a-f]{64}$/;
@@ -194,14 +220,22 @@ function readBoolean(name: string, fallback: boolean): boolean {
   throw new InputError('INPUT_INVALID', `input ${name} is "${v}": use true or false`);
 }
 
-/** PEM text, or a path to a PEM file. */
+/** PEM text, or a path to a PEM file; every certificate in it must parse. */
 function readCa(value: string): string | undefined {
   const v = value.trim();
   if (!v) return undefined;
-  if (v.includes('-----BEGIN CERTIFICATE-----')) return v;
-  if (existsSync(v)) {
-    const text = readFileSync(v, 'utf8');
-    if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
-  }
-  throw new InputError('INPUT_INVALID', 'input ca-cert is neither PEM certificates nor a path to a PEM file');
+  const fix = 'give PEM certificates ("-----BEGIN CERTIFICATE-----" …) or the path of a PEM file';
+  const inline = v.includes('-----BEGIN');
+  const text = inline ? v : readUserFile(v, { name: 'input ca-cert', fix }, { maxBytes: CA_MAX_BYTES });
+  const where = inline ? 'input ca-cert' : `input ca-cert (file ${JSON.stringify(v)})`;
+  const certificates = parsePemBlocks(text).filter((b) => b.label === 'CERTIFICATE');
+  if (certificates.length === 0) throw new InputError('INPUT_INVALID', `${where} holds no PEM certificate: ${fix}`);
+  certificates.forEach((b, i) => {
+    try {
+      new X509Certificate(b.der);
+    } catch (e) {
+      throw new InputError('INPUT_INVALID', `${where}: certificate ${i + 1} of ${certificates.length} cannot be parsed (${messageOf(e)}): ${fix}`, { cause: e });
+    }
+  });
+  return text;
 }

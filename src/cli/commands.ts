@@ -1,8 +1,8 @@
 /** The `content-trust` commands, on the same core as the action. */
-import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseReference, type ImageRef } from '../registry/reference.ts';
-import { readPrivateKey } from '../tuf/private-key.ts';
+import { readPrivateKey, toSigningKey } from '../tuf/private-key.ts';
 import { generateKey, publicKeyPem } from '../tuf/key-file.ts';
 import { initRepository } from '../notary/admin/init.ts';
 import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
@@ -21,6 +21,16 @@ import { baseKey, findBaseKey, signingKeys } from './keys.ts';
 import { listKeys, loadKey, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { jsonForLog } from '../util/untrusted-text.ts';
+import { readUserFile } from '../util/file.ts';
+
+/** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
+const KEY_FILE_MAX_BYTES = 64 * 1024;
+
+/** A signer's public key file (--key), read with errors naming the flag. */
+function readSignerKeys(file: string, name: string) {
+  const text = readUserFile(file, { name: '--key', fix: 'give the signer\'s public key file (NAME.pub from `content-trust key generate` or `docker trust key generate`)' }, { maxBytes: KEY_FILE_MAX_BYTES });
+  return parseSignerKeys(text, name, `the --key file ${JSON.stringify(file)}`);
+}
 
 export interface Io {
   out(text: string): void;
@@ -46,12 +56,23 @@ export async function keyGenerate(args: Args, io: Io): Promise<void> {
   if (!name) throw new InputError('INPUT_INVALID', 'usage: content-trust key generate NAME [--dir DIR]');
   signerRole(name);
   const dir = resolve(flag(args, 'dir') ?? '.');
+  makeOutputDir(dir);
   const key = generateKey();
   const id = saveKey(trustDir(io.env), key, { role: name }, io.env);
-  mkdirSync(dir, { recursive: true });
   const pubPath = join(dir, `${name}.pub`);
   writeFileSync(pubPath, publicKeyPem(key, name), { mode: 0o644 });
   io.out(`Successfully generated and loaded private key for ${name} (key ID ${id}). Corresponding public key available: ${pubPath}\n`);
+}
+
+/** The --dir of key generate, made before a key is saved (so a bad one leaves no orphan key). */
+function makeOutputDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError('FILE_NOT_DIRECTORY', `--dir ${JSON.stringify(dir)} is a file (or under one), not a directory: give a directory for NAME.pub`, { cause: e });
+    throw new InputError('FILE_UNREADABLE', `--dir ${JSON.stringify(dir)} cannot be made (${code ?? 'error'}): give a directory you can write for NAME.pub`, { cause: e });
+  }
 }
 
 export async function keyLoad(args: Args, io: Io): Promise<void> {
@@ -59,17 +80,20 @@ export async function keyLoad(args: Args, io: Io): Promise<void> {
   if (!file) throw new InputError('INPUT_INVALID', 'usage: content-trust key load FILE [--name NAME]');
   const name = flag(args, 'name') ?? 'signer';
   signerRole(name);
+  const text = readUserFile(file, { name: 'the key file', fix: 'give the path of a PEM private key file' }, { maxBytes: KEY_FILE_MAX_BYTES });
   // As docker: a key file others may read or write is refused.
-  if ((statSync(file).mode & 0o077) !== 0) throw new InputError('KEY_INVALID', `${file} is readable or writable by group or others: chmod 600 it first`);
+  if ((statSync(file).mode & 0o077) !== 0) throw new InputError('KEY_INVALID', `the key file ${JSON.stringify(file)} is readable or writable by group or others: chmod 600 it first`);
   const { value, variable } = passphraseFor(name, io.env);
-  const { keyObject } = readPrivateKey(readFileSync(file, 'utf8'), value, { name: file, passphrase: `${variable} (content-trust never prompts)` });
+  const label = { name: `the key file ${JSON.stringify(file)}`, passphrase: `${variable} (content-trust never prompts)` };
+  const { keyObject } = readPrivateKey(text, value, label);
+  toSigningKey(keyObject, name, undefined, label); // refuses a key type no role could use before it is saved
   const id = saveKey(trustDir(io.env), keyObject, { role: name }, io.env);
   io.out(`Successfully imported key from ${file} as ${name} (key ID ${id})\n`);
 }
 
 export async function init(args: Args, io: Io, signer?: { name: string; keyFile: string }): Promise<void> {
   const refs = refsOf(args.positionals, 'repository');
-  const withSigner = signer && { name: signer.name, keys: parseSignerKeys(readFileSync(signer.keyFile, 'utf8'), signer.name) };
+  const withSigner = signer && { name: signer.name, keys: readSignerKeys(signer.keyFile, signer.name) };
   const env = envFor(refs, args, io);
   const dir = trustDir(io.env);
   try {
@@ -146,7 +170,7 @@ export function rotate(args: Args, io: Io): Promise<void> {
   }
   const keyFile = flag(args, 'key');
   if (what !== 'signer' || !name || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY signer NAME --key NEW.pub');
-  const keys = parseSignerKeys(readFileSync(keyFile, 'utf8'), name);
+  const keys = readSignerKeys(keyFile, name);
   return adminCommand(args, io, [repoName], (dir) => (repo, _c, now) => {
     const newPrivate = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
     return planRotateSigner(repo, baseKey(dir, repo, 'targets', io.env), name, keys, newPrivate ? loadKey(newPrivate, io.env).signing : undefined, now);

@@ -4,15 +4,15 @@
  * or `<docker config>/tls/<host>/ca.crt`, registry credentials from the
  * docker config's `auths`, and remembered trust in the trust directory.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from '../http/client.ts';
 import { AuthClient } from '../http/auth.ts';
-import { trustServerFor, type ImageRef } from '../registry/reference.ts';
+import { parseTrustServer, trustServerFor, type ImageRef } from '../registry/reference.ts';
+import { readUserFile } from '../util/file.ts';
 import { dockerConfigDir, readDockerCredentials } from '../action/docker-config.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
 import type { TrustEnv } from '../notary/env.ts';
-import { InputError } from '../errors.ts';
 import { trustDir } from './trust-dir.ts';
 import { forLog } from '../util/untrusted-text.ts';
 
@@ -22,16 +22,21 @@ export interface CliEnvOptions {
   debug?: boolean;
 }
 
+/** CA files hold a few certificates; this bound only stops a huge or endless file. */
+const CA_MAX_BYTES = 1024 * 1024;
+
 export function createCliEnv(refs: readonly ImageRef[], options: CliEnvOptions, env: NodeJS.ProcessEnv = process.env): TrustEnv & { close(): void } {
-  const serverFor = (domain: string) => trustServerFor(domain, options.server, env);
+  // Checked here, before any request: the flag by its name, the variable by its own.
+  const server = options.server === undefined ? undefined : parseTrustServer(options.server, '--server');
+  const serverFor = (domain: string) => trustServerFor(domain, server, env);
   const cas: string[] = [];
-  if (options.tlsCaCert) {
-    if (!existsSync(options.tlsCaCert)) throw new InputError('INPUT_INVALID', `--tlscacert ${options.tlsCaCert}: no such file`);
-    cas.push(readFileSync(options.tlsCaCert, 'utf8'));
+  if (options.tlsCaCert !== undefined) {
+    cas.push(readUserFile(options.tlsCaCert, { name: '--tlscacert', fix: 'give the path of a PEM file of CA certificates' }, { maxBytes: CA_MAX_BYTES }));
   }
   for (const host of new Set(refs.map((r) => new URL(serverFor(r.domain)).host))) {
+    // As docker: a CA for this server in <docker config>/tls/<host>/ca.crt, when there is one.
     const file = join(dockerConfigDir(env), 'tls', host, 'ca.crt');
-    if (existsSync(file)) cas.push(readFileSync(file, 'utf8'));
+    if (existsSync(file)) cas.push(readUserFile(file, { name: 'the trust server\'s CA file', fix: 'put PEM CA certificates there, or remove it' }, { maxBytes: CA_MAX_BYTES }));
   }
   const http = new HttpClient({ ...(cas.length ? { ca: cas.join('\n') } : {}), ...(options.debug ? { debug: (m: string) => process.stderr.write(`debug: ${forLog(m)}\n`) } : {}) });
   const credentials = readDockerCredentials(env);

@@ -79,18 +79,52 @@ export function registryHost(domain: string): string {
 /**
  * Docker's trust server rule (cli/trust/trust.go): an explicit server, else
  * $DOCKER_CONTENT_TRUST_SERVER, else notary.docker.io for Docker Hub, else
- * the registry host itself.
+ * the registry host itself. Callers check an explicit value with
+ * parseTrustServer first, naming where it came from.
  */
 export function trustServerFor(domain: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = explicit || env.DOCKER_CONTENT_TRUST_SERVER;
-  if (chosen) {
-    const url = chosen.replace(/\/+$/, '');
-    if (!/^https:\/\/[^/]+/.test(url)) {
-      throw new InputError('INPUT_INVALID', `trust server "${chosen}" must be an https:// URL (Notary v1 speaks TLS only)`);
-    }
-    return url;
-  }
+  if (explicit) return parseTrustServer(explicit, 'the trust server');
+  const variable = env.DOCKER_CONTENT_TRUST_SERVER;
+  if (variable) return parseTrustServer(variable, 'DOCKER_CONTENT_TRUST_SERVER');
   return domain === DOCKER_HUB ? 'https://notary.docker.io' : `https://${domain}`;
+}
+
+const TRUST_SERVER_EXAMPLE = 'write it as https://host[:port][/path prefix], e.g. https://notary.example.com:4443';
+
+/**
+ * A trust server URL, normalised (lowercase host, no default port, no
+ * trailing slash), or TRUST_SERVER_INVALID naming `label` (an input, a flag,
+ * a variable). As docker, a path is kept as a prefix (a Notary server behind
+ * a reverse proxy): requests go to <url>/v2/<gun>/_trust/tuf/. Plain http
+ * would hand the trust data to anyone on the path; user info would put a
+ * secret in every log line naming the server; a query or fragment has no
+ * meaning before /v2/: all refused, as is anything the URL parser would
+ * quietly rewrite (a missing //, dot segments, escapes).
+ */
+export function parseTrustServer(value: string, label: string): string {
+  // A password in the URL is not repeated in the message (logs are public).
+  const shown = JSON.stringify(value.replace(/^([^/]*\/\/)[^/?#]*@/, '$1…@'));
+  const bad = (why: string) => new InputError('TRUST_SERVER_INVALID', `${label} ${shown} ${why}; ${TRUST_SERVER_EXAMPLE}`);
+  if (!value.trim()) throw bad('is empty');
+  if (/[\s\\]/.test(value)) throw bad('contains white space or a backslash');
+  const parts = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)/.exec(value);
+  if (!parts) throw bad('is not an absolute URL');
+  const [, scheme, authority, path] = parts as unknown as [string, string, string, string];
+  if (scheme.toLowerCase() !== 'https') throw bad(`uses ${scheme}: Notary servers are reached over https only`);
+  if (authority.includes('@')) throw bad('carries a user name or password: credentials come from the registry login (username/password or the Docker config), never the URL');
+  if (value.includes('?')) throw bad('has a query (?…): a trust server URL is a host and at most a path prefix');
+  if (value.includes('#')) throw bad('has a fragment (#…): a trust server URL is a host and at most a path prefix');
+  const port = /:(\d+)$/.exec(authority)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw bad(`names port ${port}: ports run from 1 to 65535`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(authority ? `names host "${authority}", which is not a valid host[:port]` : 'names no host');
+  }
+  const prefix = url.pathname.replace(/\/+$/, '');
+  if (prefix !== path.replace(/\/+$/, '')) throw bad('has a path with . or .. segments or characters that need escaping');
+  return `${url.origin}${prefix}`;
 }
 
 export function formatRef(ref: ImageRef): string {

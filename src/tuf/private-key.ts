@@ -2,16 +2,20 @@
  * Private keys as docker and notary store them: encrypted PKCS#8 PEM with
  * `role:`/`gun:` headers (PBES2, PBKDF2-HMAC-SHA1, AES-256-CBC), unencrypted
  * PKCS#8, SEC1 `EC PRIVATE KEY`, and legacy `Proc-Type: 4,ENCRYPTED` blocks.
- * The key never leaves memory.
+ * The key never leaves memory. Key types are those a docker repository can
+ * list for a key held by its owner: ECDSA P-256 (what docker generates) and
+ * RSA of at least 2048 bits (notary refuses smaller RSA certificates).
+ * Ed25519 is only ever a server-held key: docker adds no ed25519 signer and
+ * no root certificate carries one.
  */
-import { createPrivateKey, createPublicKey, sign, constants, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign as signWith, constants, type KeyObject } from 'node:crypto';
 import { keyId } from './keys.ts';
 import { InputError } from '../errors.ts';
 
 export interface SigningKey {
   /** Canonical key ID (the ID of the plain public key). */
   readonly id: string;
-  readonly keytype: 'ecdsa' | 'ed25519' | 'rsa';
+  readonly keytype: 'ecdsa' | 'rsa';
   readonly public: string;
   /** The `role:` header, when the PEM has one (docker: the signer name). */
   readonly role: string | undefined;
@@ -75,11 +79,23 @@ export function parsePrivateKey(input: string, passphrase: string | undefined, l
 
 /** The decrypted key object and its `role:`/`gun:` headers (for re-encrypting or certifying it). */
 export function readPrivateKey(input: string, passphrase: string | undefined, label: KeyLabel = DEFAULT_LABEL): { keyObject: KeyObject; role: string | undefined; gun: string | undefined } {
-  const block = parsePemBlocks(pemText(input, label)).find((b) => PRIVATE_LABELS.includes(b.label));
-  if (!block) {
-    throw new InputError('KEY_INVALID', `${label.name} holds no private key block (found no ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY); a .pub file is the public half, pass the private key file from ~/.docker/trust/private/`);
-  }
+  const blocks = parsePemBlocks(pemText(input, label));
+  const block = blocks.find((b) => PRIVATE_LABELS.includes(b.label));
+  if (!block) throw noPrivateKey(blocks.map((b) => b.label), label);
   return { keyObject: decode(block, passphrase, label), role: block.headers.get('role'), gun: block.headers.get('gun') };
+}
+
+/** Why PEM without a private key block is refused, by what it holds instead. */
+function noPrivateKey(labels: readonly string[], label: KeyLabel): InputError {
+  const use = 'pass the private key file docker keeps in ~/.docker/trust/private/ (or one `docker trust key generate` made)';
+  if (labels.some((l) => /^(ED25519|OPENSSH|DSA) PRIVATE KEY$/.test(l))) {
+    const found = labels.find((l) => l.endsWith('PRIVATE KEY'))!;
+    return new InputError('KEY_UNSUPPORTED', `${label.name} is a ${found} block; docker signs with ECDSA P-256 (or RSA) keys: ${use}`);
+  }
+  if (labels.includes('CERTIFICATE')) return new InputError('KEY_INVALID', `${label.name} is a certificate, the public half of a key: ${use}`);
+  if (labels.some((l) => l.endsWith('PUBLIC KEY'))) return new InputError('KEY_INVALID', `${label.name} is a public key (a .pub file), not a private key: ${use}`);
+  const found = labels.length ? ` (found ${labels.join(', ')})` : '';
+  return new InputError('KEY_INVALID', `${label.name} holds no private key block${found}: expected ENCRYPTED PRIVATE KEY, PRIVATE KEY or EC PRIVATE KEY; ${use}`);
 }
 
 function decode(block: PemBlock, passphrase: string | undefined, label: KeyLabel): KeyObject {
@@ -148,31 +164,35 @@ function isDecryptFailure(e: unknown): boolean {
   return /decrypt|bad password|ERR_OSSL_BAD_DECRYPT|EVP_|unsupported|wrong tag|ERR_OSSL_DECODER|asn1/i.test(text);
 }
 
-export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
-  const pub = createPublicKey(keyObject);
-  switch (keyObject.asymmetricKeyType) {
-    case 'ec': {
-      if (keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-        throw new InputError('KEY_UNSUPPORTED', `${label.name} is on curve ${keyObject.asymmetricKeyDetails?.namedCurve}; notary signs with P-256 (prime256v1) only`);
-      }
-      const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
-      return {
-        id: keyId('ecdsa', spki), keytype: 'ecdsa', public: spki, role, gun,
-        sign: (m) => ({ method: 'ecdsa', sig: sign('sha256', m, { key: keyObject, dsaEncoding: 'ieee-p1363' }) }),
-      };
-    }
-    case 'ed25519': {
-      const raw = Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url').toString('base64');
-      return { id: keyId('ed25519', raw), keytype: 'ed25519', public: raw, role, gun, sign: (m) => ({ method: 'eddsa', sig: sign(null, m, keyObject) }) };
-    }
-    case 'rsa': {
-      const spki = pub.export({ type: 'spki', format: 'der' }).toString('base64');
-      return {
-        id: keyId('rsa', spki), keytype: 'rsa', public: spki, role, gun,
-        sign: (m) => ({ method: 'rsapss', sig: sign('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) }),
-      };
-    }
-    default:
-      throw new InputError('KEY_UNSUPPORTED', `${label.name} is of type ${keyObject.asymmetricKeyType}; use an ECDSA P-256 key as \`docker trust key generate\` makes`);
+/** Notary (tuf/utils ValidateCertificate) refuses smaller RSA keys. */
+const MIN_RSA_BITS = 2048;
+const USE_P256 = 'use an ECDSA P-256 key as `docker trust key generate` makes';
+
+/**
+ * The TUF key type of a key its owner holds (a signer, a repository or root
+ * key), or KEY_UNSUPPORTED naming it (`name`: "the delegation key", "the
+ * signer-key input") and why. Private and public halves alike.
+ */
+export function ownerKeyType(keyObject: KeyObject, name: string): 'ecdsa' | 'rsa' {
+  const type = keyObject.asymmetricKeyType;
+  if (type === 'ec') {
+    const curve = keyObject.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') return 'ecdsa';
+    throw new InputError('KEY_UNSUPPORTED', `${name} is an ECDSA key on curve ${curve}; notary signs with P-256 (prime256v1) only: ${USE_P256}`);
   }
+  if (type === 'rsa') {
+    const bits = keyObject.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits >= MIN_RSA_BITS) return 'rsa';
+    throw new InputError('KEY_UNSUPPORTED', `${name} is an RSA key of ${bits} bits; notary takes RSA keys of ${MIN_RSA_BITS} bits or more: ${USE_P256}`);
+  }
+  throw new InputError('KEY_UNSUPPORTED', `${name} is ${type === 'ed25519' ? 'an ed25519' : `a ${type ?? 'symmetric'}`} key; docker repositories list their owners' keys as ECDSA P-256 (or RSA), so this key could sign for no role: ${USE_P256}`);
+}
+
+export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
+  const keytype = ownerKeyType(keyObject, label.name);
+  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' }).toString('base64');
+  const sign = keytype === 'ecdsa'
+    ? (m: Buffer) => ({ method: 'ecdsa', sig: signWith('sha256', m, { key: keyObject, dsaEncoding: 'ieee-p1363' }) })
+    : (m: Buffer) => ({ method: 'rsapss', sig: signWith('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) });
+  return { id: keyId(keytype, spki), keytype, public: spki, role, gun, sign };
 }

@@ -1,33 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { pushImage, startStack, REPOSITORY_PASSPHRASE, type PushedImage, type Stack } from '../stack/index.ts';
-import { hex } from './helpers.ts';
+import { hex, runCli as cli } from './helpers.ts';
 import { serverState } from './admin-helpers.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 import { generateKey, keyFilePem, publicKeyId } from '../../src/tuf/key-file.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const CLI = join(ROOT, 'dist/cli.js');
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(env: NodeJS.ProcessEnv, args: string[], cwd?: string): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = execFile(NODE, [CLI, ...args], { env, cwd, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(); // no terminal: a prompt would hang or fail
-  });
-}
 
 describe('content-trust CLI against the real stack, next to docker trust', () => {
   let stack: Stack;

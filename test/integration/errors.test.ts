@@ -58,7 +58,7 @@ describe('sign errors publish nothing', () => {
     const before = await states([gun]);
     const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: 'not-the-passphrase' });
     const message = failure(run, 'PASSPHRASE_WRONG');
-    assert.match(message, /passphrase does not decrypt the delegation key/);
+    assert.match(message, /passphrase does not decrypt the delegation-key input/);
     assert.match(message, /delegation-passphrase/);
     await assertUnchanged([gun], before);
   });
@@ -166,7 +166,7 @@ describe('sign errors publish nothing', () => {
     const { gun, img } = await signedRepo('errors/key');
     const before = await states([gun]);
     const notPem = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: 'this is not a key' });
-    assert.match(failure(notPem, 'KEY_INVALID'), /delegation key/);
+    assert.match(failure(notPem, 'KEY_INVALID'), /the delegation-key input/);
 
     // Damaged key files with the right passphrase are KEY_INVALID, not taken for a wrong passphrase.
     const lines = ctx.ci.privateKeyPem.split('\n');
@@ -175,7 +175,7 @@ describe('sign errors publish nothing', () => {
     for (const damaged of [truncated, garbled]) {
       assert.notEqual(damaged, ctx.ci.privateKeyPem);
       const broken = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: damaged });
-      assert.match(failure(broken, 'KEY_INVALID'), /delegation key is damaged/);
+      assert.match(failure(broken, 'KEY_INVALID'), /the delegation-key input is damaged/);
     }
 
     const pub = await readFile(ctx.ci.publicKeyPath, 'utf8');

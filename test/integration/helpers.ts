@@ -19,6 +19,7 @@ import type { ImageResult, TrustEnv } from '../../src/notary/env.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const DIST = join(ROOT, 'dist/index.js');
+const CLI = join(ROOT, 'dist/cli.js');
 
 export interface StackUnderTest {
   stack: Stack;
@@ -200,6 +201,49 @@ export function assertRefused(run: ActionRun, code: string, message: RegExp): vo
   assert.equal(e.title.split(':')[0], code, describeRun(run));
   assert.match(e.message, message);
   assert.equal(run.outputs.digests, undefined, 'no output on failure');
+}
+
+/**
+ * A bad input was refused as the issue asks: exit 1, the failure line and
+ * first annotation carry `code`, the message names `named` (the input), and
+ * nothing anywhere is INTERNAL or a raw Node error.
+ */
+export function assertBadInput(run: ActionRun, code: string, named: string): void {
+  assert.equal(run.code, 1, describeRun(run));
+  assert.match(run.stdout, new RegExp(`^::error::${code}: `, 'm'), `the failure line starts with ${code}\n${describeRun(run)}`);
+  assertRefused(run, code, new RegExp(named.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assertNoInternal(run.text);
+}
+
+/** No INTERNAL code and no raw Node error text (ENOENT: …) in what a user sees. */
+export function assertNoInternal(text: string): void {
+  assert.doesNotMatch(text, /INTERNAL|unexpected error|\b(ENOENT|EISDIR|ENOTDIR|EIO|EACCES): /, text);
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/cli.js` with `env` only, stdin closed (a prompt would hang or fail). */
+export function runCli(env: NodeJS.ProcessEnv, args: string[], cwd?: string): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = execFile(NODE, [CLI, ...args], { env, cwd, timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end();
+  });
+}
+
+/** The CLI refused a bad input: exit 1, `content-trust: CODE: ` naming `named`, nothing INTERNAL. */
+export function assertCliBadInput(run: CliRun, code: string, named: string): void {
+  const what = `exit ${run.code}\n--- stderr\n${run.stderr}\n--- stdout\n${run.stdout}`;
+  assert.equal(run.code, 1, what);
+  const line = run.stderr.split('\n').find((l) => l.startsWith(`content-trust: ${code}: `));
+  assert.ok(line, `a "content-trust: ${code}: " line\n${what}`);
+  assert.ok(line.includes(named), `the message names ${named}\n${what}`);
+  assertNoInternal(run.stderr);
 }
 
 /** One entry of the `result` output: the workflows' ImageResult as JSON. */

@@ -98,20 +98,20 @@ describe('runner', () => {
     assert.deepEqual(resultOf(run).map((r) => r.tag), ['a', 'b', 'c']);
   });
 
-  it('bad inputs fail with INPUT_INVALID and exit 1', async () => {
+  it('bad inputs fail with their code and exit 1', async () => {
     const img = await pushImage(ctx.stack, 'runner/inputs:v1');
-    const cases: [string, Parameters<typeof runAction>[1], RegExp][] = [
-      ['mode', { mode: 'publish' as 'sign', images: [img.ref] }, /input mode is "publish"/],
-      ['images', { mode: 'verify', images: '\n# nothing\n' }, /input images is empty/],
-      ['key', { mode: 'sign', images: [img.ref] }, /delegation-key/],
-      ['signers', { mode: 'verify', images: [img.ref], signers: 'releases' }, /reserved/],
-      ['trust-server', { mode: 'verify', images: [img.ref], trustServer: 'http://127.0.0.1:1' }, /https:\/\//],
-      ['ca-cert', { mode: 'verify', images: [img.ref], caCert: join(ctx.stack.dir, 'no-such-ca.pem') }, /ca-cert/],
+    const cases: [string, Parameters<typeof runAction>[1], string, RegExp][] = [
+      ['mode', { mode: 'publish' as 'sign', images: [img.ref] }, 'INPUT_INVALID', /input mode is "publish"/],
+      ['images', { mode: 'verify', images: '\n# nothing\n' }, 'INPUT_INVALID', /input images is empty/],
+      ['key', { mode: 'sign', images: [img.ref] }, 'INPUT_INVALID', /delegation-key/],
+      ['signers', { mode: 'verify', images: [img.ref], signers: 'releases' }, 'INPUT_INVALID', /reserved/],
+      ['trust-server', { mode: 'verify', images: [img.ref], trustServer: 'http://127.0.0.1:1' }, 'TRUST_SERVER_INVALID', /https:\/\//],
+      ['ca-cert', { mode: 'verify', images: [img.ref], caCert: join(ctx.stack.dir, 'no-such-ca.pem') }, 'FILE_NOT_FOUND', /ca-cert/],
     ];
-    for (const [name, inputs, message] of cases) {
+    for (const [name, inputs, code, message] of cases) {
       const run = await runAction(ctx.stack, inputs);
       assert.equal(run.code, 1, `${name}: ${describeRun(run)}`);
-      assert.match(run.stdout, /^::error::INPUT_INVALID: /m, `${name}: ${describeRun(run)}`);
+      assert.match(run.stdout, new RegExp(`^::error::${code}: `, 'm'), `${name}: ${describeRun(run)}`);
       assert.match(run.stdout, message, name);
     }
   });

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { getInputs, getList, keyInput } from '../../src/action/inputs.ts';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { getInputs, getList, keyInput, type KeyName } from '../../src/action/inputs.ts';
+import { loadPolicy } from '../../src/policy/load.ts';
+import { parseSignerKeys } from '../../src/notary/admin/common.ts';
+import { initRepository } from '../../src/notary/admin/init.ts';
+import type { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
 import { KEY_PEM, PASSPHRASE, scenario } from './helpers/fixtures.ts';
+import { makeBadFiles, makeFileNotDirectory } from './helpers/bad-files.ts';
 
 describe('getList', () => {
   it('splits on new lines', () => {
@@ -71,7 +77,7 @@ describe('key inputs (sign and the administrative modes read them the same way)'
     assert.equal(keyInput(keys, 'root'), undefined);
     assert.throws(() => keyInput(keys, 'delegation'), (e: ContentTrustError) => {
       assert.equal(e.code, 'PASSPHRASE_MISSING');
-      assert.match(e.message, /the delegation key is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
+      assert.match(e.message, /the delegation-key input is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
       return true;
     });
   });
@@ -107,5 +113,131 @@ describe('credential inputs (username, password, registry) and where the images 
     delete process.env.INPUT_USERNAME;
     delete process.env.INPUT_PASSWORD;
     assert.throws(() => getInputs(), (e: ContentTrustError) => e.code === 'INPUT_INVALID' && /^input registry names the registry the username\/password inputs are for: give them too/.test(e.message));
+  });
+});
+
+/**
+ * The sweep: every input that names a file, a URL or a key, given each bad
+ * form. Each must fail with its own code, name the input, and never be
+ * INTERNAL or a raw Node error.
+ */
+describe('every bad input gets a named error', () => {
+  const saved = { ...process.env };
+  const write = process.stdout.write;
+  beforeEach(() => {
+    for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k];
+    Object.assign(process.env, { INPUT_MODE: 'verify', INPUT_IMAGES: 'alpine:3', 'INPUT_TRUST-DIR': '/tmp/unused', INPUT_CACHE: 'false' });
+    process.stdout.write = () => true; // the ::add-mask:: commands
+  });
+  afterEach(() => {
+    process.stdout.write = write;
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+
+  /** Runs `f` with the inputs set; it must throw `code` with a message naming `named`. */
+  function refused(inputs: Record<string, string>, code: string, named: RegExp, f: () => unknown = () => getInputs({}), what = JSON.stringify(inputs)): void {
+    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
+    const label = what.slice(0, 200);
+    assert.throws(f, (e: ContentTrustError) => {
+      assert.equal(e.code, code, `${label}: ${e.message}`);
+      assert.match(e.message, named, label);
+      assert.doesNotMatch(e.message, /INTERNAL|unexpected error|\b(ENOENT|EISDIR|EIO|ENOTDIR)\b: /, label);
+      return true;
+    }, label);
+    for (const k of Object.keys(inputs)) delete process.env[`INPUT_${k.toUpperCase()}`];
+  }
+
+  it('images-file, ca-cert, dockerfile and policy: each bad path has its own FILE_* code and names the input', () => {
+    const bound = { 'images-file': 8 * 1024 * 1024, 'ca-cert': 1024 * 1024, dockerfile: 1024 * 1024, policy: 1024 * 1024 };
+    for (const [input, max] of Object.entries(bound)) {
+      for (const bad of makeBadFiles(max)) {
+        const named = new RegExp(`^input ${input} ${JSON.stringify(bad.path).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} `);
+        if (input === 'policy') refused({}, bad.code, named, () => loadPolicy(bad.path, '/', 'input policy'), `policy: ${bad.kind}`);
+        else refused({ [input]: bad.path }, bad.code, named, undefined, `${input}: ${bad.kind}`);
+      }
+    }
+  });
+
+  it('ca-cert that is text but no certificate, or a certificate that does not parse: INPUT_INVALID naming the input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ca-'));
+    writeFileSync(join(dir, 'notes.txt'), 'just some text\n');
+    writeFileSync(join(dir, 'key.pem'), KEY_PEM);
+    refused({ 'ca-cert': join(dir, 'notes.txt') }, 'INPUT_INVALID', /^input ca-cert \(file ".*notes\.txt"\) holds no PEM certificate/);
+    refused({ 'ca-cert': join(dir, 'key.pem') }, 'INPUT_INVALID', /^input ca-cert \(file .*\) holds no PEM certificate/);
+    refused({ 'ca-cert': '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' }, 'INPUT_INVALID', /^input ca-cert: certificate 1 of 1 cannot be parsed/);
+  });
+
+  it('trust-server: each malformed URL is TRUST_SERVER_INVALID naming the input, and the variable when it comes from there', () => {
+    for (const bad of ['http://notary.example.com', 'notary.example.com', 'https://user:pw@notary.example.com', 'https://notary.example.com/?a=b', 'https://notary.example.com#x', 'https://notary.example.com:70000', 'https://[::1', 'https://notary.example.com/a/../b']) {
+      refused({ 'trust-server': bad }, 'TRUST_SERVER_INVALID', /^input trust-server ".*" .*write it as https:\/\/host/);
+      refused({}, 'TRUST_SERVER_INVALID', /^DOCKER_CONTENT_TRUST_SERVER \(the default for input trust-server\)/, () => getInputs({ DOCKER_CONTENT_TRUST_SERVER: bad }));
+    }
+    process.env['INPUT_TRUST-SERVER'] = 'https://Notary.Example.com:443/';
+    assert.equal(getInputs({}).trustServer, 'https://notary.example.com', 'a good one is normalised');
+  });
+
+  it('trust-dir that is a file: FILE_NOT_DIRECTORY naming the input', () => {
+    refused({ 'trust-dir': makeFileNotDirectory() }, 'FILE_NOT_DIRECTORY', /^input trust-dir ".*" is a file, not a directory/);
+  });
+
+  it('key inputs of an unsupported type are KEY_UNSUPPORTED, a public key or certificate KEY_INVALID; each names the input', () => {
+    const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const cert = readFileSync(new URL('../fixtures/notary/docker-signer-add/', import.meta.url).pathname + 'root.json', 'utf8');
+    const certPem = Buffer.from(Object.values(JSON.parse(cert).signed.keys as Record<string, { keytype: string; keyval: { public: string } }>).find((k) => k.keytype === 'ecdsa-x509')!.keyval.public, 'base64').toString('utf8');
+    const cases: [string, string, string][] = [
+      ['RSA 1024', pkcs8(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey), 'KEY_UNSUPPORTED'],
+      ['ed25519', pkcs8(generateKeyPairSync('ed25519').privateKey), 'KEY_UNSUPPORTED'],
+      ['P-384', pkcs8(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey), 'KEY_UNSUPPORTED'],
+      ['a public key', p256.publicKey.export({ type: 'spki', format: 'pem' }) as string, 'KEY_INVALID'],
+      ['a certificate', certPem, 'KEY_INVALID'],
+      ['garbage (an environment variable holds no NUL)', '\u00ff\u00fe\u0001 garbage', 'KEY_INVALID'],
+    ];
+    const inputs: [KeyName, string, RegExp][] = [['delegation', 'sign', /^the delegation-key input /], ['root', 'refresh', /^the root-key input /], ['repository', 'rotate', /^the repository-key input /]];
+    for (const [name, mode, named] of inputs) {
+      for (const [kind, pem, code] of cases) {
+        process.env.INPUT_MODE = mode;
+        process.env['INPUT_DELEGATION-KEY'] = KEY_PEM; // sign needs one to start
+        process.env[`INPUT_${name.toUpperCase()}-KEY`] = pem;
+        refused({}, code, named, () => keyInput(getInputs({ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE }).keys, name), `${name}-key: ${kind}`);
+      }
+    }
+  });
+
+  it('a delegation key of a supported type reads, with or without a passphrase it does not need', () => {
+    process.env.INPUT_MODE = 'sign';
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+    process.env['INPUT_DELEGATION-KEY'] = rsa;
+    assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+    process.env['INPUT_DELEGATION-PASSPHRASE'] = 'not needed';
+    assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+  });
+
+  it('signer-key: unsupported types are KEY_UNSUPPORTED, a private key KEY_INVALID without echoing it; each names the input and the signer', () => {
+    const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }) as string;
+    const cases: [string, string, string][] = [
+      ['ed25519', spki(generateKeyPairSync('ed25519').publicKey), 'KEY_UNSUPPORTED'],
+      ['P-384', spki(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey), 'KEY_UNSUPPORTED'],
+      ['RSA 1024', spki(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey), 'KEY_UNSUPPORTED'],
+      ['a private key', KEY_PEM, 'KEY_INVALID'],
+    ];
+    for (const [kind, pem, code] of cases) {
+      assert.throws(() => parseSignerKeys(pem, 'ci', 'the signer-key input'), (e: ContentTrustError) => {
+        assert.equal(e.code, code, kind);
+        assert.match(e.message, /^signer "ci": the signer-key input /, kind);
+        for (const line of pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!e.message.includes(line), `${kind}: the key is not echoed`);
+        return true;
+      }, kind);
+    }
+    assert.equal(parseSignerKeys(spki(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey), 'ci')[0]!.json.keytype, 'rsa');
+  });
+
+  it('init with an RSA root or repository key: KEY_UNSUPPORTED before any request', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const noNetwork = new Proxy({ gun: 'example.com/app' }, { get: (t, p) => (p in t ? t[p as 'gun'] : () => assert.fail(`a request was made (${String(p)})`)) }) as unknown as NotaryRepoClient;
+    for (const options of [{ rootKey: rsa }, { targetsKey: rsa }]) {
+      await assert.rejects(initRepository(noNetwork, options), (e: ContentTrustError) => e.code === 'KEY_UNSUPPORTED' && /^the (root|repository) key is an RSA key/.test(e.message));
+    }
   });
 });

@@ -121,12 +121,7 @@ describe('parsePrivateKey', () => {
       assert.throws(() => parsePrivateKey(pem, 'wrong-pass'), code('PASSPHRASE_WRONG'));
     });
 
-    it('ed25519 and RSA keys sign verifiably', () => {
-      const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-      const edKey = parsePrivateKey(ed, undefined);
-      assert.equal(edKey.keytype, 'ed25519');
-      assert.equal(Buffer.from(edKey.public, 'base64').length, 32);
-      assertSignsVerifiably(edKey);
+    it('RSA keys (2048 bits and more) sign verifiably', () => {
       const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
       const rsaKey = parsePrivateKey(rsa, undefined);
       assert.equal(rsaKey.keytype, 'rsa');
@@ -149,9 +144,30 @@ describe('parsePrivateKey', () => {
       assert.throws(() => parsePrivateKey('-----BEGIN PRIVATE KEY-----\nAAAAAAAA\n-----END PRIVATE KEY-----\n', undefined), code('KEY_INVALID'));
     });
 
-    it('a P-384 key is KEY_UNSUPPORTED', () => {
-      const pem = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-      assert.throws(() => parsePrivateKey(pem, undefined), code('KEY_UNSUPPORTED'));
+    it('keys no docker repository can list for their owner are KEY_UNSUPPORTED, naming the key and the fix', () => {
+      const label = { name: 'the test key', passphrase: 'TEST_PASSPHRASE' };
+      const cases: [string, string][] = [
+        ['P-384', generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
+        ['ed25519 (PKCS#8)', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
+        ['ed25519 as notary writes it', `-----BEGIN ED25519 PRIVATE KEY-----\nrole: targets\n\n${Buffer.alloc(64, 1).toString('base64')}\n-----END ED25519 PRIVATE KEY-----\n`],
+        ['RSA 1024', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string],
+        ['X25519', generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
+      ];
+      for (const [name, pem] of cases) {
+        assert.throws(() => parsePrivateKey(pem, undefined, label), (e: ContentTrustError) => {
+          assert.equal(e.code, 'KEY_UNSUPPORTED', name);
+          assert.match(e.message, /^the test key .*ECDSA P-256/, name);
+          return true;
+        });
+      }
+    });
+
+    it('a public key or a certificate where the private key belongs is KEY_INVALID saying so', () => {
+      const { publicKey } = p256();
+      const pub = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      assert.throws(() => parsePrivateKey(pub, undefined, { name: 'the test key', passphrase: 'x' }), (e: ContentTrustError) => e.code === 'KEY_INVALID' && /^the test key is a public key \(a \.pub file\)/.test(e.message));
+      const cert = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+      assert.throws(() => parsePrivateKey(cert, undefined, { name: 'the test key', passphrase: 'x' }), (e: ContentTrustError) => e.code === 'KEY_INVALID' && /^the test key is a certificate/.test(e.message));
     });
   });
 });

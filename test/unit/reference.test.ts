@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatRef, parseReference, parseReferences, registryHost, trustServerFor } from '../../src/registry/reference.ts';
+import { formatRef, parseReference, parseReferences, parseTrustServer, registryHost, trustServerFor } from '../../src/registry/reference.ts';
 import { ContentTrustError, MultiError } from '../../src/errors.ts';
 
 const D = `sha256:${'a1'.repeat(32)}`;
@@ -127,11 +127,63 @@ describe('trustServerFor', () => {
     assert.equal(trustServerFor('localhost', undefined, { DOCKER_CONTENT_TRUST_SERVER: '' }), 'https://localhost');
   });
 
-  it('refuses http:// and other non-https servers with INPUT_INVALID', () => {
+  it('refuses a bad explicit server or $DOCKER_CONTENT_TRUST_SERVER with TRUST_SERVER_INVALID, naming where it came from', () => {
     for (const bad of ['http://notary.example.com', 'notary.example.com', 'https://', 'ftp://x']) {
-      assert.throws(() => trustServerFor('ghcr.io', bad, {}), code('INPUT_INVALID', /https:\/\//), bad);
-      assert.throws(() => trustServerFor('ghcr.io', undefined, { DOCKER_CONTENT_TRUST_SERVER: bad }), code('INPUT_INVALID'), bad);
+      assert.throws(() => trustServerFor('ghcr.io', bad, {}), code('TRUST_SERVER_INVALID', /^the trust server .*https:\/\/host/), bad);
+      assert.throws(() => trustServerFor('ghcr.io', undefined, { DOCKER_CONTENT_TRUST_SERVER: bad }), code('TRUST_SERVER_INVALID', /^DOCKER_CONTENT_TRUST_SERVER /), bad);
     }
+  });
+});
+
+describe('parseTrustServer', () => {
+  it('normalises what docker accepts: lowercase host, no default port, no trailing slash; a path prefix is kept (a proxy)', () => {
+    const good: [string, string][] = [
+      ['https://notary.example.com', 'https://notary.example.com'],
+      ['https://notary.example.com/', 'https://notary.example.com'],
+      ['HTTPS://Notary.Example.com:443', 'https://notary.example.com'],
+      ['https://127.0.0.1:4443', 'https://127.0.0.1:4443'],
+      ['https://[::1]:4443/', 'https://[::1]:4443'],
+      ['https://proxy.example.com/notary/', 'https://proxy.example.com/notary'],
+    ];
+    for (const [input, expected] of good) assert.equal(parseTrustServer(input, 'input trust-server'), expected, input);
+  });
+
+  it('refuses each bad form with TRUST_SERVER_INVALID, the label, what is wrong and what a valid value looks like', () => {
+    const bad: [string, RegExp][] = [
+      ['', /is empty/],
+      ['   ', /is empty/],
+      [' https://x.example.com', /white space/],
+      ['https://x.example.com\\notary', /backslash/],
+      ['notary.example.com', /is not an absolute URL/],
+      ['https:notary.example.com', /is not an absolute URL/],
+      ['http://notary.example.com', /uses http: .*https only/],
+      ['ftp://notary.example.com', /uses ftp/],
+      ['https://user:s3cret@notary.example.com', /carries a user name or password/],
+      ['https://token@notary.example.com/', /carries a user name or password/],
+      ['https://notary.example.com/?x=1', /has a query/],
+      ['https://notary.example.com?', /has a query/],
+      ['https://notary.example.com/#top', /has a fragment/],
+      ['https://notary.example.com:0', /port 0: ports run from 1 to 65535/],
+      ['https://notary.example.com:65536', /port 65536/],
+      ['https://', /names no host/],
+      ['https://no_such host', /white space/],
+      ['https://[::1', /not a valid host\[:port\]/],
+      ['https://notary.example.com/a/../b', /\.\. segments/],
+      ['https://notary.example.com/%2e%2e/', /\.\. segments/],
+    ];
+    for (const [input, why] of bad) {
+      assert.throws(() => parseTrustServer(input, 'input trust-server'), (e: ContentTrustError) => {
+        assert.equal(e.code, 'TRUST_SERVER_INVALID', input);
+        assert.match(e.message, /^input trust-server ".*" /, input);
+        assert.match(e.message, why, input);
+        assert.match(e.message, /write it as https:\/\/host\[:port\]/, input);
+        return true;
+      }, input);
+    }
+  });
+
+  it('never repeats a password given in the URL', () => {
+    assert.throws(() => parseTrustServer('https://user:s3cret@notary.example.com', 'input trust-server'), (e: Error) => !e.message.includes('s3cret') && !e.message.includes('user:'));
   });
 });
 

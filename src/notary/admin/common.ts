@@ -4,13 +4,13 @@
  * as docker does. Starting a role's next version is sign-plan's (startFrom,
  * bump).
  */
-import { X509Certificate, createPublicKey } from 'node:crypto';
+import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { keyId, type TufKeyJson } from '../../tuf/keys.ts';
-import { parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
+import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../updater.ts';
-import { InputError } from '../../errors.ts';
+import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 
 export const ROOT_DAYS = 3650;
@@ -70,28 +70,35 @@ export interface SignerKey {
 /**
  * A signer's public keys as `docker trust signer add --key` takes them: PEM
  * `PUBLIC KEY` blocks become `ecdsa` (or `rsa`) keys, `CERTIFICATE` blocks
- * `ecdsa-x509`/`rsa-x509` keys with the certificate PEM as the value.
+ * `ecdsa-x509`/`rsa-x509` keys with the certificate PEM as the value. Errors
+ * name the signer and `label` (the caller's input or flag).
  */
-export function parseSignerKeys(text: string, signer: string): SignerKey[] {
-  const blocks = parsePemBlocks(text).filter((b) => b.label === 'PUBLIC KEY' || b.label === 'CERTIFICATE');
+export function parseSignerKeys(text: string, signer: string, label = 'the signer key'): SignerKey[] {
+  const name = `signer "${signer}": ${label}`;
+  const all = parsePemBlocks(text);
+  const blocks = all.filter((b) => b.label === 'PUBLIC KEY' || b.label === 'CERTIFICATE');
   if (blocks.length === 0) {
-    throw new InputError('KEY_INVALID', `signer "${signer}": the signer key is not a PEM public key or certificate (expected "-----BEGIN PUBLIC KEY-----", e.g. the <name>.pub that \`docker trust key generate\` writes)`);
+    // Never echo what was given: a private key pasted here is a secret.
+    const why = all.some((b) => b.label.endsWith('PRIVATE KEY')) ? 'is a private key; give its public half instead (keep the private key secret)' : 'is not a PEM public key or certificate';
+    throw new InputError('KEY_INVALID', `${name} ${why}: expected "-----BEGIN PUBLIC KEY-----", e.g. the <name>.pub that \`docker trust key generate\` writes`);
   }
-  return blocks.map((b) => {
+  return blocks.map((b, i) => {
+    const which = blocks.length > 1 ? `${name} (block ${i + 1}, ${b.label})` : name;
+    let keyObject: KeyObject;
+    let certificate: X509Certificate | undefined;
     try {
-      if (b.label === 'CERTIFICATE') {
-        const cert = new X509Certificate(b.der);
-        const type = cert.publicKey.asymmetricKeyType === 'rsa' ? 'rsa-x509' : 'ecdsa-x509';
-        const pub = Buffer.from(pem('CERTIFICATE', b.der)).toString('base64');
-        return { id: keyId(type, pub), json: { keytype: type, keyval: { private: null, public: pub } } };
-      }
-      const k = createPublicKey({ key: b.der, format: 'der', type: 'spki' });
-      const type = k.asymmetricKeyType === 'rsa' ? 'rsa' : k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ecdsa' : undefined;
-      if (!type) throw new Error(`a ${k.asymmetricKeyType} key (${k.asymmetricKeyDetails?.namedCurve ?? ''}) is not supported; use ECDSA P-256`);
-      const pub = b.der.toString('base64');
-      return { id: keyId(type, pub), json: { keytype: type, keyval: { private: null, public: pub } } };
+      if (b.label === 'CERTIFICATE') certificate = new X509Certificate(b.der);
+      keyObject = certificate ? certificate.publicKey : createPublicKey({ key: b.der, format: 'der', type: 'spki' });
     } catch (e) {
-      throw new InputError('KEY_INVALID', `signer "${signer}": the ${b.label} cannot be read: ${(e as Error).message}`, { cause: e });
+      throw new InputError('KEY_INVALID', `${which}: the ${b.label} cannot be read (${messageOf(e)}): give the PEM file as \`docker trust key generate\` wrote it`, { cause: e });
     }
+    const base = ownerKeyType(keyObject, which);
+    if (certificate) {
+      const type = `${base}-x509`;
+      const pub = Buffer.from(pem('CERTIFICATE', b.der)).toString('base64');
+      return { id: keyId(type, pub), json: { keytype: type, keyval: { private: null, public: pub } } };
+    }
+    const pub = b.der.toString('base64');
+    return { id: keyId(base, pub), json: { keytype: base, keyval: { private: null, public: pub } } };
   });
 }

@@ -9,7 +9,8 @@ import type { KeyObject } from 'node:crypto';
 import { parseKeyMap, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
 import { rootCertificate } from '../../tuf/x509.ts';
 import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
-import { toSigningKey } from '../../tuf/private-key.ts';
+import { ownerKeyType, toSigningKey } from '../../tuf/private-key.ts';
+import { InputError } from '../../errors.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import { emptyTargets, envelope, expiresAfter } from '../sign-plan.ts';
 import type { NotaryRepoClient } from '../server.ts';
@@ -37,9 +38,18 @@ export interface InitResult {
   generated: { root?: KeyObject; targets?: KeyObject };
 }
 
+/** Notary's root certificate and docker's repository key are ECDSA P-256: an RSA key given for either is refused before any request. */
+function requireP256(key: KeyObject | undefined, name: string): void {
+  if (key && ownerKeyType(key, name) !== 'ecdsa') {
+    throw new InputError('KEY_UNSUPPORTED', `${name} is an RSA key; a new repository's root certificate and repository key are ECDSA P-256, as docker makes them: give P-256 keys (\`docker trust key generate\`), or none to have them generated`);
+  }
+}
+
 export async function initRepository(client: NotaryRepoClient, options: InitOptions): Promise<InitResult> {
   const gun = client.gun;
   const now = options.now ?? new Date();
+  requireP256(options.rootKey, 'the root key');
+  requireP256(options.targetsKey, 'the repository key');
   const existing = await client.current('root', 100 * 1024 * 1024);
   if (existing) {
     const root = parseMetadata(existing, 'root', 'Root');
