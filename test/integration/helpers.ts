@@ -71,6 +71,8 @@ export interface ActionRun {
   outputFile: string;
   /** GITHUB_STEP_SUMMARY file text. */
   summary: string;
+  /** The summary with character references decoded: the text a reader sees in each cell (tags stay). */
+  summaryText: string;
   /** `::error …::` annotations: title and decoded message. */
   errors: { title: string; message: string }[];
 }
@@ -160,8 +162,18 @@ export async function runDist(parentDir: string, env: Record<string, string>, se
     outputs: parseOutputFile(outputFile),
     outputFile,
     summary,
+    summaryText: decodeCharacterReferences(summary),
     errors: parseErrors(stdout),
   };
+}
+
+const NAMED_REFERENCES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+
+/** Numeric and the five XML character references, decoded (the summary writes outside text with them). */
+export function decodeCharacterReferences(html: string): string {
+  return html.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(lt|gt|quot|apos|amp));/gi, (_m, dec: string | undefined, hex: string | undefined, name: string | undefined) =>
+    dec !== undefined ? String.fromCodePoint(Number(dec)) : hex !== undefined ? String.fromCodePoint(parseInt(hex, 16)) : NAMED_REFERENCES[name!.toLowerCase()]!,
+  );
 }
 
 /**

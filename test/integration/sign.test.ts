@@ -60,7 +60,7 @@ describe('sign', () => {
 
     // Job summary: a row with the image and its digest.
     assert.match(run.summary, /Content trust: sign/);
-    assert.ok(run.summary.includes(`<tr><td>${gun}:v1</td><td><code>${served.digest}</code></td><td>ci</td>`), run.summary);
+    assert.ok(run.summaryText.includes(`<tr><td>${gun}:v1</td><td><code>${served.digest}</code></td><td>ci</td>`), run.summary);
     assert.match(run.summary, /Signed 1 image\(s\)/);
   });
 

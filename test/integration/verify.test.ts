@@ -34,7 +34,7 @@ describe('verify', () => {
       image: img.ref, repository: gun, tag: 'v1', digest: img.digest, size: img.size, signers: [], roles: ['targets/releases'], expires: undefined,
     });
     assert.match(run.summary, /Content trust: verify/);
-    assert.ok(run.summary.includes(`<td>${gun}:v1</td><td><code>${img.digest}</code></td>`), run.summary);
+    assert.ok(run.summaryText.includes(`<td>${gun}:v1</td><td><code>${img.digest}</code></td>`), run.summary);
     assert.match(run.summary, /Verified 1 image\(s\)/);
   });
 
@@ -49,7 +49,7 @@ describe('verify', () => {
     assert.ok(message.includes(`${gun}:nosig`), message);
     assert.equal(run.errors.filter((e) => e.title.startsWith('NOT_SIGNED')).length, 1, 'only the unsigned tag failed');
     assert.match(run.summary, /Failed/);
-    assert.ok(run.summary.includes(`${gun}:nosig`), run.summary);
+    assert.ok(run.summaryText.includes(`${gun}:nosig`), run.summary);
   });
 
   it('a tag signed only in targets/<signer> is NOT_SIGNED for a DCT pull (docker accepts only targets/releases or targets)', async () => {
