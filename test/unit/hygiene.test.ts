@@ -214,6 +214,8 @@ describe('what the workflows do (change detectors)', () => {
     assert.match(steps, /git tag -a "\$VERSION"/);
     assert.match(steps, /a released version is never moved/);
     assert.match(steps, /merge-base --is-ancestor "\$previous" "\$commit"/);
+    // Both refusals come before anything is pushed.
+    assert.ok(steps.indexOf('only moves forward') < steps.indexOf('git push'), 'a tag is pushed before the checks');
     assert.match(steps, /git tag -fa "\$MAJOR"/);
     assert.match(steps, /git push --force origin "refs\/tags\/\$MAJOR"/);
     assert.match(steps, /gh release create "\$VERSION" --verify-tag .*--notes-file/);
