@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { signP256 } from '../../src/tuf/ecdsa.ts';
 import { parsePublicKey, verifySignature, type PublicKey } from '../../src/tuf/keys.ts';
 import { toSigningKey } from '../../src/tuf/private-key.ts';
@@ -59,6 +60,15 @@ describe('signP256: RFC 6979 A.2.5 (P-256, SHA-256)', () => {
       assert.deepEqual(key.sign(message), { method: 'ecdsa', sig: signP256(hex(X), message) });
     });
   }
+
+  it('the signing key shows its scalar nowhere (it lives in the sign closure only)', () => {
+    const key = toSigningKey(rfcPrivate, 'targets/ci', 'example.com/app');
+    const shown = `${JSON.stringify(key)}\n${inspect(key, { depth: Infinity, showHidden: true, getters: true })}`;
+    for (const encoding of ['hex', 'base64', 'base64url'] as const) {
+      const d = hex(X).toString(encoding);
+      assert.ok(!shown.toLowerCase().includes(d.toLowerCase()), `the scalar shows in ${encoding}`);
+    }
+  });
 
   it('covers one high-S and one low-S case', () => {
     assert.deepEqual(VECTORS.map((v) => BigInt(`0x${v.s}`) > N / 2n), [true, false]);
