@@ -10,6 +10,7 @@
  */
 import { createPrivateKey, createPublicKey, sign as signWith, constants, type KeyObject } from 'node:crypto';
 import { keyId } from './keys.ts';
+import { P256_BYTES, signP256 } from './ecdsa.ts';
 import { InputError } from '../errors.ts';
 
 export interface SigningKey {
@@ -188,11 +189,32 @@ export function ownerKeyType(keyObject: KeyObject, name: string): 'ecdsa' | 'rsa
   throw new InputError('KEY_UNSUPPORTED', `${name} is ${type === 'ed25519' ? 'an ed25519' : `a ${type ?? 'symmetric'}`} key; docker repositories list their owners' keys as ECDSA P-256 (or RSA), so this key could sign for no role: ${USE_P256}`);
 }
 
+/**
+ * The signer for a key its owner holds. ECDSA P-256 signs deterministically
+ * (RFC 6979, src/tuf/ecdsa.ts): the same metadata gives the same bytes.
+ * RSA signs with node:crypto as RSASSA-PSS, which is randomised by design
+ * (a fresh salt per signature), so RSA-signed files differ run to run.
+ */
 export function toSigningKey(keyObject: KeyObject, role: string | undefined, gun: string | undefined, label: KeyLabel = DEFAULT_LABEL): SigningKey {
   const keytype = ownerKeyType(keyObject, label.name);
   const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' }).toString('base64');
-  const sign = keytype === 'ecdsa'
-    ? (m: Buffer) => ({ method: 'ecdsa', sig: signWith('sha256', m, { key: keyObject, dsaEncoding: 'ieee-p1363' }) })
-    : (m: Buffer) => ({ method: 'rsapss', sig: signWith('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) });
+  let sign: SigningKey['sign'];
+  if (keytype === 'ecdsa') {
+    // Read once, kept only in this closure: never written or logged.
+    const d = privateScalar(keyObject, label);
+    sign = (m) => ({ method: 'ecdsa', sig: signP256(d, m) });
+  } else {
+    sign = (m) => ({ method: 'rsapss', sig: signWith('sha256', m, { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) });
+  }
   return { id: keyId(keytype, spki), keytype, public: spki, role, gun, sign };
+}
+
+/** The private scalar of a P-256 key, 32 bytes big-endian (the JWK's `d`, left-padded should it be shorter). */
+function privateScalar(keyObject: KeyObject, label: KeyLabel): Uint8Array {
+  const d = Buffer.from(keyObject.export({ format: 'jwk' }).d ?? '', 'base64url');
+  if (d.length === 0 || d.length > P256_BYTES) throw new InputError('KEY_INVALID', `${label.name} cannot be read: its P-256 private scalar is ${d.length} bytes`);
+  const out = new Uint8Array(P256_BYTES);
+  out.set(d, P256_BYTES - d.length);
+  d.fill(0);
+  return out;
 }
