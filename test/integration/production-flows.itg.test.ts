@@ -28,7 +28,7 @@ function count(output: string, what: string): number {
 }
 
 describe('issue 2 flows on the production stack', () => {
-  for (const file of ['test/integration/sign.test.ts', 'test/integration/verify.test.ts', 'test/integration/concurrency.test.ts']) {
+  for (const file of ['test/integration/sign.itg.test.ts', 'test/integration/verify.itg.test.ts', 'test/integration/concurrency.itg.test.ts']) {
     it(`${file} passes with STACK_PRODUCTION=1`, async () => {
       const { code, output } = await runSuite(file);
       const failed = output.split('\n').filter((l) => /^\s*not ok /.test(l)).join('\n');
