@@ -1,14 +1,45 @@
 #!/usr/bin/env node
-// `npm test`: makes sure the real stack's programs are installed, checks that
-// dist/ is what `npm run build` makes, type-checks, then runs every test
-// (unit and real-stack integration) with Node's test runner on Node 24.
+// `npm test`: makes sure the real stack's programs are installed, type-checks,
+// then runs the tests with Node's test runner on Node 24. Three tiers, told
+// apart by directory and by name:
 //
-//   npm test                 everything
-//   npm test -- unit         only test/unit
-//   npm test -- FILE…        only these files
+//   test/unit/**/*.test.ts                 the product, no network, no programs
+//   test/integration/**/*.itg.test.ts      the product (node dist/index.js, dist/cli.js,
+//                                          src/ called directly) against the real
+//                                          programs test/stack/ starts on loopback
+//   test/upstream/**/*.upstream.test.ts    the real programs alone: what the product
+//                                          relies on notary-server, the notary and
+//                                          docker CLIs and docker-registry to do, and
+//                                          the harness (test/stack/) that drives them
+//
+//   npm test                        everything (type check, then every tier)
+//   npm test -- unit                one tier; tiers combine: npm test -- unit upstream
+//   npm test -- integration
+//   npm test -- upstream
+//   npm test -- FILE…               only these files (tiers and files combine too)
+//
+// dist/ and the build. Integration tests run dist/ as it is in the working
+// tree, and test/unit/dist.test.ts builds into a temporary directory and fails
+// when dist/ differs from that build. So:
+// - The full run never builds into the working tree: in CI the working tree's
+//   dist/ is the committed one, the integration tests test what ships, and a
+//   stale committed dist/ fails dist.test.ts (a build here first would hide it).
+// - A partial run that selects integration tests runs `npm run build` first, so
+//   they test the source as it is now, not the last build. Not when dist.test.ts
+//   is selected as well: building first would make that check pass whatever
+//   was committed, so such a run tests dist/ as it is (and says so).
+// - Upstream tests do not run dist/ (they drive the programs, and at most call
+//   src/ directly), so they need no build.
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { existsSync, globSync } from 'node:fs';
 import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
+
+const TIERS = {
+  unit: 'test/unit/**/*.test.ts',
+  integration: 'test/integration/**/*.itg.test.ts',
+  upstream: 'test/upstream/**/*.upstream.test.ts',
+};
+const DIST_CHECK = 'test/unit/dist.test.ts';
 
 const args = process.argv.slice(2);
 const major = Number(process.versions.node.split('.')[0]);
@@ -18,19 +49,38 @@ if (major < 24) {
 }
 
 const run = (cmd, argv) => spawnSync(cmd, argv, { stdio: 'inherit' }).status ?? 1;
+const tierOf = (file) => Object.keys(TIERS).find((tier) => file.startsWith(`test/${tier}/`));
 
-const onlyUnit = args[0] === 'unit';
-if (!onlyUnit) {
+const full = args.length === 0;
+const selected = new Set();
+for (const arg of full ? Object.keys(TIERS) : args) {
+  if (Object.hasOwn(TIERS, arg)) {
+    for (const file of globSync(TIERS[arg])) selected.add(file);
+  } else if (existsSync(arg)) {
+    selected.add(arg.replace(/^\.\//, ''));
+  } else {
+    console.error(`npm test: "${arg}" is neither a tier (${Object.keys(TIERS).join(', ')}) nor a file`);
+    process.exit(1);
+  }
+}
+const files = [...selected].sort();
+if (files.length === 0) {
+  console.error('npm test: no test files selected');
+  process.exit(1);
+}
+
+if (files.some((f) => tierOf(f) !== 'unit')) {
   const deps = ensureDeps({ install: true });
   if (!deps.ok || !ensureDockerTrust().ok) process.exit(1);
 }
-let files;
-if (onlyUnit) files = globSync('test/unit/**/*.test.ts');
-else if (args.length > 0) files = args;
-else files = [...globSync('test/unit/**/*.test.ts'), ...globSync('test/integration/**/*.test.ts')];
-files.sort();
-
-if (args.length === 0) {
+if (full) {
   if (run('tsc', ['--noEmit', '-p', '.']) !== 0) process.exit(1);
+} else if (files.some((f) => tierOf(f) === 'integration')) {
+  if (selected.has(DIST_CHECK)) {
+    console.log(`npm test: ${DIST_CHECK} is selected, so dist/ is not rebuilt first: the integration tests run dist/ as it is`);
+  } else {
+    console.log('npm test: integration tests run dist/; building it from the source first (npm run build)');
+    if (run(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
+  }
 }
 process.exit(run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files]));

@@ -216,7 +216,7 @@ export function assertRefused(run: ActionRun, code: string, message: RegExp): vo
 }
 
 /**
- * A bad input was refused as the issue asks: exit 1, the failure line and
+ * A bad input was refused as a bad input must be: exit 1, the failure line and
  * first annotation carry `code`, the message names `named` (the input), and
  * nothing anywhere is INTERNAL or a raw Node error.
  */
@@ -291,7 +291,7 @@ export function notaryHeaders(stack: Stack, gun: string): Record<string, string>
 export async function trustFile(stack: Stack, gun: string, role: string): Promise<{ signed: { version: number; targets?: Record<string, { hashes: Record<string, string>; length: number }> } } | undefined> {
   const res = await httpsRequest(`${stack.notary.url}/v2/${gun}/_trust/tuf/${role}.json`, { ca: stack.ca.caPem, headers: notaryHeaders(stack, gun) });
   if (res.status === 404) return undefined;
-  // Server fact (production.test.ts): on PostgreSQL a delegation that targets lists but nobody published answers 500.
+  // Server fact (test/upstream/production-stack.upstream.test.ts): on PostgreSQL a delegation that targets lists but nobody published answers 500.
   if (stack.postgres && res.status === 500 && res.body.toString('utf8').includes(`"detail":{"Role":"${role}"}`)) return undefined;
   if (res.status !== 200) throw new Error(`GET ${role}.json for ${gun}: HTTP ${res.status} ${res.body.toString('utf8').slice(0, 300)}`);
   return JSON.parse(res.body.toString('utf8'));

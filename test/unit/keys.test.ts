@@ -21,7 +21,7 @@ const N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63
 const toHex32 = (v: bigint) => v.toString(16).padStart(64, '0');
 
 describe('keyId', () => {
-  it('matches the docker/cli key_load_test.go vector (reference §4.2)', () => {
+  it('matches the key ID vector in docker/cli\'s cli/command/trust/key_load_test.go', () => {
     const pub = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEUIH9AYtrcDFzZrFJBdJZkn21d+4cH3nzy2O6Q/ct4BjOBKa+WCdRtPo78bA+C/7t81ADQO8Jqaj59W50rwoqDQ==';
     assert.equal(keyId('ecdsa', pub), '46157cb0becf9c72c3219e11d4692424fef9bf4460812ccc8a71a3dfcafc7e60');
   });

@@ -12,9 +12,9 @@ import { parseReference } from '../../src/registry/reference.ts';
 import { generateKey } from '../../src/tuf/key-file.ts';
 import { toSigningKey } from '../../src/tuf/private-key.ts';
 
-// The server wins over the reference (§2.2 "JS toISOString() output was accepted"): it is accepted, but
-// notary-server hashes its own Go re-encoding into the snapshot, so ".100Z" makes the snapshot name
-// a body one byte shorter than the stored one and every later read fails.
+// An expiry as JavaScript's toISOString writes it (".100Z") is accepted, but notary-server hashes its own
+// Go re-encoding into the snapshot (".1Z"; test/upstream/notary.upstream.test.ts), so the snapshot would
+// name a body one byte shorter than the stored one and every later read would fail.
 describe('expiry written as Go writes it', () => {
   const ctx = useStack();
 

@@ -91,6 +91,22 @@ describe('real-stack harness', () => {
     assert.equal(row?.digest, hex(single.digest));
   });
 
+  // Product side: prototype-names.itg.test.ts signs and verifies these tags.
+  it('sets tags named __proto__, constructor and toString over the registry API; docker-registry 2.8 serves each as pushed', async () => {
+    // skopeo's oci: transport refuses `__proto__` as a reference name, so
+    // each tag is pushed under a plain name and then set over the registry API.
+    const tags = ['__proto__', 'constructor', 'toString'];
+    const images = new Map<string, PushedImage>();
+    for (const [i, tag] of tags.entries()) {
+      const base = await pushImage(stack, `proto/app:base${i}`, { seed: `proto-${i}` });
+      const tagged = await tagImage(stack, `proto/app:base${i}`, `proto/app:${tag}`);
+      assert.equal(tagged.digest, base.digest, tag);
+      images.set(tag, tagged);
+    }
+    assert.deepEqual([...images.keys()], tags);
+    assert.equal(new Set([...images.values()].map((i) => i.digest)).size, tags.length);
+  });
+
   it('the notary server rejects clients that trust another CA', async () => {
     const other = await makeUntrustedCa(join(stack.dir, 'untrusted-ca'));
     await assert.rejects(httpsRequest(`${stack.notary.url}/v2/`, { ca: other.caPem }), /certificate/i);

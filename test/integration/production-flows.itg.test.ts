@@ -1,5 +1,5 @@
 /**
- * The issue 2 sign and verify suites and the concurrency suite, run again unchanged against the
+ * The sign and verify suites and the concurrency suite, run again unchanged against the
  * production stack (STACK_PRODUCTION=1: notary-signer over mutual TLS,
  * PostgreSQL, token auth). The action must pass the same tests there.
  */
@@ -27,8 +27,8 @@ function count(output: string, what: string): number {
   return m ? Number(m[1]) : -1;
 }
 
-describe('issue 2 flows on the production stack', () => {
-  for (const file of ['test/integration/sign.test.ts', 'test/integration/verify.test.ts', 'test/integration/concurrency.test.ts']) {
+describe('the sign, verify and concurrency suites on the production stack', () => {
+  for (const file of ['test/integration/sign.itg.test.ts', 'test/integration/verify.itg.test.ts', 'test/integration/concurrency.itg.test.ts']) {
     it(`${file} passes with STACK_PRODUCTION=1`, async () => {
       const { code, output } = await runSuite(file);
       const failed = output.split('\n').filter((l) => /^\s*not ok /.test(l)).join('\n');

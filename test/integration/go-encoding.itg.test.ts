@@ -2,7 +2,8 @@
  * notary-server stores each uploaded delegation as sent, but hashes its own
  * Go re-encoding of it for the snapshot it makes. Bytes that differ from what
  * a Go client would write leave the snapshot naming a file the server does
- * not have, and the repository unreadable for everyone. These tests re-sign
+ * not have, and the repository unreadable for everyone (that server fact is
+ * pinned in test/upstream/notary.upstream.test.ts). These tests re-sign
  * roles whose content Go encodes specially and read the result back with
  * this code and with the notary CLI.
  */
