@@ -9,7 +9,7 @@ import { cloneSigned, type DelegationRole, type FileMeta, type Signature, type T
 import type { TufKeyJson } from '../tuf/keys.ts';
 import { emptyMap, own } from '../util/json.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
-import { pathAllowed, type TrustedRepo } from './updater.ts';
+import { pathAllowed, type TrustedRepo } from './model.ts';
 import { InputError, TrustError } from '../errors.ts';
 
 export interface NewTarget {

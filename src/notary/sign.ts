@@ -8,7 +8,8 @@
 import { fetchManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { NotaryRepoClient } from './server.ts';
-import { firstUseNotice, updateRepo, type TrustedRepo } from './updater.ts';
+import { firstUseNotice, updateRepo } from './updater.ts';
+import type { TrustedRepo } from './model.ts';
 import { planSign, type NewTarget } from './sign-plan.ts';
 import { resolveTag, rolesListing, signerNames } from './resolve.ts';
 import { InputError, PublishError, TrustError, valuesOrThrow } from '../errors.ts';

@@ -5,50 +5,13 @@
  * version and expiry before anything below it is read.
  */
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
-import { parseMetadata, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TargetsSigned, type TimestampSigned } from '../tuf/metadata.ts';
+import { parseMetadata, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned } from '../tuf/metadata.ts';
 import { checkFileMeta, matchesFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
 import { TrustError, messageOf } from '../errors.ts';
 import type { NotaryRepoClient } from './server.ts';
 import type { Config } from '../config.ts';
-import type { TrustedState, TrustStore } from './trust-store.ts';
-
-export interface TrustedRole {
-  readonly name: string;
-  readonly meta: Metadata<TargetsSigned>;
-  /** Paths this role may sign, already narrowed by every parent. */
-  readonly paths: readonly string[];
-  /** The keys its delegations list, parsed and checked against their IDs once (empty when it delegates nothing). */
-  readonly delegationKeys: ReadonlyMap<string, PublicKey>;
-}
-
-/** A role that verified; its delegation keys are parsed here, for the walk, signing and administration alike. */
-export function trustedRole(gun: string, meta: Metadata<TargetsSigned>, paths: readonly string[]): TrustedRole {
-  const d = meta.signed.delegations;
-  // `keys` may be absent in a file (the parser allows it): no keys, not a crash.
-  const delegationKeys = d.roles.length > 0 ? parseKeyMap(d.keys, `${gun} ${meta.role}.json delegations`) : new Map<string, PublicKey>();
-  return { name: meta.role, meta, paths, delegationKeys };
-}
-
-export interface TrustedRepo {
-  readonly gun: string;
-  readonly root: Metadata<RootSigned>;
-  readonly rootKeys: ReadonlyMap<string, PublicKey>;
-  readonly timestamp: Metadata<TimestampSigned>;
-  readonly snapshot: Metadata<SnapshotSigned>;
-  /** `targets` and every delegation that verified, by role name. */
-  readonly roles: ReadonlyMap<string, TrustedRole>;
-  /** Delegation files that did not verify, with why: never trusted for reading. */
-  readonly skipped: ReadonlyMap<string, SkippedRole>;
-  /** Delegations skipped (expired, under threshold) or expiring soon. */
-  readonly warnings: string[];
-  /** The trust state this update started from (undefined: trust on first use). */
-  readonly trustedBefore: TrustedState | undefined;
-}
-
-export interface SkippedRole {
-  readonly meta: Metadata<TargetsSigned>;
-  readonly error: TrustError;
-}
+import type { TrustStore } from './trust-store.ts';
+import { narrowPaths, trustedRole, type SkippedRole, type TrustedRepo, type TrustedRole, type TrustedState } from './model.ts';
 
 export interface UpdateOptions {
   now?: Date;
@@ -292,13 +255,4 @@ function childrenOf(
     }
     return trustedRole(gun, meta, narrowPaths(parent.paths, role.paths ?? []));
   });
-}
-
-/** A child keeps only the paths that fall under one of its parent's (tuf/data/roles.go). */
-export function narrowPaths(parent: readonly string[], child: readonly string[]): string[] {
-  return child.filter((p) => parent.some((pp) => p.startsWith(pp)));
-}
-
-export function pathAllowed(paths: readonly string[], target: string): boolean {
-  return paths.some((p) => target.startsWith(p));
 }

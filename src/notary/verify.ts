@@ -6,7 +6,8 @@
  */
 import { currentDigest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
-import { firstUseNotice, type TrustedRepo } from './updater.ts';
+import { firstUseNotice } from './updater.ts';
+import type { TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
 import { repoClient, toResult, updateRepoFor } from './sign.ts';
 import { InputError, NetworkError, TrustError, valuesOrThrow } from '../errors.ts';

@@ -18,7 +18,7 @@ import { inspectRepo } from '../../src/notary/admin/inspect.ts';
 import { signerRole } from '../../src/notary/admin/common.ts';
 import { parseSignerKeys } from '../../src/notary/admin/common.ts';
 import { withSigner } from '../../src/notary/admin/signers.ts';
-import type { TrustedRepo } from '../../src/notary/updater.ts';
+import type { TrustedRepo } from '../../src/notary/model.ts';
 import type { SigningKey } from '../../src/tuf/private-key.ts';
 import { readDockerConfig } from '../../src/action/docker-config.ts';
 import { FileTrustStore, metadataDir } from '../../src/notary/trust-store.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { envelope, goTime, planSign, signableRoles, type NewTarget } from '../../src/notary/sign-plan.ts';
-import type { TrustedRepo } from '../../src/notary/updater.ts';
+import type { TrustedRepo } from '../../src/notary/model.ts';
 import { keyId, parseKeyMap } from '../../src/tuf/keys.ts';
 import { parseMetadata, type Metadata, type TargetsSigned } from '../../src/tuf/metadata.ts';
 import { parsePrivateKey, readPrivateKey, type SigningKey } from '../../src/tuf/private-key.ts';

@@ -4,7 +4,7 @@
  * a delegation key), publishing only the roles that change.
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
-import type { TrustedRepo } from '../updater.ts';
+import type { TrustedRepo } from '../model.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { InputError, TrustError } from '../../errors.ts';
 import { TARGETS_DAYS, signableBy } from './common.ts';

@@ -10,7 +10,7 @@
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../updater.ts';
+import type { TrustedRepo } from '../model.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { RELEASES } from '../resolve.ts';

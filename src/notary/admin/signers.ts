@@ -6,7 +6,7 @@
  */
 import { cloneSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
-import type { TrustedRepo } from '../updater.ts';
+import type { TrustedRepo } from '../model.ts';
 import { bump, envelope, startFrom } from '../sign-plan.ts';
 import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';

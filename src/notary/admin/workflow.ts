@@ -7,7 +7,7 @@
  */
 import type { ImageRef } from '../../registry/reference.ts';
 import type { NotaryRepoClient } from '../server.ts';
-import type { TrustedRepo } from '../updater.ts';
+import type { TrustedRepo } from '../model.ts';
 import { publishWithRetry, repoClient, updateRepoFor } from '../sign.ts';
 import { TrustError, valuesOrThrow } from '../../errors.ts';
 import { settleLimit } from '../../util/pool.ts';

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { defaultConfig } from '../../../src/config.ts';
-import { trustedRole, updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
+import { updateRepo } from '../../../src/notary/updater.ts';
+import { trustedRole, type TrustedRepo } from '../../../src/notary/model.ts';
 import type { NotaryRepoClient } from '../../../src/notary/server.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
 import { cloneSigned, type TargetsSigned } from '../../../src/tuf/metadata.ts';
