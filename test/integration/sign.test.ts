@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import { httpsRequest } from '../stack/https.ts';
 import { repoClient } from '../../src/notary/sign.ts';
 import { updateRepo } from '../../src/notary/updater.ts';
-import { envelope, signableRoles } from '../../src/notary/sign-plan.ts';
+import { signableRoles } from '../../src/notary/sign-plan.ts';
+import { envelope } from '../../src/tuf/go-encoding.ts';
 import { AuthClient, type AuthedInit } from '../../src/http/auth.ts';
 
 describe('sign', () => {

@@ -11,7 +11,8 @@ import { parseMetadata, cloneSigned, type Metadata, type TargetsSigned } from '.
 import { canonicalize } from '../../src/tuf/canonical.ts';
 import { parseKeyMap } from '../../src/tuf/keys.ts';
 import { verifyThreshold } from '../../src/tuf/verify.ts';
-import { envelope, planSign, startFrom } from '../../src/notary/sign-plan.ts';
+import { planSign, startFrom } from '../../src/notary/sign-plan.ts';
+import { envelope } from '../../src/tuf/go-encoding.ts';
 import { resolveTag, targetIn } from '../../src/notary/resolve.ts';
 import { planRevoke } from '../../src/notary/admin/revoke.ts';
 import { inspectRepo } from '../../src/notary/admin/inspect.ts';
