@@ -7,15 +7,17 @@
  */
 import { fetchManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
-import { NotaryRepoClient } from './server.ts';
-import { firstUseNotice, updateRepo } from './updater.ts';
-import type { TrustedRepo } from './model.ts';
+import type { NotaryRepoClient } from './server.ts';
+import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
 import { planSign, type NewTarget } from './sign-plan.ts';
-import { resolveTag, rolesListing, signerNames } from './resolve.ts';
+import { resolveTag } from './resolve.ts';
 import { InputError, PublishError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit } from '../util/pool.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
+
+// Kept here for callers that import them with signImages.
+export { repoClient, updateRepoFor } from './repository.ts';
 
 interface Resolved {
   ref: ImageRef;
@@ -107,11 +109,6 @@ export async function publishWithRetry<P extends { files: ReadonlyMap<string, Bu
   return plan;
 }
 
-/** The trust update with what the environment gives every workflow: remembered trust and root-key pins. */
-export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date()): Promise<TrustedRepo> {
-  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
-}
-
 /** Reads the repository back and checks each tag resolves, as a DCT pull would, to what was signed. */
 async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promise<ImageResult[]> {
   const repo = await updateRepoFor(env, repoClient(env, items[0]!.ref, false));
@@ -127,15 +124,4 @@ async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promi
     }
     return toResult(repo, ref, hit.digest, hit.size);
   });
-}
-
-export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size: number): ImageResult {
-  const roles = rolesListing(repo, ref.tag, digest);
-  // The timestamp is left out: the server re-signs it whenever it is stale.
-  const expiries = [repo.root, repo.snapshot, ...roles.map((r) => repo.roles.get(r)!.meta)].map((m) => m.expires.getTime());
-  return { image: ref.input, repository: ref.gun, tag: ref.tag, digest, size, signers: signerNames(roles), roles, expires: new Date(Math.min(...expiries)).toISOString() };
-}
-
-export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryRepoClient {
-  return new NotaryRepoClient(env.client, env.serverFor(ref.domain), ref.gun, env.credentialsFor(ref.domain), push);
 }

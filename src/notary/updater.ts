@@ -102,20 +102,6 @@ export async function updateRepo(server: NotaryRepoClient, options: UpdateOption
   return repo;
 }
 
-/**
- * Trust on first use: nothing remembered for the repository and no root key
- * pinned, so the root the server sent was trusted as it is (TUF client
- * workflow 5.2 starts from a trusted root that this run did not have). Names
- * the root key IDs as `docker trust inspect` prints them ("Root Key": the
- * TUF key IDs root.json lists for the root role) and how to pin them;
- * undefined when trust was remembered or root keys are pinned.
- */
-export function firstUseNotice(repo: TrustedRepo, pins: readonly string[] | undefined): string | undefined {
-  if (repo.trustedBefore || (pins && pins.length > 0)) return undefined;
-  const ids = repo.root.signed.roles.root.keyids;
-  return `${repo.gun}: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (${ids.join(', ')}) unchecked. Check it is the repository's Root Key (as \`docker trust inspect ${repo.gun}\` prints it on a machine that trusts the repository), then pin it: root-keys: ${ids.join(',')}`;
-}
-
 function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date, pins: readonly string[] | undefined): void {
   // Only certificates valid for this GUN count as root keys (trustpinning/certs.go).
   const certKeys = rootCertificateKeys(root, keys, gun, now);

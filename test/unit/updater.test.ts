@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config.ts';
-import { checkSnapshotKeepsRoles, firstUseNotice, updateRepo } from '../../src/notary/updater.ts';
+import { checkSnapshotKeepsRoles, updateRepo } from '../../src/notary/updater.ts';
 import { parseMetadata } from '../../src/tuf/metadata.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, fakeServer, fixtureBytes, fixtureFiles, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
@@ -113,21 +113,5 @@ describe('checkSnapshotKeepsRoles (TUF client workflow 5.5.5: a newer snapshot k
     const repo = await updateRepo(fakeServer(files), { config: defaultConfig, now: NOW, store: { load: async () => trusted, save: async () => {} } });
     assert.equal(repo.trustedBefore, trusted);
     assert.ok(repo.roles.has('targets/releases'));
-  });
-});
-
-describe('firstUseNotice', () => {
-  it('nothing remembered, nothing pinned: names the repository, the Root Key ID as root.json lists it, and the root-keys line to pin it', async () => {
-    const repo = await loadRepo();
-    const id = repo.root.signed.roles.root.keyids[0]!;
-    const notice = firstUseNotice(repo, undefined)!;
-    assert.match(notice, new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: trusted on first use: .*\\(${id}\\).*docker trust inspect ${GUN.replace(/[.]/g, '\\.')}.*root-keys: ${id}$`));
-    assert.equal(firstUseNotice(repo, []), notice);
-  });
-
-  it('none when root keys are pinned or trust was remembered', async () => {
-    const repo = await loadRepo();
-    assert.equal(firstUseNotice(repo, [repo.root.signed.roles.root.keyids[0]!]), undefined);
-    assert.equal(firstUseNotice({ ...repo, trustedBefore: { root: repo.root, versions: new Map(), source: 'memory', files: new Map() } }, undefined), undefined);
   });
 });

@@ -8,7 +8,8 @@
 import type { ImageRef } from '../../registry/reference.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import type { TrustedRepo } from '../model.ts';
-import { publishWithRetry, repoClient, updateRepoFor } from '../sign.ts';
+import { publishWithRetry } from '../sign.ts';
+import { repoClient, updateRepoFor } from '../repository.ts';
 import { TrustError, valuesOrThrow } from '../../errors.ts';
 import { settleLimit } from '../../util/pool.ts';
 import type { TrustEnv } from '../env.ts';
