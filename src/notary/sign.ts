@@ -1,9 +1,10 @@
 /**
- * The sign workflow: resolve every tag in the registry, verify each
- * repository's trust data, add the targets to every role the key may sign,
- * publish one update per repository, then read everything back and check
- * each tag resolves as a DCT pull would. Nothing is published unless every
- * image and repository got through the first two steps.
+ * The sign workflow: resolve every tag's digest in the registry (while each
+ * repository's trust data is read and verified), then the edit pipeline
+ * (edit.ts): plan, for each repository, the targets added to every role the
+ * key may sign; publish one update per repository; read everything back and
+ * check each tag resolves as a DCT pull would. Nothing is published unless
+ * every image resolved and every repository planned.
  */
 import { fetchManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
