@@ -1,6 +1,6 @@
 /** Picks the local key files an operation needs, as docker picks them (by canonical key ID). */
 import type { SigningKey } from '../tuf/private-key.ts';
-import type { TrustedRepo } from '../notary/updater.ts';
+import type { TrustedRepo } from '../notary/model.ts';
 import { InputError } from '../errors.ts';
 import { listKeys, loadKey, type LocalKey } from './trust-dir.ts';
 

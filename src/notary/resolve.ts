@@ -4,7 +4,7 @@
  * search the targets/releases subtree, then targets and its other children;
  * the first match wins, and only targets/releases or targets is accepted.
  */
-import { pathAllowed, type TrustedRepo } from './updater.ts';
+import { pathAllowed, type TrustedRepo } from './model.ts';
 import { TrustError } from '../errors.ts';
 import { own } from '../util/json.ts';
 

@@ -9,8 +9,9 @@ import { NetworkError, PublishError, TrustError } from '../errors.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
 import { isObject } from '../tuf/metadata.ts';
 import { parseJson } from '../util/json.ts';
+import type { MetadataSource } from './updater.ts';
 
-export class NotaryRepoClient {
+export class NotaryRepoClient implements MetadataSource {
   readonly gun: string;
   private readonly base: string;
   private readonly client: AuthClient;

@@ -1,20 +1,24 @@
 /**
- * The sign workflow: resolve every tag in the registry, verify each
- * repository's trust data, add the targets to every role the key may sign,
- * publish one update per repository, then read everything back and check
- * each tag resolves as a DCT pull would. Nothing is published unless every
- * image and repository got through the first two steps.
+ * The sign workflow: resolve every tag's digest in the registry (while each
+ * repository's trust data is read and verified), then the edit pipeline
+ * (edit.ts): plan, for each repository, the targets added to every role the
+ * key may sign; publish one update per repository; read everything back and
+ * check each tag resolves as a DCT pull would. Nothing is published unless
+ * every image resolved and every repository planned.
  */
 import { fetchManifest, type ManifestInfo } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
-import { NotaryRepoClient } from './server.ts';
-import { firstUseNotice, updateRepo, type TrustedRepo } from './updater.ts';
-import { planSign, type NewTarget } from './sign-plan.ts';
-import { resolveTag, rolesListing, signerNames } from './resolve.ts';
-import { InputError, PublishError, TrustError, valuesOrThrow } from '../errors.ts';
-import { groupBy, settleLimit } from '../util/pool.ts';
+import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
+import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
+import { editRepositories, type RepoEdit } from './edit.ts';
+import { resolveTag } from './resolve.ts';
+import { InputError, TrustError, valuesOrThrow } from '../errors.ts';
+import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
+
+// Kept here for callers that import them with signImages.
+export { repoClient, updateRepoFor } from './repository.ts';
 
 interface Resolved {
   ref: ImageRef;
@@ -25,38 +29,34 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
   const now = env.now?.() ?? new Date();
   // Trust updates need no digests: they run alongside the registry look-ups.
   const guns = [...groupBy(refs, (r) => r.gun)];
-  const updating = settleLimit(guns, env.config.concurrency, async ([, list]) => {
-    const client = repoClient(env, list[0]!, true);
-    return { client, repo: await updateRepoFor(env, client, now) };
-  });
+  const clients = new Map(guns.map(([gun, list]) => [gun, repoClient(env, list[0]!, true)]));
+  const reads = startLimited(guns, env.config.concurrency, ([gun]) => updateRepoFor(env, clients.get(gun)!, now));
+  const firstRead = new Map(guns.map(([gun], i) => [gun, reads[i]!]));
   const resolved = await resolveAll(env, refs);
-  const byGun = groupBy(resolved, (r) => r.ref.gun);
-  const updated = new Map((await updating).map((u, i) => [guns[i]![0], u]));
 
-  // Plan every repository before publishing any.
-  const planned = await settleLimit([...byGun], env.config.concurrency, async ([gun, items]) => {
-    const u = updated.get(gun)!;
-    if (!u.ok) throw u.error;
-    const { client, repo } = u.value;
-    const targets = uniqueTargets(items);
-    for (const w of repo.warnings) env.log.warning(w);
-    const firstUse = firstUseNotice(repo, env.rootKeys);
-    if (firstUse) env.log.warning(firstUse);
-    return { gun, client, targets, plan: planSign(repo, key, targets, now, env.config.delegationExpiryDays) };
-  });
-  const gunNames = [...byGun.keys()];
-  const plans = valuesOrThrow(planned, (i) => gunNames[i]!);
-
-  const published = await settleLimit(plans, env.config.concurrency, async (p) => {
-    const { roles } = await publishWithRetry(env, p.client, p.plan, async () => {
-      const now = env.now?.() ?? new Date();
-      return planSign(await updateRepoFor(env, p.client, now), key, p.targets, now, env.config.delegationExpiryDays);
-    });
-    env.log.info(`${p.gun}: published ${p.targets.length} tag(s) in ${roles.join(', ')}`);
-    return verifyPublished(env, byGun.get(p.gun)!);
-  });
+  const edits = [...groupBy(resolved, (r) => r.ref.gun)].map(([gun, items]): RepoEdit<SignPlan & { targets: NewTarget[] }, ImageResult[]> => ({
+    publisher: clients.get(gun)!,
+    async plan(attempt) {
+      // The first plan uses the update started above; a re-plan (after a VERSION conflict) reads afresh.
+      const at = attempt === 1 ? now : (env.now?.() ?? new Date());
+      const repo = await (attempt === 1 ? firstRead.get(gun)! : updateRepoFor(env, clients.get(gun)!, at));
+      const targets = uniqueTargets(items);
+      if (attempt === 1) {
+        for (const w of repo.warnings) env.log.warning(w);
+        const firstUse = firstUseNotice(repo, env.rootKeys);
+        if (firstUse) env.log.warning(firstUse);
+      }
+      return { ...planSign(repo, key, targets, at, env.config.delegationExpiryDays), targets };
+    },
+    async readBack(plan) {
+      env.log.info(`${gun}: published ${plan.targets.length} tag(s) in ${plan.roles.join(', ')}`);
+      return verifyPublished(env, items);
+    },
+  }));
   const byImage = new Map<string, ImageResult>();
-  for (const results of valuesOrThrow(published, (i) => plans[i]!.gun)) for (const r of results) byImage.set(r.image, r);
+  for (const results of await editRepositories(edits, { publishAttempts: env.config.publishAttempts, concurrency: env.config.concurrency, log: env.log })) {
+    for (const r of results) byImage.set(r.image, r);
+  }
   return resolved.map((r) => byImage.get(r.ref.input)!);
 }
 
@@ -85,32 +85,6 @@ function uniqueTargets(items: readonly Resolved[]): NewTarget[] {
   return [...byTag.values()];
 }
 
-/**
- * Publishes a plan (one with no files publishes nothing). On a VERSION
- * conflict someone published first: wait a little, `replan` from a fresh
- * read, retry, at most publishAttempts times. Returns the plan published.
- */
-export async function publishWithRetry<P extends { files: ReadonlyMap<string, Buffer> }>(env: TrustEnv, client: NotaryRepoClient, first: P, replan: () => Promise<P>): Promise<P> {
-  let plan = first;
-  for (let attempt = 1; plan.files.size > 0; attempt++) {
-    try {
-      await client.publish(plan.files);
-      break;
-    } catch (e) {
-      if (!(e instanceof PublishError && e.code === 'VERSION_CONFLICT') || attempt >= env.config.publishAttempts) throw e;
-      env.log.info(`${client.gun}: ${e.message}; re-reading and retrying (${attempt}/${env.config.publishAttempts - 1})`);
-      await new Promise((r) => setTimeout(r, 100 * attempt * Math.random()));
-      plan = await replan();
-    }
-  }
-  return plan;
-}
-
-/** The trust update with what the environment gives every workflow: remembered trust and root-key pins. */
-export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date()): Promise<TrustedRepo> {
-  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
-}
-
 /** Reads the repository back and checks each tag resolves, as a DCT pull would, to what was signed. */
 async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promise<ImageResult[]> {
   const repo = await updateRepoFor(env, repoClient(env, items[0]!.ref, false));
@@ -126,15 +100,4 @@ async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promi
     }
     return toResult(repo, ref, hit.digest, hit.size);
   });
-}
-
-export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size: number): ImageResult {
-  const roles = rolesListing(repo, ref.tag, digest);
-  // The timestamp is left out: the server re-signs it whenever it is stale.
-  const expiries = [repo.root, repo.snapshot, ...roles.map((r) => repo.roles.get(r)!.meta)].map((m) => m.expires.getTime());
-  return { image: ref.input, repository: ref.gun, tag: ref.tag, digest, size, signers: signerNames(roles), roles, expires: new Date(Math.min(...expiries)).toISOString() };
-}
-
-export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryRepoClient {
-  return new NotaryRepoClient(env.client, env.serverFor(ref.domain), ref.gun, env.credentialsFor(ref.domain), push);
 }

@@ -9,29 +9,14 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isObject, parseMetadata, type Metadata, type RootSigned } from '../tuf/metadata.ts';
+import { isObject, parseMetadata } from '../tuf/metadata.ts';
 import { TrustError, messageOf } from '../errors.ts';
 import { parseJson } from '../util/json.ts';
 import { defaultConfig } from '../config.ts';
-import type { TrustedRepo } from './updater.ts';
+import type { TrustedRepo, TrustedState } from './model.ts';
 
 /** No remembered file is read past the largest file a server may send (a root). */
 const MAX_REMEMBERED_BYTES = defaultConfig.maxRootBytes;
-
-export interface TrustedState {
-  /** The root trusted before: a new root must chain to it. */
-  readonly root: Metadata<RootSigned>;
-  /** Last trusted version of timestamp, snapshot, targets and each delegation: none may go back. */
-  readonly versions: ReadonlyMap<string, number>;
-  /** Where it was read from, for messages. */
-  readonly source: string;
-  /**
-   * The remembered files by role, as served. A file whose length and hashes
-   * match what its parent now announces is used without fetching it again
-   * (notary's client does the same), and is not rewritten.
-   */
-  readonly files: ReadonlyMap<string, Buffer>;
-}
 
 export interface TrustStore {
   /** The remembered state for a GUN; undefined when there is none (trust on first use). */

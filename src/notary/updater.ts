@@ -1,53 +1,32 @@
 /**
- * The notary client's update workflow (notary client/tufclient.go,
- * tuf/builder.go): root, timestamp, snapshot, targets, then delegations
- * breadth-first, each checked for signatures, threshold, hashes, length,
- * version and expiry before anything below it is read.
+ * The TUF client workflow as notary's client runs it (TUF specification
+ * 1.0.33, section 5; notary client/tufclient.go, tuf/builder.go): update the
+ * root, then the timestamp, the snapshot and targets, then every delegation,
+ * each checked for signatures, threshold, hashes, length, version and expiry
+ * before anything below it is read. Each step is a function named after the
+ * specification's step; a step throws what it refuses, and nothing below it
+ * runs.
  */
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
-import { parseMetadata, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TargetsSigned, type TimestampSigned } from '../tuf/metadata.ts';
+import { parseMetadata, type DelegationRole, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TimestampSigned } from '../tuf/metadata.ts';
 import { checkFileMeta, matchesFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
 import { TrustError, messageOf } from '../errors.ts';
-import type { NotaryRepoClient } from './server.ts';
 import type { Config } from '../config.ts';
-import type { TrustedState, TrustStore } from './trust-store.ts';
+import type { TrustStore } from './trust-store.ts';
+import { narrowPaths, trustedRole, type SkippedRole, type TrustedRepo, type TrustedRole, type TrustedState } from './model.ts';
 
-export interface TrustedRole {
-  readonly name: string;
-  readonly meta: Metadata<TargetsSigned>;
-  /** Paths this role may sign, already narrowed by every parent. */
-  readonly paths: readonly string[];
-  /** The keys its delegations list, parsed and checked against their IDs once (empty when it delegates nothing). */
-  readonly delegationKeys: ReadonlyMap<string, PublicKey>;
-}
-
-/** A role that verified; its delegation keys are parsed here, for the walk, signing and administration alike. */
-export function trustedRole(gun: string, meta: Metadata<TargetsSigned>, paths: readonly string[]): TrustedRole {
-  const d = meta.signed.delegations;
-  // `keys` may be absent in a file (the parser allows it): no keys, not a crash.
-  const delegationKeys = d.roles.length > 0 ? parseKeyMap(d.keys, `${gun} ${meta.role}.json delegations`) : new Map<string, PublicKey>();
-  return { name: meta.role, meta, paths, delegationKeys };
-}
-
-export interface TrustedRepo {
+/**
+ * Where the workflow reads metadata from: one repository on a Notary server
+ * (NotaryRepoClient), or a test's stand-in.
+ */
+export interface MetadataSource {
   readonly gun: string;
-  readonly root: Metadata<RootSigned>;
-  readonly rootKeys: ReadonlyMap<string, PublicKey>;
-  readonly timestamp: Metadata<TimestampSigned>;
-  readonly snapshot: Metadata<SnapshotSigned>;
-  /** `targets` and every delegation that verified, by role name. */
-  readonly roles: ReadonlyMap<string, TrustedRole>;
-  /** Delegation files that did not verify, with why: never trusted for reading. */
-  readonly skipped: ReadonlyMap<string, SkippedRole>;
-  /** Delegations skipped (expired, under threshold) or expiring soon. */
-  readonly warnings: string[];
-  /** The trust state this update started from (undefined: trust on first use). */
-  readonly trustedBefore: TrustedState | undefined;
-}
-
-export interface SkippedRole {
-  readonly meta: Metadata<TargetsSigned>;
-  readonly error: TrustError;
+  /** A role's current file, read up to maxBytes; undefined when there is none. */
+  current(role: string, maxBytes: number): Promise<Buffer | undefined>;
+  /** `<version>.<role>.json`, read up to maxBytes; undefined when there is none. */
+  version(role: string, version: number, maxBytes: number): Promise<Buffer | undefined>;
+  /** A role's file by the sha256 its parent announced, read up to `length` bytes; returned only once `check` passed. */
+  byChecksum(role: string, sha256Hex: string, length: number, check: (body: Buffer) => void): Promise<Buffer>;
 }
 
 export interface UpdateOptions {
@@ -59,98 +38,194 @@ export interface UpdateOptions {
   rootKeys?: readonly string[];
 }
 
-export async function updateRepo(server: NotaryRepoClient, options: UpdateOptions): Promise<TrustedRepo> {
-  const gun = server.gun;
-  const now = options.now ?? new Date();
-  const { config } = options;
-  const warnings: string[] = [];
-  const skipped = new Map<string, SkippedRole>();
-  const trusted = await options.store?.load(gun);
-  const floor = (role: string) => trusted?.versions.get(role);
+/** One update: what every step reads, and the warnings and skipped delegations it collects. */
+interface Update {
+  readonly source: MetadataSource;
+  readonly gun: string;
+  /** 5.1: the time the update started; every expiry is checked against it. */
+  readonly now: Date;
+  readonly config: Config;
+  /** 5.2: the trusted state the update starts from (undefined: trust on first use). */
+  readonly trusted: TrustedState | undefined;
+  readonly warnings: string[];
+  readonly skipped: Map<string, SkippedRole>;
+}
 
-  // Client workflow 1-2: root and timestamp together (the timestamp is checked once the root is).
-  const [rootRaw, timestampRaw] = await Promise.all([
-    server.current('root', config.maxRootBytes),
-    server.current('timestamp', config.maxTimestampBytes).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
-  ]);
-  if (!rootRaw) {
-    const remembered = trusted ? ` (though trust data for it is remembered in ${trusted.source}: the server lost or deleted it)` : '';
-    throw new TrustError('REPO_NOT_INITIALISED', `${gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${gun}\``);
-  }
-  // Usually the server's root is the remembered one, byte for byte: parse it
-  // once and verify it once (below), with no chain to walk.
-  const unchanged = trusted?.root.raw.equals(rootRaw) ?? false;
-  const root = unchanged ? trusted!.root : parseMetadata(rootRaw, 'root', 'Root');
-  const rootKeys = parseKeyMap(root.signed.keys, `${gun} root.json`);
-  if (trusted && !unchanged) await verifyRootChain(server, trusted, root, gun, config.maxRootBytes, config.maxRootRotations);
-  verifyRoot(root, rootKeys, gun, now, options.rootKeys);
+interface TrustedRoot {
+  readonly meta: Metadata<RootSigned>;
+  readonly keys: ReadonlyMap<string, PublicKey>;
+}
 
-  if (timestampRaw instanceof Error) throw timestampRaw;
-  if (!timestampRaw) throw new TrustError('METADATA_INVALID', `${gun}: the server has a root but no timestamp`);
-  const timestamp = parseMetadata(timestampRaw, 'timestamp', 'Timestamp');
-  // Signatures, then version, then expiry (notary tuf/builder.go).
-  verifyThreshold(timestamp, rootKeys, root.signed.roles.timestamp, gun);
-  checkNoRollback(timestamp, floor('timestamp'), gun);
-  checkNotExpired(timestamp, now, gun);
-
-  // Client workflow 3: snapshot by the checksum the timestamp announces.
-  const snapMeta = timestamp.signed.meta.snapshot;
-  const snapshotRaw = await fetchAnnounced(server, 'snapshot', snapMeta, gun, trusted?.files);
-  const snapshot = parseMetadata(snapshotRaw, 'snapshot', 'Snapshot');
-  verifyThreshold(snapshot, rootKeys, root.signed.roles.snapshot, gun);
-  checkNoRollback(snapshot, floor('snapshot'), gun);
-  checkNotExpired(snapshot, now, gun);
-  const rootEntry = snapshot.signed.meta.root;
-  if (rootEntry) checkFileMeta(root.raw, rootEntry, `${gun} root.json (as listed in snapshot)`);
-
-  // Client workflow 4: top-level targets.
-  const targetsEntry = snapshot.signed.meta.targets;
-  if (!targetsEntry) throw new TrustError('METADATA_INVALID', `${gun}: snapshot.json does not list targets`);
-  const targets = parseMetadata(await fetchAnnounced(server, 'targets', targetsEntry, gun, trusted?.files), 'targets', 'Targets');
-  verifyThreshold(targets, rootKeys, root.signed.roles.targets, gun);
-  checkNoRollback(targets, floor('targets'), gun);
-  checkNotExpired(targets, now, gun);
-
-  const roles = new Map<string, TrustedRole>();
-  roles.set('targets', trustedRole(gun, targets, ['']));
-
-  // Client workflow 5: delegations breadth-first, with the keys and threshold the parent assigns.
-  let level: TrustedRole[] = [roles.get('targets')!];
-  while (level.length > 0) {
-    const next = await Promise.all(level.flatMap((parent) => childrenOf(parent, server, snapshot, gun, now, warnings, skipped, floor, trusted?.files)));
-    level = next.filter((r): r is TrustedRole => r !== undefined && !roles.has(r.name));
-    for (const r of level) roles.set(r.name, r);
-  }
-
-  if (trusted) checkSnapshotKeepsRoles(rememberedSnapshot(trusted, gun), snapshot, roles, gun);
-
-  for (const m of [root, snapshot, ...[...roles.values()].map((r) => r.meta)]) {
-    const days = (m.expires.getTime() - now.getTime()) / 86_400_000;
-    if (days < config.expiryWarningDays) warnings.push(`${gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
-  }
-  const repo: TrustedRepo = { gun, root, rootKeys, timestamp, snapshot, roles, skipped, warnings, trustedBefore: trusted };
-  if (options.store) {
-    try {
-      await options.store.save(repo);
-    } catch (e) {
-      warnings.push(`${gun}: could not remember the trusted metadata (${messageOf(e)}); the next run trusts the server's data as on first use`);
-    }
-  }
+export async function updateRepo(source: MetadataSource, options: UpdateOptions): Promise<TrustedRepo> {
+  const gun = source.gun;
+  const u: Update = {
+    source,
+    gun,
+    now: options.now ?? new Date(),
+    config: options.config,
+    trusted: await options.store?.load(gun),
+    warnings: [],
+    skipped: new Map(),
+  };
+  // The timestamp is fetched alongside the root and checked (5.4) only once
+  // the root is trusted; a failed fetch is reported there, not before.
+  const timestampFetch = source.current('timestamp', u.config.maxTimestampBytes);
+  timestampFetch.catch(() => {});
+  const root = await updateRoot(u, options.rootKeys);
+  const timestamp = await updateTimestamp(u, root, timestampFetch);
+  const snapshot = await updateSnapshot(u, root, timestamp);
+  const targets = await updateTargets(u, root, snapshot);
+  const roles = await updateDelegations(u, snapshot, targets);
+  if (u.trusted) checkSnapshotKeepsRoles(rememberedSnapshot(u.trusted, gun), snapshot, roles, gun);
+  warnExpiringSoon(u, [root.meta, snapshot, ...[...roles.values()].map((r) => r.meta)]);
+  const repo: TrustedRepo = { gun, root: root.meta, rootKeys: root.keys, timestamp, snapshot, roles, skipped: u.skipped, warnings: u.warnings, trustedBefore: u.trusted };
+  if (options.store) await persist(u, options.store, repo);
   return repo;
 }
 
 /**
- * Trust on first use: nothing remembered for the repository and no root key
- * pinned, so the root the server sent was trusted as it is (TUF client
- * workflow 5.2 starts from a trusted root that this run did not have). Names
- * the root key IDs as `docker trust inspect` prints them ("Root Key": the
- * TUF key IDs root.json lists for the root role) and how to pin them;
- * undefined when trust was remembered or root keys are pinned.
+ * 5.3, update the root role. Usually the server's root is the remembered
+ * one, byte for byte: it is parsed and verified once, with no chain to walk.
+ * Otherwise a remembered root is followed to the server's through every
+ * version in between (verifyRootChain), and the server's root is then
+ * checked as notary checks a root (verifyRoot).
  */
-export function firstUseNotice(repo: TrustedRepo, pins: readonly string[] | undefined): string | undefined {
-  if (repo.trustedBefore || (pins && pins.length > 0)) return undefined;
-  const ids = repo.root.signed.roles.root.keyids;
-  return `${repo.gun}: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (${ids.join(', ')}) unchecked. Check it is the repository's Root Key (as \`docker trust inspect ${repo.gun}\` prints it on a machine that trusts the repository), then pin it: root-keys: ${ids.join(',')}`;
+async function updateRoot(u: Update, pins: readonly string[] | undefined): Promise<TrustedRoot> {
+  const raw = await u.source.current('root', u.config.maxRootBytes);
+  if (!raw) {
+    const remembered = u.trusted ? ` (though trust data for it is remembered in ${u.trusted.source}: the server lost or deleted it)` : '';
+    throw new TrustError('REPO_NOT_INITIALISED', `${u.gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${u.gun}\``);
+  }
+  const unchanged = u.trusted?.root.raw.equals(raw) ?? false;
+  const meta = unchanged ? u.trusted!.root : parseMetadata(raw, 'root', 'Root');
+  const keys = parseKeyMap(meta.signed.keys, `${u.gun} root.json`);
+  if (u.trusted && !unchanged) await verifyRootChain(u.source, u.trusted, meta, u.gun, u.config.maxRootBytes, u.config.maxRootRotations);
+  verifyRoot(meta, keys, u.gun, u.now, pins);
+  return { meta, keys };
+}
+
+/** 5.4, update the timestamp role: signatures (5.4.2), then version (5.4.3.1), then expiry (5.4.4), as notary tuf/builder.go orders them. */
+async function updateTimestamp(u: Update, root: TrustedRoot, fetch: Promise<Buffer | undefined>): Promise<Metadata<TimestampSigned>> {
+  const raw = await fetch;
+  if (!raw) throw new TrustError('METADATA_INVALID', `${u.gun}: the server has a root but no timestamp`);
+  const timestamp = parseMetadata(raw, 'timestamp', 'Timestamp');
+  verifyThreshold(timestamp, root.keys, root.meta.signed.roles.timestamp, u.gun);
+  checkNoRollback(timestamp, floor(u, 'timestamp'), u.gun);
+  checkNotExpired(timestamp, u.now, u.gun);
+  return timestamp;
+}
+
+/**
+ * 5.5, update the snapshot role: by the checksum the timestamp announces,
+ * hashes and length checked (5.5.2), signatures (5.5.3), version not below
+ * the one trusted before (what 5.4.3.2 and 5.5.4 secure: notary's timestamp
+ * lists no snapshot version), expiry (5.5.6). The root it lists must be the
+ * trusted one (notary tuf/builder.go). 5.5.5, every targets role still
+ * listed, needs the delegations read: checkSnapshotKeepsRoles, at the end.
+ */
+async function updateSnapshot(u: Update, root: TrustedRoot, timestamp: Metadata<TimestampSigned>): Promise<Metadata<SnapshotSigned>> {
+  const snapshot = parseMetadata(await fetchAnnounced(u, 'snapshot', timestamp.signed.meta.snapshot), 'snapshot', 'Snapshot');
+  verifyThreshold(snapshot, root.keys, root.meta.signed.roles.snapshot, u.gun);
+  checkNoRollback(snapshot, floor(u, 'snapshot'), u.gun);
+  checkNotExpired(snapshot, u.now, u.gun);
+  const rootEntry = snapshot.signed.meta.root;
+  if (rootEntry) checkFileMeta(root.meta.raw, rootEntry, `${u.gun} root.json (as listed in snapshot)`);
+  return snapshot;
+}
+
+/**
+ * 5.6, update the targets role: hashes and length as the snapshot lists them
+ * (5.6.2), signatures (5.6.3), version not below the one trusted before
+ * (5.5.5's first rule: notary's snapshot lists no versions, so 5.6.4 has
+ * nothing to compare), expiry (5.6.5).
+ */
+async function updateTargets(u: Update, root: TrustedRoot, snapshot: Metadata<SnapshotSigned>): Promise<TrustedRole> {
+  const entry = snapshot.signed.meta.targets;
+  if (!entry) throw new TrustError('METADATA_INVALID', `${u.gun}: snapshot.json does not list targets`);
+  const targets = parseMetadata(await fetchAnnounced(u, 'targets', entry), 'targets', 'Targets');
+  verifyThreshold(targets, root.keys, root.meta.signed.roles.targets, u.gun);
+  checkNoRollback(targets, floor(u, 'targets'), u.gun);
+  checkNotExpired(targets, u.now, u.gun);
+  return trustedRole(u.gun, targets, ['']);
+}
+
+/**
+ * 5.6.7, the delegations. The specification searches them depth-first for
+ * one target; notary's client reads every one, breadth-first
+ * (client/tufclient.go downloadTargets), and the search for a tag is
+ * resolve.ts's. Each is checked with the keys and threshold its parent
+ * assigns it, and keeps only the paths its parent allows.
+ */
+async function updateDelegations(u: Update, snapshot: Metadata<SnapshotSigned>, targets: TrustedRole): Promise<Map<string, TrustedRole>> {
+  const roles = new Map<string, TrustedRole>([['targets', targets]]);
+  let level: TrustedRole[] = [targets];
+  while (level.length > 0) {
+    const next = await Promise.all(level.flatMap((parent) => parent.meta.signed.delegations.roles.map((role) => updateDelegation(u, snapshot, parent, role))));
+    level = next.filter((r): r is TrustedRole => r !== undefined && !roles.has(r.name));
+    for (const r of level) roles.set(r.name, r);
+  }
+  return roles;
+}
+
+/**
+ * One delegation (5.6.7.2: checked as 5.6.1-5.6.5, with its parent's keys
+ * and threshold for it). Undefined when there is nothing to trust: not a
+ * direct child, nothing signed yet, or skipped. An expired or under-threshold
+ * delegation is skipped, not fatal (only targets is); a rollback is fatal
+ * (notary client/tufclient.go downloadTargets).
+ */
+async function updateDelegation(u: Update, snapshot: Metadata<SnapshotSigned>, parent: TrustedRole, role: DelegationRole): Promise<TrustedRole | undefined> {
+  if (role.name.slice(0, role.name.lastIndexOf('/')) !== parent.name) {
+    u.warnings.push(`${u.gun}: ${parent.name} delegates to ${role.name}, which is not its direct child; ignored`);
+    return undefined;
+  }
+  const entry = snapshot.signed.meta[role.name];
+  if (!entry) return undefined; // delegated, but nothing signed yet
+  const meta = parseMetadata(await fetchAnnounced(u, role.name, entry), role.name, 'Targets');
+  const skip = (e: unknown): undefined => {
+    if (!(e instanceof TrustError)) throw e;
+    u.warnings.push(`${e.message}; ${role.name} is ignored`);
+    u.skipped.set(role.name, { meta, error: e });
+    return undefined;
+  };
+  try {
+    verifyThreshold(meta, parent.delegationKeys, role, u.gun);
+  } catch (e) {
+    return skip(e);
+  }
+  checkNoRollback(meta, floor(u, role.name), u.gun);
+  try {
+    checkNotExpired(meta, u.now, u.gun);
+  } catch (e) {
+    return skip(e);
+  }
+  return trustedRole(u.gun, meta, narrowPaths(parent.paths, role.paths ?? []));
+}
+
+/** The version trusted before for a role: a new file may not go below it. */
+function floor(u: Update, role: string): number | undefined {
+  return u.trusted?.versions.get(role);
+}
+
+/** Root, snapshot and every trusted targets role expiring within the warning window: a warning each. */
+function warnExpiringSoon(u: Update, files: readonly Metadata<unknown>[]): void {
+  for (const m of files) {
+    const days = (m.expires.getTime() - u.now.getTime()) / 86_400_000;
+    if (days < u.config.expiryWarningDays) u.warnings.push(`${u.gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
+  }
+}
+
+/**
+ * The persist steps (5.3.8, 5.4.5, 5.5.7, 5.6.6), once everything verified:
+ * a store that cannot be written costs the next run its remembered state, so
+ * it is a warning, not a failure.
+ */
+async function persist(u: Update, store: TrustStore, repo: TrustedRepo): Promise<void> {
+  try {
+    await store.save(repo);
+  } catch (e) {
+    u.warnings.push(`${u.gun}: could not remember the trusted metadata (${messageOf(e)}); the next run trusts the server's data as on first use`);
+  }
 }
 
 function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date, pins: readonly string[] | undefined): void {
@@ -160,17 +235,18 @@ function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, Public
     throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, not expired, not a CA)`);
   }
   verifyThreshold(root, certKeys, root.signed.roles.root, gun);
+  // 5.3.10: the final root must not have expired.
   checkNotExpired(root, now, gun);
   if (pins && pins.length > 0) verifyRootPinned(root, certKeys, pins, gun);
 }
 
 /**
- * Client workflow 6 (notary client/tufclient.go updateRoot): from the root
+ * 5.3.3-5.3.7 (notary client/tufclient.go updateRoot): from the root
  * trusted before to the server's, through every `N.root.json` in between,
  * each signed by the previous root's threshold and by its own. A root older
  * than the trusted one is a rollback.
  */
-async function verifyRootChain(server: NotaryRepoClient, trusted: TrustedState, root: Metadata<RootSigned>, gun: string, maxBytes: number, maxRotations: number): Promise<void> {
+async function verifyRootChain(source: MetadataSource, trusted: TrustedState, root: Metadata<RootSigned>, gun: string, maxBytes: number, maxRotations: number): Promise<void> {
   let prev = trusted.root;
   let prevKeys = parseKeyMap(prev.signed.keys, `${gun} remembered root.json`);
   try {
@@ -184,7 +260,7 @@ async function verifyRootChain(server: NotaryRepoClient, trusted: TrustedState, 
     throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: root.json is version ${root.signed.version}, ${steps} versions after the trusted ${prev.signed.version}; more than ${maxRotations} rotations are not followed`);
   }
   for (let v = prev.signed.version + 1; v < root.signed.version; v++) {
-    const raw = await server.version('root', v, maxBytes);
+    const raw = await source.version('root', v, maxBytes);
     if (!raw) {
       throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: the server has no ${v}.root.json, so root version ${root.signed.version} cannot be connected to the trusted version ${trusted.root.signed.version}`);
     }
@@ -240,65 +316,15 @@ export function checkSnapshotKeepsRoles(remembered: Metadata<SnapshotSigned> | u
   }
 }
 
-async function fetchAnnounced(server: NotaryRepoClient, role: string, meta: FileMeta, gun: string, remembered: ReadonlyMap<string, Buffer> | undefined): Promise<Buffer> {
+/**
+ * A file by the checksum its parent announces (5.5.1-5.5.2, 5.6.1-5.6.2):
+ * a remembered file that matches the announced length and hashes is those
+ * bytes, with no fetch.
+ */
+async function fetchAnnounced(u: Update, role: string, meta: FileMeta): Promise<Buffer> {
   const sha = meta.hashes.sha256;
-  if (!sha) throw new TrustError('METADATA_INVALID', `${gun}: the entry for ${role} has no sha256 hash`);
-  // A remembered file that matches the announced length and hashes is those bytes: no fetch.
-  const local = remembered?.get(role);
+  if (!sha) throw new TrustError('METADATA_INVALID', `${u.gun}: the entry for ${role} has no sha256 hash`);
+  const local = u.trusted?.files.get(role);
   if (local && matchesFileMeta(local, meta)) return local;
-  return server.byChecksum(role, Buffer.from(sha, 'base64').toString('hex'), meta.length, (raw) => checkFileMeta(raw, meta, `${gun} ${role}.json`));
-}
-
-function childrenOf(
-  parent: TrustedRole,
-  server: NotaryRepoClient,
-  snapshot: Metadata<SnapshotSigned>,
-  gun: string,
-  now: Date,
-  warnings: string[],
-  skipped: Map<string, SkippedRole>,
-  floor: (role: string) => number | undefined,
-  remembered: ReadonlyMap<string, Buffer> | undefined,
-): Promise<TrustedRole | undefined>[] {
-  const d = parent.meta.signed.delegations;
-  if (!d || d.roles.length === 0) return [];
-  const keys = parent.delegationKeys;
-  return d.roles.map(async (role) => {
-    if (role.name.slice(0, role.name.lastIndexOf('/')) !== parent.name) {
-      warnings.push(`${gun}: ${parent.name} delegates to ${role.name}, which is not its direct child; ignored`);
-      return undefined;
-    }
-    const entry = snapshot.signed.meta[role.name];
-    if (!entry) return undefined; // delegated, but nothing signed yet
-    const meta = parseMetadata(await fetchAnnounced(server, role.name, entry, gun, remembered), role.name, 'Targets');
-    // An expired or under-threshold delegation is skipped, not fatal (only targets is);
-    // a rollback is fatal (notary client/tufclient.go downloadTargets).
-    const skip = (e: unknown) => {
-      if (!(e instanceof TrustError)) throw e;
-      warnings.push(`${e.message}; ${role.name} is ignored`);
-      skipped.set(role.name, { meta, error: e });
-      return undefined;
-    };
-    try {
-      verifyThreshold(meta, keys, role, gun);
-    } catch (e) {
-      return skip(e);
-    }
-    checkNoRollback(meta, floor(role.name), gun);
-    try {
-      checkNotExpired(meta, now, gun);
-    } catch (e) {
-      return skip(e);
-    }
-    return trustedRole(gun, meta, narrowPaths(parent.paths, role.paths ?? []));
-  });
-}
-
-/** A child keeps only the paths that fall under one of its parent's (tuf/data/roles.go). */
-export function narrowPaths(parent: readonly string[], child: readonly string[]): string[] {
-  return child.filter((p) => parent.some((pp) => p.startsWith(pp)));
-}
-
-export function pathAllowed(paths: readonly string[], target: string): boolean {
-  return paths.some((p) => target.startsWith(p));
+  return u.source.byChecksum(role, Buffer.from(sha, 'base64').toString('hex'), meta.length, (raw) => checkFileMeta(raw, meta, `${u.gun} ${role}.json`));
 }

@@ -6,9 +6,9 @@
  */
 import { currentDigest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
-import { firstUseNotice, type TrustedRepo } from './updater.ts';
+import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
+import type { TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
-import { repoClient, toResult, updateRepoFor } from './sign.ts';
 import { InputError, NetworkError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { ImageResult, TrustEnv } from './env.ts';

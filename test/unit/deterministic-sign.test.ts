@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { planSign, type NewTarget } from '../../src/notary/sign-plan.ts';
-import type { TrustedRepo } from '../../src/notary/updater.ts';
+import type { TrustedRepo } from '../../src/notary/model.ts';
 import { toSigningKey } from '../../src/tuf/private-key.ts';
 import { NOW, delegationKey, loadRepo, scenario } from './helpers/fixtures.ts';
 

@@ -11,14 +11,15 @@ import { parseMetadata, cloneSigned, type Metadata, type TargetsSigned } from '.
 import { canonicalize } from '../../src/tuf/canonical.ts';
 import { parseKeyMap } from '../../src/tuf/keys.ts';
 import { verifyThreshold } from '../../src/tuf/verify.ts';
-import { envelope, planSign, startFrom } from '../../src/notary/sign-plan.ts';
+import { planSign, startFrom } from '../../src/notary/sign-plan.ts';
+import { envelope } from '../../src/tuf/go-encoding.ts';
 import { resolveTag, targetIn } from '../../src/notary/resolve.ts';
 import { planRevoke } from '../../src/notary/admin/revoke.ts';
 import { inspectRepo } from '../../src/notary/admin/inspect.ts';
 import { signerRole } from '../../src/notary/admin/common.ts';
 import { parseSignerKeys } from '../../src/notary/admin/common.ts';
 import { withSigner } from '../../src/notary/admin/signers.ts';
-import type { TrustedRepo } from '../../src/notary/updater.ts';
+import type { TrustedRepo } from '../../src/notary/model.ts';
 import type { SigningKey } from '../../src/tuf/private-key.ts';
 import { readDockerConfig } from '../../src/action/docker-config.ts';
 import { FileTrustStore, metadataDir } from '../../src/notary/trust-store.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { resolveTag, rolesListing, signerNames, targetIn } from '../../src/notary/resolve.ts';
-import type { TrustedRepo } from '../../src/notary/updater.ts';
+import type { TrustedRepo } from '../../src/notary/model.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { loadRepo, scenario, withPaths, withSigned } from './helpers/fixtures.ts';
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config.ts';
-import { checkSnapshotKeepsRoles, firstUseNotice, narrowPaths, pathAllowed, trustedRole, updateRepo } from '../../src/notary/updater.ts';
+import { checkSnapshotKeepsRoles, updateRepo, type MetadataSource } from '../../src/notary/updater.ts';
+import type { TrustedState } from '../../src/notary/model.ts';
+import type { TrustStore } from '../../src/notary/trust-store.ts';
 import { parseMetadata } from '../../src/tuf/metadata.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, fakeServer, fixtureBytes, fixtureFiles, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
@@ -12,37 +14,6 @@ const code = (c: string, what?: RegExp) => (e: unknown) => {
   if (what) assert.match(e.message, what);
   return true;
 };
-
-describe('narrowPaths', () => {
-  const table: [string[], string[], string[]][] = [
-    [[''], ['v', 'release-'], ['v', 'release-']],
-    [[''], [''], ['']],
-    [['v'], ['v1', 'x', 'v'], ['v1', 'v']],
-    [['v1'], ['v'], []],
-    [['a', 'b'], ['b/c', 'a', 'c'], ['b/c', 'a']],
-    [['v'], [], []],
-    [[], ['', 'v'], []],
-  ];
-  for (const [parent, child, want] of table) {
-    it(`${JSON.stringify(parent)} narrows ${JSON.stringify(child)} to ${JSON.stringify(want)}`, () => assert.deepEqual(narrowPaths(parent, child), want));
-  }
-});
-
-describe('pathAllowed', () => {
-  const table: [string[], string, boolean][] = [
-    [[''], 'anything', true],
-    [[''], '', true],
-    [['v'], 'v1.0', true],
-    [['v'], 'latest', false],
-    [['v1', 'latest'], 'latest', true],
-    [['V'], 'v1', false],
-    [[], 'v1', false],
-    [['v1.0'], 'v1', false],
-  ];
-  for (const [paths, target, want] of table) {
-    it(`${JSON.stringify(paths)} ${want ? 'allows' : 'does not allow'} ${JSON.stringify(target)}`, () => assert.equal(pathAllowed(paths, target), want));
-  }
-});
 
 describe('updateRepo (captured files, served from memory)', () => {
   it('trusts every role of the captured repository', async () => {
@@ -62,19 +33,13 @@ describe('updateRepo (captured files, served from memory)', () => {
     assert.equal(repo.roles.get('targets/ci')!.delegationKeys.size, 0);
   });
 
-  it('a delegation key listed under an ID it does not hash to is KEY_ID_MISMATCH', async () => {
-    const targets = (await loadRepo()).roles.get('targets')!.meta;
-    const signed = structuredClone(targets.signed);
-    const [id, key] = Object.entries(signed.delegations.keys)[0]!;
-    signed.delegations.keys = { [`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`]: key };
-    assert.throws(() => trustedRole(GUN, { ...targets, signed }, ['']), code('KEY_ID_MISMATCH', /targets\.json delegations/));
-  });
-
-  it('fetches snapshot, targets and delegations by the sha256 their parent announced', async () => {
+  it('reads root and timestamp by name, then snapshot, targets and delegations by the sha256 their parent announced', async () => {
     const requested: string[] = [];
     const repo = await updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW });
     const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
     const expected = [
+      'root',
+      'timestamp',
       `snapshot.${hex(repo.timestamp.signed.meta.snapshot.hashes.sha256!)}`,
       ...['targets', 'targets/ci', 'targets/releases'].map((r) => `${r}.${hex(repo.snapshot.signed.meta[r]!.hashes.sha256!)}`),
     ];
@@ -155,18 +120,79 @@ describe('checkSnapshotKeepsRoles (TUF client workflow 5.5.5: a newer snapshot k
   });
 });
 
-describe('firstUseNotice', () => {
-  it('nothing remembered, nothing pinned: names the repository, the Root Key ID as root.json lists it, and the root-keys line to pin it', async () => {
-    const repo = await loadRepo();
-    const id = repo.root.signed.roles.root.keyids[0]!;
-    const notice = firstUseNotice(repo, undefined)!;
-    assert.match(notice, new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: trusted on first use: .*\\(${id}\\).*docker trust inspect ${GUN.replace(/[.]/g, '\\.')}.*root-keys: ${id}$`));
-    assert.equal(firstUseNotice(repo, []), notice);
+describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
+  /** A store that remembers `state` for GUN and records what it is asked to save. */
+  const memoryStore = (state: TrustedState | undefined, saved: unknown[] = []): TrustStore => ({ load: async () => state, save: async (repo) => void saved.push(repo) });
+  const rootMeta = () => parseMetadata(fixtureBytes('root'), 'root', 'Root');
+  /** The captured source with `current` answering as `answer` says for the roles it names. */
+  const answering = (answer: Partial<Record<'root' | 'timestamp', () => Promise<Buffer | undefined>>>): MetadataSource => {
+    const base = fakeServer(fixtureFiles());
+    return { ...base, current: (role, max) => (answer[role as 'root' | 'timestamp'] ?? (() => base.current(role, max)))() };
+  };
+
+  it('5.4: a timestamp fetch that failed is reported at the timestamp step, once the root verified', async () => {
+    const failure = new Error('timestamp fetch failed');
+    await assert.rejects(updateRepo(answering({ timestamp: async () => Promise.reject(failure) }), { config: defaultConfig, now: NOW }), (e) => e === failure);
   });
 
-  it('none when root keys are pinned or trust was remembered', async () => {
-    const repo = await loadRepo();
-    assert.equal(firstUseNotice(repo, [repo.root.signed.roles.root.keyids[0]!]), undefined);
-    assert.equal(firstUseNotice({ ...repo, trustedBefore: { root: repo.root, versions: new Map(), source: 'memory', files: new Map() } }, undefined), undefined);
+  it('5.3 before 5.4: no root is REPO_NOT_INITIALISED even when the timestamp fetch failed too (and that failure is not left unhandled)', async () => {
+    const source = answering({ root: async () => undefined, timestamp: async () => Promise.reject(new Error('timestamp fetch failed')) });
+    await assert.rejects(updateRepo(source, { config: defaultConfig, now: NOW }), code('REPO_NOT_INITIALISED', new RegExp(`^${GUN.replace(/[.]/g, '\\.')} has no trust data`)));
+  });
+
+  it('5.3: a root fetch that failed is reported, not the timestamp', async () => {
+    const failure = new Error('root fetch failed');
+    await assert.rejects(updateRepo(answering({ root: async () => Promise.reject(failure) }), { config: defaultConfig, now: NOW }), (e) => e === failure);
+  });
+
+  it('5.4: a root but no timestamp is METADATA_INVALID naming the repository', async () => {
+    await assert.rejects(updateRepo(answering({ timestamp: async () => undefined }), { config: defaultConfig, now: NOW }), code('METADATA_INVALID', /has a root but no timestamp/));
+  });
+
+  it('5.3: no root on the server, though one is remembered: REPO_NOT_INITIALISED says where it is remembered', async () => {
+    const state: TrustedState = { root: rootMeta(), versions: new Map(), source: '/remembered/dir', files: new Map() };
+    await assert.rejects(updateRepo(answering({ root: async () => undefined }), { config: defaultConfig, now: NOW, store: memoryStore(state) }), code('REPO_NOT_INITIALISED', /remembered in \/remembered\/dir/));
+  });
+
+  it('5.3: a remembered root that differs from the server\'s and does not verify is METADATA_INVALID naming where it is kept; no N.root.json is asked for', async () => {
+    const doc = JSON.parse(fixtureBytes('root').toString('utf8'));
+    doc.signed.version = 2;
+    const altered = parseMetadata(Buffer.from(JSON.stringify(doc)), 'root', 'Root');
+    const requested: string[] = [];
+    const state: TrustedState = { root: altered, versions: new Map(), source: '/remembered/dir', files: new Map() };
+    await assert.rejects(updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW, store: memoryStore(state) }), code('METADATA_INVALID', /remembered root\.json in \/remembered\/dir does not verify/));
+    assert.deepEqual(requested.filter((r) => /^\d+\.root$/.test(r)), []);
+  });
+
+  for (const role of ['timestamp', 'snapshot', 'targets', 'targets/ci'] as const) {
+    it(`${role}: a version below the one trusted before is ROLLBACK (fatal, delegation or not)`, async () => {
+      const version = JSON.parse(fixtureBytes(role).toString('utf8')).signed.version as number;
+      const state: TrustedState = { root: rootMeta(), versions: new Map([[role, version + 1]]), source: 'memory', files: new Map() };
+      await assert.rejects(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store: memoryStore(state) }), code('ROLLBACK', new RegExp(role.replace('/', '\\/'))));
+    });
+  }
+
+  it('5.4.4: an update started after the timestamp expired is EXPIRED, even with everything else valid', async () => {
+    const expires = parseMetadata(fixtureBytes('timestamp'), 'timestamp', 'Timestamp').expires;
+    await assert.rejects(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: new Date(expires.getTime() + 1) }), code('EXPIRED', /timestamp\.json/));
+  });
+
+  it('5.5.1, 5.6.1: remembered files matching what their parent announces are used as they are, with no fetch', async () => {
+    const files = fixtureFiles();
+    const remembered = new Map([...files].filter(([r]) => r !== 'timestamp'));
+    const state: TrustedState = { root: rootMeta(), versions: new Map(), source: 'memory', files: remembered };
+    const requested: string[] = [];
+    const saved: unknown[] = [];
+    const repo = await updateRepo(fakeServer(files, GUN, requested), { config: defaultConfig, now: NOW, store: memoryStore(state, saved) });
+    assert.deepEqual(requested.sort(), ['root', 'timestamp']);
+    assert.deepEqual([...repo.roles.keys()].sort(), ['targets', 'targets/ci', 'targets/releases']);
+    assert.equal(repo.trustedBefore, state);
+    assert.deepEqual(saved, [repo], 'the verified update is persisted once');
+  });
+
+  it('persist: a store that cannot save is a warning, not a failure', async () => {
+    const store: TrustStore = { load: async () => undefined, save: async () => Promise.reject(new Error('disk full')) };
+    const repo = await updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store });
+    assert.ok(repo.warnings.some((w) => w.startsWith(`${GUN}: could not remember the trusted metadata (disk full)`)), repo.warnings.join('\n'));
   });
 });

@@ -13,7 +13,8 @@ import { initRepo, libraryEnv, notaryHeaders, type StackUnderTest } from '../int
 import { readRealRepo } from '../stack/forger.ts';
 import { repoClient } from '../../src/notary/sign.ts';
 import { updateRepo } from '../../src/notary/updater.ts';
-import { envelope, signableRoles } from '../../src/notary/sign-plan.ts';
+import { signableRoles } from '../../src/notary/sign-plan.ts';
+import { envelope } from '../../src/tuf/go-encoding.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 

@@ -9,7 +9,7 @@ import { keyId, type TufKeyJson } from '../../tuf/keys.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../updater.ts';
+import type { TrustedRepo } from '../model.ts';
 import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 

@@ -3,17 +3,23 @@
  * `docker trust signer add` (notary client.go Initialize): a root
  * certificate for the root key, a repository (targets) key, and snapshot
  * and timestamp keys held by the server, published as root v1 and targets
- * v1 in one POST. An initialised repository is left as it is.
+ * v1 in one POST through the edit pipeline (edit.ts), then read back. An
+ * initialised repository is left as it is.
  */
 import type { KeyObject } from 'node:crypto';
 import { parseKeyMap, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
 import { rootCertificate } from '../../tuf/x509.ts';
 import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
 import { ownerKeyType, toSigningKey } from '../../tuf/private-key.ts';
-import { InputError } from '../../errors.ts';
+import { InputError, TrustError } from '../../errors.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
-import { emptyTargets, envelope, expiresAfter } from '../sign-plan.ts';
+import { emptyTargets, expiresAfter } from '../sign-plan.ts';
+import { envelope } from '../../tuf/go-encoding.ts';
 import type { NotaryRepoClient } from '../server.ts';
+import { editRepository } from '../edit.ts';
+import { updateRepo } from '../updater.ts';
+import { defaultConfig, type Config } from '../../config.ts';
+import type { Logger } from '../env.ts';
 import { ROOT_DAYS, TARGETS_DAYS, signerRole, type SignerKey } from './common.ts';
 import { withSigner } from './signers.ts';
 
@@ -25,6 +31,10 @@ export interface InitOptions {
   /** A first signer, added in the same publish (as `docker trust signer add` does). */
   signer?: { name: string; keys: SignerKey[] } | undefined;
   now?: Date;
+  /** Publish attempts and size caps; defaultConfig when absent. */
+  config?: Config | undefined;
+  /** Where a retried publish is told; nowhere when absent. */
+  log?: Pick<Logger, 'info'> | undefined;
 }
 
 export interface InitResult {
@@ -45,24 +55,38 @@ function requireP256(key: KeyObject | undefined, name: string): void {
   }
 }
 
+interface InitPlan {
+  files: Map<string, Buffer>;
+  result: InitResult;
+}
+
 export async function initRepository(client: NotaryRepoClient, options: InitOptions): Promise<InitResult> {
-  const gun = client.gun;
   const now = options.now ?? new Date();
+  const config = options.config ?? defaultConfig;
   requireP256(options.rootKey, 'the root key');
   requireP256(options.targetsKey, 'the repository key');
+  // A VERSION conflict means another init won: the re-plan finds its root and leaves it.
+  return editRepository(
+    { publisher: client, plan: () => planInit(client, options, now), readBack: (plan) => readBackInit(client, plan, config, now) },
+    { publishAttempts: config.publishAttempts, log: options.log ?? { info: () => {} } },
+  );
+}
+
+/** The files of a new repository; none when the server already has a root for it. */
+async function planInit(client: NotaryRepoClient, options: InitOptions, now: Date): Promise<InitPlan> {
+  const gun = client.gun;
   const existing = await client.current('root', 100 * 1024 * 1024);
   if (existing) {
     const root = parseMetadata(existing, 'root', 'Root');
     const keys = parseKeyMap(root.signed.keys, `${gun} root.json`);
     const canonical = (role: 'root' | 'targets') => root.signed.roles[role].keyids.map((id) => keys.get(id)?.canonicalId ?? id).join(', ');
-    return { gun, created: false, rootKeyId: canonical('root'), targetsKeyId: canonical('targets'), generated: {} };
+    return { files: new Map(), result: { gun, created: false, rootKeyId: canonical('root'), targetsKeyId: canonical('targets'), generated: {} } };
   }
   if (options.signer) signerRole(options.signer.name);
   const rootKey = options.rootKey ?? generateKey();
   const targetsKey = options.targetsKey ?? generateKey();
   // While the GUN has no root, every GET makes a new key: ask once each.
   const [snapshotKey, timestampKey] = await Promise.all([client.getKey('snapshot'), client.getKey('timestamp')]);
-
   const cert = rootCertificate({ gun, key: rootKey, now });
   const rootJson: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(cert).toString('base64') } };
   const targetsJson: TufKeyJson = { keytype: 'ecdsa', keyval: { private: null, public: spkiBase64(targetsKey) } };
@@ -87,9 +111,23 @@ export async function initRepository(client: NotaryRepoClient, options: InitOpti
     ['root', envelope(root, toSigningKey(rootKey, 'root', undefined), [ids.root])],
     ['targets', envelope(targets, toSigningKey(targetsKey, 'targets', gun), [ids.targets])],
   ]);
-  await client.publish(files);
   const generated: InitResult['generated'] = {};
   if (!options.rootKey) generated.root = rootKey;
   if (!options.targetsKey) generated.targets = targetsKey;
-  return { gun, created: true, rootKeyId: publicKeyId(rootKey), targetsKeyId: publicKeyId(targetsKey), generated };
+  return { files, result: { gun, created: true, rootKeyId: publicKeyId(rootKey), targetsKeyId: publicKeyId(targetsKey), generated } };
+}
+
+/**
+ * Reads the new repository as a first-time client would (the server makes
+ * its snapshot and timestamp on the first read) and checks it holds the
+ * root this init published.
+ */
+async function readBackInit(client: NotaryRepoClient, plan: InitPlan, config: Config, now: Date): Promise<InitResult> {
+  const published = plan.files.get('root');
+  if (!published) return plan.result;
+  const repo = await updateRepo(client, { config, now });
+  if (!repo.root.raw.equals(published)) {
+    throw new TrustError('POST_VERIFY_FAILED', `${client.gun} was initialised, but the Notary server now serves a root.json (version ${repo.root.signed.version}) other than the one just published: the repository changed during this init. Check its root key (\`content-trust inspect ${client.gun}\`) before adding signers`);
+  }
+  return plan.result;
 }

@@ -5,7 +5,7 @@
  * the signers (delegations other than releases, with canonical key IDs),
  * and the administrative keys (root and repository).
  */
-import { pathAllowed, type TrustedRepo } from '../updater.ts';
+import { pathAllowed, type TrustedRepo } from '../model.ts';
 import { RELEASES } from '../resolve.ts';
 
 export interface InspectTag {

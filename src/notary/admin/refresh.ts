@@ -7,8 +7,9 @@
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../updater.ts';
-import { bump, envelope, startFrom } from '../sign-plan.ts';
+import type { TrustedRepo } from '../model.ts';
+import { bump, startFrom } from '../sign-plan.ts';
+import { envelope } from '../../tuf/go-encoding.ts';
 import { InputError } from '../../errors.ts';
 import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, signableBy } from './common.ts';
 import type { AdminPlan } from './signers.ts';

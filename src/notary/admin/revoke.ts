@@ -4,8 +4,9 @@
  * a delegation key), publishing only the roles that change.
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
-import type { TrustedRepo } from '../updater.ts';
-import { bump, envelope, startFrom } from '../sign-plan.ts';
+import type { TrustedRepo } from '../model.ts';
+import { bump, startFrom } from '../sign-plan.ts';
+import { envelope } from '../../tuf/go-encoding.ts';
 import { InputError, TrustError } from '../../errors.ts';
 import { TARGETS_DAYS, signableBy } from './common.ts';
 import type { AdminPlan } from './signers.ts';

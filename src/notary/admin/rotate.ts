@@ -10,9 +10,10 @@
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../updater.ts';
+import type { TrustedRepo } from '../model.ts';
 import type { NotaryRepoClient } from '../server.ts';
-import { bump, envelope, startFrom } from '../sign-plan.ts';
+import { bump, startFrom } from '../sign-plan.ts';
+import { envelope } from '../../tuf/go-encoding.ts';
 import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
 import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKey } from './common.ts';

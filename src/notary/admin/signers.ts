@@ -6,8 +6,9 @@
  */
 import { cloneSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
-import type { TrustedRepo } from '../updater.ts';
-import { bump, envelope, startFrom } from '../sign-plan.ts';
+import type { TrustedRepo } from '../model.ts';
+import { bump, startFrom } from '../sign-plan.ts';
+import { envelope } from '../../tuf/go-encoding.ts';
 import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
 import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKey } from './common.ts';

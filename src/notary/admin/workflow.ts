@@ -1,16 +1,15 @@
 /**
- * Runs an administrative change over one or more repositories: read and
- * verify each repository, plan every change, and publish only when every
- * plan succeeded; each repository's files go in one atomic POST. A VERSION
- * conflict (someone published first) re-reads and re-plans; afterwards the
- * repository is read back and verified, as sign does.
+ * Runs an administrative change over one or more repositories through the
+ * edit pipeline (edit.ts): read and verify each repository, plan every
+ * change, publish only when every plan succeeded, re-plan on a VERSION
+ * conflict, then read the repository back and verify it, as sign does.
  */
 import type { ImageRef } from '../../registry/reference.ts';
 import type { NotaryRepoClient } from '../server.ts';
-import type { TrustedRepo } from '../updater.ts';
-import { publishWithRetry, repoClient, updateRepoFor } from '../sign.ts';
-import { TrustError, valuesOrThrow } from '../../errors.ts';
-import { settleLimit } from '../../util/pool.ts';
+import type { TrustedRepo } from '../model.ts';
+import { editRepositories, type RepoEdit } from '../edit.ts';
+import { repoClient, updateRepoFor } from '../repository.ts';
+import { TrustError } from '../../errors.ts';
 import type { TrustEnv } from '../env.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -44,21 +43,20 @@ export async function readRepo(env: TrustEnv, client: NotaryRepoClient, now: Dat
 
 export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan: Planner): Promise<AdminOutcome[]> {
   const unique = [...new Map(refs.map((r) => [r.gun, r])).values()];
-  const planned = await settleLimit(unique, env.config.concurrency, async (ref) => {
+  const edits = unique.map((ref): RepoEdit<AdminPlan, AdminOutcome> => {
     const client = adminClient(env, ref);
-    const now = env.now?.() ?? new Date();
-    return { client, plan: await plan(await readRepo(env, client, now), client, now) };
+    return {
+      publisher: client,
+      async plan() {
+        const now = env.now?.() ?? new Date();
+        return plan(await readRepo(env, client, now), client, now);
+      },
+      async readBack(done) {
+        if (done.files.size > 0) await updateRepoFor(env, client);
+        env.log.info(done.summary);
+        return { repository: client.gun, changed: done.files.size > 0, roles: [...done.files.keys()], summary: done.summary };
+      },
+    };
   });
-  const plans = valuesOrThrow(planned, (i) => unique[i]!.gun);
-
-  const done = await settleLimit(plans, env.config.concurrency, async ({ client, plan: first }) => {
-    const current = await publishWithRetry(env, client, first, async () => {
-      const now = env.now?.() ?? new Date();
-      return plan(await readRepo(env, client, now), client, now);
-    });
-    if (current.files.size > 0) await updateRepoFor(env, client);
-    env.log.info(current.summary);
-    return { repository: client.gun, changed: current.files.size > 0, roles: [...current.files.keys()], summary: current.summary };
-  });
-  return valuesOrThrow(done, (i) => plans[i]!.client.gun);
+  return editRepositories(edits, { publishAttempts: env.config.publishAttempts, concurrency: env.config.concurrency, log: env.log });
 }

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { defaultConfig } from '../../../src/config.ts';
-import { trustedRole, updateRepo, type TrustedRepo } from '../../../src/notary/updater.ts';
-import type { NotaryRepoClient } from '../../../src/notary/server.ts';
+import { updateRepo, type MetadataSource } from '../../../src/notary/updater.ts';
+import { trustedRole, type TrustedRepo } from '../../../src/notary/model.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
 import { cloneSigned, type TargetsSigned } from '../../../src/tuf/metadata.ts';
 
@@ -47,13 +47,15 @@ export function delegationKey(): SigningKey {
 }
 
 /**
- * Serves `files` (role → bytes) the way NotaryRepoClient does: current
- * version by role, or by sha256 checksum capped at the announced length.
+ * Serves `files` (role → bytes) as a MetadataSource, the way
+ * NotaryRepoClient does: current version by role, `N.root.json` from
+ * `versions` (root by version number), or by sha256 checksum.
  */
-export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN, requested: string[] = []): NotaryRepoClient {
-  const fake = {
+export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN, requested: string[] = [], versions: ReadonlyMap<number, Buffer> = new Map()): MetadataSource {
+  return {
     gun,
     async current(role: string): Promise<Buffer | undefined> {
+      requested.push(role);
       return files.get(role);
     },
     /** Serves the role's file whatever the checksum (as a lying server would): the updater's check must catch it. */
@@ -64,14 +66,11 @@ export function fakeServer(files: ReadonlyMap<string, Buffer>, gun = GUN, reques
       check(body);
       return body;
     },
-    async version(): Promise<Buffer | undefined> {
-      return undefined;
-    },
-    async publish(): Promise<void> {
-      throw new Error('fake server: read only');
+    async version(role: string, v: number): Promise<Buffer | undefined> {
+      requested.push(`${v}.${role}`);
+      return role === 'root' ? versions.get(v) : undefined;
     },
   };
-  return fake as unknown as NotaryRepoClient;
 }
 
 export function fixtureFiles(): Map<string, Buffer> {
