@@ -10,7 +10,7 @@ import { HttpClient } from '../http/client.ts';
 import { AuthClient } from '../http/auth.ts';
 import { parseTrustServer, trustServerFor, type ImageRef } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
-import { dockerConfigDir, readDockerCredentials } from '../action/docker-config.ts';
+import { dockerConfigDir, readDockerCredentials } from '../registry/docker-config.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { trustDir } from './trust-dir.ts';
