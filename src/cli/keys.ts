@@ -1,8 +1,16 @@
-/** Picks the local key files an operation needs, as docker picks them (by canonical key ID). */
+/**
+ * The trust directory's private keys as a KeySource: each operation's keys
+ * picked as docker picks them (by canonical key ID), loaded with docker's
+ * passphrase variables; init's new keys saved there before anything is
+ * published, so no key is ever lost.
+ */
+import type { KeyObject } from 'node:crypto';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { TrustedRepo } from '../notary/updater.ts';
+import type { KeySource } from '../operations.ts';
+import { generateKey } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
-import { listKeys, loadKey, type LocalKey } from './trust-dir.ts';
+import { listKeys, loadKey, saveKey, type LocalKey } from './trust-dir.ts';
 
 function canonicalIds(repo: TrustedRepo, role: 'root' | 'targets'): string[] {
   return repo.root.signed.roles[role].keyids.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id);
@@ -31,4 +39,32 @@ export function signingKeys(dir: string, repo: TrustedRepo, withTargets: boolean
   const local: LocalKey[] = listKeys(dir).filter((k) => wanted.has(k.id));
   if (local.length === 0) throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: none of this repository's signing keys is in ${dir}/private; load a signer key with \`content-trust key load\``);
   return local.map((k) => loadKey(k, env).signing);
+}
+
+/** The trust directory `dir` as the CLI's KeySource; `env` holds the passphrase variables. */
+export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv): KeySource {
+  return {
+    signer: async (refs, readRepo) => {
+      if (new Set(refs.map((r) => r.gun)).size > 1) throw new InputError('INPUT_INVALID', 'sign takes tags of one repository at a time');
+      return signingKeys(dir, await readRepo(), false, env)[0]!;
+    },
+    root: (repo, required) => (required ? baseKey(dir, repo, 'root', env) : findBaseKey(dir, repo, 'root', env)),
+    repository: (repo) => baseKey(dir, repo, 'targets', env),
+    signing: (repo) => signingKeys(dir, repo, true, env),
+    newSigner: (keys) => {
+      const local = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
+      return local ? loadKey(local, env).signing : undefined;
+    },
+    initKeys: (gun) => {
+      // One root key for every repository, as docker: the trust directory's, else a new one.
+      const existingRoot = listKeys(dir).find((k) => k.role === 'root');
+      let root: KeyObject;
+      if (existingRoot) root = loadKey(existingRoot, env).keyObject;
+      else saveKey(dir, (root = generateKey()), { role: 'root' }, env);
+      const targets = generateKey();
+      saveKey(dir, targets, { role: 'targets', gun }, env);
+      return { root, targets };
+    },
+    generated: () => {}, // initKeys gives every key: init generates none
+  };
 }
