@@ -32,13 +32,14 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-function refsOf(args: readonly string[], what: string): ImageRef[] {
-  if (args.length === 0) throw new InputError('INPUT_INVALID', `give at least one ${what}`);
+/** The references given to `content-trust COMMAND`; `what` is how its help names them. */
+function refsOf(args: readonly string[], command: string, what: string): ImageRef[] {
+  if (args.length === 0) throw new InputError('INPUT_INVALID', `\`content-trust ${command}\` needs at least one ${what}: see \`content-trust ${command} --help\``);
   return args.map((a) => parseReference(a));
 }
 
 function envFor(refs: readonly ImageRef[], args: Args, io: Io) {
-  return createCliEnv(refs, { server: flag(args, 'server'), tlsCaCert: flag(args, 'tlscacert'), debug: args.flags.has('debug') }, io.env);
+  return createCliEnv(refs, { server: flag(args, 'server'), tlsCaCert: flag(args, 'tlscacert'), verbose: args.flags.has('verbose'), debug: args.flags.has('debug') }, io.env);
 }
 
 export async function keyGenerate(args: Args, io: Io): Promise<void> {
@@ -85,7 +86,7 @@ export async function keyLoad(args: Args, io: Io): Promise<void> {
 async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: OptionsOf[M], args: Args, io: Io): Promise<ResultOf[M]> {
   const env = envFor(refs, args, io);
   try {
-    return await perform(mode, env, refs, options, trustDirKeys(trustDir(io.env), io.env));
+    return await perform(mode, env, refs, options, trustDirKeys(trustDir(io.env), io.env, mode === 'sign' ? flag(args, 'signer') : undefined));
   } finally {
     env.close();
   }
@@ -93,7 +94,7 @@ async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: 
 
 /** Creates trust data; with `signer`, as `signer add`: an initialised repository gets the signer added instead. */
 export async function init(args: Args, io: Io, signer?: Signer): Promise<void> {
-  const refs = refsOf(args.positionals, 'repository');
+  const refs = refsOf(args.positionals, signer ? 'signer add' : 'init', 'REPOSITORY');
   const outcomes = await run('init', refs, { signer }, args, io);
   for (const o of outcomes) {
     if (o.changed) io.out(`Initialised ${o.repository}: root key ${o.rootKeyId}, repository key ${o.repositoryKeyId}${signer ? `, signer ${signer.name}` : ''}\n`);
@@ -112,7 +113,8 @@ export async function signerAdd(args: Args, io: Io): Promise<void> {
 }
 
 async function adminCommand<M extends Exclude<Mode, 'sign' | 'verify' | 'init'>>(mode: M, repos: readonly string[], options: OptionsOf[M], args: Args, io: Io): Promise<void> {
-  for (const o of await run(mode, refsOf(repos, 'repository'), options, args, io)) io.out(`${o.summary}\n`);
+  const command = { 'add-signer': 'signer add', 'remove-signer': 'signer remove', revoke: 'revoke', refresh: 'refresh', rotate: 'rotate' }[mode];
+  for (const o of await run(mode, refsOf(repos, command, mode === 'revoke' ? 'IMAGE[:TAG]' : 'REPOSITORY'), options, args, io)) io.out(`${o.summary}\n`);
 }
 
 export function signerRemove(args: Args, io: Io): Promise<void> {
@@ -141,12 +143,12 @@ export function rotate(args: Args, io: Io): Promise<void> {
 }
 
 export async function sign(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'IMAGE:TAG');
+  const refs = refsOf(args.positionals, 'sign', 'IMAGE:TAG');
   for (const r of await run('sign', refs, {}, args, io)) io.out(`Signed ${r.repository}:${r.tag} ${r.digest} (${r.roles.join(', ')})\n`);
 }
 
 export async function verify(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'IMAGE:TAG');
+  const refs = refsOf(args.positionals, 'verify', 'IMAGE:TAG');
   const signers = (flag(args, 'signer') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const results = await run('verify', refs, { signers, checkRegistry: !args.flags.has('no-registry') }, args, io);
   if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
@@ -154,7 +156,7 @@ export async function verify(args: Args, io: Io): Promise<void> {
 }
 
 export async function inspect(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'IMAGE[:TAG]');
+  const refs = refsOf(args.positionals, 'inspect', 'IMAGE[:TAG]');
   const env = envFor(refs, args, io);
   try {
     const entries = [];
