@@ -17,7 +17,7 @@ import { getExecOutput } from '@actions/exec';
 import type { Credentials } from '../http/auth.ts';
 import { InputError, messageOf } from '../errors.ts';
 import { parseJson } from '../util/json.ts';
-import { authsKeyDomain, helperFor, helperServerAddress, readDockerConfig, type DockerConfig } from './docker-config.ts';
+import { authsKeyDomain, helperFor, helperServerAddress, readDockerConfig, type DockerConfig } from '../registry/docker-config.ts';
 import { parseReferences, type ImageRef } from '../registry/reference.ts';
 import type { Inputs } from './inputs.ts';
 
@@ -123,7 +123,7 @@ export async function resolveCredentials(domains: Iterable<string>, options: Res
     } else fromConfig.push(d);
   }
   if (fromConfig.length === 0) return out;
-  const config = readDockerConfig(options.env);
+  const config = readDockerConfig(options.env, 'pass the username/password inputs');
   const answers = await Promise.all(fromConfig.map((d) => credentialsFromConfig(config, d, options)));
   fromConfig.forEach((d, i) => {
     const r = answers[i]!;

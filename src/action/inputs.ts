@@ -9,16 +9,11 @@ import { readUserFile } from '../util/file.ts';
 import { readDockerfile } from './dockerfile.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
-import { signerRole } from '../notary/admin/common.ts';
+import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
+import { hasTag, isMode, MODES, type Mode, type OptionsOf, type RotateOptions, type Signer } from '../operations.ts';
 import * as report from './report.ts';
 
-export const ADMIN_MODES = ['init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'] as const;
-export type AdminMode = (typeof ADMIN_MODES)[number];
-export type Mode = 'sign' | 'verify' | AdminMode;
-
-export function isAdminMode(mode: string): mode is AdminMode {
-  return (ADMIN_MODES as readonly string[]).includes(mode);
-}
+export type { Mode };
 
 export type KeyName = 'root' | 'repository' | 'delegation';
 
@@ -38,8 +33,8 @@ const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[] 
   delegation: { label: 'the delegation-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
 };
 
-export interface Inputs {
-  mode: Mode;
+/** The inputs every mode reads. */
+export interface CommonInputs {
   images: string[];
   /** The images of `images` and `images-file`, the ones the user named (not those only a Dockerfile names). */
   listedImages: string[];
@@ -63,6 +58,11 @@ export interface Inputs {
   /** verify: Dockerfiles whose FROM images were added to `images`. */
   dockerfiles: string[];
 }
+
+/** The mode and its options (operations.ts), read from the inputs only that mode reads. */
+export type ModeInputs = { [M in Mode]: { mode: M; options: OptionsOf[M] } }[Mode];
+
+export type Inputs = CommonInputs & ModeInputs;
 
 /** Splits on new lines and commas; drops blanks and `#` comment lines (commas in them included). */
 export function getList(value: string): string[] {
@@ -107,8 +107,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   maskSecret(password);
 
   const mode = (core.getInput('mode') || 'verify').trim().toLowerCase();
-  if (mode !== 'sign' && mode !== 'verify' && !isAdminMode(mode)) {
-    throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign, verify, or one of ${ADMIN_MODES.join(', ')}`);
+  if (!isMode(mode)) {
+    throw new InputError('INPUT_INVALID', `input mode is "${mode}": use sign, verify, or one of ${MODES.slice(2).join(', ')}`);
   }
   const dockerfiles = getList(core.getInput('dockerfile'));
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
@@ -124,8 +124,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   if (Boolean(username) !== Boolean(password)) throw new InputError('INPUT_INVALID', 'give both username and password, or neither (then the Docker config from docker/login-action is used)');
   const registry = core.getInput('registry').trim() || undefined;
   if (registry && !username) throw new InputError('INPUT_INVALID', 'input registry names the registry the username/password inputs are for: give them too, or leave registry empty (credentials from the Docker config need no registry input)');
-  return {
-    mode: mode as Mode,
+  const common: CommonInputs = {
     images,
     listedImages,
     trustServer: readTrustServer(core.getInput('trust-server'), env),
@@ -141,6 +140,68 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     policy: core.getInput('policy').trim() || undefined,
     dockerfiles,
   };
+  return { ...common, ...modeInputs(mode, images, signers) };
+}
+
+/** The inputs of one mode: signer-name, signer-key, expires-within, rotate-role; checked here, before any request. */
+function modeInputs(mode: Mode, images: readonly string[], signers: string[]): ModeInputs {
+  switch (mode) {
+    case 'sign':
+    case 'revoke':
+      if (mode === 'revoke') {
+        const untagged = images.filter((i) => !hasTag(i));
+        if (untagged.length > 0) throw new InputError('INPUT_INVALID', `mode revoke needs a tag for each image (it never assumes latest): ${untagged.join(', ')}`);
+      }
+      return { mode, options: {} };
+    case 'verify':
+      return { mode, options: { signers, checkRegistry: true } };
+    case 'init': {
+      const name = core.getInput('signer-name').trim() && signerName(mode);
+      return { mode, options: { signer: name ? { name, keys: need(signerKeyInput(name), mode, 'the signer-key input with signer-name') } : undefined } };
+    }
+    case 'add-signer':
+      return { mode, options: { signer: requiredSigner(mode, 'the signer-key input: the signer\'s public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)') } };
+    case 'remove-signer':
+      return { mode, options: { name: signerName(mode) } };
+    case 'refresh': {
+      const text = core.getInput('expires-within');
+      const days = Number(text || '182');
+      if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', `input expires-within is "${text}": a whole number of days`);
+      return { mode, options: { withinDays: days } };
+    }
+    case 'rotate':
+      return { mode, options: rotateInputs() };
+  }
+}
+
+function rotateInputs(): RotateOptions {
+  const role = core.getInput('rotate-role').trim().toLowerCase();
+  if (role === 'snapshot' || role === 'timestamp') return { role };
+  if (role && role !== 'signer') throw new InputError('INPUT_INVALID', `input rotate-role is "${role}": use signer, snapshot or timestamp`);
+  return { role: 'signer', signer: requiredSigner('rotate', 'the signer-key input: the signer\'s new public key') };
+}
+
+function need<T>(value: T | undefined, mode: Mode, what: string): T {
+  if (value === undefined) throw new InputError('INPUT_INVALID', `mode ${mode} needs ${what}`);
+  return value;
+}
+
+function signerName(mode: Mode): string {
+  const name = core.getInput('signer-name').trim();
+  if (!name) throw new InputError('INPUT_INVALID', `mode ${mode} needs the signer-name input (the name docker shows for the signer, e.g. ci)`);
+  signerRole(name);
+  return name;
+}
+
+/** The signer-key input, parsed for signer `name` (undefined when empty). */
+function signerKeyInput(name: string): Signer['keys'] | undefined {
+  const text = core.getInput('signer-key');
+  return text ? parseSignerKeys(text, name, 'the signer-key input') : undefined;
+}
+
+function requiredSigner(mode: Mode, what: string): Signer {
+  const name = signerName(mode);
+  return { name, keys: need(signerKeyInput(name), mode, what) };
 }
 
 /** The FROM images of each Dockerfile (paths relative to the workspace), in order, once each. */

@@ -1,7 +1,8 @@
 /** Step outputs and the job summary. */
 import * as core from '@actions/core';
 import type { ImageResult } from '../notary/env.ts';
-import type { Mode } from './inputs.ts';
+import type { AdminOutcome } from '../notary/admin/workflow.ts';
+import type { InitOutcome, Mode, ResultOf } from '../operations.ts';
 import { ContentTrustError } from '../errors.ts';
 import { forSummary } from '../util/untrusted-text.ts';
 
@@ -15,6 +16,33 @@ export const SUMMARY_BUDGET = 512 * 1024;
 // A line of the digests and pinned-refs outputs: a parsed reference (no white
 // space, nothing a consumer could split on) and a sha256 digest.
 const OUTPUT_LINE = /^[A-Za-z0-9._\-/:[\]]+@sha256:[0-9a-f]{64}$/;
+
+/** A mode's results as outputs and the job summary. */
+export async function writeResults(mode: Mode, results: ResultOf[Mode]): Promise<void> {
+  if (mode === 'sign' || mode === 'verify') {
+    setOutputs(results as ImageResult[]);
+    await writeSummary(mode, results as ImageResult[], []);
+    return;
+  }
+  if (mode === 'init') {
+    for (const r of results as InitOutcome[]) {
+      core.setOutput('root-key-id', r.rootKeyId);
+      core.setOutput('repository-key-id', r.repositoryKeyId);
+    }
+  }
+  await writeAdminResults(mode, results as AdminOutcome[]);
+}
+
+/** The administrative modes: every outcome in the result output, their summaries in the job summary. */
+async function writeAdminResults(mode: Mode, outcomes: readonly AdminOutcome[]): Promise<void> {
+  core.setOutput('result', JSON.stringify(outcomes));
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  // Summaries name repositories, signers and roles: outside text, made inert and kept under the budget.
+  const { shown, hidden } = fitToBudget(outcomes.map((o) => forSummary(o.summary)), SUMMARY_BUDGET, 9);
+  const s = core.summary.addHeading(`Content trust: ${mode}`, 3).addList(shown);
+  if (hidden > 0) s.addRaw(`${hidden} more repositories are not listed here: the result output and the log list every one.`, true);
+  await s.write();
+}
 
 export function setOutputs(results: readonly ImageResult[]): void {
   // Both checked before either is written: no output half-way.

@@ -7,6 +7,7 @@
 import * as core from '@actions/core';
 import { MultiError, type ContentTrustError } from '../errors.ts';
 import { forLog } from '../util/untrusted-text.ts';
+import { advise } from '../advice.ts';
 
 /**
  * Annotations of one kind GitHub shows per step (10 error, 10 warning, 10
@@ -21,7 +22,7 @@ const FAILED_MESSAGE_LIMIT = 1000;
 let warnings = 0;
 
 export function info(message: string): void {
-  core.info(forLog(message));
+  core.info(forLog(advise(message, 'action')));
 }
 
 export function debug(message: string): void {
@@ -29,7 +30,8 @@ export function debug(message: string): void {
 }
 
 /** A warning annotation; past the cap, a log line (the last annotation says so). */
-export function warning(message: string): void {
+export function warning(text: string): void {
+  const message = advise(text, 'action');
   warnings++;
   if (warnings < ANNOTATIONS_PER_KIND) return core.warning(forLog(message));
   if (warnings === ANNOTATIONS_PER_KIND) core.warning('more warnings follow in the log only (GitHub shows 10 warning annotations per step)');
@@ -54,7 +56,7 @@ export interface ReportedFailure {
  * Returns the failures, for the job summary.
  */
 export function reportFailure(error: ContentTrustError, subject: string): ReportedFailure[] {
-  const failures = (error instanceof MultiError ? error.failures : [{ subject, error }]).map((f) => ({ subject: f.subject, code: f.error.code, message: f.error.message }));
+  const failures = (error instanceof MultiError ? error.failures : [{ subject, error }]).map((f) => ({ subject: f.subject, code: f.error.code, message: advise(f.error.message, 'action') }));
   const annotated = Math.min(failures.length, ANNOTATIONS_PER_KIND - 1);
   failures.forEach((f, i) => {
     if (i < annotated) core.error(forLog(f.message), { title: forLog(`${f.code}: ${f.subject}`, 200) });
@@ -63,7 +65,7 @@ export function reportFailure(error: ContentTrustError, subject: string): Report
   const hidden = failures.length - annotated;
   const what =
     failures.length === 1
-      ? error.message
+      ? advise(error.message, 'action')
       : `${failures.length} images or repositories failed${hidden > 0 ? ` (the first ${annotated} are annotated; the log lists every one)` : ' (see the errors above)'}`;
   core.setFailed(forLog(`${error.code}: ${what}`, FAILED_MESSAGE_LIMIT));
   return failures;

@@ -1,4 +1,10 @@
-/** A small argv parser: positionals, `--flag`, `--name value` and `--name=value`. */
+/**
+ * The command line, parsed strictly: `--flag`, `--name value`,
+ * `--name=value` and `-h`, before or after the command words, as notary and
+ * docker users type them (`content-trust --server URL init REPO`). An
+ * unknown flag, a missing value, a value given to a switch and a flag given
+ * twice are errors naming the flag.
+ */
 import { InputError } from '../errors.ts';
 
 export interface Args {
@@ -6,7 +12,27 @@ export interface Args {
   flags: Map<string, string | true>;
 }
 
-export function parseArgs(argv: readonly string[], valued: readonly string[]): Args {
+/** Every flag the CLI knows: true when it takes a value. */
+export const FLAGS: Readonly<Record<string, boolean>> = {
+  server: true,
+  tlscacert: true,
+  debug: false,
+  verbose: false,
+  help: false,
+  dir: true,
+  name: true,
+  key: true,
+  signer: true,
+  within: true,
+  json: false,
+  'no-registry': false,
+  pretty: false,
+};
+
+const FLAG = /^--([a-z][a-z0-9-]*)(?:=([\s\S]*))?$/;
+
+/** `see` says where the usage is (`content-trust --help`), for the error messages. */
+export function parseArgs(argv: readonly string[], see = 'content-trust --help'): Args {
   const positionals: string[] = [];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -15,19 +41,26 @@ export function parseArgs(argv: readonly string[], valued: readonly string[]): A
       positionals.push(...argv.slice(i + 1));
       break;
     }
-    const m = /^--?([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(a);
-    if (!m) {
+    if (a === '-h') {
+      flags.set('help', true);
+      continue;
+    }
+    if (!a.startsWith('-') || a === '-') {
       positionals.push(a);
       continue;
     }
-    const [, name, inline] = m;
-    if (valued.includes(name!)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new InputError('INPUT_INVALID', `--${name} needs a value`);
-      flags.set(name!, value);
+    const m = FLAG.exec(a);
+    const name = m?.[1];
+    if (!m || name === undefined || !Object.hasOwn(FLAGS, name)) throw new InputError('INPUT_INVALID', `unknown flag ${JSON.stringify(a.split('=')[0])}: see \`${see}\``);
+    if (flags.has(name)) throw new InputError('INPUT_INVALID', `--${name} is given twice: give it once`);
+    if (FLAGS[name]) {
+      const next = argv[i + 1];
+      const value = m[2] ?? (next === undefined || next.startsWith('--') ? undefined : (i++, next));
+      if (value === undefined || value === '') throw new InputError('INPUT_INVALID', `--${name} needs a value: see \`${see}\``);
+      flags.set(name, value);
     } else {
-      if (inline !== undefined) throw new InputError('INPUT_INVALID', `--${name} takes no value`);
-      flags.set(name!, true);
+      if (m[2] !== undefined) throw new InputError('INPUT_INVALID', `--${name} takes no value (it was given "=${m[2].slice(0, 40)}")`);
+      flags.set(name, true);
     }
   }
   return { positionals, flags };

@@ -4,21 +4,16 @@ import { join, resolve } from 'node:path';
 import { parseReference, type ImageRef } from '../registry/reference.ts';
 import { readPrivateKey, toSigningKey } from '../tuf/private-key.ts';
 import { generateKey, publicKeyPem } from '../tuf/key-file.ts';
-import { initRepository } from '../notary/admin/init.ts';
 import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
-import { planAddSigner, planRemoveSigner } from '../notary/admin/signers.ts';
-import { planRevoke } from '../notary/admin/revoke.ts';
-import { planRefresh } from '../notary/admin/refresh.ts';
-import { planRotateServerKey, planRotateSigner } from '../notary/admin/rotate.ts';
-import { administer, adminClient, readRepo, type Planner } from '../notary/admin/workflow.ts';
+import { readRepo } from '../notary/admin/workflow.ts';
 import { inspectRepo } from '../notary/admin/inspect.ts';
-import { repoClient, signImages } from '../notary/sign.ts';
-import { verifyImages } from '../notary/verify.ts';
+import { repoClient } from '../notary/sign.ts';
+import { hasTag, perform, type Mode, type OptionsOf, type ResultOf, type Signer } from '../operations.ts';
 import { InputError } from '../errors.ts';
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
-import { baseKey, findBaseKey, signingKeys } from './keys.ts';
-import { listKeys, loadKey, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
+import { trustDirKeys } from './keys.ts';
+import { passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { jsonForLog } from '../util/untrusted-text.ts';
 import { readUserFile } from '../util/file.ts';
@@ -37,18 +32,14 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-const hasTag = (input: string) => {
-  const name = input.split('@')[0]!;
-  return name.lastIndexOf(':') > name.lastIndexOf('/');
-};
-
-function refsOf(args: readonly string[], what: string): ImageRef[] {
-  if (args.length === 0) throw new InputError('INPUT_INVALID', `give at least one ${what}`);
+/** The references given to `content-trust COMMAND`; `what` is how its help names them. */
+function refsOf(args: readonly string[], command: string, what: string): ImageRef[] {
+  if (args.length === 0) throw new InputError('INPUT_INVALID', `\`content-trust ${command}\` needs at least one ${what}: see \`content-trust ${command} --help\``);
   return args.map((a) => parseReference(a));
 }
 
 function envFor(refs: readonly ImageRef[], args: Args, io: Io) {
-  return createCliEnv(refs, { server: flag(args, 'server'), tlsCaCert: flag(args, 'tlscacert'), debug: args.flags.has('debug') }, io.env);
+  return createCliEnv(refs, { server: flag(args, 'server'), tlsCaCert: flag(args, 'tlscacert'), verbose: args.flags.has('verbose'), debug: args.flags.has('debug') }, io.env);
 }
 
 export async function keyGenerate(args: Args, io: Io): Promise<void> {
@@ -91,35 +82,26 @@ export async function keyLoad(args: Args, io: Io): Promise<void> {
   io.out(`Successfully imported key from ${file} as ${name} (key ID ${id})\n`);
 }
 
-export async function init(args: Args, io: Io, signer?: { name: string; keyFile: string }): Promise<void> {
-  const refs = refsOf(args.positionals, 'repository');
-  const withSigner = signer && { name: signer.name, keys: readSignerKeys(signer.keyFile, signer.name) };
+/** Runs one mode of the operations table with the trust directory's keys. */
+async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: OptionsOf[M], args: Args, io: Io): Promise<ResultOf[M]> {
   const env = envFor(refs, args, io);
-  const dir = trustDir(io.env);
   try {
-    for (const ref of refs) {
-      const client = adminClient(env, ref);
-      if (await client.current('root', env.config.maxRootBytes)) {
-        if (!withSigner) {
-          io.out(`${ref.gun} is already initialised; left as it is\n`);
-          continue;
-        }
-        const [o] = await administer(env, [ref], (repo, _c, now) => planAddSigner(repo, baseKey(dir, repo, 'targets', io.env), withSigner.name, withSigner.keys, now));
-        io.out(`${o!.summary}\n`);
-        continue;
-      }
-      // Keys are saved before anything is published: a key is never lost.
-      const existingRoot = listKeys(dir).find((k) => k.role === 'root');
-      const rootKey = existingRoot ? loadKey(existingRoot, io.env).keyObject : generateKey();
-      if (!existingRoot) saveKey(dir, rootKey, { role: 'root' }, io.env);
-      const targetsKey = generateKey();
-      saveKey(dir, targetsKey, { role: 'targets', gun: ref.gun }, io.env);
-      const r = await initRepository(client, { rootKey, targetsKey, signer: withSigner });
-      io.out(`Initialised ${ref.gun}: root key ${r.rootKeyId}, repository key ${r.targetsKeyId}${withSigner ? `, signer ${withSigner.name}` : ''}\n`);
-    }
+    return await perform(mode, env, refs, options, trustDirKeys(trustDir(io.env), io.env, mode === 'sign' ? flag(args, 'signer') : undefined));
   } finally {
     env.close();
   }
+}
+
+/** Creates trust data; with `signer`, as `signer add`: an initialised repository gets the signer added instead. */
+export async function init(args: Args, io: Io, signer?: Signer): Promise<void> {
+  const refs = refsOf(args.positionals, signer ? 'signer add' : 'init', 'REPOSITORY');
+  const outcomes = await run('init', refs, { signer }, args, io);
+  for (const o of outcomes) {
+    if (o.changed) io.out(`Initialised ${o.repository}: root key ${o.rootKeyId}, repository key ${o.repositoryKeyId}${signer ? `, signer ${signer.name}` : ''}\n`);
+    else if (!signer) io.out(`${o.repository} is already initialised; left as it is\n`);
+  }
+  const existing = refs.filter((r) => outcomes.some((o) => !o.changed && o.repository === r.gun));
+  if (signer && existing.length > 0) for (const o of await run('add-signer', existing, { signer }, args, io)) io.out(`${o.summary}\n`);
 }
 
 export async function signerAdd(args: Args, io: Io): Promise<void> {
@@ -127,84 +109,54 @@ export async function signerAdd(args: Args, io: Io): Promise<void> {
   const keyFile = flag(args, 'key');
   if (!name || repos.length === 0 || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust signer add --key KEY.pub NAME REPOSITORY...');
   signerRole(name);
-  await init({ ...args, positionals: repos }, io, { name, keyFile });
+  await init({ ...args, positionals: repos }, io, { name, keys: readSignerKeys(keyFile, name) });
 }
 
-async function adminCommand(args: Args, io: Io, repos: readonly string[], plan: (dir: string) => Planner): Promise<void> {
-  const refs = refsOf(repos, 'repository');
-  const env = envFor(refs, args, io);
-  try {
-    for (const o of await administer(env, refs, plan(trustDir(io.env)))) io.out(`${o.summary}\n`);
-  } finally {
-    env.close();
-  }
+async function adminCommand<M extends Exclude<Mode, 'sign' | 'verify' | 'init'>>(mode: M, repos: readonly string[], options: OptionsOf[M], args: Args, io: Io): Promise<void> {
+  const command = { 'add-signer': 'signer add', 'remove-signer': 'signer remove', revoke: 'revoke', refresh: 'refresh', rotate: 'rotate' }[mode];
+  for (const o of await run(mode, refsOf(repos, command, mode === 'revoke' ? 'IMAGE[:TAG]' : 'REPOSITORY'), options, args, io)) io.out(`${o.summary}\n`);
 }
 
 export function signerRemove(args: Args, io: Io): Promise<void> {
   const [name, ...repos] = args.positionals;
   if (!name || repos.length === 0) throw new InputError('INPUT_INVALID', 'usage: content-trust signer remove NAME REPOSITORY...');
-  return adminCommand(args, io, repos, (dir) => (repo, _c, now) => planRemoveSigner(repo, baseKey(dir, repo, 'targets', io.env), name, now));
+  return adminCommand('remove-signer', repos, { name }, args, io);
 }
 
 export function revoke(args: Args, io: Io): Promise<void> {
-  const tags = new Map(args.positionals.map((p) => [parseReference(p).gun, hasTag(p) ? parseReference(p).tag : undefined]));
-  return adminCommand(args, io, args.positionals, (dir) => (repo, _c, now) => {
-    const tag = tags.get(repo.gun);
-    return planRevoke(repo, signingKeys(dir, repo, true, io.env), tag === undefined ? undefined : [tag], now);
-  });
+  return adminCommand('revoke', args.positionals, {}, args, io);
 }
 
 export function refresh(args: Args, io: Io): Promise<void> {
   const days = Number(flag(args, 'within') ?? '182');
   if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', '--within takes a whole number of days');
-  return adminCommand(args, io, args.positionals, (dir) => (repo, _c, now) => {
-    return planRefresh(repo, { root: findBaseKey(dir, repo, 'root', io.env), signing: signingKeys(dir, repo, true, io.env) }, days, now);
-  });
+  return adminCommand('refresh', args.positionals, { withinDays: days }, args, io);
 }
 
 export function rotate(args: Args, io: Io): Promise<void> {
   const [repoName, what, name] = args.positionals;
   if (!repoName || !what) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY snapshot|timestamp, or rotate REPOSITORY signer NAME --key NEW.pub');
-  if (what === 'snapshot' || what === 'timestamp') {
-    return adminCommand(args, io, [repoName], (dir) => (repo, client) => planRotateServerKey(client, repo, baseKey(dir, repo, 'root', io.env), what));
-  }
+  if (what === 'snapshot' || what === 'timestamp') return adminCommand('rotate', [repoName], { role: what }, args, io);
   const keyFile = flag(args, 'key');
   if (what !== 'signer' || !name || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY signer NAME --key NEW.pub');
-  const keys = readSignerKeys(keyFile, name);
-  return adminCommand(args, io, [repoName], (dir) => (repo, _c, now) => {
-    const newPrivate = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
-    return planRotateSigner(repo, baseKey(dir, repo, 'targets', io.env), name, keys, newPrivate ? loadKey(newPrivate, io.env).signing : undefined, now);
-  });
+  return adminCommand('rotate', [repoName], { role: 'signer', signer: { name, keys: readSignerKeys(keyFile, name) } }, args, io);
 }
 
 export async function sign(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'IMAGE:TAG');
-  const env = envFor(refs, args, io);
-  try {
-    const repo = await readRepo(env, repoClient(env, refs[0]!, false), new Date());
-    if (refs.some((r) => r.gun !== repo.gun)) throw new InputError('INPUT_INVALID', 'sign takes tags of one repository at a time');
-    const key = signingKeys(trustDir(io.env), repo, false, io.env)[0]!;
-    for (const r of await signImages(env, refs, key)) io.out(`Signed ${r.repository}:${r.tag} ${r.digest} (${r.roles.join(', ')})\n`);
-  } finally {
-    env.close();
-  }
+  const refs = refsOf(args.positionals, 'sign', 'IMAGE:TAG');
+  for (const r of await run('sign', refs, {}, args, io)) io.out(`Signed ${r.repository}:${r.tag} ${r.digest} (${r.roles.join(', ')})\n`);
 }
 
 export async function verify(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'IMAGE:TAG');
-  const env = envFor(refs, args, io);
+  const refs = refsOf(args.positionals, 'verify', 'IMAGE:TAG');
   const signers = (flag(args, 'signer') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  try {
-    const results = await verifyImages(env, refs, { signers, checkRegistry: !args.flags.has('no-registry') });
-    if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
-    else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})\n`);
-  } finally {
-    env.close();
-  }
+  const results = await run('verify', refs, { signers, checkRegistry: !args.flags.has('no-registry') }, args, io);
+  if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
+  else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})\n`);
 }
 
 export async function inspect(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'IMAGE[:TAG]');
+  const refs = refsOf(args.positionals, 'inspect', 'IMAGE[:TAG]');
   const env = envFor(refs, args, io);
   try {
     const entries = [];

@@ -10,15 +10,18 @@ import { HttpClient } from '../http/client.ts';
 import { AuthClient } from '../http/auth.ts';
 import { parseTrustServer, trustServerFor, type ImageRef } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
-import { dockerConfigDir, readDockerCredentials } from '../action/docker-config.ts';
+import { dockerConfigDir, readDockerCredentials } from '../registry/docker-config.ts';
 import { FileTrustStore } from '../notary/trust-store.ts';
 import type { TrustEnv } from '../notary/env.ts';
 import { trustDir } from './trust-dir.ts';
 import { forLog } from '../util/untrusted-text.ts';
+import { advise } from '../advice.ts';
 
 export interface CliEnvOptions {
   server?: string | undefined;
   tlsCaCert?: string | undefined;
+  /** Progress lines on stderr (stdout has the results: without this, each is said once). */
+  verbose?: boolean;
   debug?: boolean;
 }
 
@@ -44,8 +47,8 @@ export function createCliEnv(refs: readonly ImageRef[], options: CliEnvOptions, 
     client: new AuthClient(http),
     config: http.config,
     log: {
-      info: (m) => process.stderr.write(`${forLog(m)}\n`),
-      warning: (m) => process.stderr.write(`warning: ${forLog(m)}\n`),
+      info: (m) => (options.verbose || options.debug ? process.stderr.write(`${forLog(advise(m, 'cli'))}\n`) : undefined),
+      warning: (m) => process.stderr.write(`warning: ${forLog(advise(m, 'cli'))}\n`),
       debug: (m) => (options.debug ? process.stderr.write(`debug: ${forLog(m)}\n`) : undefined),
     },
     credentialsFor: (domain) => credentials.get(domain),

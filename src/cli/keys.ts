@@ -1,8 +1,16 @@
-/** Picks the local key files an operation needs, as docker picks them (by canonical key ID). */
+/**
+ * The trust directory's private keys as a KeySource: each operation's keys
+ * picked as docker picks them (by canonical key ID), loaded with docker's
+ * passphrase variables; init's new keys saved there before anything is
+ * published, so no key is ever lost.
+ */
+import type { KeyObject } from 'node:crypto';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { TrustedRepo } from '../notary/model.ts';
+import type { KeySource } from '../operations.ts';
+import { generateKey } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
-import { listKeys, loadKey, type LocalKey } from './trust-dir.ts';
+import { listKeys, loadKey, saveKey, type LocalKey } from './trust-dir.ts';
 
 function canonicalIds(repo: TrustedRepo, role: 'root' | 'targets'): string[] {
   return repo.root.signed.roles[role].keyids.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id);
@@ -31,4 +39,60 @@ export function signingKeys(dir: string, repo: TrustedRepo, withTargets: boolean
   const local: LocalKey[] = listKeys(dir).filter((k) => wanted.has(k.id));
   if (local.length === 0) throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: none of this repository's signing keys is in ${dir}/private; load a signer key with \`content-trust key load\``);
   return local.map((k) => loadKey(k, env).signing);
+}
+
+/**
+ * sign's key: the trust directory's key of a signer of the repository (a
+ * direct delegation of targets other than targets/releases, which holds
+ * every signer's key). Several signers' keys: `signer` (--signer) chooses.
+ */
+export function signerKey(dir: string, repo: TrustedRepo, signer: string | undefined, env: NodeJS.ProcessEnv): SigningKey {
+  const { meta, delegationKeys } = repo.roles.get('targets')!;
+  const local = new Map(listKeys(dir).map((k) => [k.id, k]));
+  const signers = meta.signed.delegations.roles
+    .filter((r) => r.name !== 'targets/releases' && r.name.split('/').length === 2)
+    .map((r) => ({ name: r.name.slice('targets/'.length), keys: r.keyids.map((id) => local.get(delegationKeys.get(id)?.canonicalId ?? id)).filter((k) => k !== undefined) }));
+  const names = signers.map((s) => s.name).sort();
+  if (signer !== undefined) {
+    const chosen = signers.find((s) => s.name === signer);
+    if (!chosen) throw new InputError('SIGNER_NOT_FOUND', `${repo.gun} has no signer ${JSON.stringify(signer)} (--signer); its signers: ${names.join(', ') || 'none'}. Add it with \`content-trust signer add --key ${signer}.pub ${signer} ${repo.gun}\``);
+    if (chosen.keys.length === 0) throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: none of signer ${JSON.stringify(signer)}'s keys is in ${dir}/private; load it with \`content-trust key load FILE --name ${signer}\``);
+    return loadKey(chosen.keys[0]!, env).signing;
+  }
+  const held = signers.filter((s) => s.keys.length > 0);
+  const ids = new Set(held.flatMap((s) => s.keys.map((k) => k.id)));
+  if (ids.size > 1) {
+    throw new InputError('INPUT_INVALID', `${dir}/private holds keys of several signers of ${repo.gun} (${held.map((s) => s.name).sort().join(', ')}): choose one with \`content-trust sign --signer NAME\``);
+  }
+  if (ids.size === 1) return loadKey(held[0]!.keys[0]!, env).signing;
+  // No signer's key: any key of a delegation (targets/releases only) is refused by sign with what to do.
+  return signingKeys(dir, repo, false, env)[0]!;
+}
+
+/** The trust directory `dir` as the CLI's KeySource; `env` holds the passphrase variables; `signer` is sign's --signer. */
+export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, signer?: string): KeySource {
+  return {
+    signer: async (refs, readRepo) => {
+      if (new Set(refs.map((r) => r.gun)).size > 1) throw new InputError('INPUT_INVALID', '`content-trust sign` takes tags of one repository at a time: run it once per repository');
+      return signerKey(dir, await readRepo(), signer, env);
+    },
+    root: (repo, required) => (required ? baseKey(dir, repo, 'root', env) : findBaseKey(dir, repo, 'root', env)),
+    repository: (repo) => baseKey(dir, repo, 'targets', env),
+    signing: (repo) => signingKeys(dir, repo, true, env),
+    newSigner: (keys) => {
+      const local = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
+      return local ? loadKey(local, env).signing : undefined;
+    },
+    initKeys: (gun) => {
+      // One root key for every repository, as docker: the trust directory's, else a new one.
+      const existingRoot = listKeys(dir).find((k) => k.role === 'root');
+      let root: KeyObject;
+      if (existingRoot) root = loadKey(existingRoot, env).keyObject;
+      else saveKey(dir, (root = generateKey()), { role: 'root' }, env);
+      const targets = generateKey();
+      saveKey(dir, targets, { role: 'targets', gun }, env);
+      return { root, targets };
+    },
+    generated: () => {}, // initKeys gives every key: init generates none
+  };
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmod, copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pushImage, startStack, REPOSITORY_PASSPHRASE, type PushedImage, type Stack } from '../stack/index.ts';
-import { hex, runCli as cli } from './helpers.ts';
+import { assertCliBadInput, hex, runCli as cli } from './helpers.ts';
 import { serverState } from './admin-helpers.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 import { generateKey, keyFilePem, publicKeyId } from '../../src/tuf/key-file.ts';
@@ -114,5 +114,67 @@ describe('content-trust CLI against the real stack, next to docker trust', () =>
     const wrong = await cli({ ...env, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'nope' }, ['signer', 'remove', 'ci', gun]);
     assert.match(wrong.stderr, /PASSPHRASE_WRONG: the passphrase does not decrypt .*\.key \(role "\w+"\): check that DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE/);
     assert.deepEqual(await serverState(stack, gun), before);
+  });
+
+  it('options before the command, as notary users type them: --server URL --tlscacert CA init REPO', async () => {
+    const repo = stack.gun('org/front-options');
+    // Neither the variable nor the config's tls/<host>/ca.crt: only the flags before the command say where and which CA.
+    const bare = { ...env, DOCKER_CONTENT_TRUST_SERVER: '', DOCKER_CONFIG: await mkdtemp(join(stack.dir, 'bare-config-')) };
+    const r = await cli(bare, ['--server', stack.notary.url, '--tlscacert', stack.ca.caCertPath, 'init', repo]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Initialised ${repo}: root key [0-9a-f]{64}, repository key [0-9a-f]{64}\n$`));
+    assert.equal(r.stderr, '', 'nothing but the result, said once');
+    assert.equal(JSON.parse(String((await serverState(stack, repo)).root)).signed.version, 1, 'root.json v1 on the server');
+  });
+
+  it('sign --signer NAME chooses the key when the trust directory holds several signers\' keys; without it the CLI asks for --signer', async () => {
+    const repo = stack.gun('org/front-signers');
+    const img = await pushImage(stack, 'org/front-signers:v1');
+    for (const name of ['alice', 'bob']) {
+      await run(['key', 'generate', name, '--dir', join(stack.dir, 'front')]);
+      await run(['signer', 'add', '--key', join(stack.dir, 'front', `${name}.pub`), name, repo]);
+    }
+    const ambiguous = await cli(env, ['sign', `${repo}:v1`]);
+    assertCliBadInput(ambiguous, 'INPUT_INVALID', '--signer');
+    assert.match(ambiguous.stderr, /several signers of .* \(alice, bob\): choose one with `content-trust sign --signer NAME`/);
+    assertCliBadInput(await cli(env, ['sign', '--signer', 'carol', `${repo}:v1`]), 'SIGNER_NOT_FOUND', '--signer');
+    const s = await run(['sign', `${repo}:v1`, '--signer', 'bob']);
+    assert.match(s.stdout, new RegExp(`^Signed ${repo}:v1 ${img.digest} \\(.*\\)\\n$`));
+    assert.equal(s.stderr, '', 'the result once, on stdout; no progress without --verbose');
+    const [info] = JSON.parse((await stack.docker.run(['trust', 'inspect', repo])).stdout);
+    assert.deepEqual(info.SignedTags, [{ SignedTag: 'v1', Digest: hex(img.digest), Signers: ['bob'] }]);
+    await run(['verify', '--signer', 'bob', `${repo}:v1`]);
+
+    const removed = await run(['signer', 'remove', 'alice', repo]);
+    const lines = removed.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, removed.stdout);
+    assert.ok(!removed.stderr.includes(lines[0]!), `the summary is printed once: ${removed.stderr}`);
+    const verbose = await run(['--verbose', 'verify', `${repo}:v1`]);
+    assert.match(verbose.stderr, /trusted sha256:/, '--verbose shows progress on stderr');
+  });
+
+  it('errors say what to do with the CLI\'s own commands and flags, never an action input or docker trust', async () => {
+    const repo = stack.gun('org/front-new');
+    await pushImage(stack, 'org/front-new:v1');
+    const notInitialised = await cli(env, ['sign', `${repo}:v1`]);
+    assertCliBadInput(notInitialised, 'REPO_NOT_INITIALISED', `(\`content-trust init ${repo}\`)`);
+    const noCa = await cli({ ...env, DOCKER_CONFIG: await mkdtemp(join(stack.dir, 'no-ca-')) }, ['verify', `${gun}:v1`]);
+    assert.equal(noCa.code, 1, noCa.stderr);
+    assert.match(noCa.stderr, /content-trust: TLS_FAILED: .*--tlscacert/);
+    for (const r of [notInitialised, noCa]) assert.doesNotMatch(r.stderr, /ca-cert|\binput|mode[: ]|docker trust|trust-server/, r.stderr);
+  });
+
+  it('arguments are strict: an unknown flag, a missing value, a flag of another command are errors naming it', async () => {
+    assertCliBadInput(await cli(env, ['verify', '--sigenr', 'ci', `${gun}:v1`]), 'INPUT_INVALID', '"--sigenr"');
+    assertCliBadInput(await cli(env, ['verify', `${gun}:v1`, '--server']), 'INPUT_INVALID', '--server needs a value');
+    assertCliBadInput(await cli(env, ['verify', '--dir', stack.dir, `${gun}:v1`]), 'INPUT_INVALID', '`content-trust verify` has no --dir flag');
+    assertCliBadInput(await cli(env, ['init']), 'INPUT_INVALID', '`content-trust init` needs at least one REPOSITORY');
+    const unknown = await cli(env, ['trust', 'inspect', gun]);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stderr, 'content-trust: unknown command "trust": see `content-trust --help`\n');
+    for (const command of [['sign'], ['signer', 'add'], ['rotate'], ['key', 'load']]) {
+      const h = await run([...command, '--help']);
+      assert.match(h.stdout, new RegExp(`^Usage: content-trust ${command.join(' ')} `), command.join(' '));
+    }
   });
 });

@@ -73,7 +73,7 @@ describe('sign errors publish nothing', () => {
     assert.match(message, /targets\/ci \(keys [0-9a-f]{12}/);
     assert.match(message, /targets\/releases \(keys [0-9a-f]{12}/);
     assert.ok(message.includes(ctx.ci.keyId.slice(0, 12)), `lists ci's key ID: ${message}`);
-    assert.match(message, /docker trust signer add/);
+    assert.match(message, /mode add-signer \(the signer-name, signer-key and repository-key inputs\)/, "the action's way to add a signer");
     await assertUnchanged([gun], before);
   });
 
@@ -83,7 +83,7 @@ describe('sign errors publish nothing', () => {
     const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem });
     const message = failure(run, 'REPO_NOT_INITIALISED', gun);
     assert.ok(message.includes(gun), message);
-    assert.match(message, /docker trust signer add/);
+    assert.match(message, /with mode init and the signer-name and signer-key inputs/, "the action's way to initialise");
     assert.deepEqual(await trustState(ctx.stack, gun), { snapshot: 0, releases: 0, signers: { ci: 0 }, posts: 0 });
 
     const verify = await runAction(ctx.stack, { mode: 'verify', images: [img.ref] });

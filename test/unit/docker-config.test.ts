@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { authsKeyDomain, dockerConfigPath, helperFor, helperServerAddress, readDockerConfig, readDockerCredentials } from '../../src/action/docker-config.ts';
+import { authsKeyDomain, dockerConfigPath, helperFor, helperServerAddress, readDockerConfig, readDockerCredentials } from '../../src/registry/docker-config.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 
 const dirs: string[] = [];

@@ -5,12 +5,14 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { getInputs, getList, keyInput, type KeyName } from '../../src/action/inputs.ts';
+import { inputKeys } from '../../src/action/input-keys.ts';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { parseSignerKeys } from '../../src/notary/admin/common.ts';
 import { initRepository } from '../../src/notary/admin/init.ts';
 import type { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
-import { KEY_PEM, PASSPHRASE, scenario } from './helpers/fixtures.ts';
+import { KEY_PEM, PASSPHRASE, PUBLIC_PEM, scenario } from './helpers/fixtures.ts';
+import { parseReferences } from '../../src/registry/reference.ts';
 import { makeBadFiles, makeFileNotDirectory } from './helpers/bad-files.ts';
 
 describe('getList', () => {
@@ -201,12 +203,15 @@ describe('every bad input gets a named error', () => {
       ['garbage (an environment variable holds no NUL)', '\u00ff\u00fe\u0001 garbage', 'KEY_INVALID'],
     ];
     const inputs: [KeyName, string, RegExp][] = [['delegation', 'sign', /^the delegation-key input /], ['root', 'refresh', /^the root-key input /], ['repository', 'rotate', /^the repository-key input /]];
+    // rotate (a signer's key) reads signer-name and signer-key too.
+    Object.assign(process.env, { 'INPUT_SIGNER-NAME': 'ci', 'INPUT_SIGNER-KEY': p256.publicKey.export({ type: 'spki', format: 'pem' }) as string });
     for (const [name, mode, named] of inputs) {
       for (const [kind, pem, code] of cases) {
         process.env.INPUT_MODE = mode;
         process.env['INPUT_DELEGATION-KEY'] = KEY_PEM; // sign needs one to start
         process.env[`INPUT_${name.toUpperCase()}-KEY`] = pem;
-        refused({}, code, named, () => keyInput(getInputs({ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE }).keys, name), `${name}-key: ${kind}`);
+        // Decoded when the mode's KeySource is made: before any request.
+        refused({}, code, named, () => inputKeys(getInputs({ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE }), []), `${name}-key: ${kind}`);
       }
     }
   });
@@ -245,5 +250,94 @@ describe('every bad input gets a named error', () => {
     for (const options of [{ rootKey: rsa }, { targetsKey: rsa }]) {
       await assert.rejects(initRepository(noNetwork, options), (e: ContentTrustError) => e.code === 'KEY_UNSUPPORTED' && /^the (root|repository) key is an RSA key/.test(e.message));
     }
+  });
+});
+
+/**
+ * Each mode's own inputs are read by getInputs with the rest, and refused
+ * there: before a credential helper runs or any request is made.
+ */
+describe('getInputs: each mode\'s own inputs', () => {
+  const saved = { ...process.env };
+  const write = process.stdout.write;
+  beforeEach(() => {
+    for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k];
+    Object.assign(process.env, { INPUT_IMAGES: 'reg.example.com/org/app:v1', 'INPUT_TRUST-DIR': '/tmp/unused' });
+    process.stdout.write = () => true; // the ::add-mask:: commands
+  });
+  afterEach(() => {
+    process.stdout.write = write;
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+  const set = (inputs: Record<string, string>) => {
+    for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
+  };
+  const invalid = (message: RegExp) => (e: ContentTrustError) => e.code === 'INPUT_INVALID' && message.test(e.message);
+
+  it('each mode gets its options: verify its signers, refresh expires-within, rotate rotate-role, add-signer the signer', () => {
+    set({ mode: 'verify', signers: 'ci, ops' });
+    assert.deepEqual(getInputs({}).options, { signers: ['ci', 'ops'], checkRegistry: true });
+    set({ mode: 'refresh', 'expires-within': '30' });
+    assert.deepEqual(getInputs({}).options, { withinDays: 30 });
+    set({ mode: 'refresh', 'expires-within': '' });
+    assert.deepEqual(getInputs({}).options, { withinDays: 182 }, 'the default');
+    set({ mode: 'rotate', 'rotate-role': 'Timestamp' });
+    assert.deepEqual(getInputs({}).options, { role: 'timestamp' });
+    set({ mode: 'add-signer', 'signer-name': ' ci ', 'signer-key': PUBLIC_PEM });
+    const inputs = getInputs({});
+    assert.equal(inputs.mode, 'add-signer');
+    assert.ok(inputs.mode === 'add-signer' && inputs.options.signer.name === 'ci' && inputs.options.signer.keys.length === 1);
+    set({ mode: 'init', 'signer-name': '', 'signer-key': '' });
+    assert.deepEqual(getInputs({}).options, { signer: undefined }, 'init without a signer');
+  });
+
+  it('a missing or bad mode input is INPUT_INVALID from getInputs, naming the input', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ mode: 'add-signer', 'signer-key': PUBLIC_PEM }, /^mode add-signer needs the signer-name input/],
+      [{ mode: 'add-signer', 'signer-name': 'ci' }, /^mode add-signer needs the signer-key input/],
+      [{ mode: 'remove-signer' }, /^mode remove-signer needs the signer-name input/],
+      [{ mode: 'rotate' }, /^mode rotate needs the signer-name input/],
+      [{ mode: 'rotate', 'rotate-role': 'root' }, /^input rotate-role is "root": use signer, snapshot or timestamp/],
+      [{ mode: 'refresh', 'expires-within': '1.5' }, /^input expires-within is "1.5": a whole number of days/],
+      [{ mode: 'refresh', 'expires-within': '-1' }, /^input expires-within is "-1"/],
+      [{ mode: 'init', 'signer-name': 'ci' }, /^mode init needs the signer-key input with signer-name/],
+      [{ mode: 'revoke', images: 'reg.example.com/org/app:v1\nreg.example.com/org/app' }, /^mode revoke needs a tag for each image \(it never assumes latest\): reg\.example\.com\/org\/app$/],
+      [{ mode: 'bless' }, /^input mode is "bless": use sign, verify, or one of init, add-signer, remove-signer, revoke, refresh, rotate$/],
+    ];
+    for (const [inputs, message] of cases) {
+      set(inputs);
+      assert.throws(() => getInputs({}), invalid(message), JSON.stringify(inputs));
+      for (const k of Object.keys(inputs)) delete process.env[`INPUT_${k.toUpperCase()}`];
+    }
+  });
+
+  it('a reserved signer name is refused by getInputs, before any request', () => {
+    set({ mode: 'add-signer', 'signer-name': 'releases', 'signer-key': PUBLIC_PEM });
+    assert.throws(() => getInputs({}), (e: ContentTrustError) => e.code === 'INPUT_INVALID' && /reserved/.test(e.message));
+  });
+
+  it('the key inputs a mode needs are decoded and required when its KeySource is made', () => {
+    const env = { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE };
+    set({ mode: 'remove-signer', 'signer-name': 'ci' });
+    assert.throws(() => inputKeys(getInputs(env), []), invalid(/^mode remove-signer needs the repository-key input/));
+    set({ mode: 'revoke' });
+    assert.throws(() => inputKeys(getInputs(env), []), invalid(/^mode revoke needs the delegation-key input \(a signer's key\) or the repository-key input$/));
+    set({ mode: 'refresh' });
+    assert.throws(() => inputKeys(getInputs(env), []), invalid(/^mode refresh needs a key to re-sign with/));
+    set({ mode: 'rotate', 'rotate-role': 'snapshot' });
+    assert.throws(() => inputKeys(getInputs(env), []), invalid(/^mode rotate needs the root-key input to rotate the snapshot key/));
+    set({ mode: 'revoke', 'delegation-key': KEY_PEM });
+    const keys = inputKeys(getInputs(env), []);
+    assert.deepEqual(keys.signing(undefined as never, undefined).map((k) => k.id), [scenario.delegationKey.canonicalId]);
+  });
+
+  it('init: generated keys need their passphrases, and one repository key per repository', () => {
+    set({ mode: 'init', images: 'reg.example.com/org/a:1\nreg.example.com/org/b:1' });
+    const refs = parseReferences(getInputs({}).images);
+    assert.throws(() => inputKeys(getInputs({}), refs), (e: ContentTrustError) => e.code === 'PASSPHRASE_MISSING' && /set root-passphrase/.test(e.message));
+    const both = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE };
+    assert.throws(() => inputKeys(getInputs(both), refs), invalid(/^mode init generates one repository key per repository: give repository-key to initialise 2 repositories/));
+    assert.ok(inputKeys(getInputs(both), refs.slice(0, 1)), 'one repository: its keys are generated');
   });
 });

@@ -21,7 +21,7 @@ import { parseSignerKeys } from '../../src/notary/admin/common.ts';
 import { withSigner } from '../../src/notary/admin/signers.ts';
 import type { TrustedRepo } from '../../src/notary/model.ts';
 import type { SigningKey } from '../../src/tuf/private-key.ts';
-import { readDockerConfig } from '../../src/action/docker-config.ts';
+import { readDockerConfig } from '../../src/registry/docker-config.ts';
 import { FileTrustStore, metadataDir } from '../../src/notary/trust-store.ts';
 import { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { AuthClient } from '../../src/http/auth.ts';

@@ -60,8 +60,12 @@ export function helperServerAddress(domain: string): string {
   return domain === 'docker.io' ? 'https://index.docker.io/v1/' : domain;
 }
 
-/** Reads the Docker config; a missing file is an empty config, a broken one an error. */
-export function readDockerConfig(env: NodeJS.ProcessEnv = process.env): DockerConfig {
+/**
+ * Reads the Docker config; a missing file is an empty config, a broken one an
+ * error. `otherwise` ends that error's advice with the caller's other way to
+ * give credentials (the action: its username/password inputs).
+ */
+export function readDockerConfig(env: NodeJS.ProcessEnv = process.env, otherwise = ''): DockerConfig {
   const path = dockerConfigPath(env);
   const empty: DockerConfig = { path, auths: new Map(), usernames: new Map(), credsStore: undefined, credHelpers: new Map() };
   let text: string;
@@ -72,7 +76,7 @@ export function readDockerConfig(env: NodeJS.ProcessEnv = process.env): DockerCo
   }
   // Parsed without prototypes: a registry key such as `constructor` is just a key.
   // JSON.parse's own words quote the text, which holds secrets: only the size and depth are told.
-  const fail = (why: string) => new InputError('INPUT_INVALID', `the Docker config ${path} ${why.startsWith('is not JSON') ? 'is not valid JSON' : why}: fix or remove it, or pass the username/password inputs`);
+  const fail = (why: string) => new InputError('INPUT_INVALID', `the Docker config ${path} ${why.startsWith('is not JSON') ? 'is not valid JSON' : why}: fix or remove it${otherwise ? `, or ${otherwise}` : ''}`);
   const doc = parseJson(text, fail, { maxBytes: MAX_CONFIG_BYTES });
   if (!isObject(doc)) return empty;
   for (const [key, entry] of Object.entries(isObject(doc.auths) ? doc.auths : {})) {
@@ -90,8 +94,8 @@ export function readDockerConfig(env: NodeJS.ProcessEnv = process.env): DockerCo
 }
 
 /** The `auths` entries only (kept for callers that need no helpers). */
-export function readDockerCredentials(env: NodeJS.ProcessEnv = process.env): Map<string, Credentials> {
-  return readDockerConfig(env).auths;
+export function readDockerCredentials(env: NodeJS.ProcessEnv = process.env, otherwise = ''): Map<string, Credentials> {
+  return readDockerConfig(env, otherwise).auths;
 }
 
 /** The helper docker would ask for a domain, if any. */

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { advise } from '../../src/advice.ts';
+import { readFileSync } from 'node:fs';
+
+/** The core's advice as it throws it today (copied from the throw sites, whose tests pin them). */
+const CORE = {
+  notDelegate: 'reg.example.com/org/app has no delegations: only the repository (targets) key can sign it. Add this signer first: `docker trust signer add --key <signer>.pub <signer> reg.example.com/org/app`',
+  notInitialised: 'reg.example.com/org/app has no trust data on the Notary server: the repository owner must initialise it and add this signer first, e.g. `docker trust signer add --key ci.pub ci reg.example.com/org/app`',
+  adminNotInitialised: 'reg.example.com/org/app has no trust data on the Notary server: initialise it first (mode: init, or `content-trust init reg.example.com/org/app`)',
+  signedElsewhere: 'reg.example.com/org/app:v1 is signed only in targets/ci; a DCT pull accepts only targets/releases or targets. Add the signer with `docker trust signer add` (which also adds its key to targets/releases) and sign again',
+  notSigned: 'reg.example.com/org/app:v1 has no trust data: no signature for this tag in targets/releases or targets. Sign it (mode: sign) before verifying',
+  tls: 'TLS to notary.example.com:4443 failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE): if the server uses a private CA, pass its certificate in the `ca-cert` input',
+  refusedUser: 'reg.example.com token refused (user "ci"): check the `username`/`password` inputs or the docker login that wrote them',
+  refusedAnonymous: 'reg.example.com token refused (anonymous access): log in first (docker/login-action) or set the `username`/`password` inputs (and `registry`)',
+  realm: 'https://reg.example.com sent a Bearer challenge naming a plain-http token realm, "http://x": nothing was sent there; the server\'s token auth must name an https:// realm (check its configuration, or that trust-server and the image names point at the right server)',
+  firstUse: 'reg.example.com/org/app: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (abc) unchecked. Check it is the repository\'s Root Key, then pin it: root-keys: ' + 'a'.repeat(64),
+};
+
+const ACTION_WORDS = /\bmode[: ]|trust-server|\binputs?\b|`(ca-cert|username|password|registry)`|root-keys|docker\/login-action/;
+
+describe('advise: the core\'s advice in each front end\'s words', () => {
+  it('the CLI names its own commands and flags: never an action input or mode, never `docker trust`', () => {
+    for (const [name, message] of Object.entries(CORE)) {
+      const cli = advise(message, 'cli');
+      assert.doesNotMatch(cli, ACTION_WORDS, name);
+      assert.doesNotMatch(cli, /docker trust signer/, name);
+    }
+    assert.match(advise(CORE.notDelegate, 'cli'), /`content-trust signer add --key <signer>\.pub <signer> reg\.example\.com\/org\/app`$/);
+    assert.match(advise(CORE.notInitialised, 'cli'), /e\.g\. `content-trust signer add --key ci\.pub ci reg\.example\.com\/org\/app`$/);
+    assert.match(advise(CORE.adminNotInitialised, 'cli'), /\(`content-trust init reg\.example\.com\/org\/app`\)$/);
+    assert.match(advise(CORE.tls, 'cli'), /--tlscacert/);
+    assert.match(advise(CORE.refusedAnonymous, 'cli'), /`docker login REGISTRY`/);
+  });
+
+  it('the action names its modes and inputs, not `docker trust` (docker 29 has none)', () => {
+    assert.match(advise(CORE.notDelegate, 'action'), /Add this signer first: mode add-signer \(the signer-name, signer-key and repository-key inputs\) on reg\.example\.com\/org\/app$/);
+    assert.match(advise(CORE.notInitialised, 'action'), /e\.g\. with mode init and the signer-name and signer-key inputs/);
+    assert.match(advise(CORE.signedElsewhere, 'action'), /Add the signer with mode add-signer/);
+    assert.equal(advise(CORE.adminNotInitialised, 'action'), 'reg.example.com/org/app has no trust data on the Notary server: initialise it first (mode: init)');
+    for (const message of Object.values(CORE)) assert.doesNotMatch(advise(message, 'action'), /`docker trust signer add/);
+    assert.equal(advise(CORE.tls, 'action'), CORE.tls, 'already the action\'s words');
+  });
+
+  it('outside text around the advice is left as it is, and text without advice is unchanged', () => {
+    const odd = 'reg.example.com/org/app:v1 ::warning:: `docker trust signer add --key <signer>.pub <signer> evil`x';
+    assert.equal(advise(odd, 'cli'), 'reg.example.com/org/app:v1 ::warning:: `content-trust signer add --key <signer>.pub <signer> evil`x');
+    assert.equal(advise('nothing to say', 'cli'), 'nothing to say');
+  });
+
+  it('the core still says its advice in these words (when a throw site is reworded, this fails: update src/advice.ts with it)', () => {
+    // Phrases as the source spells them (backticks in template literals are escaped there, so none are quoted here).
+    const sites: [string, string][] = [
+      ['src/notary/sign-plan.ts', 'docker trust signer add --key <signer>.pub <signer> ${repo.gun}'],
+      ['src/notary/updater.ts', 'e.g. \\`docker trust signer add --key ci.pub ci ${gun}'],
+      ['src/notary/updater.ts', 'and root-keys pins no root key'],
+      ['src/notary/updater.ts', ', then pin it: root-keys: ${ids.join'],
+      ['src/notary/resolve.ts', 'Add the signer with \\`docker trust signer add\\` (which also adds its key to targets/releases)'],
+      ['src/notary/resolve.ts', 'Sign it (mode: sign) before verifying'],
+      ['src/notary/admin/workflow.ts', '(mode: init, or \\`content-trust init ${client.gun}'],
+      ['src/notary/admin/rotate.ts', 'add it with mode add-signer'],
+      ['src/http/client.ts', 'pass its certificate in the \\`ca-cert\\` input'],
+      ['src/http/auth.ts', "'check the `username`/`password` inputs or the docker login that wrote them'"],
+      ['src/http/auth.ts', "'log in first (docker/login-action) or set the `username`/`password` inputs (and `registry`)'"],
+      ['src/http/auth.ts', 'or that trust-server and the image names point at the right server'],
+      ['src/notary/verify.ts', 'but the input pins'],
+      ['src/notary/sign.ts', 'but the input pins'],
+    ];
+    for (const [file, phrase] of sites) assert.ok(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').includes(phrase), `${file} no longer says ${phrase}`);
+  });
+});
