@@ -1,8 +1,11 @@
 /**
- * Hygiene: every runtime dependency earns its place. Each one in
- * package.json is imported (for its values, not only its types) under src/,
- * and has a row in the README's Dependencies table that names a file
- * importing it and says truly whether it loads at start-up or lazily.
+ * Hygiene: every runtime dependency earns its place. The runtime
+ * dependencies are the packages src/ imports for their values (not only
+ * their types); dist/ bundles them all, so package.json declares them, pinned
+ * exactly, among the devDependencies (an installed package needs nothing
+ * but its tarball). Each has a row in the README's Dependencies table that
+ * names a file importing it and says truly whether it loads at start-up or
+ * lazily, and no other package has a row.
  */
 import assert from 'node:assert/strict';
 import { globSync, readFileSync } from 'node:fs';
@@ -10,8 +13,21 @@ import { describe, it } from 'node:test';
 
 const ROOT = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
-const dependencies = Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies);
+const manifest = JSON.parse(read('package.json')) as { dependencies?: Record<string, string>; devDependencies: Record<string, string> };
 const sources = new Map(globSync('src/**/*.ts', { cwd: ROOT }).map((f) => [f.split('\\').join('/'), read(f)]));
+/** A bare specifier's package: `@scope/name` or `name`. */
+const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+/** Every package src/ imports for its values, statically or dynamically (type-only imports left out). */
+const dependencies = [
+  ...new Set(
+    [...sources.values()].flatMap((text) =>
+      [...text.matchAll(/^\s*(?:import\s+(?!type\s)(?:[^;]*?\sfrom\s*)?|export\s+(?!type\s)[^;]*?\sfrom\s*)['"]([^'".][^'"]*)['"]|(?<!typeof\s*)\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/gm)]
+        .map((m) => (m[1] ?? m[2])!)
+        .filter((spec) => !spec.startsWith('node:'))
+        .map(packageOf),
+    ),
+  ),
+].sort();
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** The module itself or one of its subpaths, in quotes. */
@@ -65,9 +81,15 @@ describe('runtime dependencies', () => {
     }
   });
 
+  it('src/ imports the runtime dependencies the project allows, each pinned exactly, none an install-time dependency', () => {
+    assert.deepEqual(dependencies, ['@actions/cache', '@actions/core', '@actions/exec', '@noble/curves', 'undici', 'yaml']);
+    assert.deepEqual(Object.keys(manifest.dependencies ?? {}), [], 'dist/ bundles everything: the package needs no dependencies at install time');
+    for (const dep of dependencies) assert.match(manifest.devDependencies[dep] ?? '', /^\d+\.\d+\.\d+$/, `${dep} is declared with an exact version`);
+  });
+
   for (const dep of dependencies) {
     it(`${dep} is imported under src/ for its values`, () => {
-      assert.ok(importers(dep, staticImport).length + importers(dep, dynamicImport).length > 0, `nothing under src/ imports ${dep} (type-only imports do not count): use it or remove it from package.json`);
+      assert.ok(importers(dep, staticImport).length + importers(dep, dynamicImport).length > 0, `nothing under src/ imports ${dep} (type-only imports do not count)`);
     });
   }
 
