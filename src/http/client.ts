@@ -254,10 +254,11 @@ function final(e: NetworkError): NetworkError {
 function proxyRefused(proxy: Proxy, host: string, status: number, cause: unknown): NetworkError {
   const what = describeProxy(proxy);
   let message: string;
-  if (status === 407) {
+  // 407 asks for credentials; tinyproxy answers wrong ones with 401.
+  if (status === 407 || status === 401) {
     message = proxy.hasCredentials
-      ? `${what} refused the user name and password in ${proxy.variable} (HTTP 407 Proxy Authentication Required) for ${host}: check them (write them URL-encoded: http://user:password@host:port)`
-      : `${what} asks for credentials (HTTP 407 Proxy Authentication Required) for ${host}: give them in ${proxy.variable} as http://user:password@host:port`;
+      ? `${what} refused the user name and password in ${proxy.variable} (HTTP ${status}${status === 407 ? ' Proxy Authentication Required' : ''}) for ${host}: check them (write them URL-encoded: http://user:password@host:port)`
+      : `${what} asks for credentials (HTTP ${status}${status === 407 ? ' Proxy Authentication Required' : ''}) for ${host}: give them in ${proxy.variable} as http://user:password@host:port`;
   } else if (status >= 500) {
     message = `${what} could not open a connection to ${host} (HTTP ${status}): check that ${host} is up and reachable from the proxy, or list it in NO_PROXY to go direct`;
   } else {
