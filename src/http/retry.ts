@@ -12,13 +12,15 @@
  * (the answer stands), since trying earlier than the server asked only
  * spends the attempts.
  *
- * POST too: the only POSTs are the Notary publish (one multipart update the
- * server applies whole or not at all), the server key rotation and the token
- * refresh grant. A publish applied by a try whose answer was lost (a reset,
- * a gateway's 5xx) cannot be applied again: its files carry version numbers
- * the server already holds, so the retry is refused as a VERSION conflict and
- * the next plan, re-read from the server, finds nothing left to publish
- * (test/integration/retry-after.test.ts shows it with the answer replaced).
+ * POST too, as before undici: the only POSTs are the Notary publish (one
+ * multipart update the server applies whole or not at all), the server key
+ * rotation and the token refresh grant. No status proves a POST was not
+ * applied: a 429 or 503 from notary-server itself means it was not, but a
+ * proxy or load balancer may answer 503 after the server applied it. What
+ * keeps a publish from being applied twice is its content: its files carry
+ * version numbers the server then already holds, so the same files sent
+ * again are refused as a VERSION conflict (test/integration/retry-after.test.ts
+ * shows it with the answer of an applied publish replaced by a 503).
  */
 import type { Config } from '../config.ts';
 
