@@ -31,10 +31,12 @@ const lazyOidc = {
  * fails by name if h2 were ever negotiated. Start-up then does not load
  * node:http2.
  */
+const UNDICI_CLIENT = fileURLToPath(new URL('../node_modules/undici/lib/dispatcher/client.js', import.meta.url));
 const noHttp2 = {
   name: 'no-http2',
   setup(b) {
-    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) => (/[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/.test(args.importer) ? { path: 'undici-client-h2', namespace: 'no-http2' } : undefined));
+    // Only the project's own undici (the Actions toolkit's copy is left as it is).
+    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) => (args.importer === UNDICI_CLIENT ? { path: 'undici-client-h2', namespace: 'no-http2' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({
       contents: "module.exports = function connectH2 () { throw new Error('HTTP/2 was negotiated, but this bundle has no HTTP/2 client (src/http/client.ts offers only HTTP/1.1)') }",
       loader: 'js',
