@@ -27,6 +27,26 @@ const lazyOidc = {
   },
 };
 
+/**
+ * undici's HTTP/1.1 client loads its HTTP/2 client, and with it node:http2,
+ * at start; src/http/client.ts never offers h2 (ALLOW_H2, see
+ * docs/benchmarks.md, "HTTP/2"), so the bundle gets a stub in its place that
+ * fails by name if h2 were ever negotiated. Start-up then does not load
+ * node:http2.
+ */
+const UNDICI_CLIENT = fileURLToPath(new URL('../node_modules/undici/lib/dispatcher/client.js', import.meta.url));
+const noHttp2 = {
+  name: 'no-http2',
+  setup(b) {
+    // Only the project's own undici (the Actions toolkit's copy is left as it is).
+    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) => (args.importer === UNDICI_CLIENT ? { path: 'undici-client-h2', namespace: 'no-http2' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({
+      contents: "module.exports = function connectH2 () { throw new Error('HTTP/2 was negotiated, but this bundle has no HTTP/2 client (src/http/client.ts offers only HTTP/1.1)') }",
+      loader: 'js',
+    }));
+  },
+};
+
 /** The esbuild options `npm run build` uses, writing into `outdir`. */
 export function options(outdir) {
   return {
@@ -42,7 +62,7 @@ export function options(outdir) {
     minify: true,
     legalComments: 'eof',
     logLevel: 'warning',
-    plugins: [lazyOidc],
+    plugins: [lazyOidc, noHttp2],
     // Chunk names hash module paths: keep them as seen from the project, wherever node_modules really lives.
     preserveSymlinks: true,
     // Some CommonJS dependencies call require() for Node built-ins.

@@ -28,6 +28,9 @@ export const REQUIREMENTS = [
   { command: 'pg_ctlcluster', packages: ['postgresql'] },
   { command: 'psql', packages: ['postgresql-client'] },
   { command: 'runuser', packages: ['util-linux'] },
+  // A real forward proxy for the proxy tests (test/stack/http-proxy.ts runs it
+  // in the foreground with its own config; the package's service is not used).
+  { command: 'tinyproxy', packages: ['tinyproxy'] },
   // The CLI alone is enough (docker trust works without a daemon). Newer
   // releases ship it as docker-cli; bookworm only has it inside docker.io.
   { command: 'docker', packages: ['docker-cli', 'docker.io'] },
@@ -106,9 +109,23 @@ export function ensureDeps({ install = true, log = (line) => console.error(line)
   const packages = packagesFor(missing);
   log(`ensure-deps: ${installCommand(packages)}`);
   runInherit('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
+  stopServicesStarted(packages, log);
   const still = findMissing();
   if (still.length > 0) log(`ensure-deps: still missing after install: ${still.map((r) => r.command).join(', ')}`);
   return { ok: still.length === 0, missing: still.map((r) => r.command), installed: packages };
+}
+
+/** Packages whose install starts a system service the tests never use (they run their own, on loopback). */
+const SERVICES = { tinyproxy: 'tinyproxy' };
+
+/** Stops the system services that installing `packages` started (best effort: no init system, nothing to stop). */
+function stopServicesStarted(packages, log) {
+  for (const pkg of packages) {
+    const service = SERVICES[pkg];
+    if (!service) continue;
+    const stopped = spawnSync('sh', ['-c', `systemctl stop ${service} 2>/dev/null || service ${service} stop 2>/dev/null`], { stdio: 'ignore' });
+    if (stopped.status === 0) log(`ensure-deps: stopped the ${service} service the package started (the tests start their own)`);
+  }
 }
 
 /** Whether the `docker` first on PATH still has `docker trust` (docker 29 moved it out of the CLI). */

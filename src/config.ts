@@ -3,15 +3,23 @@ export interface Config {
   /** Idle timeout for one HTTP exchange: the longest silence between bytes. */
   timeoutMs: number;
   /**
-   * Deadline for one HTTP exchange, from getting a connection to the last
-   * body byte, however steadily bytes arrive. With the retries below, one
-   * request ends within (retries + 1) × deadlineMs plus the backoff.
+   * Deadline for one HTTP exchange, from the request going out on a
+   * connection to the last body byte, however steadily bytes arrive (making
+   * the connection, through a proxy or not, is bounded by timeoutMs). With
+   * the retries below, one request ends within (retries + 1) × (timeoutMs +
+   * deadlineMs) plus the waits between tries (the backoff, or a Retry-After
+   * of at most retryAfterMaxMs).
    */
   deadlineMs: number;
-  /** Extra attempts after a connection fault, timeout, 408, 429 or 5xx. */
+  /** Extra attempts after a connection fault, timeout, 408, 429 or 5xx (src/http/retry.ts). */
   retries: number;
   /** First backoff delay; doubles per attempt. */
   backoffMs: number;
+  /**
+   * The longest Retry-After a 429 or 503 may ask for: waited instead of the
+   * backoff; a longer one ends the retries (the answer stands).
+   */
+  retryAfterMaxMs: number;
   /** Parallel registry look-ups and repository updates. */
   concurrency: number;
   /** Read caps (notary const.go): a root or unknown-size file, a timestamp, a manifest. */
@@ -34,6 +42,7 @@ export const defaultConfig: Config = {
   deadlineMs: 60_000,
   retries: 3,
   backoffMs: 250,
+  retryAfterMaxMs: 30_000,
   concurrency: 8,
   maxRootBytes: 100 * 1024 * 1024,
   maxTimestampBytes: 1024 * 1024,

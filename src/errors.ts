@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'POLICY_INVALID'
   | 'DOCKERFILE_INVALID'
   | 'TRUST_SERVER_INVALID'
+  | 'PROXY_INVALID'
   // input: a file the user named (an input, a flag, a key file)
   | 'FILE_NOT_FOUND'
   | 'FILE_IS_DIRECTORY'
@@ -31,6 +32,7 @@ export type ErrorCode =
   | 'HTTP_ERROR'
   | 'TIMEOUT'
   | 'LENGTH_EXCEEDED'
+  | 'PROXY_FAILED'
   // registry
   | 'TAG_NOT_FOUND'
   | 'PIN_MISMATCH'

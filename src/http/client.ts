@@ -1,13 +1,18 @@
 /**
- * HTTPS with keep-alive, an optional extra CA, a streaming size cap, an
- * idle timeout and a deadline per exchange, and bounded retries with
- * backoff. Knows nothing of auth.
+ * HTTPS on undici: keep-alive pools of 8 connections per origin, an optional
+ * extra CA, the proxies the environment names (src/http/proxy.ts), a
+ * streaming size cap, an idle timeout and a deadline per exchange, and
+ * bounded retries (src/http/retry.ts). Knows nothing of auth. Never follows
+ * a redirect: a 3xx is an answer like any other.
  */
-import https from 'node:https';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
+import { EnvHttpProxyAgent } from './undici.ts';
+import type { Dispatcher } from 'undici';
 import { NetworkError, messageOf } from '../errors.ts';
 import { defaultConfig, type Config } from '../config.ts';
+import { describeProxy, proxyFor, readProxySettings, type Proxy, type ProxySettings } from './proxy.ts';
+import { retryDecision } from './retry.ts';
 
 export interface RequestInit {
   method?: 'GET' | 'HEAD' | 'POST' | 'DELETE';
@@ -19,41 +24,71 @@ export interface RequestInit {
 
 export interface HttpResponse {
   status: number;
+  /** Lower-case names; repeated headers joined with ", " (set-cookie: an array), as node:http gives them. */
   headers: IncomingHttpHeaders;
   body: Buffer;
   url: string;
 }
 
 export interface HttpClientOptions {
-  /** Extra trusted CA certificates (PEM), added to the system's. */
+  /** Extra trusted CA certificates (PEM), added to the system's: for the servers and an https proxy. */
   ca?: string;
   config?: Partial<Config>;
   debug?: (message: string) => void;
+  /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read (and their lower-case forms); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** Connections kept per origin (keep-alive), as the node:https agent had. */
+const CONNECTIONS = 8;
+/**
+ * HTTP/2 stays off: neither notary-server nor docker-registry offers it here,
+ * and over HTTP/1.1 keep-alive the bench showed nothing to win (docs/benchmarks.md, "HTTP/2").
+ */
+const ALLOW_H2 = false;
+
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL_)|HOSTNAME_MISMATCH|ALTNAME/;
-const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** undici's error for a CONNECT the proxy did not answer with 200. */
+const TUNNEL_REFUSED = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/;
+
+/** Errors another try cannot change. */
+const FINAL = new WeakSet<NetworkError>();
 
 export class HttpClient {
   readonly config: Config;
-  private readonly agent: https.Agent;
+  readonly proxies: ProxySettings;
+  private readonly dispatcher: Dispatcher;
   private readonly debug: (message: string) => void;
 
   constructor(options: HttpClientOptions = {}) {
     this.config = { ...defaultConfig, ...options.config };
     this.debug = options.debug ?? (() => {});
-    // One TLS context for every connection: given as `ca`, the ~150 trusted
-    // certificates would be parsed again for each new socket and joined into
-    // the agent's pool key on each request.
-    this.agent = new https.Agent({
-      keepAlive: true,
-      maxSockets: 8,
-      secureContext: createSecureContext(options.ca ? { ca: [...rootCertificates, options.ca] } : {}),
+    this.proxies = readProxySettings(options.env ?? process.env);
+    // One TLS context for every connection, to the servers and to an https
+    // proxy: given as `ca`, the ~150 trusted certificates would be parsed
+    // again for each new socket.
+    const tls = { secureContext: createSecureContext(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), allowH2: ALLOW_H2 };
+    const { timeoutMs } = this.config;
+    // The values read above, never undici's own reading of the environment:
+    // an empty string is "no proxy" to it, as to readProxySettings.
+    this.dispatcher = new EnvHttpProxyAgent({
+      httpProxy: this.proxies.http?.url ?? '',
+      httpsProxy: this.proxies.https?.url ?? '',
+      noProxy: this.proxies.noProxy,
+      connections: CONNECTIONS,
+      allowH2: ALLOW_H2,
+      connect: { ...tls, timeout: timeoutMs },
+      connectTimeout: timeoutMs,
+      requestTls: tls,
+      proxyTls: tls,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
   }
 
   async send(url: string, init: RequestInit = {}): Promise<HttpResponse> {
-    const { retries, backoffMs } = this.config;
+    const method = init.method ?? 'GET';
     for (let attempt = 0; ; attempt++) {
       let result: HttpResponse | NetworkError;
       const started = performance.now();
@@ -62,92 +97,208 @@ export class HttpClient {
         this.trace(url, init, `HTTP ${result.status}, ${result.body.length} bytes`, started);
       } catch (e) {
         this.trace(url, init, e instanceof Error ? e.message : String(e), started);
-        if (!(e instanceof NetworkError) || e.code === 'TLS_FAILED' || e.code === 'LENGTH_EXCEEDED') throw e;
+        if (!(e instanceof NetworkError)) throw e;
         result = e;
       }
-      const retryable = result instanceof NetworkError || RETRY_STATUS.has(result.status);
-      if (!retryable || attempt >= retries) {
+      const decision = result instanceof NetworkError
+        ? retryDecision({ attempt, retryableError: !FINAL.has(result) }, this.config)
+        : retryDecision({ attempt, status: result.status, retryAfter: result.headers['retry-after'] }, this.config);
+      if (!decision.retry) {
+        if (decision.why === 'retry-after too long') {
+          this.debug(`${method} ${traceUrl(url)}: the server asks to wait ${Math.ceil(decision.retryAfterMs! / 1000)} s (Retry-After), more than the ${this.config.retryAfterMaxMs / 1000} s allowed: not retrying`);
+        }
         if (result instanceof NetworkError) throw result;
         return result;
       }
-      const delay = backoffMs * 2 ** attempt * (0.75 + Math.random() / 2);
-      this.debug(`${init.method ?? 'GET'} ${traceUrl(url)}: retry ${attempt + 1}/${retries} in ${Math.round(delay)} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      const wait = decision.why === 'retry-after' ? ' (Retry-After)' : '';
+      this.debug(`${method} ${traceUrl(url)}: retry ${attempt + 1}/${this.config.retries} in ${Math.round(decision.delayMs)} ms${wait}`);
+      await new Promise((r) => setTimeout(r, decision.delayMs));
     }
   }
 
-  /** One debug line per exchange: method, URL (no user info), outcome, duration; never a header or body. */
+  /** One debug line per exchange: method, URL (no user info), the proxy's host, outcome, duration; never a header or body. */
   private trace(url: string, init: RequestInit, outcome: string, started: number): void {
-    this.debug(`${init.method ?? 'GET'} ${traceUrl(url)} -> ${outcome} (${Math.round(performance.now() - started)} ms)`);
+    const proxy = this.proxyOf(url);
+    const via = proxy ? ` via ${describeProxy(proxy)}` : '';
+    this.debug(`${init.method ?? 'GET'} ${traceUrl(url)}${via} -> ${outcome} (${Math.round(performance.now() - started)} ms)`);
+  }
+
+  private proxyOf(url: string): Proxy | undefined {
+    try {
+      return proxyFor(this.proxies, new URL(url));
+    } catch {
+      return undefined;
+    }
   }
 
   /**
-   * One exchange. Two clocks end it: the idle timeout (timeoutMs of silence)
-   * and the deadline (deadlineMs from getting a socket to the last body byte),
-   * so a server that drips bytes cannot hold it open. Time spent queued for
-   * one of the agent's sockets is not counted: that is our own concurrency.
+   * One exchange. Two clocks end it: the idle timeout (timeoutMs to connect,
+   * for the headers, and between body chunks) and the deadline (deadlineMs
+   * from the request going out on a connection to the last body byte), so a
+   * server that drips bytes cannot hold it open. Time spent queued for one of
+   * the pool's connections is not counted: that is our own concurrency.
    */
   private once(url: string, init: RequestInit): Promise<HttpResponse> {
     const method = init.method ?? 'GET';
-    const headers: Record<string, string> = { 'user-agent': this.config.userAgent, ...init.headers };
-    if (init.body) headers['content-length'] = String(init.body.length);
     const max = init.maxBytes ?? Infinity;
-    const host = safeHost(url);
     const { timeoutMs, deadlineMs } = this.config;
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch (e) {
+      return Promise.reject(new NetworkError('SERVER_UNREACHABLE', `cannot reach ${JSON.stringify(url.slice(0, 200))}: not a URL`, { cause: e }));
+    }
+    const host = target.host;
+    const proxy = proxyFor(this.proxies, target);
+    const headers: Record<string, string> = { 'user-agent': this.config.userAgent, ...init.headers };
     return new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false;
+      let sent = false;
       let deadline: NodeJS.Timeout | undefined;
-      const fail = (e: unknown) => {
+      let status = 0;
+      let answer: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = (error: NetworkError | undefined) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(deadline);
-        reject(e);
+        if (error) reject(error);
+        else resolve({ status, headers: answer, body: Buffer.concat(chunks, size), url });
       };
-      const req = https.request(url, { method, headers, agent: this.agent }, (res) => {
-        const status = res.statusCode ?? 0;
-        const declared = Number(res.headers['content-length'] ?? NaN);
-        if (declared > max) {
-          res.destroy();
-          fail(tooLarge(url, `announces ${declared} bytes, more`, max));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > max) {
-            res.destroy();
-            fail(tooLarge(url, 'sent more', max));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => {
+      /** Settles with `error` first, then tells undici to drop the exchange (and its connection). */
+      const stop = (controller: Dispatcher.DispatchController, error: NetworkError) => {
+        settle(error);
+        controller.abort(error);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (controller) => {
+          sent = true;
           clearTimeout(deadline);
-          resolve({ status, headers: res.headers, body: Buffer.concat(chunks, size), url });
-        });
-        res.on('error', (e) => fail(networkError(e, host)));
-      });
-      req.once('socket', () => {
-        deadline = setTimeout(() => {
-          const e = new NetworkError('TIMEOUT', `${host} did not finish answering within the ${deadlineMs} ms deadline for one exchange; check the server and the network in between`);
-          // Settle first: once the response has begun, destroying the request reports only "aborted".
-          fail(e);
-          req.destroy(e);
-        }, deadlineMs);
-      });
-      req.setTimeout(timeoutMs, () => {
-        req.destroy(new NetworkError('TIMEOUT', `${host} did not answer within ${timeoutMs} ms`));
-      });
-      req.on('error', (e) => fail(e instanceof NetworkError ? e : networkError(e, host)));
-      req.end(init.body);
+          deadline = setTimeout(() => {
+            stop(controller, new NetworkError('TIMEOUT', `${host} did not finish answering within the ${deadlineMs} ms deadline for one exchange; check the server and the network in between`));
+          }, deadlineMs);
+        },
+        onResponseStart: (controller, statusCode, raw) => {
+          if (statusCode < 200) return;
+          status = statusCode;
+          answer = nodeHeaders(raw);
+          const declared = Number(answer['content-length'] ?? NaN);
+          if (declared > max) stop(controller, tooLarge(url, `announces ${declared} bytes, more`, max));
+        },
+        onResponseData: (controller, chunk) => {
+          if (settled) return;
+          size += chunk.length;
+          if (size > max) return stop(controller, tooLarge(url, 'sent more', max));
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => settle(undefined),
+        onResponseError: (_controller, error) => settle(error instanceof NetworkError ? error : this.networkError(error, host, proxy, sent)),
+      };
+      try {
+        this.dispatcher.dispatch({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method,
+          headers,
+          body: init.body ?? null,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        }, handler);
+      } catch (e) {
+        settle(this.networkError(e, host, proxy, false));
+      }
     });
   }
 
+  /**
+   * An undici or socket error as one of ours. `sent`: the request went out
+   * on a connection, so any tunnel through the proxy was up by then.
+   */
+  private networkError(e: unknown, host: string, proxy: Proxy | undefined, sent: boolean): NetworkError {
+    const code = String((e as { code?: unknown }).code ?? '');
+    const message = messageOf(e);
+    const through = proxy ? ` through ${describeProxy(proxy)}` : '';
+    if (proxy) {
+      const refused = TUNNEL_REFUSED.exec(message);
+      const status = refused ? Number(refused[1]) : /\(407\)/.test(message) && code === 'UND_ERR_INVALID_ARG' ? 407 : undefined;
+      if (status !== undefined) return proxyRefused(proxy, host, status, e);
+      if (code === 'UND_ERR_PRX_TLS') {
+        return final(new NetworkError('PROXY_FAILED', `TLS to ${describeProxy(proxy)} failed (its certificate does not name ${proxy.host}): check ${proxy.variable}`, { cause: e }));
+      }
+    }
+    if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(message)) {
+      const which = proxy?.url.startsWith('https:') ? 'the server or the https proxy uses a private CA, pass its certificate' : 'the server uses a private CA, pass its certificate';
+      return final(new NetworkError('TLS_FAILED', `TLS to ${host}${through} failed (${code || message}): if ${which} in the \`ca-cert\` input`, { cause: e }));
+    }
+    if (TIMEOUT_CODES.has(code)) {
+      return new NetworkError('TIMEOUT', `${host}${through} did not answer within ${this.config.timeoutMs} ms`, { cause: e });
+    }
+    const why = reason(e, code);
+    if (proxy && (!sent || code === 'UND_ERR_PRX_CONN')) {
+      return new NetworkError('PROXY_FAILED', `cannot reach ${host}${through} (${why}): check that the proxy is up and ${proxy.variable} names it, or list ${host.replace(/:\d+$/, '')} in NO_PROXY to go direct`, { cause: e });
+    }
+    return new NetworkError('SERVER_UNREACHABLE', `cannot reach ${host}${through} (${why}): check the URL and that the server is up`, { cause: e });
+  }
+
   close(): void {
-    this.agent.destroy();
+    this.dispatcher.destroy().catch(() => {});
   }
 }
 
+function final(e: NetworkError): NetworkError {
+  FINAL.add(e);
+  return e;
+}
+
+function proxyRefused(proxy: Proxy, host: string, status: number, cause: unknown): NetworkError {
+  const what = describeProxy(proxy);
+  let message: string;
+  // 407 asks for credentials; tinyproxy answers wrong ones with 401.
+  if (status === 407 || status === 401) {
+    message = proxy.hasCredentials
+      ? `${what} refused the user name and password in ${proxy.variable} (HTTP ${status}${status === 407 ? ' Proxy Authentication Required' : ''}) for ${host}: check them (write them URL-encoded: http://user:password@host:port)`
+      : `${what} asks for credentials (HTTP ${status}${status === 407 ? ' Proxy Authentication Required' : ''}) for ${host}: give them in ${proxy.variable} as http://user:password@host:port`;
+  } else if (status >= 500) {
+    message = `${what} could not open a connection to ${host} (HTTP ${status}): check that ${host} is up and reachable from the proxy, or list it in NO_PROXY to go direct`;
+  } else {
+    message = `${what} refused to open a connection to ${host} (HTTP ${status}): ask for the proxy to allow CONNECT to ${host}, or list it in NO_PROXY to go direct`;
+  }
+  const error = new NetworkError('PROXY_FAILED', message, { cause, status });
+  // A refusal stands; a proxy's 5xx may pass, as a server's does.
+  return status >= 500 ? error : final(error);
+}
+
+/** The cause named in a message: a system error code, or what undici says (never its URL). */
+function reason(e: unknown, code: string): string {
+  if (/^E[A-Z]+$/.test(code)) return code;
+  if (code === 'UND_ERR_SOCKET') return 'the connection closed mid-answer';
+  if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') return 'the client was closed';
+  return code || messageOf(e);
+}
+
+/**
+ * undici's parsed headers (a plain object, repeated names as arrays) as
+ * node:http gives them: set-cookie an array, the single-valued headers node
+ * keeps the first of, every other repeated header joined with ", " (so a
+ * WWW-Authenticate sent twice is one value holding both challenges), in an
+ * object without a prototype.
+ */
+const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
+
+function nodeHeaders(raw: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (!Array.isArray(value)) out[name] = value;
+    else if (name === 'set-cookie') out[name] = value;
+    else out[name] = FIRST_ONLY.has(name) ? value[0]! : value.join(', ');
+  }
+  return out as IncomingHttpHeaders;
+}
+
 function tooLarge(url: string, what: string, max: number): NetworkError {
-  return new NetworkError('LENGTH_EXCEEDED', `${url} ${what} than the ${max} bytes allowed; refusing an endless or oversized response`);
+  return final(new NetworkError('LENGTH_EXCEEDED', `${url} ${what} than the ${max} bytes allowed; refusing an endless or oversized response`));
 }
 
 /** The URL as traced: user info dropped (query strings here carry service, scope and account only). */
@@ -160,20 +311,4 @@ function traceUrl(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
-function networkError(e: unknown, host: string): NetworkError {
-  const code = String((e as { code?: unknown }).code ?? '');
-  if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(messageOf(e))) {
-    return new NetworkError('TLS_FAILED', `TLS to ${host} failed (${code || messageOf(e)}): if the server uses a private CA, pass its certificate in the \`ca-cert\` input`, { cause: e });
-  }
-  return new NetworkError('SERVER_UNREACHABLE', `cannot reach ${host} (${code || messageOf(e)}): check the URL and that the server is up`, { cause: e });
 }

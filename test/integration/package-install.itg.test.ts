@@ -49,8 +49,9 @@ describe('the content-trust package: npm pack, npm install -g on a clean prefix,
     const [info] = JSON.parse(packed.stdout) as { name: string; filename: string; files: { path: string }[] }[];
     assert.equal(info!.name, 'content-trust');
     const files = info!.files.map((f) => f.path).sort();
-    for (const f of files) assert.match(f, /^(dist\/.+\.js|README\.md|LICENSE|package\.json)$/, `the package ships ${f}`);
-    for (const f of ['dist/cli.js', 'dist/index.js', 'package.json', 'README.md']) assert.ok(files.includes(f), `the package lacks ${f}`);
+    for (const f of files) assert.match(f, /^(dist\/.+\.js|dist\/licenses\.txt|README\.md|LICENSE|package\.json)$/, `the package ships ${f}`);
+    // The bundle's third-party licences and the package's own travel with the code.
+    for (const f of ['dist/cli.js', 'dist/index.js', 'dist/licenses.txt', 'LICENSE', 'package.json', 'README.md']) assert.ok(files.includes(f), `the package lacks ${f}`);
 
     const prefix = join(dir, 'prefix');
     const installed = await exec('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(dir, info!.filename)], npmEnv);

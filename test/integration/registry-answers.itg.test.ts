@@ -123,7 +123,7 @@ describe('sign signs only the bytes it hashed', () => {
     const before = await trustState(ctx.stack, gun);
     const { run, methods } = await signThrough(image, manifestPath, () => ({ rewrite: (body, status) => ({ body, status, headers: { 'content-length': String(body.length + 16) } }) }));
     assert.deepEqual(methods, Array(4).fill('GET (rewritten)'), 'the first try and three retries');
-    await refusedAndUnchanged(gun, run, 'SERVER_UNREACHABLE', /cannot reach 127\.0\.0\.1:\d+ \(ECONNRESET\)/, before);
+    await refusedAndUnchanged(gun, run, 'SERVER_UNREACHABLE', /cannot reach 127\.0\.0\.1:\d+ \(the connection closed mid-answer\)/, before);
   });
 
   it('a Content-Type that disagrees with the body\'s mediaType: MANIFEST_MISMATCH, nothing published', async () => {

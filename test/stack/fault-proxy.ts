@@ -21,8 +21,8 @@ export type Fault =
   | { hang: true }
   /** The upstream status and headers at once, then its body one byte every `dripMs` until done or the client hangs up. */
   | { dripMs: number }
-  /** Answer with this status (502, 503…) and a small body. */
-  | { status: number }
+  /** Answer with this status (502, 503…), these headers (e.g. Retry-After) and a small body. */
+  | { status: number; headers?: Record<string, string> }
   /** Wait for this promise, then pass the request through. */
   | { hold: Promise<unknown> };
 
@@ -142,7 +142,7 @@ export async function startFaultProxy(upstream: string, ca: TestCa): Promise<Fau
       pass(req, body, res, record, fault);
     } else if ('status' in fault) {
       record.action = String(fault.status);
-      res.writeHead(fault.status, { 'content-type': 'text/plain' });
+      res.writeHead(fault.status, { 'content-type': 'text/plain', ...fault.headers });
       res.end(`injected fault ${fault.status}\n`);
     } else {
       record.action = 'hold';
