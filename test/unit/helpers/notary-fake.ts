@@ -26,6 +26,10 @@ import { toSigningKey } from '../../../src/tuf/private-key.ts';
 import { envelope, goTime } from '../../../src/tuf/go-encoding.ts';
 import { parseMetadata, type FileMeta } from '../../../src/tuf/metadata.ts';
 import type { Logger, TrustEnv } from '../../../src/notary/env.ts';
+import { NotaryRepoClient } from '../../../src/notary/server.ts';
+import { initRepository, type InitResult } from '../../../src/notary/admin/init.ts';
+import { parseSignerKeys } from '../../../src/notary/admin/common.ts';
+import { NOW, PUBLIC_PEM } from './fixtures.ts';
 
 export const NOTARY = 'https://notary.test';
 const DAY = 86_400_000;
@@ -56,7 +60,7 @@ export interface Request {
   init: AuthedInit;
 }
 
-export type Intercept = (req: Request) => Partial<HttpResponse> | undefined;
+export type Intercept = (req: Request) => Partial<HttpResponse> | undefined | Promise<Partial<HttpResponse> | undefined>;
 
 const sha = (alg: string, b: Buffer) => createHash(alg).update(b).digest();
 
@@ -110,7 +114,7 @@ export class FakeNotary {
     const method = init.method ?? 'GET';
     const req = { method, url, init };
     this.requests.push(req);
-    const injected = this.intercept(req);
+    const injected = await this.intercept(req);
     if (injected) return { status: 200, headers: {}, body: Buffer.alloc(0), url, ...injected };
     const u = new URL(url);
     const trust = /^\/v2\/(.+)\/_trust\/tuf\/(.*)$/.exec(u.pathname);
@@ -235,4 +239,19 @@ export function recordingLog(): Logger & { lines: { level: string; message: stri
 /** A TrustEnv over the fake: every domain's trust server is the fake's, no credentials. */
 export function fakeEnv(fake: FakeNotary, now: Date, extra: Partial<TrustEnv> = {}): TrustEnv & { log: ReturnType<typeof recordingLog> } {
   return { client: fake.client, config: { ...defaultConfig, concurrency: 2 }, log: recordingLog(), credentialsFor: () => undefined, serverFor: () => NOTARY, now: () => now, ...extra } as TrustEnv & { log: ReturnType<typeof recordingLog> };
+}
+
+/**
+ * A fake with each of `guns` initialised by the product (initRepository, as
+ * `docker trust signer add` does), signer "ci" holding the captured
+ * delegation key (fixtures.ts delegationKey()); the keys init generated, by GUN.
+ */
+export async function initialised(...guns: string[]): Promise<FakeNotary & { inits: Map<string, InitResult> }> {
+  const fake = Object.assign(new FakeNotary({ now: () => NOW }), { inits: new Map<string, InitResult>() });
+  for (const gun of guns) {
+    fake.inits.set(gun, await initRepository(new NotaryRepoClient(fake.client, NOTARY, gun, undefined, true), { signer: { name: 'ci', keys: parseSignerKeys(PUBLIC_PEM, 'ci') }, now: NOW }));
+  }
+  fake.requests.length = 0;
+  fake.published.length = 0;
+  return fake;
 }
