@@ -31,8 +31,11 @@
 // - Upstream tests do not run dist/ (they drive the programs, and at most call
 //   src/ directly), so they need no build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, globSync } from 'node:fs';
+import { existsSync, globSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
+import { checkCoverage, coverageArgs } from './coverage.mjs';
 
 const TIERS = {
   unit: 'test/unit/**/*.test.ts',
@@ -83,4 +86,23 @@ if (full) {
     if (run(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
   }
 }
-process.exit(run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files]));
+const TEST = ['--test', '--test-concurrency=2', '--test-timeout=300000'];
+if (!full && !args.includes('unit')) process.exit(run(process.execPath, [...TEST, ...files]));
+
+// The whole unit tier (npm test, npm test -- unit) runs first and on its own,
+// with Node's coverage: a summary per directory, and a failure when src/notary,
+// src/tuf or src/policy drops below its floor (scripts/coverage.mjs). The
+// other tiers then run as they always have, without it.
+const dir = mkdtempSync(join(tmpdir(), 'content-trust-coverage-'));
+let status;
+try {
+  status = run(process.execPath, [...TEST, ...coverageArgs(join(dir, 'lcov.info')), ...files.filter((f) => tierOf(f) === 'unit')]);
+  const failures = checkCoverage(join(dir, 'lcov.info'));
+  for (const f of failures) console.error(`npm test: coverage: ${f}`);
+  if (failures.length > 0) status ||= 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const rest = files.filter((f) => tierOf(f) !== 'unit');
+if (rest.length > 0) status = run(process.execPath, [...TEST, ...rest]) || status;
+process.exit(status);
