@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyMap, nestingDepth, own, parseJson } from '../../src/util/json.ts';
-import { ContentTrustError } from '../../src/errors.ts';
+import { ContentTrustError, TrustError } from '../../src/errors.ts';
 
-const fail = (why: string) => new ContentTrustError('METADATA_INVALID', `test.json ${why}`);
+const fail = (why: string) => new TrustError('METADATA_INVALID', `test.json ${why}`);
 
 describe('parseJson', () => {
   it('parses objects without prototypes, so inherited names are plain keys', () => {
