@@ -9,7 +9,7 @@ import { parseMetadata, type Metadata, type TargetsSigned } from '../../src/tuf/
 import { parsePrivateKey, readPrivateKey, type SigningKey } from '../../src/tuf/private-key.ts';
 import { verifyThreshold } from '../../src/tuf/verify.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
-import { ContentTrustError, TrustError } from '../../src/errors.ts';
+import { ContentTrustError, ExpiredError, TrustError } from '../../src/errors.ts';
 import { KEY_PEM, NOW, PASSPHRASE, delegationKey, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
 
 const { one, two } = scenario.images;
@@ -187,7 +187,7 @@ describe('planSign', () => {
     const ciRole = repo.roles.get('targets/ci')!;
     const roles = new Map(repo.roles);
     roles.delete('targets/ci');
-    const expired = { ...repo, roles, skipped: new Map([['targets/ci', { meta: ciRole.meta, error: new TrustError('EXPIRED', 'expired') }]]) };
+    const expired = { ...repo, roles, skipped: new Map([['targets/ci', { meta: ciRole.meta, error: new ExpiredError('expired') }]]) };
     const ci = parsePlanned(expired, planSign(expired, key, [v3], NOW, 1095).files, 'targets/ci');
     assert.equal(ci.signed.version, ciRole.meta.signed.version + 1);
     assert.ok('ci-only' in ci.signed.targets);
