@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { editRepositories, editRepository, type EditPlan, type Publisher, type RepoEdit } from '../../src/notary/edit.ts';
 import { MultiError, NetworkError, NotInitialisedError, TrustError, VersionConflictError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 interface Plan extends EditPlan {
   attempt: number;
@@ -88,7 +89,7 @@ describe('editRepositories: plan all → publish with retry → read back', () =
   it('conflicts past publishAttempts: VERSION_CONFLICT, after exactly publishAttempts publishes', async () => {
     const p = publisher('r.test/a', [conflict('r.test/a'), conflict('r.test/a'), conflict('r.test/a'), conflict('r.test/a')]);
     const e = edit(p);
-    await assert.rejects(editRepositories([e], options), { code: 'VERSION_CONFLICT' });
+    await assertCode(editRepositories([e], options), 'VERSION_CONFLICT');
     assert.equal(p.published.length, 3);
     assert.deepEqual(e.attempts, [1, 2, 3]);
     assert.deepEqual(e.readBacks, []);
