@@ -24,6 +24,7 @@ import {
   type RegistryErrorCode,
   type TrustErrorCode,
 } from '../../src/errors.ts';
+import { reportFailure } from '../../src/action/report.ts';
 import { assertCode } from './helpers/errors.ts';
 
 // The public contract: every code users match on, none renamed or removed.
@@ -190,6 +191,28 @@ describe('MultiError', () => {
     const m = assertCode(() => valuesOrThrow([{ ok: true, value: 1 }, { ok: false, error: new RangeError('oops') }, { ok: false, error: new TrustError('ROLLBACK', 'older') }], (i) => `s${i}`), 'INTERNAL', 's1: unexpected error: oops');
     assert.ok(m instanceof MultiError);
     assert.deepEqual(m.failures.map((f) => [f.subject, f.error.code]), [['s1', 'INTERNAL'], ['s2', 'ROLLBACK']]);
+  });
+});
+
+describe('reportFailure (the action)', () => {
+  it('shows each failure with its policy entry; the step fails on the code', (t) => {
+    const written: string[] = [];
+    t.mock.method(process.stdout, 'write', (chunk: string) => written.push(String(chunk)) > 0);
+    const exitCode = process.exitCode;
+    const failures = [
+      { subject: 'r.test/a:v1', error: new TrustError('SIGNER_MISSING', 'image r.test/a:v1: signer "release" did not sign it'), policyEntry: 'strict' },
+      { subject: 'r.test/b:v1', error: new RegistryError('TAG_NOT_FOUND', 'image r.test/b:v1: the registry has no such tag') },
+    ];
+    try {
+      const reported = reportFailure(new MultiError(failures), 'two images');
+      assert.deepEqual(reported.map((f) => f.message), ['image r.test/a:v1: signer "release" did not sign it [policy entry "strict"]', 'image r.test/b:v1: the registry has no such tag']);
+    } finally {
+      process.exitCode = exitCode;
+    }
+    const out = written.join('');
+    assert.match(out, /::error title=SIGNER_MISSING%3A r\.test\/a%3Av1::image r\.test\/a:v1: signer "release" did not sign it \[policy entry "strict"\]/);
+    assert.match(out, /::error::SIGNER_MISSING: 2 images or repositories failed/);
+    assert.equal(failures[0]!.error.message, 'image r.test/a:v1: signer "release" did not sign it');
   });
 });
 
