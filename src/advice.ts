@@ -29,7 +29,7 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   [/check the `username`\/`password` inputs or the docker login that wrote them/g, 'check the `username`/`password` inputs or the docker login that wrote them', 'check the credentials `docker login` wrote to the Docker config'],
   [/log in first \(docker\/login-action\) or set the `username`\/`password` inputs \(and `registry`\)/g, 'log in first (docker/login-action) or set the `username`/`password` inputs (and `registry`)', 'log in first (`docker login REGISTRY`)'],
   [/or that trust-server and the image names point at the right server/g, 'or that trust-server and the image names point at the right server', 'or that --server (or $DOCKER_CONTENT_TRUST_SERVER) and the image names point at the right server'],
-  // notary/updater.ts: trust on first use (the CLI has no root-keys; it remembers the root in the trust directory).
+  // notary/repository.ts: trust on first use (the CLI has no root-keys; it remembers the root in the trust directory).
   [/ and root-keys pins no root key/g, ' and root-keys pins no root key', ''],
   [/, then pin it: root-keys: ([0-9a-f,]+)/g, ', then pin it: root-keys: $1', '; the trust directory remembers it from now on'],
   // notary/sign.ts, notary/verify.ts: a digest pinned in the reference.

@@ -52,9 +52,9 @@ describe('advise: the core\'s advice in each front end\'s words', () => {
     // Phrases as the source spells them (backticks in template literals are escaped there, so none are quoted here).
     const sites: [string, string][] = [
       ['src/notary/sign-plan.ts', 'docker trust signer add --key <signer>.pub <signer> ${repo.gun}'],
-      ['src/notary/updater.ts', 'e.g. \\`docker trust signer add --key ci.pub ci ${gun}'],
-      ['src/notary/updater.ts', 'and root-keys pins no root key'],
-      ['src/notary/updater.ts', ', then pin it: root-keys: ${ids.join'],
+      ['src/notary/updater.ts', 'e.g. \\`docker trust signer add --key ci.pub ci ${u.gun}'],
+      ['src/notary/repository.ts', 'and root-keys pins no root key'],
+      ['src/notary/repository.ts', ', then pin it: root-keys: ${ids.join'],
       ['src/notary/resolve.ts', 'Add the signer with \\`docker trust signer add\\` (which also adds its key to targets/releases)'],
       ['src/notary/resolve.ts', 'Sign it (mode: sign) before verifying'],
       ['src/notary/admin/workflow.ts', '(mode: init, or \\`content-trust init ${client.gun}'],
