@@ -1,11 +1,17 @@
 /**
  * Typed errors with stable codes. Every failure the action reports is one of
  * these; `code` is part of the public contract (tests and users match on it).
+ *
+ * One family per area, each with its own codes: a family takes only its own
+ * (a wrong code is a type error), and `ContentTrustError['code']` is all of
+ * them. Control flow that depends on one failure uses its class
+ * (`instanceof VersionConflictError`), never a code string; those classes fix
+ * their code, and no other construction site names it.
  */
 import type { Outcome } from './util/pool.ts';
 
-export type ErrorCode =
-  // input
+/** Bad input from the user: an input, a flag, a reference, a key, a passphrase, a file. */
+export type InputErrorCode =
   | 'INPUT_INVALID'
   | 'REFERENCE_INVALID'
   | 'KEY_INVALID'
@@ -17,30 +23,28 @@ export type ErrorCode =
   | 'DOCKERFILE_INVALID'
   | 'TRUST_SERVER_INVALID'
   | 'PROXY_INVALID'
-  // input: a file the user named (an input, a flag, a key file)
+  // a file the user named (an input, a flag, a key file)
   | 'FILE_NOT_FOUND'
   | 'FILE_IS_DIRECTORY'
   | 'FILE_NOT_DIRECTORY'
   | 'FILE_UNREADABLE'
   | 'FILE_NOT_TEXT'
   | 'FILE_TOO_LARGE'
-  // network
-  | 'SERVER_UNREACHABLE'
-  | 'TLS_FAILED'
-  | 'AUTH_REFUSED'
-  | 'AUTH_REALM_INSECURE'
-  | 'HTTP_ERROR'
-  | 'TIMEOUT'
-  | 'LENGTH_EXCEEDED'
-  | 'PROXY_FAILED'
-  // registry
-  | 'TAG_NOT_FOUND'
+  // a digest the reference pins, not the one served or signed
   | 'PIN_MISMATCH'
-  | 'DIGEST_MISMATCH'
-  | 'MANIFEST_INVALID'
-  | 'MANIFEST_MISMATCH'
-  | 'MANIFEST_UNSUPPORTED'
-  // trust data
+  // a key or signer the user named that is not what the repository has
+  | 'KEY_NOT_DELEGATE'
+  | 'KEY_WRONG_ROLE'
+  | 'SIGNER_NOT_FOUND';
+
+/** The network, TLS, authentication or an HTTP status got in the way. */
+export type NetworkErrorCode = 'SERVER_UNREACHABLE' | 'TLS_FAILED' | 'AUTH_REFUSED' | 'AUTH_REALM_INSECURE' | 'HTTP_ERROR' | 'TIMEOUT' | 'LENGTH_EXCEEDED' | 'PROXY_FAILED';
+
+/** The registry's answer: no such tag, or a manifest that is malformed, unsupported or not the one expected. */
+export type RegistryErrorCode = 'TAG_NOT_FOUND' | 'DIGEST_MISMATCH' | 'MANIFEST_INVALID' | 'MANIFEST_MISMATCH' | 'MANIFEST_UNSUPPORTED';
+
+/** Trust data is missing, malformed, fails a TUF/Notary check, or a policy refuses it. */
+export type TrustErrorCode =
   | 'REPO_NOT_INITIALISED'
   | 'METADATA_INVALID'
   | 'KEY_ID_MISMATCH'
@@ -54,44 +58,74 @@ export type ErrorCode =
   | 'NOT_SIGNED'
   | 'SIGNER_MISSING'
   | 'POLICY_NO_MATCH'
-  | 'POLICY_VALIDITY'
-  // signing and publishing
-  | 'KEY_NOT_DELEGATE'
-  | 'PUBLISH_REJECTED'
-  | 'VERSION_CONFLICT'
-  | 'SNAPSHOT_KEY_NOT_ON_SERVER'
-  | 'POST_VERIFY_FAILED'
-  // administering repositories
-  | 'KEY_WRONG_ROLE'
-  | 'SIGNER_NOT_FOUND'
-  | 'INTERNAL';
+  | 'POLICY_VALIDITY';
 
-export class ContentTrustError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+/** A publish the Notary server refused, could not take, or that did not take effect. */
+export type PublishErrorCode = 'PUBLISH_REJECTED' | 'VERSION_CONFLICT' | 'SNAPSHOT_KEY_NOT_ON_SERVER' | 'POST_VERIFY_FAILED';
+
+/** A bug here, or something thrown that is none of these. */
+export type InternalErrorCode = 'INTERNAL';
+
+export type ErrorCode = InputErrorCode | NetworkErrorCode | RegistryErrorCode | TrustErrorCode | PublishErrorCode | InternalErrorCode;
+
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+/** The root of every family: `code`, `cause` and `name` (the class's). */
+export abstract class ContentTrustError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
+  constructor(code: C, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
 }
 
-/** Bad input from the user: a reference, a key, a passphrase, an option. */
-export class InputError extends ContentTrustError {}
+export class InputError extends ContentTrustError<InputErrorCode> {}
 
-/** The network, TLS, authentication or an HTTP status got in the way. */
-export class NetworkError extends ContentTrustError {
+export class NetworkError extends ContentTrustError<NetworkErrorCode> {
+  /** The HTTP status, when one was the problem. */
   readonly status: number | undefined;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+  constructor(code: NetworkErrorCode, message: string, options?: ErrorOptions & { status?: number }) {
     super(code, message, options);
     this.status = options?.status;
   }
 }
 
-/** Trust data is missing, malformed or fails a TUF/Notary check. */
-export class TrustError extends ContentTrustError {}
+export class RegistryError extends ContentTrustError<RegistryErrorCode> {}
 
-/** The Notary server refused or could not take a publish. */
-export class PublishError extends ContentTrustError {}
+export class TrustError extends ContentTrustError<TrustErrorCode> {}
+
+export class PublishError extends ContentTrustError<PublishErrorCode> {}
+
+export class InternalError extends ContentTrustError<InternalErrorCode> {}
+
+// Failures control flow tells apart (tuf-js style): each fixes its code.
+
+/** Another publish changed the repository first (Notary's VERSION error): re-read and retry. */
+export class VersionConflictError extends PublishError {
+  declare readonly code: 'VERSION_CONFLICT';
+  constructor(message: string, options?: ErrorOptions) {
+    super('VERSION_CONFLICT', message, options);
+  }
+}
+
+/** The Notary server has no trust data for the repository. */
+export class NotInitialisedError extends TrustError {
+  declare readonly code: 'REPO_NOT_INITIALISED';
+  constructor(message: string, options?: ErrorOptions) {
+    super('REPO_NOT_INITIALISED', message, options);
+  }
+}
+
+/** Metadata past its expiry date (but otherwise valid: re-signing refreshes it). */
+export class ExpiredError extends TrustError {
+  declare readonly code: 'EXPIRED';
+  constructor(message: string, options?: ErrorOptions) {
+    super('EXPIRED', message, options);
+  }
+}
 
 /** Message of any thrown value, for wrapping foreign errors. */
 export function messageOf(e: unknown): string {
@@ -102,6 +136,13 @@ export interface Failure {
   /** What failed: an image reference or a repository (GUN). */
   subject: string;
   error: ContentTrustError;
+  /** The policy entry in force when it failed (verify with a policy). */
+  policyEntry?: string;
+}
+
+/** A failure's message with its context, as the front ends show it (the error's own message is never rewritten). */
+export function failureMessage(f: Failure): string {
+  return f.policyEntry === undefined ? f.error.message : `${f.error.message} [policy entry "${f.policyEntry}"]`;
 }
 
 /** Failures a MultiError's message lists. */
@@ -114,7 +155,7 @@ export class MultiError extends ContentTrustError {
     const first = failures[0]!.error;
     // The message names the first few; `failures` keeps them all (thousands of
     // bad inputs must not make one message of megabytes).
-    const lines = failures.slice(0, MESSAGE_FAILURES).map((f) => (f.error.message.includes(f.subject) ? f.error.message : `${f.subject}: ${f.error.message}`));
+    const lines = failures.slice(0, MESSAGE_FAILURES).map((f) => (f.error.message.includes(f.subject) ? failureMessage(f) : `${f.subject}: ${failureMessage(f)}`));
     const more = failures.length - lines.length;
     super(first.code, failures.length === 1 ? lines[0]! : `${failures.length} failures:\n- ${lines.join('\n- ')}${more > 0 ? `\n- and ${more} more` : ''}`, { cause: first });
     this.failures = failures;
@@ -139,5 +180,5 @@ export function valuesOrThrow<R>(outcomes: readonly Outcome<R>[], subjectOf: (in
 /** Wraps anything thrown into a ContentTrustError (foreign errors become INTERNAL). */
 export function asContentTrustError(e: unknown): ContentTrustError {
   if (e instanceof ContentTrustError) return e;
-  return new ContentTrustError('INTERNAL', `unexpected error: ${messageOf(e)}`, { cause: e });
+  return new InternalError('INTERNAL', `unexpected error: ${messageOf(e)}`, { cause: e });
 }

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import type { ImageResult } from '../notary/env.ts';
 import type { AdminOutcome } from '../notary/admin/workflow.ts';
 import type { InitOutcome, Mode, ResultOf } from '../operations.ts';
-import { ContentTrustError } from '../errors.ts';
+import { InternalError } from '../errors.ts';
 import { forSummary } from '../util/untrusted-text.ts';
 
 /**
@@ -56,7 +56,7 @@ export function setOutputs(results: readonly ImageResult[]): void {
 /** Lines other steps split and use as references: only validated values reach them (a bad one is a bug). */
 function outputLines(lines: readonly string[]): string {
   const bad = lines.find((l) => !OUTPUT_LINE.test(l));
-  if (bad !== undefined) throw new ContentTrustError('INTERNAL', `an output line is not a repository:tag@sha256 reference (${JSON.stringify(bad.slice(0, 200))}): please report this`);
+  if (bad !== undefined) throw new InternalError('INTERNAL', `an output line is not a repository:tag@sha256 reference (${JSON.stringify(bad.slice(0, 200))}): please report this`);
   return lines.join('\n');
 }
 

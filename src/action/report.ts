@@ -5,7 +5,7 @@
  * and annotations are capped at what GitHub shows.
  */
 import * as core from '@actions/core';
-import { MultiError, type ContentTrustError } from '../errors.ts';
+import { MultiError, failureMessage, type ContentTrustError, type Failure } from '../errors.ts';
 import { forLog } from '../util/untrusted-text.ts';
 import { advise } from '../advice.ts';
 
@@ -56,7 +56,7 @@ export interface ReportedFailure {
  * Returns the failures, for the job summary.
  */
 export function reportFailure(error: ContentTrustError, subject: string): ReportedFailure[] {
-  const failures = (error instanceof MultiError ? error.failures : [{ subject, error }]).map((f) => ({ subject: f.subject, code: f.error.code, message: advise(f.error.message, 'action') }));
+  const failures = (error instanceof MultiError ? error.failures : [{ subject, error } satisfies Failure]).map((f) => ({ subject: f.subject, code: f.error.code, message: advise(failureMessage(f), 'action') }));
   const annotated = Math.min(failures.length, ANNOTATIONS_PER_KIND - 1);
   failures.forEach((f, i) => {
     if (i < annotated) core.error(forLog(f.message), { title: forLog(`${f.code}: ${f.subject}`, 200) });

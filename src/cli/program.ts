@@ -7,7 +7,7 @@
  */
 import { parseArgs, type Args } from './args.ts';
 import * as commands from './commands.ts';
-import { InputError, MultiError, asContentTrustError } from '../errors.ts';
+import { InputError, MultiError, asContentTrustError, failureMessage } from '../errors.ts';
 import { forLog, linesForLog } from '../util/untrusted-text.ts';
 import { advise } from '../advice.ts';
 
@@ -125,7 +125,7 @@ export async function main(argv: readonly string[], io: commands.Io & { err(text
     return 0;
   } catch (e) {
     const error = asContentTrustError(e);
-    const lines = error instanceof MultiError ? error.failures.map((f) => `${f.error.code}: ${f.error.message}`) : [`${error.code}: ${error.message}`];
+    const lines = error instanceof MultiError ? error.failures.map((f) => `${f.error.code}: ${failureMessage(f)}`) : [`${error.code}: ${error.message}`];
     for (const l of lines) io.err(`content-trust: ${forLog(advise(l, 'cli'))}\n`);
     return 1;
   }

@@ -6,7 +6,7 @@
  * published first) re-reads and re-plans; then the repository is read back
  * and checked.
  */
-import { PublishError, valuesOrThrow } from '../errors.ts';
+import { VersionConflictError, valuesOrThrow } from '../errors.ts';
 import { settleLimit } from '../util/pool.ts';
 import type { Logger } from './env.ts';
 
@@ -72,7 +72,7 @@ async function publishWithRetry<P extends EditPlan, R>(edit: RepoEdit<P, R>, fir
       await publisher.publish(plan.files);
       break;
     } catch (e) {
-      if (!(e instanceof PublishError && e.code === 'VERSION_CONFLICT') || attempt >= options.publishAttempts) throw e;
+      if (!(e instanceof VersionConflictError) || attempt >= options.publishAttempts) throw e;
       options.log.info(`${publisher.gun}: ${e.message}; re-reading and retrying (${attempt}/${options.publishAttempts - 1})`);
       // A random pause, so that publishers racing for the same repository do not collide again in step.
       await new Promise((r) => setTimeout(r, 100 * attempt * Math.random()));

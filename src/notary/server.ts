@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
-import { NetworkError, PublishError, TrustError } from '../errors.ts';
+import { NetworkError, PublishError, TrustError, VersionConflictError } from '../errors.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
 import { isObject } from '../tuf/metadata.ts';
 import { parseJson } from '../util/json.ts';
@@ -166,7 +166,7 @@ function serverMessage(res: HttpResponse): string {
 function publishError(gun: string, res: HttpResponse, roles: string[]): PublishError | NetworkError {
   const e = firstError(res);
   const what = `${gun}: the Notary server refused the update of ${roles.join(', ')}`;
-  if (e?.code === 'VERSION') return new PublishError('VERSION_CONFLICT', `${what}: another publish changed the repository first`);
+  if (e?.code === 'VERSION') return new VersionConflictError(`${what}: another publish changed the repository first`);
   if (e?.name === 'ErrBadHierarchy') {
     return new PublishError('SNAPSHOT_KEY_NOT_ON_SERVER', `${what}: the server does not hold this repository's snapshot key, so a signer holding only a delegation key cannot publish. The repository owner can hand it to the server once: notary key rotate ${gun} snapshot -r`);
   }

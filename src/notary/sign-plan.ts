@@ -10,7 +10,7 @@ import type { TufKeyJson } from '../tuf/keys.ts';
 import { emptyMap, own } from '../util/json.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import { pathAllowed, type TrustedRepo } from './model.ts';
-import { InputError, TrustError } from '../errors.ts';
+import { ExpiredError, InputError, TrustError } from '../errors.ts';
 
 export interface NewTarget {
   tag: string;
@@ -83,7 +83,7 @@ export function startFrom(repo: TrustedRepo, name: string): TargetsSigned {
   const skipped = repo.skipped.get(name);
   if (skipped) {
     // Expired but validly signed: re-signing refreshes it. Anything else may be forged: keep nothing of it.
-    if (skipped.error.code !== 'EXPIRED') {
+    if (!(skipped.error instanceof ExpiredError)) {
       throw new TrustError(skipped.error.code, `${repo.gun}: cannot sign ${name}, its published file does not verify (${skipped.error.message})`);
     }
     return cloneSigned(skipped.meta.signed);

@@ -12,7 +12,7 @@ import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repositor
 import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
 import { editRepositories, type RepoEdit } from './edit.ts';
 import { resolveTag } from './resolve.ts';
-import { InputError, TrustError, valuesOrThrow } from '../errors.ts';
+import { InputError, PublishError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
@@ -93,10 +93,10 @@ async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promi
     try {
       hit = resolveTag(repo, ref.tag);
     } catch (e) {
-      throw new TrustError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull would not accept it: ${(e as Error).message}`, { cause: e });
+      throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull would not accept it: ${(e as Error).message}`, { cause: e });
     }
     if (hit.digest !== manifest.digest) {
-      throw new TrustError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull resolves the tag to ${hit.digest} (in ${hit.role}), not the signed ${manifest.digest}`);
+      throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull resolves the tag to ${hit.digest} (in ${hit.role}), not the signed ${manifest.digest}`);
     }
     return toResult(repo, ref, hit.digest, hit.size);
   });

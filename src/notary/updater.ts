@@ -10,7 +10,7 @@
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
 import { parseMetadata, type DelegationRole, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TimestampSigned } from '../tuf/metadata.ts';
 import { checkFileMeta, matchesFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
-import { TrustError, messageOf } from '../errors.ts';
+import { NotInitialisedError, TrustError, messageOf } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { TrustStore } from './trust-store.ts';
 import { narrowPaths, trustedRole, type SkippedRole, type TrustedRepo, type TrustedRole, type TrustedState } from './model.ts';
@@ -94,7 +94,7 @@ async function updateRoot(u: Update, pins: readonly string[] | undefined): Promi
   const raw = await u.source.current('root', u.config.maxRootBytes);
   if (!raw) {
     const remembered = u.trusted ? ` (though trust data for it is remembered in ${u.trusted.source}: the server lost or deleted it)` : '';
-    throw new TrustError('REPO_NOT_INITIALISED', `${u.gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${u.gun}\``);
+    throw new NotInitialisedError(`${u.gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${u.gun}\``);
   }
   const unchanged = u.trusted?.root.raw.equals(raw) ?? false;
   const meta = unchanged ? u.trusted!.root : parseMetadata(raw, 'root', 'Root');

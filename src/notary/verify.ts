@@ -9,7 +9,7 @@ import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
 import type { TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
-import { InputError, NetworkError, TrustError, valuesOrThrow } from '../errors.ts';
+import { InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
@@ -48,7 +48,7 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
     }
     const current = await registry;
     if (current !== undefined && current !== hit.digest) {
-      throw new NetworkError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
+      throw new RegistryError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
     }
     const result = toResult(repo, ref, hit.digest, hit.size);
     env.log.info(`${formatRef(ref)}: trusted ${hit.digest} (${result.roles.join(', ')})`);

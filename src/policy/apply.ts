@@ -46,10 +46,11 @@ export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[],
         verified = await verifyImages(groupEnv, items.map((i) => i.ref), { ...options, signers });
       } catch (e) {
         const err = asContentTrustError(e);
-        const list = err instanceof MultiError ? err.failures : [{ subject: items[0]!.ref.input, error: err }];
+        // Each failure says which entry was in force (front ends show it after the message; the error is left as thrown).
+        const list: Failure[] = err instanceof MultiError ? err.failures : [{ subject: items[0]!.ref.input, error: err }];
         for (const f of list) {
           const at = items.find((i) => i.ref.input === f.subject)?.index ?? items[0]!.index;
-          failures.push({ index: at, failure: { subject: f.subject, error: withEntry(f.error, name) } });
+          failures.push({ index: at, failure: { ...f, policyEntry: name } });
         }
         return;
       }
@@ -68,10 +69,4 @@ export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[],
   );
   if (failures.length > 0) throw new MultiError(failures.sort((a, b) => a.index - b.index).map((f) => f.failure));
   return results.sort((a, b) => a.index - b.index).map((r) => r.result);
-}
-
-/** Says which policy entry was in force when a check failed. */
-function withEntry<E extends Error>(error: E, name: string): E {
-  error.message = `${error.message} [policy entry "${name}"]`;
-  return error;
 }

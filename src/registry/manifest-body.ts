@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { InputError, NetworkError, type ContentTrustError } from '../errors.ts';
+import { RegistryError } from '../errors.ts';
 import { parseJson, type JsonObject } from '../util/json.ts';
 
 export interface ManifestInfo {
@@ -72,7 +72,7 @@ function checkFraming(image: string, body: Buffer, headers: IncomingHttpHeaders,
   }
   const actual = algorithm === 'sha256' ? digest : `sha512:${sha(body, 'sha512')}`;
   if (announced !== actual) {
-    throw new NetworkError('DIGEST_MISMATCH', `image ${image}: the registry announced ${announced} but served bytes hashing to ${actual}; something between you and the registry changes manifests: check the registry host and any proxy in between`);
+    throw new RegistryError('DIGEST_MISMATCH', `image ${image}: the registry announced ${announced} but served bytes hashing to ${actual}; something between you and the registry changes manifests: check the registry host and any proxy in between`);
   }
 }
 
@@ -101,7 +101,7 @@ function agreedMediaType(image: string, doc: JsonObject, headerType: string): st
   }
   const mediaType = bodyType ?? headerType;
   if (SCHEMA1_TYPES.includes(mediaType) || doc.schemaVersion === 1) {
-    throw new InputError('MANIFEST_UNSUPPORTED', `image ${image}: the registry serves a schema 1 manifest (${mediaType || 'schemaVersion 1'}), which cannot be signed by its content digest; push the image again with a current docker or buildx (schema 2 or OCI)`);
+    throw new RegistryError('MANIFEST_UNSUPPORTED', `image ${image}: the registry serves a schema 1 manifest (${mediaType || 'schemaVersion 1'}), which cannot be signed by its content digest; push the image again with a current docker or buildx (schema 2 or OCI)`);
   }
   if (doc.schemaVersion !== 2) {
     const got = typeof doc.schemaVersion === 'number' ? String(doc.schemaVersion) : doc.schemaVersion === undefined ? 'missing' : `a ${typeof doc.schemaVersion}`;
@@ -139,10 +139,10 @@ export function excerpt(text: string): string {
   return JSON.stringify(clean.length > 80 ? `${clean.slice(0, 77)}...` : clean);
 }
 
-function invalid(image: string, why: string): ContentTrustError {
-  return new NetworkError('MANIFEST_INVALID', `image ${image}: ${why}`);
+function invalid(image: string, why: string): RegistryError {
+  return new RegistryError('MANIFEST_INVALID', `image ${image}: ${why}`);
 }
 
-function mismatch(image: string, why: string): ContentTrustError {
-  return new NetworkError('MANIFEST_MISMATCH', `image ${image}: the registry's answer contradicts itself: ${why}; something between you and the registry changes manifests: check the registry host and any proxy in between`);
+function mismatch(image: string, why: string): RegistryError {
+  return new RegistryError('MANIFEST_MISMATCH', `image ${image}: the registry's answer contradicts itself: ${why}; something between you and the registry changes manifests: check the registry host and any proxy in between`);
 }

@@ -16,7 +16,7 @@
 import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { formatRef, registryHost, type ImageRef } from './reference.ts';
-import { InputError, NetworkError } from '../errors.ts';
+import { NetworkError, RegistryError } from '../errors.ts';
 import { checkManifest, MANIFEST_ACCEPT, type ManifestInfo } from './manifest-body.ts';
 
 export { MANIFEST_ACCEPT, type ManifestInfo } from './manifest-body.ts';
@@ -49,8 +49,8 @@ function requestManifest(client: AuthClient, ref: ImageRef, credentials: Credent
   });
 }
 
-function tagNotFound(ref: ImageRef): InputError {
-  return new InputError('TAG_NOT_FOUND', `image ${formatRef(ref)}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
+function tagNotFound(ref: ImageRef): RegistryError {
+  return new RegistryError('TAG_NOT_FOUND', `image ${formatRef(ref)}: the registry has no such tag: check the name, and push the image first (docker/build-push-action with push: true)`);
 }
 
 function expectOk(ref: ImageRef, res: HttpResponse): HttpResponse {

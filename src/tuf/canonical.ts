@@ -4,7 +4,7 @@
  * integers only. Verifiers parse the `signed` object and re-encode it with
  * this, never trusting the raw bytes (Go HTML-escapes `<>&` on the wire).
  */
-import { ContentTrustError } from '../errors.ts';
+import { TrustError } from '../errors.ts';
 
 export function canonicalize(value: unknown): Buffer {
   return Buffer.from(encode(value), 'utf8');
@@ -17,7 +17,7 @@ function encode(value: unknown): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isSafeInteger(value)) {
-        throw new ContentTrustError('METADATA_INVALID', `canonical JSON allows only integers below 2^53, found ${value}`);
+        throw new TrustError('METADATA_INVALID', `canonical JSON allows only integers below 2^53, found ${value}`);
       }
       return String(value);
     case 'string':
@@ -26,7 +26,7 @@ function encode(value: unknown): string {
       if (Array.isArray(value)) return `[${value.map(encode).join(',')}]`;
       return encodeObject(value as Record<string, unknown>);
     default:
-      throw new ContentTrustError('METADATA_INVALID', `canonical JSON cannot encode a ${typeof value}`);
+      throw new TrustError('METADATA_INVALID', `canonical JSON cannot encode a ${typeof value}`);
   }
 }
 

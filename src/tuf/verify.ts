@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { verifySignature, type PublicKey } from './keys.ts';
-import { TrustError } from '../errors.ts';
+import { ExpiredError, TrustError } from '../errors.ts';
 import type { FileMeta, Metadata, RoleKeys, RootSigned } from './metadata.ts';
 
 /**
@@ -96,7 +96,7 @@ export function matchesFileMeta(raw: Buffer, expected: FileMeta): boolean {
 
 export function checkNotExpired(meta: Metadata<unknown>, now: Date, gun: string): void {
   if (meta.expires.getTime() <= now.getTime()) {
-    throw new TrustError('EXPIRED', `${gun}: ${meta.role}.json expired at ${meta.expires.toISOString()}; the repository owner must re-sign it`);
+    throw new ExpiredError(`${gun}: ${meta.role}.json expired at ${meta.expires.toISOString()}; the repository owner must re-sign it`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { InputError, type ErrorCode } from '../errors.ts';
+import { InputError, type InputErrorCode } from '../errors.ts';
 
 /** How messages name the file and what they tell the user to do; the caller knows. */
 export interface FileLabel {
@@ -30,7 +30,7 @@ export function readUserFile(path: string, label: FileLabel, options: ReadOption
   if (!path.trim()) throw fileError('FILE_NOT_FOUND', label, 'is empty: it names no file');
   const full = isAbsolute(path) ? path : resolve(options.baseDir ?? process.cwd(), path);
   const shown = full === path ? quote(path) : `${quote(path)} (${full})`;
-  const fail = (code: ErrorCode, why: string, cause?: unknown) => fileError(code, label, `${shown} ${why}`, cause);
+  const fail = (code: InputErrorCode, why: string, cause?: unknown) => fileError(code, label, `${shown} ${why}`, cause);
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever; the fstat below refuses it.
@@ -49,11 +49,11 @@ export function readUserFile(path: string, label: FileLabel, options: ReadOption
   }
 }
 
-function fileError(code: ErrorCode, label: FileLabel, what: string, cause?: unknown): InputError {
+function fileError(code: InputErrorCode, label: FileLabel, what: string, cause?: unknown): InputError {
   return new InputError(code, `${label.name} ${what}: ${label.fix}`, cause === undefined ? undefined : { cause });
 }
 
-type Fail = (code: ErrorCode, why: string, cause?: unknown) => InputError;
+type Fail = (code: InputErrorCode, why: string, cause?: unknown) => InputError;
 
 function openFailure(full: string, e: unknown, fail: Fail): InputError {
   const code = (e as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { tokenKey, tokenRealm } from '../../src/http/auth.ts';
 import { parseChallenge, type Challenge } from '../../src/http/challenge.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const challenge = (header: string): Challenge => parseChallenge(header)!;
 const hub = challenge('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:org/app:pull"');
@@ -61,6 +62,6 @@ describe('tokenRealm', () => {
   });
 
   it('no realm at all is AUTH_REFUSED naming the server', () => {
-    assert.throws(() => tokenRealm('https://reg.example', challenge('Bearer service="s"')), (e: ContentTrustError) => e.code === 'AUTH_REFUSED' && /^https:\/\/reg\.example sent a Bearer challenge without a realm/.test(e.message));
+    assertCode(() => tokenRealm('https://reg.example', challenge('Bearer service="s"')), 'AUTH_REFUSED', /^https:\/\/reg\.example sent a Bearer challenge without a realm/);
   });
 });

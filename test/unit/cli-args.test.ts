@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArgs } from '../../src/cli/args.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const invalid = (message: RegExp) => (e: ContentTrustError) => e.code === 'INPUT_INVALID' && message.test(e.message);
 
@@ -22,10 +23,10 @@ describe('parseArgs (the CLI\'s command line)', () => {
   });
 
   it('an unknown flag is an error naming it (single-dash forms too), without its value', () => {
-    assert.throws(() => parseArgs(['verify', '--sigenr', 'ci', 'x:1']), invalid(/^unknown flag "--sigenr": see `content-trust --help`$/));
-    assert.throws(() => parseArgs(['verify', '--password=hunter2']), invalid(/^unknown flag "--password": /));
-    assert.throws(() => parseArgs(['-s', 'https://n.example', 'init', 'r']), invalid(/^unknown flag "-s"/));
-    assert.throws(() => parseArgs(['--constructor']), invalid(/^unknown flag "--constructor"/));
+    assertCode(() => parseArgs(['verify', '--sigenr', 'ci', 'x:1']), 'INPUT_INVALID', /^unknown flag "--sigenr": see `content-trust --help`$/);
+    assertCode(() => parseArgs(['verify', '--password=hunter2']), 'INPUT_INVALID', /^unknown flag "--password": /);
+    assertCode(() => parseArgs(['-s', 'https://n.example', 'init', 'r']), 'INPUT_INVALID', /^unknown flag "-s"/);
+    assertCode(() => parseArgs(['--constructor']), 'INPUT_INVALID', /^unknown flag "--constructor"/);
   });
 
   it('a missing value is an error naming the flag: at the end, empty, or followed by another flag', () => {
@@ -35,8 +36,8 @@ describe('parseArgs (the CLI\'s command line)', () => {
   });
 
   it('a value given to a switch, and a flag given twice, are errors naming it', () => {
-    assert.throws(() => parseArgs(['verify', '--json=yes', 'x:1']), invalid(/^--json takes no value/));
-    assert.throws(() => parseArgs(['verify', '--signer', 'a', '--signer', 'b', 'x:1']), invalid(/^--signer is given twice/));
+    assertCode(() => parseArgs(['verify', '--json=yes', 'x:1']), 'INPUT_INVALID', /^--json takes no value/);
+    assertCode(() => parseArgs(['verify', '--signer', 'a', '--signer', 'b', 'x:1']), 'INPUT_INVALID', /^--signer is given twice/);
   });
 
   it('a value may start with a single dash (--within -1 reaches the command, which refuses it by name)', () => {

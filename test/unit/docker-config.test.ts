@@ -4,7 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { authsKeyDomain, dockerConfigPath, helperFor, helperServerAddress, readDockerConfig, readDockerCredentials } from '../../src/registry/docker-config.ts';
-import { ContentTrustError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -99,14 +99,14 @@ describe('readDockerConfig', () => {
   });
 
   it('a helper name that is not a plain name is INPUT_INVALID', () => {
-    assert.throws(() => readDockerConfig(configEnv({ credsStore: '../../bin/sh' })), (e: unknown) => e instanceof ContentTrustError && e.code === 'INPUT_INVALID');
+    assertCode(() => readDockerConfig(configEnv({ credsStore: '../../bin/sh' })), 'INPUT_INVALID');
   });
 
   it('no config file: nothing; a broken one: INPUT_INVALID naming the file', () => {
     const missing = { DOCKER_CONFIG: join(tmpdir(), 'ct-no-such-dir-for-docker-config') };
     assert.equal(readDockerCredentials(missing).size, 0);
     const env = configEnv('{"auths": {');
-    assert.throws(() => readDockerConfig(env), (e: unknown) => e instanceof ContentTrustError && e.code === 'INPUT_INVALID' && e.message.includes(join(env.DOCKER_CONFIG!, 'config.json')));
+    assertCode(() => readDockerConfig(env), 'INPUT_INVALID', join(env.DOCKER_CONFIG!, 'config.json'));
   });
 
   it('a config that is not an object, or without auths, is empty', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { editRepositories, editRepository, type EditPlan, type Publisher, type RepoEdit } from '../../src/notary/edit.ts';
-import { MultiError, NetworkError, PublishError, TrustError } from '../../src/errors.ts';
+import { MultiError, NetworkError, NotInitialisedError, TrustError, VersionConflictError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 interface Plan extends EditPlan {
   attempt: number;
@@ -41,7 +42,7 @@ function edit(p: Publisher, options: { planFails?: Error; empty?: boolean } = {}
   };
 }
 
-const conflict = (gun: string) => new PublishError('VERSION_CONFLICT', `${gun}: the Notary server refused the update of targets: another publish changed the repository first`);
+const conflict = (gun: string) => new VersionConflictError(`${gun}: the Notary server refused the update of targets: another publish changed the repository first`);
 const quiet = { info: () => {} };
 const options = { publishAttempts: 3, concurrency: 2, log: quiet };
 
@@ -88,7 +89,7 @@ describe('editRepositories: plan all → publish with retry → read back', () =
   it('conflicts past publishAttempts: VERSION_CONFLICT, after exactly publishAttempts publishes', async () => {
     const p = publisher('r.test/a', [conflict('r.test/a'), conflict('r.test/a'), conflict('r.test/a'), conflict('r.test/a')]);
     const e = edit(p);
-    await assert.rejects(editRepositories([e], options), { code: 'VERSION_CONFLICT' });
+    await assertCode(editRepositories([e], options), 'VERSION_CONFLICT');
     assert.equal(p.published.length, 3);
     assert.deepEqual(e.attempts, [1, 2, 3]);
     assert.deepEqual(e.readBacks, []);
@@ -121,7 +122,7 @@ describe('editRepository: one repository, its failure as it is', () => {
   });
 
   it('throws the plan\'s own error, not a MultiError', async () => {
-    const failure = new TrustError('REPO_NOT_INITIALISED', 'r.test/a has no trust data');
+    const failure = new NotInitialisedError('r.test/a has no trust data');
     const p = publisher('r.test/a');
     await assert.rejects(editRepository(edit(p, { planFails: failure }), { publishAttempts: 2, log: quiet }), (e) => e === failure);
     assert.deepEqual(p.published, []);

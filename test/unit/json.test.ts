@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyMap, nestingDepth, own, parseJson } from '../../src/util/json.ts';
-import { ContentTrustError } from '../../src/errors.ts';
+import { ContentTrustError, TrustError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
-const fail = (why: string) => new ContentTrustError('METADATA_INVALID', `test.json ${why}`);
+const fail = (why: string) => new TrustError('METADATA_INVALID', `test.json ${why}`);
 
 describe('parseJson', () => {
   it('parses objects without prototypes, so inherited names are plain keys', () => {
@@ -27,7 +28,7 @@ describe('parseJson', () => {
 
   it('refuses over-deep nesting before JSON.parse recurses, with the caller\'s code', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    assert.throws(() => parseJson(deep, fail), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID' && /more than 64 deep/.test(e.message));
+    assertCode(() => parseJson(deep, fail), 'METADATA_INVALID', /more than 64 deep/);
     assert.doesNotThrow(() => parseJson('['.repeat(64) + ']'.repeat(64), fail));
     assert.throws(() => parseJson('['.repeat(65) + ']'.repeat(65), fail), /more than 64 deep/);
   });

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { generateKey, keyFilePem, pkcs8, publicKeyId, publicKeyPem } from '../../src/tuf/key-file.ts';
 import { parsePemBlocks, parsePrivateKey, readPrivateKey } from '../../src/tuf/private-key.ts';
-import { ContentTrustError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const fixtureDir = new URL('../fixtures/notary/docker-signer-add/', import.meta.url);
 const fixtureName = readdirSync(fixtureDir).find((f) => f.endsWith('.key'))!;
@@ -65,7 +65,7 @@ describe('key files in docker\'s format', () => {
 
   it('refuses the wrong passphrase with PASSPHRASE_WRONG', () => {
     const pem = keyFilePem(generateKey(), 'right', { role: 'ci' });
-    assert.throws(() => parsePrivateKey(pem, 'wrong'), (e) => e instanceof ContentTrustError && e.code === 'PASSPHRASE_WRONG');
+    assertCode(() => parsePrivateKey(pem, 'wrong'), 'PASSPHRASE_WRONG');
   });
 
   it('writes an unencrypted PRIVATE KEY block for an empty passphrase, as notary does', () => {

@@ -5,6 +5,7 @@ import { canonicalize } from '../../src/tuf/canonical.ts';
 import { keyId, parseKeyMap, parsePublicKey, verifySignature, type TufKeyJson } from '../../src/tuf/keys.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { fixtureBytes, scenario, type FixtureRole } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
 interface Envelope {
   signed: { keys?: Record<string, TufKeyJson>; roles?: Record<string, { keyids: string[] }>; delegations?: { keys: Record<string, TufKeyJson> } };
@@ -76,9 +77,9 @@ describe('parsePublicKey', () => {
   });
 
   it('rejects an ed25519 key that is not 32 bytes, and garbage SPKI, with METADATA_INVALID', () => {
-    assert.throws(() => parsePublicKey({ keytype: 'ed25519', keyval: { public: Buffer.alloc(31).toString('base64') } }), code('METADATA_INVALID'));
-    assert.throws(() => parsePublicKey({ keytype: 'ecdsa', keyval: { public: 'bm90IGEga2V5' } }), code('METADATA_INVALID'));
-    assert.throws(() => parsePublicKey({ keytype: 'ecdsa-x509', keyval: { public: 'bm90IGEgY2VydA==' } }), code('METADATA_INVALID'));
+    assertCode(() => parsePublicKey({ keytype: 'ed25519', keyval: { public: Buffer.alloc(31).toString('base64') } }), 'METADATA_INVALID');
+    assertCode(() => parsePublicKey({ keytype: 'ecdsa', keyval: { public: 'bm90IGEga2V5' } }), 'METADATA_INVALID');
+    assertCode(() => parsePublicKey({ keytype: 'ecdsa-x509', keyval: { public: 'bm90IGEgY2VydA==' } }), 'METADATA_INVALID');
   });
 
   it('parses an unknown key type but verifies nothing with it', () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
 import { checkManifest, excerpt, MANIFEST_ACCEPT, mediaTypeOf } from '../../src/registry/manifest-body.ts';
-import { ContentTrustError, InputError, NetworkError } from '../../src/errors.ts';
+import { RegistryError, type RegistryErrorCode } from '../../src/errors.ts';
 
 const IMAGE = 'registry.example/org/app:v1';
 const MAX = 4 * 1024 * 1024;
@@ -31,15 +31,16 @@ const served = (body: Buffer, contentType: string | undefined, extra: IncomingHt
   ...extra,
 });
 
-function refused(body: Buffer, headers: IncomingHttpHeaders, code: string, message: RegExp, family: typeof ContentTrustError = NetworkError): string {
+/** The registry's answer refused: a RegistryError with `code`, naming the image. */
+function refused(body: Buffer, headers: IncomingHttpHeaders, code: RegistryErrorCode, message: RegExp): string {
   let caught: unknown;
   try {
     checkManifest(IMAGE, body, headers, MAX);
   } catch (e) {
     caught = e;
   }
-  assert.ok(caught instanceof family, `a ${family.name}, got ${String(caught)}`);
-  const e = caught as ContentTrustError;
+  assert.ok(caught instanceof RegistryError, `a RegistryError, got ${String(caught)}`);
+  const e = caught;
   assert.equal(e.code, code, e.message);
   assert.match(e.message, message);
   assert.ok(e.message.startsWith(`image ${IMAGE}: `), `names the image: ${e.message}`);
@@ -133,10 +134,10 @@ describe('checkManifest refuses', () => {
     assert.ok(message.length < 400, 'the header is not echoed whole');
   });
 
-  it('a schema 1 manifest: MANIFEST_UNSUPPORTED (an input error: push the image again)', () => {
+  it('a schema 1 manifest: MANIFEST_UNSUPPORTED (a registry error: push the image again)', () => {
     const body = bytes({ schemaVersion: 1, name: 'org/app', tag: 'v1', architecture: 'amd64', fsLayers: [], history: [], signatures: [] });
-    refused(body, served(body, 'application/vnd.docker.distribution.manifest.v1+prettyjws'), 'MANIFEST_UNSUPPORTED', /schema 1 manifest .*push the image again with a current docker or buildx/, InputError);
-    refused(body, served(body, 'application/json'), 'MANIFEST_UNSUPPORTED', /schema 1 manifest \(application\/json\)/, InputError);
+    refused(body, served(body, 'application/vnd.docker.distribution.manifest.v1+prettyjws'), 'MANIFEST_UNSUPPORTED', /schema 1 manifest .*push the image again with a current docker or buildx/);
+    refused(body, served(body, 'application/json'), 'MANIFEST_UNSUPPORTED', /schema 1 manifest \(application\/json\)/);
   });
 
   it('an unknown media type, named in a bounded excerpt', () => {
@@ -186,7 +187,7 @@ describe('checkManifest refuses', () => {
 
   it('a body over the cap before decoding it', () => {
     const body = bytes({ ...manifest(), pad: 'x'.repeat(200) });
-    assert.throws(() => checkManifest(IMAGE, body, served(body, DOCKER), 100), (e: unknown) => e instanceof NetworkError && e.code === 'MANIFEST_INVALID' && /is \d+ bytes, more than the 100 allowed/.test(e.message));
+    assert.throws(() => checkManifest(IMAGE, body, served(body, DOCKER), 100), (e: unknown) => e instanceof RegistryError && e.code === 'MANIFEST_INVALID' && /is \d+ bytes, more than the 100 allowed/.test(e.message));
   });
 
   it('keys such as __proto__ and constructor are plain data, not a way around the shape check', () => {

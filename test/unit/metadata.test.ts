@@ -4,6 +4,7 @@ import { parseExpiry, parseMetadata, type Metadata, type SignedKind, type Target
 import { canonicalize } from '../../src/tuf/canonical.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { ROLES, fixtureBytes, type FixtureRole } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const KIND: Record<FixtureRole, keyof SignedKind> = {
   root: 'Root',
@@ -103,7 +104,7 @@ describe('parseMetadata', () => {
     }
 
     it('a float anywhere in signed cannot be canonicalized', () => {
-      assert.throws(() => parseEdited('targets/ci', (d) => (d.signed.targets.v1.length = 1.5)), (e: unknown) => e instanceof ContentTrustError && e.code === 'METADATA_INVALID');
+      assertCode(() => parseEdited('targets/ci', (d) => (d.signed.targets.v1.length = 1.5)), 'METADATA_INVALID');
     });
   });
 

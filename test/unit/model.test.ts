@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { narrowPaths, pathAllowed, trustedRole } from '../../src/notary/model.ts';
-import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, loadRepo } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
-const code = (c: string, what?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof ContentTrustError, String(e));
-  assert.equal(e.code, c, e.message);
-  if (what) assert.match(e.message, what);
-  return true;
-};
 
 describe('narrowPaths', () => {
   const table: [string[], string[], string[]][] = [
@@ -48,7 +42,7 @@ describe('trustedRole', () => {
     const signed = structuredClone(targets.signed);
     const [id, key] = Object.entries(signed.delegations.keys)[0]!;
     signed.delegations.keys = { [`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`]: key };
-    assert.throws(() => trustedRole(GUN, { ...targets, signed }, ['']), code('KEY_ID_MISMATCH', /targets\.json delegations/));
+    assertCode(() => trustedRole(GUN, { ...targets, signed }, ['']), 'KEY_ID_MISMATCH', /targets\.json delegations/);
   });
 
 });

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setOutputs, SUMMARY_BUDGET, writeSummary } from '../../src/action/outputs.ts';
 import { ANNOTATIONS_PER_KIND, resetReportCounts, warning } from '../../src/action/report.ts';
-import { ContentTrustError } from '../../src/errors.ts';
 import type { ImageResult } from '../../src/notary/env.ts';
 import { runnerCommands } from './helpers/runner-commands.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const result = (i: number, extra: Partial<ImageResult> = {}): ImageResult => ({
@@ -42,7 +42,7 @@ describe('outputs and summary', () => {
     assert.match(readFileSync(process.env.GITHUB_OUTPUT!, 'utf8'), new RegExp(`example\\.com/app:v1@${DIGEST}`));
     writeFileSync(process.env.GITHUB_OUTPUT!, '');
     for (const bad of [{ tag: 'v1\nevil.example/x:y' }, { digest: 'sha256:zz' }, { repository: 'a b' }]) {
-      assert.throws(() => setOutputs([result(1, bad)]), (e: unknown) => e instanceof ContentTrustError && e.code === 'INTERNAL');
+      assertCode(() => setOutputs([result(1, bad)]), 'INTERNAL');
     }
     assert.equal(readFileSync(process.env.GITHUB_OUTPUT!, 'utf8'), '');
   });

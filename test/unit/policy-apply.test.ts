@@ -10,7 +10,7 @@ import { verifyWithPolicy } from '../../src/policy/apply.ts';
 import { parsePolicy } from '../../src/policy/policy.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
 import { parseMetadata } from '../../src/tuf/metadata.ts';
-import { MultiError } from '../../src/errors.ts';
+import { MultiError, failureMessage } from '../../src/errors.ts';
 import { signImages } from '../../src/notary/sign.ts';
 import { FakeNotary, fakeEnv, initialised } from './helpers/notary-fake.ts';
 import { GUN, NOW, delegationKey, fixtureBytes, fixtureFiles, scenario } from './helpers/fixtures.ts';
@@ -29,7 +29,7 @@ const policy = (text: string) => parsePolicy(text, 'policy.yml');
 /** The failures of a MultiError as [subject, code], and each message. */
 function failuresOf(e: unknown): { list: [string, string][]; messages: string[] } {
   assert.ok(e instanceof MultiError, String(e));
-  return { list: e.failures.map((f) => [f.subject, f.error.code]), messages: e.failures.map((f) => f.error.message) };
+  return { list: e.failures.map((f) => [f.subject, f.error.code]), messages: e.failures.map((f) => failureMessage(f)) };
 }
 
 /** Days from NOW to the earliest expiry of root, snapshot and the roles signing v1 (what a result's `expires` is). */

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { loadPolicy } from '../../src/policy/load.ts';
 import { compileGlob, globMatches, matchEntry, parsePolicy, type Policy } from '../../src/policy/policy.ts';
 import { ContentTrustError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const KEY = 'a'.repeat(64);
 
@@ -193,11 +194,11 @@ repositories:
     await invalid('['.repeat(2 * 1024 * 1024), /^policy p\.yml: is larger than the 1048576 bytes allowed: fix the file/);
     const dir = await mkdtemp(join(tmpdir(), 'cta-policy-'));
     await writeFile(join(dir, 'big.yml'), `${ENTRY}# ${'x'.repeat(2 * 1024 * 1024)}\n`);
-    await assert.rejects(loadPolicy('big.yml', dir), (e: ContentTrustError) => e.code === 'FILE_TOO_LARGE' && /^the policy file "big\.yml" .* is larger than the 1048576 bytes allowed/.test(e.message));
-    await assert.rejects(loadPolicy('/dev/zero', dir), (e: ContentTrustError) => e.code === 'FILE_UNREADABLE' && /is a device, not a regular file/.test(e.message));
+    await assertCode(loadPolicy('big.yml', dir), 'FILE_TOO_LARGE', /^the policy file "big\.yml" .* is larger than the 1048576 bytes allowed/);
+    await assertCode(loadPolicy('/dev/zero', dir), 'FILE_UNREADABLE', /is a device, not a regular file/);
     await writeFile(join(dir, 'ok.yml'), ENTRY);
     assert.equal((await loadPolicy('ok.yml', dir)).entries.length, 1);
-    await assert.rejects(loadPolicy('missing.yml', dir), (e: ContentTrustError) => e.code === 'FILE_NOT_FOUND' && /^the policy file "missing\.yml" /.test(e.message));
+    await assertCode(loadPolicy('missing.yml', dir), 'FILE_NOT_FOUND', /^the policy file "missing\.yml" /);
   });
 });
 

@@ -5,6 +5,7 @@ import { parsePemBlocks, parsePrivateKey, type SigningKey } from '../../src/tuf/
 import { keyId, parsePublicKey, verifySignature } from '../../src/tuf/keys.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import { KEY_PEM, PASSPHRASE, PUBLIC_PEM, scenario } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const code = (c: string) => (e: unknown) => e instanceof ContentTrustError && e.code === c;
 
@@ -44,7 +45,7 @@ describe('parsePrivateKey', () => {
     });
 
     it('a wrong passphrase is PASSPHRASE_WRONG', () => {
-      assert.throws(() => parsePrivateKey(KEY_PEM, 'not-the-passphrase'), code('PASSPHRASE_WRONG'));
+      assertCode(() => parsePrivateKey(KEY_PEM, 'not-the-passphrase'), 'PASSPHRASE_WRONG');
     });
 
     it('every wrong passphrase is PASSPHRASE_WRONG, also the ~1 in 600 that leave valid padding and fail as ASN.1', () => {
@@ -55,8 +56,8 @@ describe('parsePrivateKey', () => {
     });
 
     it('no passphrase (or an empty one) is PASSPHRASE_MISSING', () => {
-      assert.throws(() => parsePrivateKey(KEY_PEM, undefined), code('PASSPHRASE_MISSING'));
-      assert.throws(() => parsePrivateKey(KEY_PEM, ''), code('PASSPHRASE_MISSING'));
+      assertCode(() => parsePrivateKey(KEY_PEM, undefined), 'PASSPHRASE_MISSING');
+      assertCode(() => parsePrivateKey(KEY_PEM, ''), 'PASSPHRASE_MISSING');
     });
 
     it('accepts the PEM base64-encoded once, on one line or wrapped', () => {
@@ -110,15 +111,15 @@ describe('parsePrivateKey', () => {
       const pem = privateKey.export({ type: 'sec1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'legacy-pass' }) as string;
       assert.match(pem, /Proc-Type: 4,ENCRYPTED/);
       assert.equal(parsePrivateKey(pem, 'legacy-pass').id, keyId('ecdsa', spkiB64(publicKey)));
-      assert.throws(() => parsePrivateKey(pem, undefined), code('PASSPHRASE_MISSING'));
-      assert.throws(() => parsePrivateKey(pem, 'wrong-pass'), code('PASSPHRASE_WRONG'));
+      assertCode(() => parsePrivateKey(pem, undefined), 'PASSPHRASE_MISSING');
+      assertCode(() => parsePrivateKey(pem, 'wrong-pass'), 'PASSPHRASE_WRONG');
     });
 
     it('encrypted PKCS#8 written by OpenSSL (PBKDF2-HMAC-SHA256)', () => {
       const { privateKey, publicKey } = p256();
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pkcs8-pass' }) as string;
       assert.equal(parsePrivateKey(pem, 'pkcs8-pass').id, keyId('ecdsa', spkiB64(publicKey)));
-      assert.throws(() => parsePrivateKey(pem, 'wrong-pass'), code('PASSPHRASE_WRONG'));
+      assertCode(() => parsePrivateKey(pem, 'wrong-pass'), 'PASSPHRASE_WRONG');
     });
 
     it('RSA keys (2048 bits and more) sign verifiably', () => {
@@ -131,7 +132,7 @@ describe('parsePrivateKey', () => {
 
   describe('what is not a usable key', () => {
     it('a public key (ci.pub) is KEY_INVALID', () => {
-      assert.throws(() => parsePrivateKey(PUBLIC_PEM, PASSPHRASE), code('KEY_INVALID'));
+      assertCode(() => parsePrivateKey(PUBLIC_PEM, PASSPHRASE), 'KEY_INVALID');
     });
 
     it('garbage, empty input and base64 of non-PEM are KEY_INVALID', () => {
@@ -141,7 +142,7 @@ describe('parsePrivateKey', () => {
     });
 
     it('a PRIVATE KEY block with a corrupt body is KEY_INVALID', () => {
-      assert.throws(() => parsePrivateKey('-----BEGIN PRIVATE KEY-----\nAAAAAAAA\n-----END PRIVATE KEY-----\n', undefined), code('KEY_INVALID'));
+      assertCode(() => parsePrivateKey('-----BEGIN PRIVATE KEY-----\nAAAAAAAA\n-----END PRIVATE KEY-----\n', undefined), 'KEY_INVALID');
     });
 
     it('keys no docker repository can list for their owner are KEY_UNSUPPORTED, naming the key and the fix', () => {
@@ -165,9 +166,9 @@ describe('parsePrivateKey', () => {
     it('a public key or a certificate where the private key belongs is KEY_INVALID saying so', () => {
       const { publicKey } = p256();
       const pub = publicKey.export({ type: 'spki', format: 'pem' }) as string;
-      assert.throws(() => parsePrivateKey(pub, undefined, { name: 'the test key', passphrase: 'x' }), (e: ContentTrustError) => e.code === 'KEY_INVALID' && /^the test key is a public key \(a \.pub file\)/.test(e.message));
+      assertCode(() => parsePrivateKey(pub, undefined, { name: 'the test key', passphrase: 'x' }), 'KEY_INVALID', /^the test key is a public key \(a \.pub file\)/);
       const cert = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
-      assert.throws(() => parsePrivateKey(cert, undefined, { name: 'the test key', passphrase: 'x' }), (e: ContentTrustError) => e.code === 'KEY_INVALID' && /^the test key is a certificate/.test(e.message));
+      assertCode(() => parsePrivateKey(cert, undefined, { name: 'the test key', passphrase: 'x' }), 'KEY_INVALID', /^the test key is a certificate/);
     });
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatRef, parseReference, parseReferences, parseTrustServer, registryHost, trustServerFor } from '../../src/registry/reference.ts';
 import { ContentTrustError, MultiError } from '../../src/errors.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const D = `sha256:${'a1'.repeat(32)}`;
 const code = (c: string, what?: RegExp) => (e: unknown) => {
@@ -78,7 +79,9 @@ describe('parseReference', () => {
       [`ghcr.io/${'a'.repeat(250)}`, /longer than 255/],
     ];
     for (const [input, what] of table) {
-      it(JSON.stringify(input), () => assert.throws(() => parseReference(input), code('REFERENCE_INVALID', what)));
+      it(JSON.stringify(input), () => {
+        assertCode(() => parseReference(input), 'REFERENCE_INVALID', what);
+      });
     }
   });
 });

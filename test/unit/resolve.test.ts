@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { resolveTag, rolesListing, signerNames, targetIn } from '../../src/notary/resolve.ts';
 import type { TrustedRepo } from '../../src/notary/model.ts';
-import { ContentTrustError } from '../../src/errors.ts';
 import { loadRepo, scenario, withPaths, withSigned } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const { one, two } = scenario.images;
-const notSigned = (what: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof ContentTrustError, String(e));
-  assert.equal(e.code, 'NOT_SIGNED', e.message);
-  assert.match(e.message, what);
-  return true;
-};
 
 let repo: TrustedRepo;
 before(async () => {
@@ -34,8 +28,8 @@ describe('resolveTag', () => {
   });
 
   it('rejects a tag signed only in targets/<signer> with NOT_SIGNED naming the role', () => {
-    assert.throws(() => resolveTag(repo, 'ci-only'), notSigned(/signed only in targets\/ci.*docker trust signer add/));
-    assert.throws(() => resolveTag(repo, '\u{1F600}'), notSigned(/only in targets\/ci/));
+    assertCode(() => resolveTag(repo, 'ci-only'), 'NOT_SIGNED', /signed only in targets\/ci.*docker trust signer add/);
+    assertCode(() => resolveTag(repo, '\u{1F600}'), 'NOT_SIGNED', /only in targets\/ci/);
   });
 
   it('walks delegations breadth-first, as notary: a later child of targets is found before an earlier child\'s child', () => {
@@ -49,11 +43,11 @@ describe('resolveTag', () => {
     roles.set('targets/ci/sub', role('targets/ci/sub'));
     roles.set('targets/zz', role('targets/zz'));
     // Depth-first would reach targets/ci/sub (under targets/ci, listed before targets/zz) first.
-    assert.throws(() => resolveTag({ ...r, roles }, 'deep'), notSigned(/signed only in targets\/zz;/));
+    assertCode(() => resolveTag({ ...r, roles }, 'deep'), 'NOT_SIGNED', /signed only in targets\/zz;/);
   });
 
   it('an unknown tag has no trust data', () => {
-    assert.throws(() => resolveTag(repo, 'nope'), notSigned(/nope has no trust data/));
+    assertCode(() => resolveTag(repo, 'nope'), 'NOT_SIGNED', /nope has no trust data/);
   });
 
   it('accepts a tag in the top-level targets role, after targets/releases', () => {
@@ -67,9 +61,9 @@ describe('resolveTag', () => {
 
   it('ignores targets outside a role\'s allowed paths', () => {
     const narrowed = withPaths(repo, 'targets/releases', ['release-']);
-    assert.throws(() => resolveTag(narrowed, 'v1'), notSigned(/only in targets\/ci/));
+    assertCode(() => resolveTag(narrowed, 'v1'), 'NOT_SIGNED', /only in targets\/ci/);
     const both = withPaths(narrowed, 'targets/ci', ['release-']);
-    assert.throws(() => resolveTag(both, 'v1'), notSigned(/no trust data/));
+    assertCode(() => resolveTag(both, 'v1'), 'NOT_SIGNED', /no trust data/);
     assert.equal(resolveTag(withPaths(repo, 'targets/releases', ['v']), 'v1').role, 'targets/releases');
   });
 
@@ -77,7 +71,7 @@ describe('resolveTag', () => {
     const sha512only = withSigned(repo, 'targets/releases', (s) => {
       s.targets.v1 = { hashes: { sha512: 'AAAA' }, length: 1 };
     });
-    assert.throws(() => resolveTag(sha512only, 'v1'), notSigned(/only in targets\/ci/));
+    assertCode(() => resolveTag(sha512only, 'v1'), 'NOT_SIGNED', /only in targets\/ci/);
   });
 });
 

@@ -9,17 +9,12 @@ import { parseMetadata, type Metadata, type TargetsSigned } from '../../src/tuf/
 import { parsePrivateKey, readPrivateKey, type SigningKey } from '../../src/tuf/private-key.ts';
 import { verifyThreshold } from '../../src/tuf/verify.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
-import { ContentTrustError, TrustError } from '../../src/errors.ts';
+import { ExpiredError, TrustError } from '../../src/errors.ts';
 import { KEY_PEM, NOW, PASSPHRASE, delegationKey, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
 const { one, two } = scenario.images;
 const DAY = 86_400_000;
-const code = (c: string, what?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof ContentTrustError, String(e));
-  assert.equal(e.code, c, e.message);
-  if (what) assert.match(e.message, what);
-  return true;
-};
 /** Parsed maps have no prototype; compare their content with plain literals. */
 const plain = <T>(v: T): T => structuredClone(v);
 const b64 = (digest: string) => Buffer.from(digest.slice('sha256:'.length), 'hex').toString('base64');
@@ -49,16 +44,16 @@ describe('signableRoles', () => {
 
   it('another key is KEY_NOT_DELEGATE, and the message lists the delegations and their keys', () => {
     const other = otherKey();
-    assert.throws(() => signableRoles(repo, other, ['v3']), code('KEY_NOT_DELEGATE', new RegExp(
+    assertCode(() => signableRoles(repo, other, ['v3']), 'KEY_NOT_DELEGATE', new RegExp(
       `${other.id}.*targets/ci \\(keys ${scenario.delegationKey.canonicalId.slice(0, 12)}\\).*targets/releases \\(keys ${scenario.delegationKey.canonicalId.slice(0, 12)}\\).*docker trust signer add`,
-    )));
+    ));
   });
 
   it('a repository without delegations is KEY_NOT_DELEGATE', () => {
     const bare = withSigned(repo, 'targets', (s) => {
       s.delegations = { keys: {}, roles: [] };
     });
-    assert.throws(() => signableRoles(bare, key, ['v3']), code('KEY_NOT_DELEGATE', /has no delegations/));
+    assertCode(() => signableRoles(bare, key, ['v3']), 'KEY_NOT_DELEGATE', /has no delegations/);
   });
 
   it('leaves out roles whose paths do not allow every tag, and says so when none is left', () => {
@@ -71,14 +66,14 @@ describe('signableRoles', () => {
     const both = withSigned(narrowed, 'targets', (s) => {
       for (const r of s.delegations.roles) r.paths = ['release-'];
     });
-    assert.throws(() => signableRoles(both, key, ['v3']), code('KEY_NOT_DELEGATE', /paths \["release-"\]/));
+    assertCode(() => signableRoles(both, key, ['v3']), 'KEY_NOT_DELEGATE', /paths \["release-"\]/);
   });
 
   it('only direct children of targets count', () => {
     const nested = withSigned(repo, 'targets', (s) => {
       s.delegations.roles = s.delegations.roles.map((r) => ({ ...r, name: `${r.name}/sub` }));
     });
-    assert.throws(() => signableRoles(nested, key, ['v3']), code('KEY_NOT_DELEGATE'));
+    assertCode(() => signableRoles(nested, key, ['v3']), 'KEY_NOT_DELEGATE');
   });
 
   it('matches a delegation key given as a certificate (ecdsa-x509) by its canonical ID', () => {
@@ -180,23 +175,23 @@ describe('planSign', () => {
   it('refuses a role the snapshot lists but that could not be read', () => {
     const roles = new Map(repo.roles);
     roles.delete('targets/ci');
-    assert.throws(() => planSign({ ...repo, roles }, key, [v3], NOW, 1095), code('METADATA_INVALID', /targets\/ci is listed in the snapshot/));
+    assertCode(() => planSign({ ...repo, roles }, key, [v3], NOW, 1095), 'METADATA_INVALID', /targets\/ci is listed in the snapshot/);
   });
 
   it('re-signs an expired delegation from its content; refuses one whose signatures failed', () => {
     const ciRole = repo.roles.get('targets/ci')!;
     const roles = new Map(repo.roles);
     roles.delete('targets/ci');
-    const expired = { ...repo, roles, skipped: new Map([['targets/ci', { meta: ciRole.meta, error: new TrustError('EXPIRED', 'expired') }]]) };
+    const expired = { ...repo, roles, skipped: new Map([['targets/ci', { meta: ciRole.meta, error: new ExpiredError('expired') }]]) };
     const ci = parsePlanned(expired, planSign(expired, key, [v3], NOW, 1095).files, 'targets/ci');
     assert.equal(ci.signed.version, ciRole.meta.signed.version + 1);
     assert.ok('ci-only' in ci.signed.targets);
     const forged = { ...repo, roles, skipped: new Map([['targets/ci', { meta: ciRole.meta, error: new TrustError('THRESHOLD_NOT_MET', 'bad signature') }]]) };
-    assert.throws(() => planSign(forged, key, [v3], NOW, 1095), code('THRESHOLD_NOT_MET', /cannot sign targets\/ci.*bad signature/));
+    assertCode(() => planSign(forged, key, [v3], NOW, 1095), 'THRESHOLD_NOT_MET', /cannot sign targets\/ci.*bad signature/);
   });
 
   it('another key is KEY_NOT_DELEGATE and plans nothing', () => {
-    assert.throws(() => planSign(repo, otherKey(), [v3], NOW, 1095), code('KEY_NOT_DELEGATE'));
+    assertCode(() => planSign(repo, otherKey(), [v3], NOW, 1095), 'KEY_NOT_DELEGATE');
   });
 
   it('does not change the trusted repository', () => {

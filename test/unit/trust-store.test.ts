@@ -8,6 +8,7 @@ import { FileTrustStore, defaultTrustDir, metadataDir } from '../../src/notary/t
 import { updateRepo } from '../../src/notary/updater.ts';
 import { defaultConfig } from '../../src/config.ts';
 import { GUN, NOW, fakeServer, fixtureBytes, fixtureFiles, loadRepo } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
 describe('trust store', () => {
   it("uses docker's trust directory by default", () => {
@@ -51,7 +52,7 @@ describe('trust store', () => {
       const ts = JSON.parse(fixtureBytes('timestamp').toString('utf8'));
       const path = join(metadataDir(dir, GUN), 'timestamp.json');
       await writeFile(path, JSON.stringify({ ...ts, signed: { ...ts.signed, version: ts.signed.version + 1 } }));
-      await assert.rejects(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store }), { code: 'ROLLBACK' });
+      await assertCode(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store }), 'ROLLBACK');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

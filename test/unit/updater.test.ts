@@ -5,15 +5,9 @@ import { checkSnapshotKeepsRoles, updateRepo, type MetadataSource } from '../../
 import type { TrustedState } from '../../src/notary/model.ts';
 import type { TrustStore } from '../../src/notary/trust-store.ts';
 import { parseMetadata } from '../../src/tuf/metadata.ts';
-import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, fakeServer, fixtureBytes, fixtureFiles, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
-const code = (c: string, what?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof ContentTrustError, String(e));
-  assert.equal(e.code, c, e.message);
-  if (what) assert.match(e.message, what);
-  return true;
-};
 
 describe('updateRepo (captured files, served from memory)', () => {
   it('trusts every role of the captured repository', async () => {
@@ -51,21 +45,21 @@ describe('updateRepo (captured files, served from memory)', () => {
     const ci = Buffer.from(files.get('targets/ci')!);
     ci[ci.length - 5] ^= 1;
     files.set('targets/ci', ci);
-    await assert.rejects(loadRepo(files), code('HASH_MISMATCH', /targets\/ci\.json/));
+    await assertCode(loadRepo(files), 'HASH_MISMATCH', /targets\/ci\.json/);
   });
 
   it('an expired timestamp is EXPIRED', async () => {
-    await assert.rejects(loadRepo(fixtureFiles(), new Date(NOW.getTime() + 15 * 86_400_000)), code('EXPIRED', /timestamp\.json/));
+    await assertCode(loadRepo(fixtureFiles(), new Date(NOW.getTime() + 15 * 86_400_000)), 'EXPIRED', /timestamp\.json/);
   });
 
   it('a root certificate for another GUN is ROOT_INVALID', async () => {
-    await assert.rejects(updateRepo(fakeServer(fixtureFiles(), 'docker.io/library/alpine'), { config: defaultConfig, now: NOW }), code('ROOT_INVALID', /CN must be docker\.io\/library\/alpine/));
+    await assertCode(updateRepo(fakeServer(fixtureFiles(), 'docker.io/library/alpine'), { config: defaultConfig, now: NOW }), 'ROOT_INVALID', /CN must be docker\.io\/library\/alpine/);
   });
 
   it('no root on the server is REPO_NOT_INITIALISED', async () => {
     const files = fixtureFiles();
     files.delete('root');
-    await assert.rejects(loadRepo(files), code('REPO_NOT_INITIALISED', /docker trust signer add/));
+    await assertCode(loadRepo(files), 'REPO_NOT_INITIALISED', /docker trust signer add/);
   });
 
   it('warns about metadata expiring within the warning window', async () => {
@@ -90,10 +84,7 @@ describe('checkSnapshotKeepsRoles (TUF client workflow 5.5.5: a newer snapshot k
   it('a delegation its parent still delegates, left out of the newer snapshot: ROLLBACK naming the role and the repository', async () => {
     const repo = await loadRepo();
     const dropped = next((m) => delete m['targets/releases']);
-    assert.throws(
-      () => checkSnapshotKeepsRoles(remembered, dropped, repo.roles, GUN),
-      code('ROLLBACK', new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: snapshot\\.json version ${remembered.signed.version + 1} no longer lists targets/releases, which the snapshot trusted before \\(version ${remembered.signed.version}\\) listed and targets still delegates`)),
-    );
+    assertCode(() => checkSnapshotKeepsRoles(remembered, dropped, repo.roles, GUN), 'ROLLBACK', new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: snapshot\\.json version ${remembered.signed.version + 1} no longer lists targets/releases, which the snapshot trusted before \\(version ${remembered.signed.version}\\) listed and targets still delegates`));
   });
 
   it('a delegation its parent no longer delegates may go (docker trust signer remove)', async () => {
@@ -137,7 +128,7 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
 
   it('5.3 before 5.4: no root is REPO_NOT_INITIALISED even when the timestamp fetch failed too (and that failure is not left unhandled)', async () => {
     const source = answering({ root: async () => undefined, timestamp: async () => Promise.reject(new Error('timestamp fetch failed')) });
-    await assert.rejects(updateRepo(source, { config: defaultConfig, now: NOW }), code('REPO_NOT_INITIALISED', new RegExp(`^${GUN.replace(/[.]/g, '\\.')} has no trust data`)));
+    await assertCode(updateRepo(source, { config: defaultConfig, now: NOW }), 'REPO_NOT_INITIALISED', new RegExp(`^${GUN.replace(/[.]/g, '\\.')} has no trust data`));
   });
 
   it('5.3: a root fetch that failed is reported, not the timestamp', async () => {
@@ -146,12 +137,12 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
   });
 
   it('5.4: a root but no timestamp is METADATA_INVALID naming the repository', async () => {
-    await assert.rejects(updateRepo(answering({ timestamp: async () => undefined }), { config: defaultConfig, now: NOW }), code('METADATA_INVALID', /has a root but no timestamp/));
+    await assertCode(updateRepo(answering({ timestamp: async () => undefined }), { config: defaultConfig, now: NOW }), 'METADATA_INVALID', /has a root but no timestamp/);
   });
 
   it('5.3: no root on the server, though one is remembered: REPO_NOT_INITIALISED says where it is remembered', async () => {
     const state: TrustedState = { root: rootMeta(), versions: new Map(), source: '/remembered/dir', files: new Map() };
-    await assert.rejects(updateRepo(answering({ root: async () => undefined }), { config: defaultConfig, now: NOW, store: memoryStore(state) }), code('REPO_NOT_INITIALISED', /remembered in \/remembered\/dir/));
+    await assertCode(updateRepo(answering({ root: async () => undefined }), { config: defaultConfig, now: NOW, store: memoryStore(state) }), 'REPO_NOT_INITIALISED', /remembered in \/remembered\/dir/);
   });
 
   it('5.3: a remembered root that differs from the server\'s and does not verify is METADATA_INVALID naming where it is kept; no N.root.json is asked for', async () => {
@@ -160,7 +151,7 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
     const altered = parseMetadata(Buffer.from(JSON.stringify(doc)), 'root', 'Root');
     const requested: string[] = [];
     const state: TrustedState = { root: altered, versions: new Map(), source: '/remembered/dir', files: new Map() };
-    await assert.rejects(updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW, store: memoryStore(state) }), code('METADATA_INVALID', /remembered root\.json in \/remembered\/dir does not verify/));
+    await assertCode(updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW, store: memoryStore(state) }), 'METADATA_INVALID', /remembered root\.json in \/remembered\/dir does not verify/);
     assert.deepEqual(requested.filter((r) => /^\d+\.root$/.test(r)), []);
   });
 
@@ -168,13 +159,13 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
     it(`${role}: a version below the one trusted before is ROLLBACK (fatal, delegation or not)`, async () => {
       const version = JSON.parse(fixtureBytes(role).toString('utf8')).signed.version as number;
       const state: TrustedState = { root: rootMeta(), versions: new Map([[role, version + 1]]), source: 'memory', files: new Map() };
-      await assert.rejects(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store: memoryStore(state) }), code('ROLLBACK', new RegExp(role.replace('/', '\\/'))));
+      await assertCode(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store: memoryStore(state) }), 'ROLLBACK', new RegExp(role.replace('/', '\\/')));
     });
   }
 
   it('5.4.4: an update started after the timestamp expired is EXPIRED, even with everything else valid', async () => {
     const expires = parseMetadata(fixtureBytes('timestamp'), 'timestamp', 'Timestamp').expires;
-    await assert.rejects(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: new Date(expires.getTime() + 1) }), code('EXPIRED', /timestamp\.json/));
+    await assertCode(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: new Date(expires.getTime() + 1) }), 'EXPIRED', /timestamp\.json/);
   });
 
   it('5.5.1, 5.6.1: remembered files matching what their parent announces are used as they are, with no fetch', async () => {

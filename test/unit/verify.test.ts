@@ -10,15 +10,9 @@ import { keyId, parseKeyMap, parsePublicKey, type PublicKey } from '../../src/tu
 import { parseMetadata, type Metadata, type RootSigned, type TargetsSigned } from '../../src/tuf/metadata.ts';
 import { checkFileMeta, checkNoRollback, checkNotExpired, validRootCertificate, verifyRootRotation, verifyThreshold } from '../../src/tuf/verify.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
-import { ContentTrustError } from '../../src/errors.ts';
 import { GUN, NOW, fixtureBytes } from './helpers/fixtures.ts';
+import { assertCode } from './helpers/errors.ts';
 
-const code = (c: string, what?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof ContentTrustError, String(e));
-  assert.equal(e.code, c, e.message);
-  if (what) assert.match(e.message, what);
-  return true;
-};
 
 interface Signer {
   id: string;
@@ -58,7 +52,7 @@ describe('verifyThreshold', () => {
 
   it('counts distinct keys: two signatures by one key do not make threshold 2', () => {
     const meta = signedBy([{ signer: a }, { signer: a }]);
-    assert.throws(() => verifyThreshold(meta, keysOf(a, b), { keyids: [a.id, b.id], threshold: 2 }, GUN), code('THRESHOLD_NOT_MET', /1 valid signature\(s\), needs 2/));
+    assertCode(() => verifyThreshold(meta, keysOf(a, b), { keyids: [a.id, b.id], threshold: 2 }, GUN), 'THRESHOLD_NOT_MET', /1 valid signature\(s\), needs 2/);
   });
 
   it('threshold 2 is met by two listed keys', () => {
@@ -68,23 +62,23 @@ describe('verifyThreshold', () => {
 
   it('ignores signatures by unlisted keys, even if the key map has them', () => {
     const meta = signedBy([{ signer: a }, { signer: c }]);
-    assert.throws(() => verifyThreshold(meta, keysOf(a, b, c), { keyids: [a.id, b.id], threshold: 2 }, GUN), code('THRESHOLD_NOT_MET'));
-    assert.throws(() => verifyThreshold(signedBy([{ signer: c }]), keysOf(a, c), { keyids: [a.id], threshold: 1 }, GUN), code('THRESHOLD_NOT_MET', /no signature is by a key the role lists/));
+    assertCode(() => verifyThreshold(meta, keysOf(a, b, c), { keyids: [a.id, b.id], threshold: 2 }, GUN), 'THRESHOLD_NOT_MET');
+    assertCode(() => verifyThreshold(signedBy([{ signer: c }]), keysOf(a, c), { keyids: [a.id], threshold: 1 }, GUN), 'THRESHOLD_NOT_MET', /no signature is by a key the role lists/);
     verifyThreshold(meta, keysOf(a, c), { keyids: [a.id], threshold: 1 }, GUN);
   });
 
   it('a bad signature does not count; a later good one by the same key does', () => {
-    assert.throws(() => verifyThreshold(signedBy([{ signer: a, bad: true }, { signer: b }]), keysOf(a, b), { keyids: [a.id, b.id], threshold: 2 }, GUN), code('THRESHOLD_NOT_MET', /do not verify/));
+    assertCode(() => verifyThreshold(signedBy([{ signer: a, bad: true }, { signer: b }]), keysOf(a, b), { keyids: [a.id, b.id], threshold: 2 }, GUN), 'THRESHOLD_NOT_MET', /do not verify/);
     verifyThreshold(signedBy([{ signer: a, bad: true }, { signer: a }]), keysOf(a), { keyids: [a.id], threshold: 1 }, GUN);
   });
 
   it('a listed key missing from the key map counts as nothing', () => {
-    assert.throws(() => verifyThreshold(signedBy([{ signer: a }]), keysOf(b), { keyids: [a.id], threshold: 1 }, GUN), code('THRESHOLD_NOT_MET'));
+    assertCode(() => verifyThreshold(signedBy([{ signer: a }]), keysOf(b), { keyids: [a.id], threshold: 1 }, GUN), 'THRESHOLD_NOT_MET');
   });
 
   it('no signatures at all says so, naming the repository and role', () => {
     const meta = parseMetadata(Buffer.from(JSON.stringify({ signed: SIGNED, signatures: [] })), 'targets/releases', 'Targets');
-    assert.throws(() => verifyThreshold(meta, keysOf(a), { keyids: [a.id], threshold: 1 }, GUN), code('THRESHOLD_NOT_MET', new RegExp(`${GUN.replace(/\./g, '\\.')}: targets/releases\\.json.*no signatures`)));
+    assertCode(() => verifyThreshold(meta, keysOf(a), { keyids: [a.id], threshold: 1 }, GUN), 'THRESHOLD_NOT_MET', new RegExp(`${GUN.replace(/\./g, '\\.')}: targets/releases\\.json.*no signatures`));
   });
 });
 
@@ -110,10 +104,7 @@ describe('verifyThreshold: one key under two IDs counts once (TUF: each KEY cont
       assert.notEqual(twin.id, a.id);
       const meta = signedBy([{ signer: a }, { signer: twin }]);
       const role = { keyids: [a.id, twin.id], threshold: 2 };
-      assert.throws(
-        () => verifyThreshold(meta, keysOf(a, twin), role, GUN),
-        code('THRESHOLD_NOT_MET', new RegExp(`has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${a.id.slice(0, 12)} again\\)`)),
-      );
+      assertCode(() => verifyThreshold(meta, keysOf(a, twin), role, GUN), 'THRESHOLD_NOT_MET', new RegExp(`has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${a.id.slice(0, 12)} again\\)`));
       // Either form alone meets threshold 1; with a distinct second key, 2.
       verifyThreshold(signedBy([{ signer: twin }]), keysOf(twin), { keyids: [twin.id], threshold: 1 }, GUN);
       verifyThreshold(signedBy([{ signer: twin }, { signer: b }]), keysOf(a, twin, b), { keyids: [a.id, twin.id, b.id], threshold: 2 }, GUN);
@@ -133,7 +124,7 @@ describe('verifyThreshold: one key under two IDs counts once (TUF: each KEY cont
       return parseMetadata(Buffer.from(JSON.stringify({ signed, signatures })), 'root', 'Root');
     };
     const trusted = make(1);
-    assert.throws(() => verifyRootRotation(trusted, parseKeyMap(trusted.signed.keys, 'root'), make(2), gun), code('ROOT_ROTATION_INVALID', /needs 2: 1 more signature\(s\) are by a key already counted/));
+    assertCode(() => verifyRootRotation(trusted, parseKeyMap(trusted.signed.keys, 'root'), make(2), gun), 'ROOT_ROTATION_INVALID', /needs 2: 1 more signature\(s\) are by a key already counted/);
   });
 });
 
@@ -150,20 +141,20 @@ describe('checkFileMeta', () => {
 
   it('rejects a body of another length', () => {
     const raw = fixtureBytes('targets/ci');
-    assert.throws(() => checkFileMeta(Buffer.concat([raw, Buffer.from(' ')]), snapshot.signed.meta['targets/ci']!, 'targets/ci.json'), code('HASH_MISMATCH', /bytes/));
-    assert.throws(() => checkFileMeta(raw.subarray(1), snapshot.signed.meta['targets/ci']!, 'targets/ci.json'), code('HASH_MISMATCH'));
+    assertCode(() => checkFileMeta(Buffer.concat([raw, Buffer.from(' ')]), snapshot.signed.meta['targets/ci']!, 'targets/ci.json'), 'HASH_MISMATCH', /bytes/);
+    assertCode(() => checkFileMeta(raw.subarray(1), snapshot.signed.meta['targets/ci']!, 'targets/ci.json'), 'HASH_MISMATCH');
   });
 
   it('rejects a same-length body with another sha256', () => {
     const raw = Buffer.from(fixtureBytes('targets/ci'));
     raw[raw.length - 3] ^= 1;
-    assert.throws(() => checkFileMeta(raw, snapshot.signed.meta['targets/ci']!, 'targets/ci.json'), code('HASH_MISMATCH', /sha256/));
+    assertCode(() => checkFileMeta(raw, snapshot.signed.meta['targets/ci']!, 'targets/ci.json'), 'HASH_MISMATCH', /sha256/);
   });
 
   it('checks sha512 too, even when sha256 matches', () => {
     const entry = structuredClone(snapshot.signed.meta['targets/ci']!);
     entry.hashes.sha512 = createHash('sha512').update('other').digest('base64');
-    assert.throws(() => checkFileMeta(fixtureBytes('targets/ci'), entry, 'targets/ci.json'), code('HASH_MISMATCH', /sha512/));
+    assertCode(() => checkFileMeta(fixtureBytes('targets/ci'), entry, 'targets/ci.json'), 'HASH_MISMATCH', /sha512/);
   });
 
   it('one known hash is enough; unknown algorithms are ignored', () => {
@@ -174,8 +165,8 @@ describe('checkFileMeta', () => {
 
   it('no known hash is HASH_MISMATCH', () => {
     const raw = fixtureBytes('targets/ci');
-    assert.throws(() => checkFileMeta(raw, { length: raw.length, hashes: {} }, 'x'), code('HASH_MISMATCH', /no sha256 or sha512/));
-    assert.throws(() => checkFileMeta(raw, { length: raw.length, hashes: { md5: createHash('md5').update(raw).digest('base64') } }, 'x'), code('HASH_MISMATCH'));
+    assertCode(() => checkFileMeta(raw, { length: raw.length, hashes: {} }, 'x'), 'HASH_MISMATCH', /no sha256 or sha512/);
+    assertCode(() => checkFileMeta(raw, { length: raw.length, hashes: { md5: createHash('md5').update(raw).digest('base64') } }, 'x'), 'HASH_MISMATCH');
   });
 });
 
@@ -190,7 +181,7 @@ describe('checkNoRollback', () => {
   });
 
   it('refuses an older version with ROLLBACK', () => {
-    assert.throws(() => checkNoRollback(meta, v + 1, GUN), code('ROLLBACK', new RegExp(`targets/ci\\.json is version ${v}, older than the version ${v + 1}`)));
+    assertCode(() => checkNoRollback(meta, v + 1, GUN), 'ROLLBACK', new RegExp(`targets/ci\\.json is version ${v}, older than the version ${v + 1}`));
   });
 });
 
@@ -203,8 +194,8 @@ describe('checkNotExpired', () => {
   });
 
   it('is EXPIRED from its expiry instant on', () => {
-    assert.throws(() => checkNotExpired(timestamp, timestamp.expires, GUN), code('EXPIRED', /timestamp\.json expired at/));
-    assert.throws(() => checkNotExpired(timestamp, new Date(NOW.getTime() + 15 * 86_400_000), GUN), code('EXPIRED'));
+    assertCode(() => checkNotExpired(timestamp, timestamp.expires, GUN), 'EXPIRED', /timestamp\.json expired at/);
+    assertCode(() => checkNotExpired(timestamp, new Date(NOW.getTime() + 15 * 86_400_000), GUN), 'EXPIRED');
     checkNotExpired(timestamp, new Date(timestamp.expires.getTime() - 1), GUN);
   });
 });
@@ -306,9 +297,6 @@ describe('verifyRootRotation', () => {
   });
 
   it('refuses one signed only by the new key, naming the GUN once and why', () => {
-    assert.throws(
-      () => verifyRootRotation(trusted, trustedKeys, root(2, newKey, [newKey]), gun),
-      code('ROOT_ROTATION_INVALID', new RegExp(`^${gun.replace(/[.]/g, '\\.')}: root\\.json version 2 is not signed by 1 of the root key\\(s\\) trusted before \\(root version 1, keys ${oldKey.id.slice(0, 12)}\\): root\\.json has 0 valid signature\\(s\\), needs 1: no signature is by a key the role lists\\. A root signed only by new keys is refused`)),
-    );
+    assertCode(() => verifyRootRotation(trusted, trustedKeys, root(2, newKey, [newKey]), gun), 'ROOT_ROTATION_INVALID', new RegExp(`^${gun.replace(/[.]/g, '\\.')}: root\\.json version 2 is not signed by 1 of the root key\\(s\\) trusted before \\(root version 1, keys ${oldKey.id.slice(0, 12)}\\): root\\.json has 0 valid signature\\(s\\), needs 1: no signature is by a key the role lists\\. A root signed only by new keys is refused`));
   });
 });

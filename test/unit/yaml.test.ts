@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseYaml, type YamlMap, type YamlValue } from '../../src/util/yaml.ts';
-import { ContentTrustError } from '../../src/errors.ts';
+import { ContentTrustError, InputError } from '../../src/errors.ts';
 
-const fail = (why: string) => new ContentTrustError('POLICY_INVALID', `test.yml ${why}`);
+const fail = (why: string) => new InputError('POLICY_INVALID', `test.yml ${why}`);
 const one = async (text: string | Buffer) => (await parseYaml(text, fail))[0]!;
 const refuses = (text: string | Buffer, message: RegExp, limits?: Parameters<typeof parseYaml>[2]) =>
   assert.rejects(parseYaml(text, fail, limits), (e: unknown) => {

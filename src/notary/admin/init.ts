@@ -11,7 +11,7 @@ import { parseKeyMap, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts'
 import { rootCertificate } from '../../tuf/x509.ts';
 import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
 import { ownerKeyType, toSigningKey } from '../../tuf/private-key.ts';
-import { InputError, TrustError } from '../../errors.ts';
+import { InputError, PublishError } from '../../errors.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import { emptyTargets, expiresAfter } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
@@ -127,7 +127,7 @@ async function readBackInit(client: NotaryRepoClient, plan: InitPlan, config: Co
   if (!published) return plan.result;
   const repo = await updateRepo(client, { config, now });
   if (!repo.root.raw.equals(published)) {
-    throw new TrustError('POST_VERIFY_FAILED', `${client.gun} was initialised, but the Notary server now serves a root.json (version ${repo.root.signed.version}) other than the one just published: the repository changed during this init. Check its root key (\`content-trust inspect ${client.gun}\`) before adding signers`);
+    throw new PublishError('POST_VERIFY_FAILED', `${client.gun} was initialised, but the Notary server now serves a root.json (version ${repo.root.signed.version}) other than the one just published: the repository changed during this init. Check its root key (\`content-trust inspect ${client.gun}\`) before adding signers`);
   }
   return plan.result;
 }

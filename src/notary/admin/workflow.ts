@@ -9,7 +9,7 @@ import type { NotaryRepoClient } from '../server.ts';
 import type { TrustedRepo } from '../model.ts';
 import { editRepositories, type RepoEdit } from '../edit.ts';
 import { repoClient, updateRepoFor } from '../repository.ts';
-import { TrustError } from '../../errors.ts';
+import { NotInitialisedError } from '../../errors.ts';
 import type { TrustEnv } from '../env.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -34,8 +34,8 @@ export async function readRepo(env: TrustEnv, client: NotaryRepoClient, now: Dat
     for (const w of repo.warnings) env.log.warning(w);
     return repo;
   } catch (e) {
-    if (e instanceof TrustError && e.code === 'REPO_NOT_INITIALISED') {
-      throw new TrustError('REPO_NOT_INITIALISED', `${client.gun} has no trust data on the Notary server: initialise it first (mode: init, or \`content-trust init ${client.gun}\`)`, { cause: e });
+    if (e instanceof NotInitialisedError) {
+      throw new NotInitialisedError(`${client.gun} has no trust data on the Notary server: initialise it first (mode: init, or \`content-trust init ${client.gun}\`)`, { cause: e });
     }
     throw e;
   }
