@@ -13,7 +13,7 @@ var newEnough = NEEDED.reduceRight(function (rest, need, i) {
   return part > need || (part === need && rest);
 }, true);
 if (newEnough) {
-  import('./program.ts');
+  void import('./program.ts');
 } else {
   process.stderr.write('content-trust needs Node.js ' + NEEDED.join('.') + ' or newer; this is Node.js ' + process.version + ' (' + process.execPath + '). Install a current Node.js LTS and run it again.\n');
   process.exitCode = 1;

@@ -96,7 +96,7 @@ export class HttpClient {
     const { timeoutMs, deadlineMs } = this.config;
     return new Promise<HttpResponse>((resolve, reject) => {
       let deadline: NodeJS.Timeout | undefined;
-      const fail = (e: unknown) => {
+      const fail = (e: Error) => {
         clearTimeout(deadline);
         reject(e);
       };
@@ -171,7 +171,8 @@ function safeHost(url: string): string {
 }
 
 function networkError(e: unknown, host: string): NetworkError {
-  const code = String((e as { code?: unknown }).code ?? '');
+  const raw = (e as { code?: unknown }).code;
+  const code = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
   if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(messageOf(e))) {
     return new NetworkError('TLS_FAILED', `TLS to ${host} failed (${code || messageOf(e)}): if the server uses a private CA, pass its certificate in the \`ca-cert\` input`, { cause: e });
   }
