@@ -39,7 +39,7 @@ function refused(body: Buffer, headers: IncomingHttpHeaders, code: string, messa
     caught = e;
   }
   assert.ok(caught instanceof family, `a ${family.name}, got ${String(caught)}`);
-  const e = caught as ContentTrustError;
+  const e = caught;
   assert.equal(e.code, code, e.message);
   assert.match(e.message, message);
   assert.ok(e.message.startsWith(`image ${IMAGE}: `), `names the image: ${e.message}`);
