@@ -29,8 +29,8 @@ const stop = async () => {
   await stack.stop();
   process.exit(0);
 };
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
 
 const single = await pushImage(stack, 'e2e/app:1.0', { seed: 'e2e-single' });
 const multi = await pushImage(stack, 'e2e/app:multi', { seed: 'e2e-multi', platforms: ['linux/amd64', 'linux/arm64'] });
@@ -58,7 +58,8 @@ if (dockerTrust) {
 console.log(`signer "ci" added with ${dockerTrust ? 'docker trust' : 'content-trust (no docker trust here)'}`);
 
 // The Root Key IDs, as `docker trust inspect` prints them: the sign step pins them (root-keys).
-const rootKeys = (await readRealRepo(stack.notary.url, stack.ca, stack.gun('e2e/app'))).signed.get('root')!.roles.root.keyids as string[];
+const root = (await readRealRepo(stack.notary.url, stack.ca, stack.gun('e2e/app'))).signed.get('root') as { roles: { root: { keyids: string[] } } };
+const rootKeys = root.roles.root.keyids;
 
 const outputs: Record<string, string> = {
   'trust-server': stack.notary.url,

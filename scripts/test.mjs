@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: makes sure the real stack's programs are installed, type-checks,
-// then runs the tests with Node's test runner on Node 24. Three tiers, told
-// apart by directory and by name:
+// `npm test`: makes sure the real stack's programs are installed, checks the
+// code (the full run: type check, lint, format), then runs the tests with
+// Node's test runner on Node 24. Three tiers, told apart by directory and by name:
 //
 //   test/unit/**/*.test.ts                 the product, no network, no programs
 //   test/integration/**/*.itg.test.ts      the product (node dist/index.js, dist/cli.js,
@@ -12,7 +12,7 @@
 //                                          docker CLIs and docker-registry to do, and
 //                                          the harness (test/stack/) that drives them
 //
-//   npm test                        everything (type check, then every tier)
+//   npm test                        everything (type check, lint and format check, then every tier)
 //   npm test -- unit                one tier; tiers combine: npm test -- unit upstream
 //   npm test -- integration
 //   npm test -- upstream
@@ -77,7 +77,18 @@ if (files.some((f) => tierOf(f) !== 'unit')) {
   if (!deps.ok || !ensureDockerTrust().ok) process.exit(1);
 }
 if (full) {
-  if (run('tsc', ['--noEmit', '-p', '.']) !== 0) process.exit(1);
+  // Every check runs, so one run names all that is wrong; any failure stops
+  // the run before the tests.
+  const checks = [
+    ['the type check (tsc)', 'tsc', ['--noEmit', '-p', '.']],
+    ['the lint (npm run lint)', 'eslint', ['--max-warnings', '0', '.']],
+    ['the format check (npm run format:check; npm run format rewrites the files)', 'prettier', ['--check', '.']],
+  ];
+  const failed = checks.filter(([, cmd, argv]) => run(cmd, argv) !== 0).map(([name]) => name);
+  if (failed.length > 0) {
+    console.error(`npm test: failed ${failed.join(', ')}`);
+    process.exit(1);
+  }
 } else if (files.some((f) => tierOf(f) === 'integration')) {
   if (selected.has(DIST_CHECK)) {
     console.log(`npm test: ${DIST_CHECK} is selected, so dist/ is not rebuilt first: the integration tests run dist/ as it is`);

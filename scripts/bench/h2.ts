@@ -37,11 +37,11 @@ try {
     s.on('error', reject);
   });
   console.log(`docker-registry picks ${picked} when offered http/1.1 and h2`);
-  const res: Record<string, number[]> = { h1: [], h2: [] };
+  const res: { h1: number[]; h2: number[] } = { h1: [], h2: [] };
   for (let i = 0; i <= 7; i++) {
     for (const h2 of [false, true]) {
       const ms = await round(h2);
-      if (i > 0) res[h2 ? 'h2' : 'h1']!.push(ms);
+      if (i > 0) res[h2 ? 'h2' : 'h1'].push(ms);
     }
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;

@@ -62,7 +62,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
   // One root key for every repository init makes, as docker does: the given one, else the first generated.
   let initRoot = init?.root?.keyObject;
   return {
-    signer: async () => need(delegation, 'the delegation-key input'),
+    signer: () => Promise.resolve(need(delegation, 'the delegation-key input')),
     root: (_repo, required) => (required ? need(root, 'the root-key input') : root),
     repository: () => need(repository, REPOSITORY),
     signing: () => [delegation, repository].filter((k) => k !== undefined),

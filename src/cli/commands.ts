@@ -28,7 +28,7 @@ function readSignerKeys(file: string, name: string) {
 }
 
 export interface Io {
-  out(text: string): void;
+  out: (text: string) => void;
   env: NodeJS.ProcessEnv;
 }
 
@@ -42,7 +42,7 @@ function envFor(refs: readonly ImageRef[], args: Args, io: Io) {
   return createCliEnv(refs, { server: flag(args, 'server'), tlsCaCert: flag(args, 'tlscacert'), verbose: args.flags.has('verbose'), debug: args.flags.has('debug') }, io.env);
 }
 
-export async function keyGenerate(args: Args, io: Io): Promise<void> {
+export function keyGenerate(args: Args, io: Io): void {
   const [name] = args.positionals;
   if (!name) throw new InputError('INPUT_INVALID', 'usage: content-trust key generate NAME [--dir DIR]');
   signerRole(name);
@@ -66,7 +66,7 @@ function makeOutputDir(dir: string): void {
   }
 }
 
-export async function keyLoad(args: Args, io: Io): Promise<void> {
+export function keyLoad(args: Args, io: Io): void {
   const [file] = args.positionals;
   if (!file) throw new InputError('INPUT_INVALID', 'usage: content-trust key load FILE [--name NAME]');
   const name = flag(args, 'name') ?? 'signer';

@@ -6,9 +6,14 @@
 // The minimum is package.json's engines.node (undici 8, bundled, needs it).
 var NEEDED = [22, 19, 0];
 var have = process.versions.node.split('.').map(Number);
-var newEnough = have[0] !== NEEDED[0] ? have[0] > NEEDED[0] : have[1] !== NEEDED[1] ? have[1] > NEEDED[1] : have[2] >= NEEDED[2];
+// From the patch up: a part above the needed one is new enough, a part below
+// it is not, an equal one leaves it to the parts after it.
+var newEnough = NEEDED.reduceRight(function (rest, need, i) {
+  var part = Number(have[i]);
+  return part > need || (part === need && rest);
+}, true);
 if (newEnough) {
-  import('./program.ts');
+  void import('./program.ts');
 } else {
   process.stderr.write('content-trust needs Node.js ' + NEEDED.join('.') + ' or newer; this is Node.js ' + process.version + ' (' + process.execPath + '). Install a current Node.js LTS and run it again.\n');
   process.exitCode = 1;

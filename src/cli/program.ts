@@ -20,7 +20,7 @@ interface Command {
   help?: string;
   /** Its own flags (the global ones are accepted everywhere). */
   flags: readonly string[];
-  run(args: Args, io: commands.Io): Promise<void>;
+  run(args: Args, io: commands.Io): void | Promise<void>;
 }
 
 const GLOBAL_FLAGS = ['server', 'tlscacert', 'debug', 'verbose', 'help'];
@@ -84,7 +84,7 @@ function findCommand(positionals: readonly string[]): { name: string; command: C
   return Object.hasOwn(COMMANDS, first) ? { name: first, command: COMMANDS[first]! } : undefined;
 }
 
-export async function main(argv: readonly string[], io: commands.Io & { err(text: string): void }): Promise<number> {
+export async function main(argv: readonly string[], io: commands.Io & { err: (text: string) => void }): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (args.positionals[0] === 'help') {

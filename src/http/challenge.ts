@@ -2,7 +2,8 @@
 import { emptyMap } from '../util/json.ts';
 
 export interface Challenge {
-  scheme: 'bearer' | 'basic' | string;
+  /** Lower-cased: `bearer`, `basic`, or another the server names. */
+  scheme: string;
   /** Keyed by the server's parameter names: a map without a prototype. */
   params: { [name: string]: string };
 }

@@ -124,7 +124,7 @@ const filesByClient = new WeakMap<AuthClient, Map<string, Buffer>>();
 
 function runFiles(client: AuthClient): Map<string, Buffer> {
   let files = filesByClient.get(client);
-  if (!files) filesByClient.set(client, (files = new Map()));
+  if (!files) filesByClient.set(client, (files = new Map<string, Buffer>()));
   return files;
 }
 

@@ -48,5 +48,5 @@ function compareUtf8(a: string, b: string): number {
 }
 
 function isAscii(s: string): boolean {
-  return /^[\x00-\x7f]*$/.test(s);
+  return /^\p{ASCII}*$/u.test(s);
 }

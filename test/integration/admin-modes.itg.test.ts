@@ -19,7 +19,7 @@ async function dockerKey(stack: Stack, role: 'root' | 'targets', gun?: string): 
 function failedWith(run: ActionRun, code: string, message: RegExp): void {
   assert.equal(run.code, 1, describeRun(run));
   assert.equal(run.errors[0]?.title.startsWith(`${code}:`), true, describeRun(run));
-  assert.match(run.errors[0]!.message, message);
+  assert.match(run.errors[0].message, message);
 }
 
 describe('administering a docker-initialised repository with the action', () => {

@@ -99,8 +99,8 @@ describe('credentials go only where they belong', () => {
     assert.ok(b.requests.length > 0, 'the action asked B for the base image');
     assert.deepEqual(b.authorizations(), [], 'B saw no Authorization header');
     const failed = result.errors.map((e) => e.title);
-    assert.ok(failed.some((t) => t.startsWith('AUTH_REFUSED') && t.includes(gunB)), `B's image refused anonymously: ${failed}`);
-    assert.ok(!failed.some((t) => t.includes(gunA)), `A's image verified: ${failed}`);
+    assert.ok(failed.some((t) => t.startsWith('AUTH_REFUSED') && t.includes(gunB)), `B's image refused anonymously: ${failed.join(',')}`);
+    assert.ok(!failed.some((t) => t.includes(gunA)), `A's image verified: ${failed.join(',')}`);
     // The issuer: A's user only for A's repository; B's repository asked for anonymously.
     for (const r of seen.filter((r) => r.account !== undefined)) assert.ok(r.scopes.every((s) => s.name !== gunB), `B's repository with A's credentials: ${JSON.stringify(r)}`);
     assert.ok(seen.some((r) => r.grantType === 'anonymous'), 'B\'s trust data asked for anonymously');
@@ -126,7 +126,7 @@ describe('credentials go only where they belong', () => {
     assert.deepEqual(realm.authorizations(), [], 'B\'s realm saw no Authorization header');
     assert.ok(seen.some((r) => r.account === USER), 'A got them');
     for (const r of seen.filter((r) => r.account !== undefined)) assert.ok(r.scopes.every((s) => s.name !== gunB), `B's repository with A's credentials: ${JSON.stringify(r)}`);
-    assert.ok(!result.errors.some((e) => e.title.includes(gunA)), `A's image verified: ${result.errors.map((e) => e.title)}`);
+    assert.ok(!result.errors.some((e) => e.title.includes(gunA)), `A's image verified: ${result.errors.map((e) => e.title).join(',')}`);
   });
 
   it('a Notary server whose Bearer challenge names an http:// realm: AUTH_REALM_INSECURE naming both; the realm gets nothing', async () => {

@@ -137,11 +137,11 @@ for (const sc of scenarios) {
         assert.equal(r.status, 200);
       }
       const notaryScopes = seen.filter((r) => r.service === shape.notaryService).flatMap((r) => r.scopes.map((s) => `${s.name}:${s.actions.sort().join(',')}`));
-      assert.ok(notaryScopes.includes(`${gun}:pull,push`), `a push scope for the GUN at ${shape.notaryService}: ${notaryScopes}`);
-      assert.ok(notaryScopes.includes(`${gun}:pull`), `a pull scope for the GUN at ${shape.notaryService}: ${notaryScopes}`);
+      assert.ok(notaryScopes.includes(`${gun}:pull,push`), `a push scope for the GUN at ${shape.notaryService}: ${notaryScopes.join(',')}`);
+      assert.ok(notaryScopes.includes(`${gun}:pull`), `a pull scope for the GUN at ${shape.notaryService}: ${notaryScopes.join(',')}`);
       if (shape.registryService) {
         const registryScopes = seen.filter((r) => r.service === shape.registryService).flatMap((r) => r.scopes.map((s) => `${s.name}:${s.actions.join(',')}`));
-        assert.ok(registryScopes.includes('org/app:pull'), `a pull scope for the repository at ${shape.registryService}: ${registryScopes}`);
+        assert.ok(registryScopes.includes('org/app:pull'), `a pull scope for the repository at ${shape.registryService}: ${registryScopes.join(',')}`);
       }
       if (sc.grant === 'refresh_token') assert.ok(seen.every((r) => r.method === 'POST'));
 

@@ -26,7 +26,7 @@ export interface NotarySigner {
   configPath: string;
   /** The certificate notary-server presents to the signer. */
   clientCert: ClientCert;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface NotarySignerOptions {

@@ -30,7 +30,7 @@ export interface Postgres {
   signerDbUrl: string;
   /** Runs SQL as the superuser in `database`; resolves with psql's unaligned output. */
   query(database: string, sql: string): Promise<string>;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** Directory holding initdb/postgres: PATH first, else Debian's newest /usr/lib/postgresql/N/bin. */

@@ -41,7 +41,7 @@ export interface ProductionParts {
   registry: Registry;
   registryAuth: RegistryAuth;
   /** Stops everything started here, clients before the services they use. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /**
@@ -51,8 +51,8 @@ export interface ProductionParts {
 export async function startProductionParts(dir: string, ca: TestCa, options: ProductionOptions = {}): Promise<ProductionParts> {
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    let failure: unknown;
-    for (const s of [...stoppers].reverse()) await s().catch((e: unknown) => (failure ??= e));
+    let failure: Error | undefined;
+    for (const s of [...stoppers].reverse()) await s().catch((e: unknown) => (failure ??= e instanceof Error ? e : new Error(String(e))));
     if (failure) throw failure;
   };
   try {

@@ -42,7 +42,7 @@ export interface Front {
   setupToken: string | undefined;
   /** Path → upstream base URL. */
   route: (path: string) => string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 /** An HTTPS reverse proxy on loopback; `route` is set once the upstreams are known. */

@@ -15,7 +15,7 @@ export interface RunningService {
   url: string;
   logPath: string;
   pid: number;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface ServiceSpec {

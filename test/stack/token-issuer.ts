@@ -94,7 +94,7 @@ export interface TokenIssuer {
   mint(account: string | undefined, service: string, access: Access[]): string;
   /** `token` split into its decoded header and claims (no verification). */
   decode(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> };
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 const defaultGrant = ({ account, requested }: GrantRequest): string[] => (account ? requested.actions : []);
@@ -223,7 +223,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
     let params: URLSearchParams;
     let scopeList: string[];
     let account: string | undefined;
-    let offline = false;
+    let offline: boolean;
     if (req.method === 'GET') {
       params = url.searchParams;
       scopeList = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);

@@ -162,7 +162,7 @@ describe('what the workflows do (change detectors)', () => {
     const steps = jobs('examples/workflows/sign-release.yml').sign!.steps;
     const at = (prefix: string) => steps.findIndex((s) => s.uses?.startsWith(prefix));
     const order = ['docker/login-action@', 'docker/metadata-action@', 'docker/build-push-action@', THIS_ACTION_PUBLISHED].map(at);
-    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `order in sign-release.yml: ${order}`);
+    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `order in sign-release.yml: ${order.join(',')}`);
     const sign = steps[order[3]!]!;
     assert.equal(sign.with!.mode, 'sign');
     assert.equal(sign.with!.images, '${{ steps.meta.outputs.tags }}');
@@ -206,7 +206,7 @@ describe('what the workflows do (change detectors)', () => {
     const { check, release } = jobs('.github/workflows/release.yml');
     const checks = runs(check!);
     const order = ['npm ci', 'npm run typecheck', 'npm test -- unit', 'npm run build', 'git status --porcelain --untracked-files=all -- dist/'].map((s) => checks.indexOf(s));
-    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `order of the checks: ${order}`);
+    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `order of the checks: ${order.join(',')}`);
     assert.match(checks, /node scripts\/release-notes\.mjs "\$VERSION"/);
     assert.match(checks, /merge-base --is-ancestor HEAD origin\/main/);
     assert.equal(release!.needs, 'check');

@@ -11,7 +11,7 @@ describe('parseJson', () => {
     const doc = parseJson('{"targets":{"constructor":{"length":1},"__proto__":{"length":2}}}', fail) as { targets: Record<string, { length: number }> };
     assert.equal(Object.getPrototypeOf(doc), null);
     assert.equal(Object.getPrototypeOf(doc.targets), null);
-    assert.equal(doc.targets.constructor!.length, 1);
+    assert.equal(doc.targets.constructor.length, 1);
     assert.equal(doc.targets['__proto__']!.length, 2);
     assert.deepEqual(Object.keys(doc.targets), ['constructor', '__proto__']);
     assert.equal(own(doc.targets, 'toString'), undefined);

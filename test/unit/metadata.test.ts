@@ -15,6 +15,7 @@ const KIND: Record<FixtureRole, keyof SignedKind> = {
   'targets/ci': 'Targets',
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw captured JSON, edited freely to make what the parser must refuse
 type Doc = { signed: Record<string, any>; signatures: any };
 const doc = (role: FixtureRole) => JSON.parse(fixtureBytes(role).toString('utf8')) as Doc;
 const bytes = (d: unknown) => Buffer.from(JSON.stringify(d));

@@ -61,7 +61,7 @@ describe('warning annotations', () => {
     resetReportCounts();
     const lines: string[] = [];
     const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0);
     try {
       for (let i = 0; i < 50; i++) warning(`tag v${i}: ::error::pwned`);
     } finally {

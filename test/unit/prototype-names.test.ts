@@ -41,6 +41,7 @@ const put = <T>(map: Record<string, T>, name: string, value: T) => {
   map[name] = value;
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw captured JSON, edited freely to plant prototype names
 type Doc = { signed: Record<string, any>; signatures: unknown[] };
 /** A captured file's decoded form; JSON.parse makes `"__proto__"` an own key, as it must. */
 const doc = (role: 'root' | 'targets' | 'targets/releases' | 'snapshot') => JSON.parse(fixtureBytes(role).toString('utf8')) as Doc;

@@ -43,7 +43,7 @@ describe('updateRepo (captured files, served from memory)', () => {
   it('a file that does not match its announced hash is HASH_MISMATCH', async () => {
     const files = fixtureFiles();
     const ci = Buffer.from(files.get('targets/ci')!);
-    ci[ci.length - 5] ^= 1;
+    ci[ci.length - 5] = ci.readUInt8(ci.length - 5) ^ 1;
     files.set('targets/ci', ci);
     await assertCode(loadRepo(files), 'HASH_MISMATCH', /targets\/ci\.json/);
   });

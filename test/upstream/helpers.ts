@@ -65,7 +65,7 @@ export async function snapshotHashesGoReEncoding(ctx: StackUnderTest, repo: stri
  * whom has signed a tag into its own role and into targets/releases with the
  * notary CLI: every delegation has a file, so the snapshot lists them all.
  */
-export async function twoSignerRepo(ctx: StackUnderTest, repo: string): Promise<{ gun: string; state(): Promise<{ listed: string[]; delegated: string[] }> }> {
+export async function twoSignerRepo(ctx: StackUnderTest, repo: string): Promise<{ gun: string; state: () => Promise<{ listed: string[]; delegated: string[] }> }> {
   const gun = await initRepo(ctx.stack, repo, ctx.ci);
   const ops = await ctx.stack.docker.keyGenerate('ops', join(ctx.stack.dir, `keys-ops-${repo.replace(/\W/g, '-')}`));
   await ctx.stack.docker.signerAdd('ops', ops.publicKeyPath, gun);
