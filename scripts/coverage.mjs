@@ -48,7 +48,7 @@ const pct = (c) => (c.found === 0 ? 100 : (100 * c.hit) / c.found);
 /** True when a TypeScript file has anything to run once its types and comments are gone. */
 function hasCode(file) {
   // stripTypeScriptTypes is stable in what it does here, but still warns that it is experimental.
-  const emitWarning = process.emitWarning;
+  const emitWarning = process.emitWarning.bind(process);
   process.emitWarning = () => {};
   let js;
   try {
@@ -90,7 +90,7 @@ export function checkCoverage(lcovFile, { floors = FLOORS, log = console.log } =
     for (const file of globSync(`${dir}/**/*.ts`).sort()) {
       if (!files.has(file) && hasCode(file)) failures.push(`${file}: no unit test loads it, so its lines are not measured`);
     }
-    return [dir, c, floor];
+    return /** @type {const} */ ([dir, c, floor]);
   });
 
   log('\nunit-tier line coverage (node --experimental-test-coverage):');

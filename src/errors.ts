@@ -179,6 +179,6 @@ export function valuesOrThrow<R>(outcomes: readonly Outcome<R>[], subjectOf: (in
 
 /** Wraps anything thrown into a ContentTrustError (foreign errors become INTERNAL). */
 export function asContentTrustError(e: unknown): ContentTrustError {
-  if (e instanceof ContentTrustError) return e;
+  if (e instanceof ContentTrustError) return e as ContentTrustError;
   return new InternalError('INTERNAL', `unexpected error: ${messageOf(e)}`, { cause: e });
 }

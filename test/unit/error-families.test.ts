@@ -125,7 +125,7 @@ describe('error families', () => {
   });
 
   it('the classes control flow tells apart fix their code and are of their family', () => {
-    const cases: [ContentTrustError, Function, string, ErrorCode][] = [
+    const cases: [ContentTrustError, abstract new (...args: never[]) => ContentTrustError, string, ErrorCode][] = [
       [new VersionConflictError('r.test/a: another publish changed the repository first'), PublishError, 'VersionConflictError', 'VERSION_CONFLICT'],
       [new NotInitialisedError('r.test/a has no trust data'), TrustError, 'NotInitialisedError', 'REPO_NOT_INITIALISED'],
       [new ExpiredError('r.test/a: timestamp.json expired'), TrustError, 'ExpiredError', 'EXPIRED'],

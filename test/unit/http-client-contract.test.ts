@@ -82,7 +82,7 @@ describe('HttpClient', { concurrency: false }, () => {
     const client = setUp((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
-      res.setHeader('x-seen', `${req.method} ${req.headers['x-test']}`);
+      res.setHeader('x-seen', `${req.method} ${String(req.headers['x-test'])}`);
       res.statusCode = 201;
       res.end(`echo ${req.url}`);
     });

@@ -314,7 +314,7 @@ describe('HttpClient: Retry-After on 429 and 503', () => {
         const body = Buffer.from('--b\r\nmultipart\r\n--b--\r\n');
         const r = await http.send(`${origin}/v2/gun/_trust/tuf/`, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=b' } });
         assert.equal(r.status, 200);
-        assert.deepEqual(seen.map((s) => `${s.method} ${s.body}`), Array(3).fill(`POST ${body}`));
+        assert.deepEqual(seen.map((s) => `${s.method} ${s.body}`), Array(3).fill(`POST ${body.toString()}`));
       });
     } finally {
       http.close();
@@ -347,7 +347,7 @@ describe('HttpClient: proxies', () => {
         return;
       }
       const [h, p] = (req.url ?? '').split(':');
-      const up = netConnect(Number(p), h!, () => {
+      const up = netConnect(Number(p), h, () => {
         socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         if (head.length) up.write(head);
         up.pipe(socket).pipe(up);

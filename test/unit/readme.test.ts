@@ -259,7 +259,7 @@ describe('README: the YAML snippets', () => {
     const release = blocks.map((b) => b.source).find((s) => /^name: release$/m.test(s))!;
     const uses = stepsOf(release).map((s) => s.uses?.split('@')[0] ?? s.id);
     const order = ['docker/setup-qemu-action', 'docker/setup-buildx-action', 'docker/build-push-action', 'pin', THIS_ACTION.split('@')[0]].map((u) => uses.indexOf(u));
-    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `steps in order: ${order}`);
+    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `steps in order: ${order.join(', ')}`);
     const build = stepsOf(release).find((s) => s.uses?.startsWith('docker/build-push-action@'))!;
     assert.match(String(build.with!.platforms), /,/);
     assert.match(release, /DIGEST: \$\{\{ steps\.build\.outputs\.digest \}\}/);

@@ -49,7 +49,7 @@ describe('signImages', () => {
     // The earliest expiry among root, snapshot and the roles the tag is in.
     const kinds = { root: 'Root', snapshot: 'Snapshot', 'targets/ci': 'Targets', 'targets/releases': 'Targets' } as const;
     const earliest = Math.min(...Object.entries(kinds).map(([r, k]) => Date.parse(parseMetadata(fake.repos.get(APP)!.current.get(r)!, r, k).signed.expires)));
-    assert.equal(result!.expires, new Date(earliest).toISOString());
+    assert.equal(result.expires, new Date(earliest).toISOString());
     // First use is a warning when signing.
     assert.equal(env.log.at('warning').filter((w) => /trusted on first use/.test(w)).length, 1);
     assert.deepEqual(env.log.at('info'), [`${APP}: published 1 tag(s) in targets/ci, targets/releases`]);
