@@ -122,7 +122,7 @@ describe('NO_PROXY', () => {
           httpProxy: '',
           noProxy,
           // The direct agent's connector: records, never connects.
-          connect: (opts: { hostname: string; port: string }, cb: (e: Error | null, s: null) => void) => {
+          connect: (opts: { hostname: string; port: string }, cb: (e: Error, s: null) => void) => {
             direct.push(`${opts.hostname}:${opts.port}`);
             cb(new Error('direct connection refused by the test'), null);
           },
