@@ -192,7 +192,19 @@ export class HttpClient {
           if (size > max) return stop(controller, tooLarge(url, 'sent more', max));
           chunks.push(chunk);
         },
-        onResponseEnd: () => settle(undefined),
+        // undici hands the connection back to its pool one event loop turn
+        // after the answer ends: its HTTP/1.1 client calls this first, then
+        // queues a setImmediate that resumes the client, which tells the
+        // pool it is free ('drain'). Resolving before that turn sent a
+        // caller's next request to a new connection (three sequential
+        // requests opened two). The microtask runs once undici's callback
+        // has returned, so the setImmediate it queues runs after undici's:
+        // the caller's next request finds the connection free. The deadline
+        // is over (the body is complete).
+        onResponseEnd: () => {
+          clearTimeout(deadline);
+          queueMicrotask(() => setImmediate(settle, undefined));
+        },
         onResponseError: (_controller, error) => settle(error instanceof NetworkError ? error : this.networkError(error, host, proxy, sent)),
       };
       try {
