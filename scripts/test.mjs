@@ -97,7 +97,9 @@ if (full) {
     if (run(process.execPath, ['scripts/build.mjs']) !== 0) process.exit(1);
   }
 }
-const TEST = ['--test', '--test-concurrency=2', '--test-timeout=300000'];
+// test/load-signer.ts loads the ECDSA signer, which the product loads lazily
+// (src/tuf/ecdsa.ts), for the tests that sign without going through perform().
+const TEST = ['--test', '--test-concurrency=2', '--test-timeout=300000', '--import', './test/load-signer.ts'];
 if (!full && !args.includes('unit')) process.exit(run(process.execPath, [...TEST, ...files]));
 
 // The whole unit tier (npm test, npm test -- unit) runs first and on its own,

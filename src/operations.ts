@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { ImageRef } from './registry/reference.ts';
 import type { ImageResult, TrustEnv } from './notary/env.ts';
-import type { SigningKey } from './tuf/private-key.ts';
+import { loadSigner, type SigningKey } from './tuf/private-key.ts';
 import type { TrustedRepo } from './notary/model.ts';
 import type { Policy } from './policy/policy.ts';
 import type { SignerKey } from './notary/admin/common.ts';
@@ -160,7 +160,10 @@ const OPERATIONS: { [M in Mode]: Operation<M> } = {
 };
 
 /** Runs `mode` over `refs`: the one path from a front end (action or CLI) to the core. */
-export function perform<M extends Mode>(mode: M, env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource): Promise<ResultOf[M]> {
+export async function perform<M extends Mode>(mode: M, env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource): Promise<ResultOf[M]> {
   const operation: Operation<M> = OPERATIONS[mode];
+  // Every mode but verify may sign: load the ECDSA signer (a chunk of its
+  // own) before planning, so a verify run never loads it.
+  if (mode !== 'verify') await loadSigner();
   return operation(env, refs, options, keys);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { REPOSITORY_PASSPHRASE, type Stack } from '../../test/stack/index.ts';
 import { timeJob, timeProcess, type JobRun, type ProcessRun } from './measure.ts';
 import type { SeededRepo } from '../../test/stack/many-tags.ts';
+import { MANIFEST_ACCEPT } from '../../src/registry/manifest-body.ts';
 
 const DIST = join(import.meta.dirname, '..', '..', 'dist', 'index.js');
 /** Roles `docker trust signer add ci` gives the key; the action signs every one, so the CLI is asked to as well. */
@@ -83,6 +84,38 @@ export class Contestants {
   notaryVerify(repos: readonly SeededRepo[]): Promise<JobRun> {
     return timeJob(repos.map((repo) => this.notary(['list', repo.gun])));
   }
+
+  /**
+   * The floor for verifying a repository's tags: the registry answering a
+   * HEAD of every tag's manifest, as the action asks it (the same Accept
+   * header, the stack's CA), 8 at a time as the action's pool, HTTP/2 where
+   * the registry offers it (docker-registry does): one curl process. Every
+   * answer must be a 200.
+   */
+  curlHeads(repos: readonly SeededRepo[]): Promise<JobRun> {
+    const n = this.count++;
+    const config = join(this.work, `curl-${n}.txt`);
+    const lines: string[] = [];
+    for (const repo of repos) {
+      for (const t of repo.tags) lines.push(`url = "${this.stack.registry.url}/v2/${repo.repository}/manifests/${t.tag}"`, 'output = "/dev/null"');
+    }
+    writeFileSync(config, `${lines.join('\n')}\n`);
+    const want = repos.reduce((k, r) => k + r.tags.length, 0);
+    const args = ['--silent', '--show-error', '--head', '--http2', '--parallel', '--parallel-max', '8', '--cacert', this.stack.ca.caCertPath, '--header', `Accept: ${MANIFEST_ACCEPT}`, '--write-out', '%{http_code} %{http_version}\n', '--config', config];
+    return timeJob([
+      async () => {
+        const run = await timeProcess('curl', args, { PATH: process.env.PATH });
+        const codes = run.stdout.trim().split('\n');
+        const ok = codes.filter((c) => c.startsWith('200 ')).length;
+        if (ok !== want) throw new Error(`curl: ${ok} of ${want} manifest HEADs answered 200 (${[...new Set(codes)].slice(0, 5).join(', ')})`);
+        this.curlHttpVersion = codes[0]!.split(' ')[1]!;
+        return run;
+      },
+    ]);
+  }
+
+  /** The HTTP version the last curl floor run spoke ("2" when the registry took h2). */
+  curlHttpVersion = '';
 
   async notaryRows(gun: string): Promise<number> {
     return (await this.stack.notaryCli.list(gun)).length;

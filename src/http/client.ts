@@ -192,7 +192,19 @@ export class HttpClient {
           if (size > max) return stop(controller, tooLarge(url, 'sent more', max));
           chunks.push(chunk);
         },
-        onResponseEnd: () => settle(undefined),
+        // undici hands the connection back to its pool one event loop turn
+        // after the answer ends: its HTTP/1.1 client calls this first, then
+        // queues a setImmediate that resumes the client, which tells the
+        // pool it is free ('drain'). Resolving before that turn sent a
+        // caller's next request to a new connection (three sequential
+        // requests opened two). The microtask runs once undici's callback
+        // has returned, so the setImmediate it queues runs after undici's:
+        // the caller's next request finds the connection free. The deadline
+        // is over (the body is complete).
+        onResponseEnd: () => {
+          clearTimeout(deadline);
+          queueMicrotask(() => setImmediate(settle, undefined));
+        },
         onResponseError: (_controller, error) => settle(error instanceof NetworkError ? error : this.networkError(error, host, proxy, sent)),
       };
       try {
@@ -202,6 +214,12 @@ export class HttpClient {
           method,
           headers,
           body: init.body ?? null,
+          // undici sends `connection: close` with every HEAD (and drops the
+          // connection after it), in case a server sends a body it should
+          // not; registries answer HEAD correctly, and the verify of every
+          // tag is one manifest HEAD, so that cost one TLS handshake per tag
+          // (docs/benchmarks.md, "Where the time goes"). Keep-alive for HEAD too.
+          ...(method === 'HEAD' ? { reset: false } : {}),
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         }, handler);
@@ -216,7 +234,8 @@ export class HttpClient {
    * on a connection, so any tunnel through the proxy was up by then.
    */
   private networkError(e: unknown, host: string, proxy: Proxy | undefined, sent: boolean): NetworkError {
-    const code = String((e as { code?: unknown }).code ?? '');
+    const raw = (e as { code?: unknown }).code;
+    const code = typeof raw === 'string' ? raw : '';
     const message = messageOf(e);
     const through = proxy ? ` through ${describeProxy(proxy)}` : '';
     if (proxy) {
@@ -287,14 +306,14 @@ function reason(e: unknown, code: string): string {
 const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
 
 function nodeHeaders(raw: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = Object.create(null);
+  const out = Object.create(null) as Record<string, string | string[]>;
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     if (!Array.isArray(value)) out[name] = value;
     else if (name === 'set-cookie') out[name] = value;
     else out[name] = FIRST_ONLY.has(name) ? value[0]! : value.join(', ');
   }
-  return out as IncomingHttpHeaders;
+  return out;
 }
 
 function tooLarge(url: string, what: string, max: number): NetworkError {

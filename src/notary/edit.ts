@@ -14,6 +14,8 @@ import type { Logger } from './env.ts';
 export interface Publisher {
   readonly gun: string;
   publish(files: ReadonlyMap<string, Buffer>): Promise<void>;
+  /** The server's current file for a role (undefined: none); read after a VERSION conflict, to tell our own applied publish from another's. */
+  current?(role: string, maxBytes: number): Promise<Buffer | undefined>;
 }
 
 /** A planned change: the signed files to publish, by role (none: nothing to change). */
@@ -72,7 +74,16 @@ async function publishWithRetry<P extends EditPlan, R>(edit: RepoEdit<P, R>, fir
       await publisher.publish(plan.files);
       break;
     } catch (e) {
-      if (!(e instanceof VersionConflictError) || attempt >= options.publishAttempts) throw e;
+      if (!(e instanceof VersionConflictError)) throw e;
+      // A publish the server applied but whose answer was lost (a 503 or a
+      // reset after applying) is retried by the HTTP client and refused as
+      // an old version: the server already holds exactly what was sent, so
+      // it is published, and must not be re-planned and published again.
+      if (await holdsExactly(publisher, plan.files)) {
+        options.log.info(`${publisher.gun}: ${e.message}, but the server already holds exactly the files sent (a publish applied whose answer was lost): not publishing again`);
+        break;
+      }
+      if (attempt >= options.publishAttempts) throw e;
       options.log.info(`${publisher.gun}: ${e.message}; re-reading and retrying (${attempt}/${options.publishAttempts - 1})`);
       // A random pause, so that publishers racing for the same repository do not collide again in step.
       await new Promise((r) => setTimeout(r, 100 * attempt * Math.random()));
@@ -80,4 +91,18 @@ async function publishWithRetry<P extends EditPlan, R>(edit: RepoEdit<P, R>, fir
     }
   }
   return plan;
+}
+
+/** Whether the server's current file for every role in `files` is byte for byte the one given (a failed read: no). */
+async function holdsExactly(publisher: Publisher, files: ReadonlyMap<string, Buffer>): Promise<boolean> {
+  if (!publisher.current) return false;
+  try {
+    for (const [role, body] of files) {
+      const current = await publisher.current(role, body.length);
+      if (!current?.equals(body)) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,7 +13,21 @@
  * node:crypto (src/tuf/keys.ts), which, like Go, accepts high-S signatures:
  * others' Go signers do not normalise S.
  */
-import { p256 } from '@noble/curves/nist.js';
+import type { p256 as P256 } from '@noble/curves/nist.js';
+
+/**
+ * noble is loaded on demand (a dynamic import, which the build splits into
+ * its own chunk): only signing needs it, and loading it costs ~40 KB and
+ * ~20 ms of CPU at start (its curve tables and WebCrypto set-up), which a
+ * verify run should not pay. Every path that signs awaits loadSigner() first
+ * (src/operations.ts perform, for every mode but verify).
+ */
+let p256: typeof P256 | undefined;
+
+/** Loads the P-256 signer; signP256 works once this has resolved. Idempotent. */
+export async function loadSigner(): Promise<void> {
+  p256 ??= (await import('@noble/curves/nist.js')).p256;
+}
 
 /** Bytes in a P-256 private scalar, and in each of r and s. */
 export const P256_BYTES = 32;
@@ -24,6 +38,7 @@ export const P256_BYTES = 32;
  */
 export function signP256(d: Uint8Array, message: Uint8Array): Buffer {
   if (d.length !== P256_BYTES) throw new RangeError(`a P-256 private scalar is ${P256_BYTES} bytes, not ${d.length}`);
+  if (!p256) throw new Error('internal error: signing with ECDSA before the signer was loaded (await loadSigner() first)');
   const sig = p256.sign(message, d, { prehash: true, lowS: true, format: 'compact', extraEntropy: false });
   return Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength);
 }

@@ -11,6 +11,8 @@
 import { createPrivateKey, createPublicKey, sign as signWith, constants, type KeyObject } from 'node:crypto';
 import { keyId } from './keys.ts';
 import { P256_BYTES, signP256 } from './ecdsa.ts';
+
+export { loadSigner } from './ecdsa.ts';
 import { InputError } from '../errors.ts';
 
 export interface SigningKey {

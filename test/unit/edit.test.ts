@@ -22,6 +22,11 @@ function publisher(gun: string, answers: (Error | undefined)[] = []): Publisher 
   };
 }
 
+/** The publisher, answering `current` (the server's current file for a role) with `read`. */
+function withCurrent<T extends Publisher>(p: T, read: (role: string) => Buffer | undefined | Promise<Buffer | undefined>): T {
+  return Object.assign(p, { current: async (role: string) => read(role) });
+}
+
 /** An edit whose plan at attempt N publishes one file "<gun> vN"; `planFails` makes every plan throw. */
 function edit(p: Publisher, options: { planFails?: Error; empty?: boolean } = {}): RepoEdit<Plan, string> & { attempts: number[]; readBacks: Plan[] } {
   const attempts: number[] = [];
@@ -67,6 +72,27 @@ describe('editRepositories: plan all → publish with retry → read back', () =
     assert.equal(out, 'r.test/a read back at attempt 2');
     assert.equal(told.length, 1);
     assert.match(told[0]!, /^r\.test\/a: .*another publish changed the repository first; re-reading and retrying \(1\/2\)$/);
+  });
+
+  it('a VERSION conflict where the server already holds exactly the files sent (our publish applied, its answer lost): published, not re-planned', async () => {
+    const p = withCurrent(publisher('r.test/a', [conflict('r.test/a')]), (role) => (role === 'targets' ? Buffer.from('r.test/a v1') : undefined));
+    const e = edit(p);
+    const told: string[] = [];
+    const [out] = await editRepositories([e], { ...options, log: { info: (m) => told.push(m) } });
+    assert.deepEqual(e.attempts, [1]);
+    assert.deepEqual(p.published, [['r.test/a v1']]);
+    assert.equal(out, 'r.test/a read back at attempt 1');
+    assert.match(told[0]!, /the server already holds exactly the files sent .*: not publishing again$/);
+  });
+
+  it('a VERSION conflict where the server holds other bytes (or the read fails): re-read, re-planned and published as before', async () => {
+    for (const current of [() => Buffer.from('r.test/a v0'), () => undefined, () => Promise.reject(new NetworkError('HTTP_ERROR', 'HTTP 503'))]) {
+      const p = withCurrent(publisher('r.test/a', [conflict('r.test/a')]), current);
+      const e = edit(p);
+      await editRepositories([e], options);
+      assert.deepEqual(e.attempts, [1, 2]);
+      assert.deepEqual(p.published, [['r.test/a v1'], ['r.test/a v2']]);
+    }
   });
 
   it('any plan failing publishes nothing anywhere; the failure names the repository', async () => {

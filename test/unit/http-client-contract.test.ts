@@ -101,6 +101,18 @@ describe('HttpClient', { concurrency: false }, () => {
     close(client);
   });
 
+  it('keeps connections alive for HEAD too (a registry check per tag is one HEAD): sequential HEADs share one TLS connection', async () => {
+    const client = setUp((req, res) => {
+      res.setHeader('content-length', '2');
+      res.end(req.method === 'HEAD' ? undefined : 'ok');
+    });
+    for (let i = 0; i < 3; i++) assert.equal((await client.send(`${base}/h${i}`, { method: 'HEAD' })).status, 200);
+    assert.equal((await client.send(`${base}/after-head`)).body.toString(), 'ok');
+    assert.equal(requests, 4);
+    assert.equal(connections, 1);
+    close(client);
+  });
+
   it('a Content-Length above maxBytes is LENGTH_EXCEEDED, not retried', async () => {
     const client = setUp((_req, res) => {
       res.setHeader('content-length', '1000');
