@@ -37,7 +37,10 @@ if (!existsSync(join(import.meta.dirname, '..', 'dist', 'index.js'))) {
   process.exit(1);
 }
 
-const loadStart = os.loadavg().map((l) => l.toFixed(2)).join(', ');
+const loadStart = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(', ');
 const stack = await startStack();
 try {
   const key = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
@@ -71,7 +74,16 @@ try {
   });
 
   /** Warm-up + RUNS, the two tools alternating. Each action run is checked to have handled every tag. */
-  async function compare(scenario: string, what: string, target: number | undefined, mode: 'sign' | 'verify', actionRepos: readonly SeededRepo[], notaryRun: (() => Promise<JobRun>) | undefined, notaryRepos: readonly SeededRepo[], against: Series['tool'] = 'notary CLI'): Promise<Comparison> {
+  async function compare(
+    scenario: string,
+    what: string,
+    target: number | undefined,
+    mode: 'sign' | 'verify',
+    actionRepos: readonly SeededRepo[],
+    notaryRun: (() => Promise<JobRun>) | undefined,
+    notaryRepos: readonly SeededRepo[],
+    against: Series['tool'] = 'notary CLI',
+  ): Promise<Comparison> {
     const a: JobRun[] = [];
     const n: JobRun[] = [];
     for (let i = 0; i <= RUNS; i++) {
@@ -127,12 +139,19 @@ try {
     comparisons,
     startup,
     notes: [
-      'The action resolves every tag in the registry itself (sign) and compares each tag\'s current registry digest with the signed one (verify); the notary CLI is given the digests and sizes, and `notary list` checks nothing in the registry.',
+      "The action resolves every tag in the registry itself (sign) and compares each tag's current registry digest with the signed one (verify); the notary CLI is given the digests and sizes, and `notary list` checks nothing in the registry.",
       '`docker trust signer add ci` lets the key sign targets/releases and targets/ci; the action signs every role its key may sign, so the CLI is asked for both (`addhash -r targets/releases -r targets/ci`).',
       'Both tools remember trusted metadata between runs, as on a long-lived runner: the notary CLI in its trust directory, the action in ~/.docker/trust (the same HOME for every run; it warns that no Actions cache service is there). The action still fetches the current root and timestamp every run.',
-      `Load average when the run started: ${loadStart}; when it ended: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} (other jobs shared this machine; both tools alternate run by run, so the ratios are fairer than the absolute times).`,
+      `Load average when the run started: ${loadStart}; when it ended: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} (other jobs shared this machine; both tools alternate run by run, so the ratios are fairer than the absolute times).`,
       'Each run re-signs the same tags, so each sign run publishes a new version of the same delegation files.',
-      ...(FLOOR > 0 ? [`The floor (scenario 5) is one \`curl --http2 --parallel --parallel-max 8 --head\` process asking the registry for every tag's manifest with the action's Accept header and the stack's CA; it spoke HTTP/${tools.curlHttpVersion} (docker-registry offers h2; the action speaks HTTP/1.1, see "HTTP/2"). The action's verify must also fetch and check the trust metadata, which the floor does not.`] : []),
+      ...(FLOOR > 0
+        ? [
+            `The floor (scenario 5) is one \`curl --http2 --parallel --parallel-max 8 --head\` process asking the registry for every tag's manifest with the action's Accept header and the stack's CA; it spoke HTTP/${tools.curlHttpVersion} (docker-registry offers h2; the action speaks HTTP/1.1, see "HTTP/2"). The action's verify must also fetch and check the trust metadata, which the floor does not.`,
+          ]
+        : []),
       'Past 2,000 tags the action gets its images through the images-file input: an input is an environment variable, and Linux caps one at 128 KiB.',
     ],
   };

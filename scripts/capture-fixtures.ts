@@ -36,7 +36,12 @@ const outDir = join(root, 'test', 'fixtures', 'notary', SCENARIO);
 
 function versionOf(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join('; ');
   } catch (e) {
     return `unknown (${(e as Error).message.split('\n')[0]})`;
   }
@@ -206,7 +211,9 @@ ${pub.trimEnd()}
   the names (canonical key IDs) of docker's root, targets and ci private key files, program versions.
 
 ## Program versions
-${Object.entries(s.versions).map(([k, v]) => `* ${k}: ${v}`).join('\n')}
+${Object.entries(s.versions)
+  .map(([k, v]) => `* ${k}: ${v}`)
+  .join('\n')}
 
 Timestamp expiry is 14 days after capture: tests use \`capturedAt\` as "now", never the clock.
 `;

@@ -16,12 +16,7 @@ import { dirname, relative } from 'node:path';
 export const FLOORS = { 'src/notary': 90, 'src/tuf': 90, 'src/policy': 90 };
 
 export function coverageArgs(lcovFile) {
-  return [
-    '--experimental-test-coverage',
-    '--test-coverage-include=src/**',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=lcov', `--test-reporter-destination=${lcovFile}`,
-  ];
+  return ['--experimental-test-coverage', '--test-coverage-include=src/**', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=lcov', `--test-reporter-destination=${lcovFile}`];
 }
 
 /** lcov text → file (relative to cwd) → { found, hit } lines. */

@@ -20,7 +20,7 @@ try {
   const pushed = await pushImage(stack, 'demo/hello:1.0', { seed: 'demo' });
   console.log(`registry serves ${pushed.digest} (${pushed.size} bytes)`);
 
-  say('Making the CI signer\'s key and adding it to the repository (docker trust key generate / signer add)');
+  say("Making the CI signer's key and adding it to the repository (docker trust key generate / signer add)");
   const key = await stack.docker.keyGenerate('ci', join(stack.dir, 'keys'));
   await stack.docker.signerAdd('ci', key.publicKeyPath, stack.gun('demo/hello'));
   console.log(`signer "ci", key ${key.keyId}`);
@@ -32,10 +32,19 @@ try {
     // The runner swallows ::add-mask:: and ::debug:: commands; so does the demo.
     const lines = r.stdout.split('\n');
     const masks = lines.filter((l) => l.startsWith('::add-mask::')).length;
-    console.log(lines.filter((l) => !/^::(add-mask|debug)::/.test(l)).join('\n').trimEnd());
+    console.log(
+      lines
+        .filter((l) => !/^::(add-mask|debug)::/.test(l))
+        .join('\n')
+        .trimEnd(),
+    );
     if (r.stderr.trim()) console.error(r.stderr.trimEnd());
     console.log(`(${masks} secret value(s) registered for masking)`);
-    console.log(`-- outputs --\n${Object.entries(r.outputs).map(([name, value]) => `${name}: ${value}`).join('\n')}`);
+    console.log(
+      `-- outputs --\n${Object.entries(r.outputs)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\n')}`,
+    );
     if (r.code !== 0) throw new Error(`the action failed in mode ${mode}`);
   };
   say('Action, mode sign (delegation key and passphrase as from secrets)');

@@ -145,7 +145,7 @@ export function ensureDockerTrust({ log = (line) => console.error(line) } = {}) 
   const bin = join(root, 'usr', 'bin');
   const withBin = `${bin}${delimiter}${process.env.PATH ?? ''}`;
   if (!(existsSync(join(bin, 'docker')) && hasDockerTrust(withBin))) {
-    log('ensure-deps: the docker CLI here has no `docker trust`; unpacking Debian\'s docker CLI into .tmp/docker-trust');
+    log("ensure-deps: the docker CLI here has no `docker trust`; unpacking Debian's docker CLI into .tmp/docker-trust");
     rmSync(root, { recursive: true, force: true });
     mkdirSync(root, { recursive: true });
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;

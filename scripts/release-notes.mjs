@@ -18,7 +18,10 @@ export function releaseNotes(changelog, version) {
   if (start < 0) return undefined;
   let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
   if (end < 0) end = lines.length;
-  const notes = lines.slice(start + 1, end).join('\n').trim();
+  const notes = lines
+    .slice(start + 1, end)
+    .join('\n')
+    .trim();
   return notes === '' ? undefined : `${notes}\n`;
 }
 

@@ -51,7 +51,9 @@ if (dockerTrust) {
   cli('key', 'generate', 'ci', '--dir', keys);
   cli('signer', 'add', '--key', join(keys, 'ci.pub'), 'ci', stack.gun('e2e/app'));
   const privateDir = join(stack.docker.configDir, 'trust', 'private');
-  const file = readdirSync(privateDir).map((f) => readFileSync(join(privateDir, f), 'utf8')).find((pem) => /^role: ci$/m.test(pem));
+  const file = readdirSync(privateDir)
+    .map((f) => readFileSync(join(privateDir, f), 'utf8'))
+    .find((pem) => /^role: ci$/m.test(pem));
   if (!file) throw new Error('content-trust key generate left no key with role ci');
   privateKeyPem = file;
 }

@@ -14,9 +14,17 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   // notary/sign-plan.ts: a key that is not a signer of the repository.
   [/`docker trust signer add --key <signer>\.pub <signer> ([^`\s]+)`/g, 'mode add-signer (the signer-name, signer-key and repository-key inputs) on $1', '`content-trust signer add --key <signer>.pub <signer> $1`'],
   // notary/updater.ts: a repository without trust data.
-  [/e\.g\. `docker trust signer add --key ci\.pub ci ([^`\s]+)`/g, 'e.g. with mode init and the signer-name and signer-key inputs (or `content-trust signer add --key ci.pub ci $1` from a terminal)', 'e.g. `content-trust signer add --key ci.pub ci $1`'],
+  [
+    /e\.g\. `docker trust signer add --key ci\.pub ci ([^`\s]+)`/g,
+    'e.g. with mode init and the signer-name and signer-key inputs (or `content-trust signer add --key ci.pub ci $1` from a terminal)',
+    'e.g. `content-trust signer add --key ci.pub ci $1`',
+  ],
   // notary/resolve.ts: signed only in a role a DCT pull does not read.
-  [/Add the signer with `docker trust signer add` \(which also adds its key to targets\/releases\)/g, 'Add the signer with mode add-signer (which also adds its key to targets/releases)', 'Add the signer with `content-trust signer add` (which also adds its key to targets/releases)'],
+  [
+    /Add the signer with `docker trust signer add` \(which also adds its key to targets\/releases\)/g,
+    'Add the signer with mode add-signer (which also adds its key to targets/releases)',
+    'Add the signer with `content-trust signer add` (which also adds its key to targets/releases)',
+  ],
   // notary/admin/workflow.ts: an administrative change on a repository without trust data.
   [/\(mode: init, or `content-trust init ([^`\s]+)`\)/g, '(mode: init)', '(`content-trust init $1`)'],
   // notary/resolve.ts: a tag without trust data.

@@ -21,9 +21,19 @@ export async function run(): Promise<void> {
     const refs = parseReferences(inputs.images);
     const keys = inputKeys(inputs, refs);
     const request = inputs.mode === 'verify' && inputs.policy ? { mode: inputs.mode, options: { ...inputs.options, policy: await loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd(), 'input policy') } } : inputs;
-    if (inputs.cache) trustCache = await restoreTrustCache(inputs.trustDir, refs.map((r) => r.gun));
+    if (inputs.cache)
+      trustCache = await restoreTrustCache(
+        inputs.trustDir,
+        refs.map((r) => r.gun),
+      );
     const explicit = inputCredentials(inputs, refs);
-    const env = createEnv(inputs, await resolveCredentials(refs.map((r) => r.domain), { explicit }));
+    const env = createEnv(
+      inputs,
+      await resolveCredentials(
+        refs.map((r) => r.domain),
+        { explicit },
+      ),
+    );
     await writeResults(request.mode, await perform(request.mode, env, refs, request.options, keys));
   } catch (e) {
     const failures = reportFailure(asContentTrustError(e), mode);

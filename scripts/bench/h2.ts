@@ -46,7 +46,6 @@ try {
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
   console.log(`registry manifest GETs x${N}, 8 at a time: HTTP/1.1 keep-alive median ${med(res.h1).toFixed(0)} ms, HTTP/2 median ${med(res.h2).toFixed(0)} ms`, JSON.stringify(res));
-
 } finally {
   await stack.stop();
 }

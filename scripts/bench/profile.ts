@@ -32,7 +32,17 @@ try {
     writeFileSync(join(work, 'out'), '');
     const t = performance.now();
     const r = spawnSync(process.execPath, [...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : []), DIST], {
-      env: { PATH: process.env.PATH, HOME: work, RUNNER_TEMP: work, GITHUB_OUTPUT: join(work, 'out'), INPUT_MODE: mode, 'INPUT_TRUST-SERVER': stack.notary.url, 'INPUT_CA-CERT': stack.ca.caCertPath, 'INPUT_IMAGES-FILE': file, ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': key.privateKeyPem, 'INPUT_DELEGATION-PASSPHRASE': REPOSITORY_PASSPHRASE } : {}) },
+      env: {
+        PATH: process.env.PATH,
+        HOME: work,
+        RUNNER_TEMP: work,
+        GITHUB_OUTPUT: join(work, 'out'),
+        INPUT_MODE: mode,
+        'INPUT_TRUST-SERVER': stack.notary.url,
+        'INPUT_CA-CERT': stack.ca.caCertPath,
+        'INPUT_IMAGES-FILE': file,
+        ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': key.privateKeyPem, 'INPUT_DELEGATION-PASSPHRASE': REPOSITORY_PASSPHRASE } : {}),
+      },
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`${mode} failed: ${r.stdout.slice(-2000)}`);
@@ -42,7 +52,10 @@ try {
   run('sign', many);
   run('verify', [big]); // warm the trust state
   run('verify', many);
-  for (const [name, repos] of [[`verify ${TAGS} tags`, [big]], [`verify 10 tags x ${REPOS} repositories`, many]] as const) {
+  for (const [name, repos] of [
+    [`verify ${TAGS} tags`, [big]],
+    [`verify 10 tags x ${REPOS} repositories`, many],
+  ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'cta-cpuprof-'));
     const ms = run('verify', [...repos], dir);
     const prof = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] };
@@ -60,9 +73,9 @@ try {
       byScript.set(where, (byScript.get(where) ?? 0) + d);
     });
     console.log(`\n== ${name}: wall ${ms.toFixed(0)} ms, profiled ${(total / 1000).toFixed(0)} ms`);
-    for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${(us / 1000).toFixed(0).padStart(6)} ms  ${(100 * us / total).toFixed(1).padStart(5)}%  ${k}`);
+    for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${(us / 1000).toFixed(0).padStart(6)} ms  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
     console.log('  by script:');
-    for (const [k, us] of [...byScript].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`  ${(us / 1000).toFixed(0).padStart(6)} ms  ${(100 * us / total).toFixed(1).padStart(5)}%  ${k}`);
+    for (const [k, us] of [...byScript].sort((a, b) => b[1] - a[1]).slice(0, 6)) console.log(`  ${(us / 1000).toFixed(0).padStart(6)} ms  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
   }
 } finally {
   await stack.stop();

@@ -55,7 +55,10 @@ const GENERATED = new Set(['Targets (issue 11)', 'Action vs notary CLI', 'Growth
 
 function keptSections(text: string): string {
   const sections = text.split(/^(?=## )/m).slice(1);
-  return sections.filter((s) => !GENERATED.has(s.slice(3, s.indexOf('\n')).trim())).map((s) => `${s.trimEnd()}\n`).join('\n');
+  return sections
+    .filter((s) => !GENERATED.has(s.slice(3, s.indexOf('\n')).trim()))
+    .map((s) => `${s.trimEnd()}\n`)
+    .join('\n');
 }
 
 /** The issue's three targets, each a ratio measured in this run. */
@@ -81,10 +84,12 @@ function markdown(r: Report): string {
     '# Benchmarks',
     '',
     'Written by `npm run bench` (scripts/bench.ts); raw figures in [benchmarks.json](benchmarks.json).',
-    'Every figure is a whole process (or a tool\'s whole sequence of processes) against a real notary-server and docker-registry on loopback, ',
+    "Every figure is a whole process (or a tool's whole sequence of processes) against a real notary-server and docker-registry on loopback, ",
     `timed from spawn to exit: median of ${r.runs} runs after one warm-up run, the two tools alternating. Peak memory is GNU time's maximum resident set size (the largest single process).`,
     '',
-    `Machine: ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB; ${m.kernel}; Node ${m.node}; ${Object.entries(m.packages).map(([p, v]) => `${p} ${v}`).join(', ')}. Run ${r.date}.`,
+    `Machine: ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB; ${m.kernel}; Node ${m.node}; ${Object.entries(m.packages)
+      .map(([p, v]) => `${p} ${v}`)
+      .join(', ')}. Run ${r.date}.`,
     '',
     ...targets(r),
     '## Action vs notary CLI',

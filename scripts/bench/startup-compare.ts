@@ -27,13 +27,20 @@ async function once(dist: string, mode: string): Promise<{ ms: number; cpuMs: nu
   try {
     return await new Promise((res, rej) => {
       const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH, HOME: work, GITHUB_OUTPUT: join(work, 'out'), INPUT_MODE: mode,
-        INPUT_IMAGES: `127.0.0.1:${port}/bench/startup:v1`, 'INPUT_TRUST-SERVER': `https://127.0.0.1:${port}`,
+        PATH: process.env.PATH,
+        HOME: work,
+        GITHUB_OUTPUT: join(work, 'out'),
+        INPUT_MODE: mode,
+        INPUT_IMAGES: `127.0.0.1:${port}/bench/startup:v1`,
+        'INPUT_TRUST-SERVER': `https://127.0.0.1:${port}`,
         ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': key, 'INPUT_DELEGATION-PASSPHRASE': PASS } : {}),
       };
       const start = process.hrtime.bigint();
       const child = spawn(process.execPath, [join(resolve(dist), 'index.js')], { env, stdio: 'ignore' });
-      const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error('no connection within 10 s')); }, 10_000);
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        rej(new Error('no connection within 10 s'));
+      }, 10_000);
       server.once('connection', (socket) => {
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
         const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -53,7 +60,15 @@ async function once(dist: string, mode: string): Promise<{ ms: number; cpuMs: nu
 const fig: Record<string, { ms: number[]; cpu: number[] }> = {};
 for (let i = 0; i <= runs; i++) {
   for (const mode of ['verify', 'sign']) {
-    for (const [name, dist] of i % 2 ? [['A', a], ['B', b]] : [['B', b], ['A', a]]) {
+    for (const [name, dist] of i % 2
+      ? [
+          ['A', a],
+          ['B', b],
+        ]
+      : [
+          ['B', b],
+          ['A', a],
+        ]) {
       const r = await once(dist!, mode);
       if (i === 0) continue;
       const f = (fig[`${mode} ${name}`] ??= { ms: [], cpu: [] });

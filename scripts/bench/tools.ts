@@ -72,12 +72,7 @@ export class Contestants {
   /** `notary addhash` per tag (the digests given), then one `notary publish` per repository. */
   notarySign(repos: readonly SeededRepo[]): Promise<JobRun> {
     const roles = SIGNER_ROLES.flatMap((r) => ['-r', r]);
-    return timeJob(
-      repos.flatMap((repo) => [
-        ...repo.tags.map((t) => this.notary(['addhash', repo.gun, t.tag, String(t.size), '--sha256', t.digest.slice('sha256:'.length), ...roles])),
-        this.notary(['publish', repo.gun]),
-      ]),
-    );
+    return timeJob(repos.flatMap((repo) => [...repo.tags.map((t) => this.notary(['addhash', repo.gun, t.tag, String(t.size), '--sha256', t.digest.slice('sha256:'.length), ...roles])), this.notary(['publish', repo.gun])]));
   }
 
   /** `notary list` per repository. */
@@ -101,7 +96,23 @@ export class Contestants {
     }
     writeFileSync(config, `${lines.join('\n')}\n`);
     const want = repos.reduce((k, r) => k + r.tags.length, 0);
-    const args = ['--silent', '--show-error', '--head', '--http2', '--parallel', '--parallel-max', '8', '--cacert', this.stack.ca.caCertPath, '--header', `Accept: ${MANIFEST_ACCEPT}`, '--write-out', '%{http_code} %{http_version}\n', '--config', config];
+    const args = [
+      '--silent',
+      '--show-error',
+      '--head',
+      '--http2',
+      '--parallel',
+      '--parallel-max',
+      '8',
+      '--cacert',
+      this.stack.ca.caCertPath,
+      '--header',
+      `Accept: ${MANIFEST_ACCEPT}`,
+      '--write-out',
+      '%{http_code} %{http_version}\n',
+      '--config',
+      config,
+    ];
     return timeJob([
       async () => {
         const run = await timeProcess('curl', args, { PATH: process.env.PATH });

@@ -102,7 +102,11 @@ function describeDomains(domains: readonly string[]): string {
 export function inputCredentials(inputs: Pick<Inputs, 'username' | 'password' | 'registry' | 'listedImages'>, refs: readonly ImageRef[]): ExplicitCredentials | undefined {
   if (!inputs.username) return undefined;
   const listed = parseReferences(inputs.listedImages).map((r) => r.domain);
-  const registry = credentialsRegistry(inputs.registry, listed, refs.map((r) => r.domain));
+  const registry = credentialsRegistry(
+    inputs.registry,
+    listed,
+    refs.map((r) => r.domain),
+  );
   return { registry, credentials: { username: inputs.username, password: inputs.password } };
 }
 
@@ -156,7 +160,11 @@ async function askHelper(name: string, domain: string, options: ResolveOptions):
   try {
     result = await run(program, address);
   } catch (e) {
-    throw new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: the Docker config names credential helper "${name}", but ${program} could not be run (${messageOf(e)}): install it on the runner, remove credsStore/credHelpers from the Docker config, or pass the username/password inputs`, { cause: e });
+    throw new InputError(
+      'CREDENTIALS_HELPER_FAILED',
+      `registry ${domain}: the Docker config names credential helper "${name}", but ${program} could not be run (${messageOf(e)}): install it on the runner, remove credsStore/credHelpers from the Docker config, or pass the username/password inputs`,
+      { cause: e },
+    );
   }
   if (result.exitCode !== 0) {
     const said = `${result.stdout} ${result.stderr}`;
@@ -165,7 +173,10 @@ async function askHelper(name: string, domain: string, options: ResolveOptions):
     throw new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: credential helper ${program} failed (exit code ${result.exitCode}): run \`echo ${address} | ${program} get\` on the runner to see why, or pass the username/password inputs`);
   }
   // The helper's words are never quoted: they hold the secret.
-  const parsed = parseJson(result.stdout, () => new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: credential helper ${program} did not answer JSON for ${address}; it does not speak docker's credential helper protocol`), { maxBytes: 1024 * 1024, maxDepth: 8 });
+  const parsed = parseJson(result.stdout, () => new InputError('CREDENTIALS_HELPER_FAILED', `registry ${domain}: credential helper ${program} did not answer JSON for ${address}; it does not speak docker's credential helper protocol`), {
+    maxBytes: 1024 * 1024,
+    maxDepth: 8,
+  });
   const answer: HelperAnswer = typeof parsed === 'object' && parsed !== null ? parsed : {};
   const username = typeof answer.Username === 'string' ? answer.Username : '';
   const secret = typeof answer.Secret === 'string' ? answer.Secret : '';
@@ -186,7 +197,8 @@ function mask(c: Credentials | undefined): void {
 
 /** For debug traces: where credentials came from and their kind, never a secret. */
 function describe(r: ResolvedCredentials): string {
-  const from = r.origin === 'helper' ? `credential helper ${r.helper}` : r.origin === 'auths' ? 'Docker config auths' : r.origin === 'input' ? 'the username/password inputs' : r.helper ? `nothing (helper ${r.helper} has none)` : 'nothing (anonymous)';
+  const from =
+    r.origin === 'helper' ? `credential helper ${r.helper}` : r.origin === 'auths' ? 'Docker config auths' : r.origin === 'input' ? 'the username/password inputs' : r.helper ? `nothing (helper ${r.helper} has none)` : 'nothing (anonymous)';
   if (!r.credentials) return from;
   const kind = r.credentials.identityToken ? 'identity token' : 'password';
   return `${from}, user ${r.credentials.username ?? '(none)'}, ${kind}`;

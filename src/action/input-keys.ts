@@ -42,7 +42,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
     case 'revoke':
       delegation = decode('delegation')?.signing;
       repository = decode('repository')?.signing;
-      if (!delegation && !repository) throw new InputError('INPUT_INVALID', 'mode revoke needs the delegation-key input (a signer\'s key) or the repository-key input');
+      if (!delegation && !repository) throw new InputError('INPUT_INVALID', "mode revoke needs the delegation-key input (a signer's key) or the repository-key input");
       break;
     case 'refresh':
       delegation = decode('delegation')?.signing;
@@ -81,7 +81,8 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
 /** init hands generated keys back encrypted: it needs their passphrases, and one repository key per repository. */
 function checkInit(inputs: Inputs, hasRoot: boolean, hasRepository: boolean, refs: readonly ImageRef[]): void {
   if (!hasRoot && !inputs.keys.root.passphrase) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a root key when root-key is empty, and hands it back encrypted: set root-passphrase (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)');
-  if (!hasRepository && !inputs.keys.repository.passphrase) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
+  if (!hasRepository && !inputs.keys.repository.passphrase)
+    throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
   const guns = new Set(refs.map((r) => r.gun));
   if (!hasRepository && guns.size > 1) throw new InputError('INPUT_INVALID', `mode init generates one repository key per repository: give repository-key to initialise ${guns.size} repositories at once, or initialise them one per step`);
 }

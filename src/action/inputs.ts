@@ -114,9 +114,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
   const listedImages = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
   const images = [...listedImages, ...dockerfileImages(dockerfiles, env)];
-  if (images.length === 0) throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
+  if (images.length === 0)
+    throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
   if (mode === 'sign' && !keys.delegation.pem) {
-    throw new InputError('INPUT_INVALID', 'mode sign needs the delegation-key input: the signer\'s private key (from a secret), as written by `docker trust key generate`');
+    throw new InputError('INPUT_INVALID', "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`");
   }
   const signers = getList(core.getInput('signers'));
   for (const s of signers) signerRole(s);
@@ -160,7 +161,7 @@ function modeInputs(mode: Mode, images: readonly string[], signers: string[]): M
       return { mode, options: { signer: name ? { name, keys: need(signerKeyInput(name), mode, 'the signer-key input with signer-name') } : undefined } };
     }
     case 'add-signer':
-      return { mode, options: { signer: requiredSigner(mode, 'the signer-key input: the signer\'s public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)') } };
+      return { mode, options: { signer: requiredSigner(mode, "the signer-key input: the signer's public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)") } };
     case 'remove-signer':
       return { mode, options: { name: signerName(mode) } };
     case 'refresh': {
@@ -178,7 +179,7 @@ function rotateInputs(): RotateOptions {
   const role = core.getInput('rotate-role').trim().toLowerCase();
   if (role === 'snapshot' || role === 'timestamp') return { role };
   if (role && role !== 'signer') throw new InputError('INPUT_INVALID', `input rotate-role is "${role}": use signer, snapshot or timestamp`);
-  return { role: 'signer', signer: requiredSigner('rotate', 'the signer-key input: the signer\'s new public key') };
+  return { role: 'signer', signer: requiredSigner('rotate', "the signer-key input: the signer's new public key") };
 }
 
 function need<T>(value: T | undefined, mode: Mode, what: string): T {
@@ -254,7 +255,8 @@ function readTrustDir(value: string): string | undefined {
   } catch {
     return path; // missing: made on first save
   }
-  if (!isDirectory) throw new InputError('FILE_NOT_DIRECTORY', `input trust-dir ${JSON.stringify(path)} is a file, not a directory: give the directory where trust data is remembered (default $DOCKER_CONFIG/trust, else ~/.docker/trust), or leave it empty`);
+  if (!isDirectory)
+    throw new InputError('FILE_NOT_DIRECTORY', `input trust-dir ${JSON.stringify(path)} is a file, not a directory: give the directory where trust data is remembered (default $DOCKER_CONFIG/trust, else ~/.docker/trust), or leave it empty`);
   return path;
 }
 

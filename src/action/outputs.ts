@@ -38,7 +38,11 @@ async function writeAdminResults(mode: Mode, outcomes: readonly AdminOutcome[]):
   core.setOutput('result', JSON.stringify(outcomes));
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   // Summaries name repositories, signers and roles: outside text, made inert and kept under the budget.
-  const { shown, hidden } = fitToBudget(outcomes.map((o) => forSummary(o.summary)), SUMMARY_BUDGET, 9);
+  const { shown, hidden } = fitToBudget(
+    outcomes.map((o) => forSummary(o.summary)),
+    SUMMARY_BUDGET,
+    9,
+  );
   const s = core.summary.addHeading(`Content trust: ${mode}`, 3).addList(shown);
   if (hidden > 0) s.addRaw(`${hidden} more repositories are not listed here: the result output and the log list every one.`, true);
   await s.write();
@@ -89,7 +93,11 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
       forSummary(`${r.expires.slice(0, 10)} (${daysLeft(r.expires)})`),
       ...(withPolicy ? [forSummary(r.policy ?? '—')] : []),
     ]);
-    const { shown, hidden } = fitToBudget(rows.map((cells) => cells.join('')), SUMMARY_BUDGET, 16 + 9 * rows[0]!.length);
+    const { shown, hidden } = fitToBudget(
+      rows.map((cells) => cells.join('')),
+      SUMMARY_BUDGET,
+      16 + 9 * rows[0]!.length,
+    );
     s.addTable([
       [
         { data: 'Image', header: true },

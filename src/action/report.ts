@@ -63,10 +63,7 @@ export function reportFailure(error: ContentTrustError, subject: string): Report
     else core.info(`Error: ${forLog(`${f.code}: ${f.subject}: ${f.message}`)}`);
   });
   const hidden = failures.length - annotated;
-  const what =
-    failures.length === 1
-      ? advise(error.message, 'action')
-      : `${failures.length} images or repositories failed${hidden > 0 ? ` (the first ${annotated} are annotated; the log lists every one)` : ' (see the errors above)'}`;
+  const what = failures.length === 1 ? advise(error.message, 'action') : `${failures.length} images or repositories failed${hidden > 0 ? ` (the first ${annotated} are annotated; the log lists every one)` : ' (see the errors above)'}`;
   core.setFailed(forLog(`${error.code}: ${what}`, FAILED_MESSAGE_LIMIT));
   return failures;
 }

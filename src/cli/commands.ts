@@ -23,7 +23,7 @@ const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /** A signer's public key file (--key), read with errors naming the flag. */
 function readSignerKeys(file: string, name: string) {
-  const text = readUserFile(file, { name: '--key', fix: 'give the signer\'s public key file (NAME.pub from `content-trust key generate` or `docker trust key generate`)' }, { maxBytes: KEY_FILE_MAX_BYTES });
+  const text = readUserFile(file, { name: '--key', fix: "give the signer's public key file (NAME.pub from `content-trust key generate` or `docker trust key generate`)" }, { maxBytes: KEY_FILE_MAX_BYTES });
   return parseSignerKeys(text, name, `the --key file ${JSON.stringify(file)}`);
 }
 
@@ -149,7 +149,10 @@ export async function sign(args: Args, io: Io): Promise<void> {
 
 export async function verify(args: Args, io: Io): Promise<void> {
   const refs = refsOf(args.positionals, 'verify', 'IMAGE:TAG');
-  const signers = (flag(args, 'signer') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const signers = (flag(args, 'signer') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const results = await run('verify', refs, { signers, checkRegistry: !args.flags.has('no-registry') }, args, io);
   if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
   else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})\n`);
@@ -169,4 +172,3 @@ export async function inspect(args: Args, io: Io): Promise<void> {
     env.close();
   }
 }
-

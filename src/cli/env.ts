@@ -39,7 +39,7 @@ export function createCliEnv(refs: readonly ImageRef[], options: CliEnvOptions, 
   for (const host of new Set(refs.map((r) => new URL(serverFor(r.domain)).host))) {
     // As docker: a CA for this server in <docker config>/tls/<host>/ca.crt, when there is one.
     const file = join(dockerConfigDir(env), 'tls', host, 'ca.crt');
-    if (existsSync(file)) cas.push(readUserFile(file, { name: 'the trust server\'s CA file', fix: 'put PEM CA certificates there, or remove it' }, { maxBytes: CA_MAX_BYTES }));
+    if (existsSync(file)) cas.push(readUserFile(file, { name: "the trust server's CA file", fix: 'put PEM CA certificates there, or remove it' }, { maxBytes: CA_MAX_BYTES }));
   }
   const http = new HttpClient({ ...(cas.length ? { ca: cas.join('\n') } : {}), ...(options.debug ? { debug: (m: string) => process.stderr.write(`debug: ${forLog(m)}\n`) } : {}) });
   const credentials = readDockerCredentials(env);

@@ -25,21 +25,31 @@ export function inspectPretty(entry: InspectEntry): string {
   let out = '';
   if (entry.SignedTags.length > 0) {
     out += `\nSignatures for ${name}\n\n`;
-    out += table([
-      ['SIGNED TAG', 'DIGEST', 'SIGNERS'],
-      ...entry.SignedTags.map((t) => [t.SignedTag, t.Digest, t.Signers[0] === REPO_ADMIN && t.Signers.length === 1 ? `(${REPO_ADMIN})` : [...t.Signers].sort().join(', ')]),
-    ]);
+    out += table([['SIGNED TAG', 'DIGEST', 'SIGNERS'], ...entry.SignedTags.map((t) => [t.SignedTag, t.Digest, t.Signers[0] === REPO_ADMIN && t.Signers.length === 1 ? `(${REPO_ADMIN})` : [...t.Signers].sort().join(', ')])]);
   } else {
     out += `\nNo signatures for ${name}\n\n`;
   }
   if (entry.Signers.length > 0) {
     out += `\nList of signers and their keys for ${name}\n\n`;
     const signers = [...entry.Signers].sort((a, b) => naturalCompare(a.Name, b.Name));
-    out += table([['SIGNER', 'KEYS'], ...signers.map((s) => [s.Name, s.Keys.map((k) => k.ID).sort().map((id) => id.slice(0, 12)).join(', ')])]);
+    out += table([
+      ['SIGNER', 'KEYS'],
+      ...signers.map((s) => [
+        s.Name,
+        s.Keys.map((k) => k.ID)
+          .sort()
+          .map((id) => id.slice(0, 12))
+          .join(', '),
+      ]),
+    ]);
   }
   out += `\nAdministrative keys for ${name}\n\n`;
   for (const admin of entry.AdministrativeKeys.filter((a) => a.Name === 'Repository').concat(entry.AdministrativeKeys.filter((a) => a.Name === 'Root'))) {
-    out += `  ${admin.Name === 'Root' ? 'Root Key' : 'Repository Key'}:\t${forLog(admin.Keys.map((k) => k.ID).sort().join(', '))}\n`;
+    out += `  ${admin.Name === 'Root' ? 'Root Key' : 'Repository Key'}:\t${forLog(
+      admin.Keys.map((k) => k.ID)
+        .sort()
+        .join(', '),
+    )}\n`;
   }
   return out;
 }

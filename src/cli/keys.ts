@@ -26,7 +26,12 @@ export function findBaseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targ
 export function baseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey {
   const key = findBaseKey(dir, repo, role, env);
   if (!key) {
-    throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: no ${role === 'root' ? 'root' : 'repository (targets)'} key in ${dir}/private: it needs ${canonicalIds(repo, role).map((i) => `${i}.key`).join(' or ')}`);
+    throw new InputError(
+      'KEY_WRONG_ROLE',
+      `${repo.gun}: no ${role === 'root' ? 'root' : 'repository (targets)'} key in ${dir}/private: it needs ${canonicalIds(repo, role)
+        .map((i) => `${i}.key`)
+        .join(' or ')}`,
+    );
   }
   return key;
 }
@@ -55,14 +60,21 @@ export function signerKey(dir: string, repo: TrustedRepo, signer: string | undef
   const names = signers.map((s) => s.name).sort();
   if (signer !== undefined) {
     const chosen = signers.find((s) => s.name === signer);
-    if (!chosen) throw new InputError('SIGNER_NOT_FOUND', `${repo.gun} has no signer ${JSON.stringify(signer)} (--signer); its signers: ${names.join(', ') || 'none'}. Add it with \`content-trust signer add --key ${signer}.pub ${signer} ${repo.gun}\``);
+    if (!chosen)
+      throw new InputError('SIGNER_NOT_FOUND', `${repo.gun} has no signer ${JSON.stringify(signer)} (--signer); its signers: ${names.join(', ') || 'none'}. Add it with \`content-trust signer add --key ${signer}.pub ${signer} ${repo.gun}\``);
     if (chosen.keys.length === 0) throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: none of signer ${JSON.stringify(signer)}'s keys is in ${dir}/private; load it with \`content-trust key load FILE --name ${signer}\``);
     return loadKey(chosen.keys[0]!, env).signing;
   }
   const held = signers.filter((s) => s.keys.length > 0);
   const ids = new Set(held.flatMap((s) => s.keys.map((k) => k.id)));
   if (ids.size > 1) {
-    throw new InputError('INPUT_INVALID', `${dir}/private holds keys of several signers of ${repo.gun} (${held.map((s) => s.name).sort().join(', ')}): choose one with \`content-trust sign --signer NAME\``);
+    throw new InputError(
+      'INPUT_INVALID',
+      `${dir}/private holds keys of several signers of ${repo.gun} (${held
+        .map((s) => s.name)
+        .sort()
+        .join(', ')}): choose one with \`content-trust sign --signer NAME\``,
+    );
   }
   if (ids.size === 1) return loadKey(held[0]!.keys[0]!, env).signing;
   // No signer's key: any key of a delegation (targets/releases only) is refused by sign with what to do.

@@ -34,7 +34,7 @@ const COMMANDS: Record<string, Command> = {
   sign: {
     usage: 'sign IMAGE:TAG... [--signer NAME]',
     summary: 'sign pushed tags with your signer key',
-    help: 'The key is the trust directory\'s key of a signer of the repository; when it holds keys of several signers, --signer NAME chooses one.',
+    help: "The key is the trust directory's key of a signer of the repository; when it holds keys of several signers, --signer NAME chooses one.",
     flags: ['signer'],
     run: commands.sign,
   },
@@ -44,7 +44,7 @@ const COMMANDS: Record<string, Command> = {
   refresh: { usage: 'refresh REPOSITORY... [--within DAYS]', summary: 're-sign what expires within DAYS (182)', flags: ['within'], run: commands.refresh },
   rotate: {
     usage: 'rotate REPOSITORY snapshot|timestamp, or rotate REPOSITORY signer NAME --key NEW.pub',
-    summary: 'new server-held key (needs the root key), or a signer\'s new key',
+    summary: "new server-held key (needs the root key), or a signer's new key",
     flags: ['key'],
     run: commands.rotate,
   },

@@ -51,7 +51,9 @@ export function listKeys(dir: string): LocalKey[] {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     if (e instanceof InputError) throw e;
-    throw new InputError('FILE_UNREADABLE', `the trust directory's ${JSON.stringify(privateDir)} cannot be listed (${(e as NodeJS.ErrnoException).code ?? 'error'}): check its permissions, or set DOCKER_CONFIG to another configuration directory`, { cause: e });
+    throw new InputError('FILE_UNREADABLE', `the trust directory's ${JSON.stringify(privateDir)} cannot be listed (${(e as NodeJS.ErrnoException).code ?? 'error'}): check its permissions, or set DOCKER_CONFIG to another configuration directory`, {
+      cause: e,
+    });
   }
   return names
     .filter((f) => f.endsWith('.key'))

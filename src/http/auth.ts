@@ -156,7 +156,9 @@ export function tokenKey(origin: string, c: Challenge, init: AuthedInit): string
 
 function credentialsId(c: Credentials | undefined): string {
   if (!c) return '';
-  return createHash('sha256').update(JSON.stringify([c.username ?? null, c.password ?? null, c.identityToken ?? null])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([c.username ?? null, c.password ?? null, c.identityToken ?? null]))
+    .digest('hex');
 }
 
 function basic(username: string, password: string): string {
@@ -170,8 +172,6 @@ function quote(text: string): string {
 
 function refused(where: string, init: AuthedInit, what: string): NetworkError {
   const who = init.credentials?.username ? `user "${init.credentials.username}"` : 'anonymous access';
-  const hint = init.credentials?.username
-    ? 'check the `username`/`password` inputs or the docker login that wrote them'
-    : 'log in first (docker/login-action) or set the `username`/`password` inputs (and `registry`)';
+  const hint = init.credentials?.username ? 'check the `username`/`password` inputs or the docker login that wrote them' : 'log in first (docker/login-action) or set the `username`/`password` inputs (and `registry`)';
   return new NetworkError('AUTH_REFUSED', `${where} ${what} (${who}${init.scope ? `, scope ${init.scope}` : ''}): ${hint}`, { status: 401 });
 }

@@ -100,9 +100,7 @@ export class HttpClient {
         if (!(e instanceof NetworkError)) throw e;
         result = e;
       }
-      const decision = result instanceof NetworkError
-        ? retryDecision({ attempt, retryableError: !FINAL.has(result) }, this.config)
-        : retryDecision({ attempt, status: result.status, retryAfter: result.headers['retry-after'] }, this.config);
+      const decision = result instanceof NetworkError ? retryDecision({ attempt, retryableError: !FINAL.has(result) }, this.config) : retryDecision({ attempt, status: result.status, retryAfter: result.headers['retry-after'] }, this.config);
       if (!decision.retry) {
         if (decision.why === 'retry-after too long') {
           this.debug(`${method} ${traceUrl(url)}: the server asks to wait ${Math.ceil(decision.retryAfterMs! / 1000)} s (Retry-After), more than the ${this.config.retryAfterMaxMs / 1000} s allowed: not retrying`);
@@ -208,21 +206,24 @@ export class HttpClient {
         onResponseError: (_controller, error) => settle(error instanceof NetworkError ? error : this.networkError(error, host, proxy, sent)),
       };
       try {
-        this.dispatcher.dispatch({
-          origin: target.origin,
-          path: `${target.pathname}${target.search}`,
-          method,
-          headers,
-          body: init.body ?? null,
-          // undici sends `connection: close` with every HEAD (and drops the
-          // connection after it), in case a server sends a body it should
-          // not; registries answer HEAD correctly, and the verify of every
-          // tag is one manifest HEAD, so that cost one TLS handshake per tag
-          // (docs/benchmarks.md, "Where the time goes"). Keep-alive for HEAD too.
-          ...(method === 'HEAD' ? { reset: false } : {}),
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        }, handler);
+        this.dispatcher.dispatch(
+          {
+            origin: target.origin,
+            path: `${target.pathname}${target.search}`,
+            method,
+            headers,
+            body: init.body ?? null,
+            // undici sends `connection: close` with every HEAD (and drops the
+            // connection after it), in case a server sends a body it should
+            // not; registries answer HEAD correctly, and the verify of every
+            // tag is one manifest HEAD, so that cost one TLS handshake per tag
+            // (docs/benchmarks.md, "Where the time goes"). Keep-alive for HEAD too.
+            ...(method === 'HEAD' ? { reset: false } : {}),
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
+          },
+          handler,
+        );
       } catch (e) {
         settle(this.networkError(e, host, proxy, false));
       }
@@ -303,7 +304,26 @@ function reason(e: unknown, code: string): string {
  * WWW-Authenticate sent twice is one value holding both challenges), in an
  * object without a prototype.
  */
-const FIRST_ONLY = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
+const FIRST_ONLY = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
 
 function nodeHeaders(raw: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
   const out = Object.create(null) as Record<string, string | string[]>;

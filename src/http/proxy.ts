@@ -120,7 +120,10 @@ function parseNoProxy(value: string): NoProxyEntry[] {
       }
     }
     const subdomainsOnly = raw.startsWith('*');
-    host = host.replace(/^\*?\./, '').replace(/^(.+)\.$/, '$1').toLowerCase();
+    host = host
+      .replace(/^\*?\./, '')
+      .replace(/^(.+)\.$/, '$1')
+      .toLowerCase();
     entries.push({ host, port, subdomainsOnly });
   }
   return entries;

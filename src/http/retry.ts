@@ -53,9 +53,7 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Math.max(0, at - now);
 }
 
-export type RetryDecision =
-  | { retry: true; delayMs: number; why: 'backoff' | 'retry-after' }
-  | { retry: false; why: 'not retryable' | 'attempts spent' | 'retry-after too long'; retryAfterMs?: number };
+export type RetryDecision = { retry: true; delayMs: number; why: 'backoff' | 'retry-after' } | { retry: false; why: 'not retryable' | 'attempts spent' | 'retry-after too long'; retryAfterMs?: number };
 
 export interface Attempt {
   /** 0 for the first try. */

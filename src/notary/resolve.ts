@@ -48,7 +48,10 @@ export function resolveTag(repo: TrustedRepo, tag: string): TargetHit {
     const hit = walk(repo, start, tag, seen);
     if (!hit) continue;
     if (DCT_ROLES.includes(hit.role)) return hit;
-    throw new TrustError('NOT_SIGNED', `${repo.gun}:${tag} is signed only in ${hit.role}; a DCT pull accepts only targets/releases or targets. Add the signer with \`docker trust signer add\` (which also adds its key to targets/releases) and sign again`);
+    throw new TrustError(
+      'NOT_SIGNED',
+      `${repo.gun}:${tag} is signed only in ${hit.role}; a DCT pull accepts only targets/releases or targets. Add the signer with \`docker trust signer add\` (which also adds its key to targets/releases) and sign again`,
+    );
   }
   throw new TrustError('NOT_SIGNED', `${repo.gun}:${tag} has no trust data: no signature for this tag in targets/releases or targets. Sign it (mode: sign) before verifying`);
 }

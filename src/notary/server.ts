@@ -67,7 +67,10 @@ export class NotaryRepoClient implements MetadataSource {
 
   private async key(role: 'snapshot' | 'timestamp', method: 'GET' | 'POST'): Promise<TufKeyJson> {
     const res = await this.client.send(`${this.base}${role}.key`, {
-      method, maxBytes: KEY_MAX_BYTES, credentials: this.credentials, scope: `repository:${this.gun}:${method === 'GET' ? 'push,pull' : '*'}`,
+      method,
+      maxBytes: KEY_MAX_BYTES,
+      credentials: this.credentials,
+      scope: `repository:${this.gun}:${method === 'GET' ? 'push,pull' : '*'}`,
     });
     if (res.status !== 200) {
       throw new NetworkError('HTTP_ERROR', `${this.gun}: the Notary server answered HTTP ${res.status} to ${method} ${role}.key${serverMessage(res)}`, { status: res.status });
@@ -168,7 +171,10 @@ function publishError(gun: string, res: HttpResponse, roles: string[]): PublishE
   const what = `${gun}: the Notary server refused the update of ${roles.join(', ')}`;
   if (e?.code === 'VERSION') return new VersionConflictError(`${what}: another publish changed the repository first`);
   if (e?.name === 'ErrBadHierarchy') {
-    return new PublishError('SNAPSHOT_KEY_NOT_ON_SERVER', `${what}: the server does not hold this repository's snapshot key, so a signer holding only a delegation key cannot publish. The repository owner can hand it to the server once: notary key rotate ${gun} snapshot -r`);
+    return new PublishError(
+      'SNAPSHOT_KEY_NOT_ON_SERVER',
+      `${what}: the server does not hold this repository's snapshot key, so a signer holding only a delegation key cannot publish. The repository owner can hand it to the server once: notary key rotate ${gun} snapshot -r`,
+    );
   }
   if (res.status >= 500 || res.status === 0) return new NetworkError('HTTP_ERROR', `${what}: HTTP ${res.status}${serverMessage(res)}`, { status: res.status });
   return new PublishError('PUBLISH_REJECTED', `${what}: HTTP ${res.status}${serverMessage(res)}`);

@@ -54,15 +54,30 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
   }
   const out = delegationsOf(repo, key).filter(({ role }) => tags.every((t) => pathAllowed(role.paths ?? [], t)));
   if (out.length === 0) {
-    const listing = delegations.map((d) => `${d.name} (keys ${d.keyids.map((k) => keys.get(k)?.canonicalId ?? k).map((k) => k.slice(0, 12)).join(', ') || 'none'}${d.paths && !d.paths.includes('') ? `; paths ${JSON.stringify(d.paths)}` : ''})`);
-    throw new InputError('KEY_NOT_DELEGATE', `${repo.gun}: the delegation key ${key.id} (role "${key.role ?? 'unknown'}") is not a signer of this repository, or may not sign these tags. Its delegations are: ${listing.join('; ')}. Add the key with \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
+    const listing = delegations.map(
+      (d) =>
+        `${d.name} (keys ${
+          d.keyids
+            .map((k) => keys.get(k)?.canonicalId ?? k)
+            .map((k) => k.slice(0, 12))
+            .join(', ') || 'none'
+        }${d.paths && !d.paths.includes('') ? `; paths ${JSON.stringify(d.paths)}` : ''})`,
+    );
+    throw new InputError(
+      'KEY_NOT_DELEGATE',
+      `${repo.gun}: the delegation key ${key.id} (role "${key.role ?? 'unknown'}") is not a signer of this repository, or may not sign these tags. Its delegations are: ${listing.join('; ')}. Add the key with \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``,
+    );
   }
   return out;
 }
 
 export function planSign(repo: TrustedRepo, key: SigningKey, targets: readonly NewTarget[], now: Date, expiryDays: number): SignPlan {
   const files = new Map<string, Buffer>();
-  for (const { role, keyIds } of signableRoles(repo, key, targets.map((t) => t.tag))) {
+  for (const { role, keyIds } of signableRoles(
+    repo,
+    key,
+    targets.map((t) => t.tag),
+  )) {
     const signed = bump(startFrom(repo, role.name), now, expiryDays);
     for (const t of targets) {
       signed.targets[t.tag] = { hashes: { sha256: Buffer.from(t.digest.slice('sha256:'.length), 'hex').toString('base64') }, length: t.size };

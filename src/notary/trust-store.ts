@@ -58,7 +58,10 @@ export class FileTrustStore implements TrustStore {
       if (role === 'root' || !(role === 'timestamp' || role === 'snapshot' || role === 'targets' || role.startsWith('targets/'))) continue;
       const path = join(dir, file);
       const raw = await readCapped(path);
-      versions.set(role, parseStored(path, () => storedVersion(raw)));
+      versions.set(
+        role,
+        parseStored(path, () => storedVersion(raw)),
+      );
       files.set(role, raw);
     }
     return { root, versions, source: dir, files };

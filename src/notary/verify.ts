@@ -26,12 +26,15 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
   const repos = new Map<string, Promise<TrustedRepo>>();
   for (const [gun, list] of guns) {
     const p = updateRepoFor(env, repoClient(env, list[0]!, false), now);
-    p.then((repo) => {
-      for (const w of repo.warnings) env.log.warning(w);
-      // A log line, not an annotation: see docs/security.md, trust on first use.
-      const firstUse = firstUseNotice(repo, env.rootKeys);
-      if (firstUse) env.log.info(firstUse);
-    }, () => {});
+    p.then(
+      (repo) => {
+        for (const w of repo.warnings) env.log.warning(w);
+        // A log line, not an annotation: see docs/security.md, trust on first use.
+        const firstUse = firstUseNotice(repo, env.rootKeys);
+        if (firstUse) env.log.info(firstUse);
+      },
+      () => {},
+    );
     repos.set(gun, p);
   }
   // Registry look-ups start now, bounded, alongside the trust updates (not queued behind them).
@@ -65,7 +68,9 @@ export function trustedTarget(repo: TrustedRepo, ref: ImageRef, signers: readonl
     const role = `targets/${name}`;
     const hit = targetIn(repo, role, ref.tag);
     if (!hit) {
-      const why = repo.skipped.get(role)?.error.message ?? (repo.roles.has(role) ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');
+      const why =
+        repo.skipped.get(role)?.error.message ??
+        (repo.roles.has(role) ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');
       throw new TrustError('SIGNER_MISSING', `image ${formatRef(ref)}: signer "${name}" did not sign it (${why})`);
     }
     if (agreed && agreed.digest !== hit.digest) {

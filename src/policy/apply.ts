@@ -43,7 +43,11 @@ export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[],
       for (const { ref } of items) env.log.info(`${formatRef(ref)}: policy entry "${name}"`);
       let verified: ImageResult[];
       try {
-        verified = await verifyImages(groupEnv, items.map((i) => i.ref), { ...options, signers });
+        verified = await verifyImages(
+          groupEnv,
+          items.map((i) => i.ref),
+          { ...options, signers },
+        );
       } catch (e) {
         const err = asContentTrustError(e);
         // Each failure says which entry was in force (front ends show it after the message; the error is left as thrown).
@@ -59,7 +63,10 @@ export async function verifyWithPolicy(env: TrustEnv, refs: readonly ImageRef[],
         const left = Date.parse(result.expires) - now.getTime();
         if (entry && left < entry.minValidityMs) {
           const days = Math.floor(left / 86_400_000);
-          const error = new TrustError('POLICY_VALIDITY', `image ${formatRef(ref)}: policy entry "${name}" requires ${entry.minValidity} of validity left, but its trust data expires ${result.expires} (in ${days} days): re-sign the tag or refresh the expiring metadata`);
+          const error = new TrustError(
+            'POLICY_VALIDITY',
+            `image ${formatRef(ref)}: policy entry "${name}" requires ${entry.minValidity} of validity left, but its trust data expires ${result.expires} (in ${days} days): re-sign the tag or refresh the expiring metadata`,
+          );
           failures.push({ index, failure: { subject: ref.input, error } });
           return;
         }

@@ -51,7 +51,10 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Normalises an `auths` key (https://index.docker.io/v1/, host, https://host/) to docker's domain. */
 export function authsKeyDomain(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 

@@ -52,7 +52,10 @@ export function checkManifest(image: string, body: Buffer, headers: IncomingHttp
 /** The media type of a Content-Type header, lowercased, parameters dropped ('' when absent). */
 export function mediaTypeOf(contentType: string | string[] | undefined): string {
   const value = Array.isArray(contentType) ? contentType[0] : contentType;
-  return String(value ?? '').split(';')[0]!.trim().toLowerCase();
+  return String(value ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
 }
 
 function sha(body: Buffer, algorithm: string): string {
@@ -101,7 +104,10 @@ function agreedMediaType(image: string, doc: JsonObject, headerType: string): st
   }
   const mediaType = bodyType ?? headerType;
   if (SCHEMA1_TYPES.includes(mediaType) || doc.schemaVersion === 1) {
-    throw new RegistryError('MANIFEST_UNSUPPORTED', `image ${image}: the registry serves a schema 1 manifest (${mediaType || 'schemaVersion 1'}), which cannot be signed by its content digest; push the image again with a current docker or buildx (schema 2 or OCI)`);
+    throw new RegistryError(
+      'MANIFEST_UNSUPPORTED',
+      `image ${image}: the registry serves a schema 1 manifest (${mediaType || 'schemaVersion 1'}), which cannot be signed by its content digest; push the image again with a current docker or buildx (schema 2 or OCI)`,
+    );
   }
   if (doc.schemaVersion !== 2) {
     const got = typeof doc.schemaVersion === 'number' ? String(doc.schemaVersion) : doc.schemaVersion === undefined ? 'missing' : `a ${typeof doc.schemaVersion}`;

@@ -61,10 +61,7 @@ function encryptPkcs8(plain: Buffer, passphrase: string): Buffer {
   const cipher = createCipheriv('aes-256-cbc', key, iv);
   const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
   key.fill(0);
-  const params = der.sequence(
-    der.sequence(der.oid(OID.pbkdf2), der.sequence(der.octetString(salt), der.integer(PBKDF2_ITERATIONS))),
-    der.sequence(der.oid(OID.aes256Cbc), der.octetString(iv)),
-  );
+  const params = der.sequence(der.sequence(der.oid(OID.pbkdf2), der.sequence(der.octetString(salt), der.integer(PBKDF2_ITERATIONS))), der.sequence(der.oid(OID.aes256Cbc), der.octetString(iv)));
   return der.sequence(der.sequence(der.oid(OID.pbes2), params), der.octetString(encrypted));
 }
 

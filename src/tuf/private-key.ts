@@ -84,7 +84,11 @@ export function parsePrivateKey(input: string, passphrase: string | undefined, l
 export function readPrivateKey(input: string, passphrase: string | undefined, label: KeyLabel = DEFAULT_LABEL): { keyObject: KeyObject; role: string | undefined; gun: string | undefined } {
   const blocks = parsePemBlocks(pemText(input, label));
   const block = blocks.find((b) => PRIVATE_LABELS.includes(b.label));
-  if (!block) throw noPrivateKey(blocks.map((b) => b.label), label);
+  if (!block)
+    throw noPrivateKey(
+      blocks.map((b) => b.label),
+      label,
+    );
   return { keyObject: decode(block, passphrase, label), role: block.headers.get('role'), gun: block.headers.get('gun') };
 }
 

@@ -47,16 +47,7 @@ export function rootCertificate(options: CertificateOptions): string {
     der.sequence(der.oid(OID.extKeyUsage), der.octetString(der.sequence(der.oid(OID.codeSigning)))),
     der.sequence(der.oid(OID.basicConstraints), der.boolean(true), der.octetString(der.sequence())),
   );
-  const tbs = der.sequence(
-    der.explicit(0, der.integer(2)),
-    der.integer(serial),
-    algorithm,
-    name,
-    der.sequence(der.time(notBefore), der.time(notAfter)),
-    name,
-    spki,
-    der.explicit(3, extensions),
-  );
+  const tbs = der.sequence(der.explicit(0, der.integer(2)), der.integer(serial), algorithm, name, der.sequence(der.time(notBefore), der.time(notAfter)), name, spki, der.explicit(3, extensions));
   const signature = sign('sha256', tbs, { key, dsaEncoding: 'der' });
   return der.pem('CERTIFICATE', der.sequence(tbs, algorithm, der.bitString(signature)));
 }

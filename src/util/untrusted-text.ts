@@ -123,11 +123,13 @@ export function forSummary(text: string, limit: number = SUMMARY_TEXT_LIMIT): st
  * Outside strings JSON has neither mark, so the result holds none.
  */
 export function jsonForLog(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent)
-    // Raw line feeds are the indentation's: JSON.stringify escapes every C0 character inside strings.
-    .replace(INVISIBLE, (c) => (c === '\n' ? c : c.length === 1 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : surrogates(c)))
-    .replace(/:(?=:)/g, '\\u003a')
-    .replace(/#(?=#\[)/g, '\\u0023');
+  return (
+    JSON.stringify(value, null, indent)
+      // Raw line feeds are the indentation's: JSON.stringify escapes every C0 character inside strings.
+      .replace(INVISIBLE, (c) => (c === '\n' ? c : c.length === 1 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : surrogates(c)))
+      .replace(/:(?=:)/g, '\\u003a')
+      .replace(/#(?=#\[)/g, '\\u0023')
+  );
 }
 
 function surrogates(pair: string): string {

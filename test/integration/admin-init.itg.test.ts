@@ -50,7 +50,10 @@ describe('mode init and add-signer, as the runner runs them', () => {
   it('add-signer puts the signer key in targets/ci and targets/releases; docker inspect shows it; the action signs with it', async () => {
     const gun = ctx.stack.gun('org/app');
     const run = await runAdminAction(ctx.stack, 'add-signer', [gun], {
-      'repository-key': repoKey, 'repository-passphrase': REPOSITORY_PASSPHRASE, 'signer-name': 'ci', 'signer-key': await readFile(ctx.ci.publicKeyPath, 'utf8'),
+      'repository-key': repoKey,
+      'repository-passphrase': REPOSITORY_PASSPHRASE,
+      'signer-name': 'ci',
+      'signer-key': await readFile(ctx.ci.publicKeyPath, 'utf8'),
     });
     assert.equal(run.code, 0, describeRun(run));
     const [info] = await ctx.stack.docker.inspect(gun);
@@ -73,7 +76,10 @@ describe('mode init and add-signer, as the runner runs them', () => {
     const image = await pushImage(ctx.stack, 'org/app:by-notary');
     await ctx.stack.notaryCli.addhash(gun, 'by-notary', image.size, image.digest, { publish: true });
     const rows = await ctx.stack.notaryCli.list(gun);
-    assert.deepEqual(rows.find((r) => r.name === 'by-notary'), { name: 'by-notary', digest: hex(image.digest), size: image.size, role: 'targets' });
+    assert.deepEqual(
+      rows.find((r) => r.name === 'by-notary'),
+      { name: 'by-notary', digest: hex(image.digest), size: image.size, role: 'targets' },
+    );
   });
 
   it('docker trust signer add administers the action-initialised repository with the generated repository key', async () => {
@@ -87,7 +93,10 @@ describe('mode init and add-signer, as the runner runs them', () => {
   it('init with a given root key and a first signer publishes both in one go; the root key is reused', async () => {
     const gun = ctx.stack.gun('org/other');
     const run = await runAdminAction(ctx.stack, 'init', [gun], {
-      ...pass, 'root-key': rootKey, 'signer-name': 'ci', 'signer-key': await readFile(ctx.ci.publicKeyPath, 'utf8'),
+      ...pass,
+      'root-key': rootKey,
+      'signer-name': 'ci',
+      'signer-key': await readFile(ctx.ci.publicKeyPath, 'utf8'),
     });
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(run.outputs['root-key'], undefined, 'a given root key is not handed back');

@@ -41,11 +41,14 @@ describe('administering a docker-initialised repository with the action', () => 
     assert.equal(sign.code, 0, describeRun(sign));
   });
 
-  it('add-signer with docker\'s repository key', async () => {
+  it("add-signer with docker's repository key", async () => {
     const run = await runAdminAction(ctx.stack, 'add-signer', [gun], { ...repoInputs(), 'signer-name': 'bob', 'signer-key': await readFile(bob.publicKeyPath, 'utf8') });
     assert.equal(run.code, 0, describeRun(run));
     const [info] = await ctx.stack.docker.inspect(gun);
-    assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ctx.ci.keyId }] }, { Name: 'bob', Keys: [{ ID: bob.keyId }] }]);
+    assert.deepEqual(info!.Signers, [
+      { Name: 'ci', Keys: [{ ID: ctx.ci.keyId }] },
+      { Name: 'bob', Keys: [{ ID: bob.keyId }] },
+    ]);
     const again = await runAdminAction(ctx.stack, 'add-signer', [gun], { ...repoInputs(), 'signer-name': 'bob', 'signer-key': await readFile(bob.publicKeyPath, 'utf8') });
     assert.equal(again.code, 0, describeRun(again));
     assert.match(again.stdout, /already has/);
@@ -57,7 +60,8 @@ describe('administering a docker-initialised repository with the action', () => 
     failedWith(await runAdminAction(ctx.stack, 'add-signer', [gun], { ...repoInputs(), 'repository-passphrase': 'not-it', 'signer-name': 'x', 'signer-key': pub }), 'PASSPHRASE_WRONG', /repository-key input.*`repository-passphrase`/);
     failedWith(
       await runAdminAction(ctx.stack, 'add-signer', [gun], { 'repository-key': ctx.ci.privateKeyPem, 'repository-passphrase': REPOSITORY_PASSPHRASE, 'signer-name': 'x', 'signer-key': pub }),
-      'KEY_WRONG_ROLE', new RegExp(`${gun}: the repository key given \\(key ${ctx.ci.keyId}, role "ci"\\) is not this repository's targets key`),
+      'KEY_WRONG_ROLE',
+      new RegExp(`${gun}: the repository key given \\(key ${ctx.ci.keyId}, role "ci"\\) is not this repository's targets key`),
     );
     failedWith(await runAdminAction(ctx.stack, 'remove-signer', [gun], { ...repoInputs(), 'signer-name': 'nobody' }), 'SIGNER_NOT_FOUND', /there is no signer "nobody" \(signers: ci, bob\)/);
     failedWith(await runAdminAction(ctx.stack, 'rotate', [gun], { ...repoInputs(), 'signer-name': 'nobody', 'signer-key': pub }), 'SIGNER_NOT_FOUND', /no signer "nobody" to rotate/);
@@ -85,13 +89,16 @@ describe('administering a docker-initialised repository with the action', () => 
     assert.equal(verify.code, 1, describeRun(verify));
   });
 
-  it('remove-signer takes targets/bob out and bob\'s key out of targets/releases', async () => {
+  it("remove-signer takes targets/bob out and bob's key out of targets/releases", async () => {
     const run = await runAdminAction(ctx.stack, 'remove-signer', [gun], { ...repoInputs(), 'signer-name': 'bob' });
     assert.equal(run.code, 0, describeRun(run));
     const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.Signers, [{ Name: 'ci', Keys: [{ ID: ctx.ci.keyId }] }]);
     const targets = (await trustFile(ctx.stack, gun, 'targets')) as unknown as { signed: { delegations: { keys: Record<string, unknown>; roles: { name: string; keyids: string[] }[] } } };
-    assert.deepEqual(targets.signed.delegations.roles.map((r) => r.name), ['targets/ci', 'targets/releases']);
+    assert.deepEqual(
+      targets.signed.delegations.roles.map((r) => r.name),
+      ['targets/ci', 'targets/releases'],
+    );
     assert.deepEqual(Object.keys(targets.signed.delegations.keys), [ctx.ci.keyId]);
   });
 
@@ -114,7 +121,11 @@ describe('administering a docker-initialised repository with the action', () => 
     const ci2 = await ctx.stack.docker.keyGenerate('ci2', join(ctx.stack.dir, 'keys2'));
     const before = await serverState(ctx.stack, gun);
     const run = await runAdminAction(ctx.stack, 'rotate', [gun], {
-      ...repoInputs(), 'signer-name': 'ci', 'signer-key': await readFile(ci2.publicKeyPath, 'utf8'), 'delegation-key': ci2.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE,
+      ...repoInputs(),
+      'signer-name': 'ci',
+      'signer-key': await readFile(ci2.publicKeyPath, 'utf8'),
+      'delegation-key': ci2.privateKeyPem,
+      'delegation-passphrase': REPOSITORY_PASSPHRASE,
     });
     assert.equal(run.code, 0, describeRun(run));
     assert.equal((await serverState(ctx.stack, gun)).posts, (before.posts as number) + 1, 'one publish');
@@ -138,7 +149,11 @@ describe('administering a docker-initialised repository with the action', () => 
       assert.equal(after.signed.version, before.signed.version + 1);
       assert.notDeepEqual(after.signed.roles[role]!.keyids, before.signed.roles[role]!.keyids);
       const stamp = (await trustFile(ctx.stack, gun, role)) as unknown as { signatures: { keyid: string }[] };
-      assert.deepEqual(stamp.signatures.map((s) => s.keyid), after.signed.roles[role]!.keyids, `the server signs ${role} with the new key`);
+      assert.deepEqual(
+        stamp.signatures.map((s) => s.keyid),
+        after.signed.roles[role]!.keyids,
+        `the server signs ${role} with the new key`,
+      );
       const [info] = await ctx.stack.docker.inspect(gun);
       assert.equal(info!.SignedTags.length, 2);
       const verify = await runAction(ctx.stack, { mode: 'verify', images: [v2.ref] });

@@ -40,7 +40,11 @@ describe('attacks through a rewriting proxy', () => {
     await proxy.settled();
     proxy.setRule(undefined);
     // The attack reached the client: something for this GUN was answered or rewritten by the rule.
-    if (rule) assert.ok(proxy.log.slice(from).some((e) => e.rewritten && e.path.startsWith(tufPath(gun, ''))), `the proxy rewrote nothing\n${describeRun(run)}`);
+    if (rule)
+      assert.ok(
+        proxy.log.slice(from).some((e) => e.rewritten && e.path.startsWith(tufPath(gun, ''))),
+        `the proxy rewrote nothing\n${describeRun(run)}`,
+      );
     return run;
   };
   const forged = (edit: Edit = {}) => serve(gun, forge(real, keys, edit));
@@ -115,7 +119,12 @@ describe('attacks through a rewriting proxy', () => {
       const stranger = keys.extra();
       const run = await verify(({ path }) =>
         path === tufPath(gun, 'timestamp.json')
-          ? { rewrite: (b) => { const doc = JSON.parse(b.toString('utf8')); return Buffer.from(JSON.stringify({ signed: doc.signed, signatures: [signWith(stranger, canonicalOf(doc.signed))] })); } }
+          ? {
+              rewrite: (b) => {
+                const doc = JSON.parse(b.toString('utf8'));
+                return Buffer.from(JSON.stringify({ signed: doc.signed, signatures: [signWith(stranger, canonicalOf(doc.signed))] }));
+              },
+            }
           : undefined,
       );
       assertRefused(run, 'THRESHOLD_NOT_MET', /timestamp\.json has 0 valid signature\(s\), needs 1: no signature is by a key the role lists/);
@@ -139,26 +148,30 @@ describe('attacks through a rewriting proxy', () => {
 
     it('a key whose ID does not match its content (re-keyed root): KEY_ID_MISMATCH', async () => {
       const wrong = 'f'.repeat(64);
-      const run = await verify(forged({
-        signed: (d, k) => {
-          const root = d.get('root')!;
-          root.keys[wrong] = root.keys[k.timestamp.id];
-          delete root.keys[k.timestamp.id];
-          root.roles.timestamp.keyids = [wrong];
-        },
-      }));
+      const run = await verify(
+        forged({
+          signed: (d, k) => {
+            const root = d.get('root')!;
+            root.keys[wrong] = root.keys[k.timestamp.id];
+            delete root.keys[k.timestamp.id];
+            root.roles.timestamp.keyids = [wrong];
+          },
+        }),
+      );
       assertRefused(run, 'KEY_ID_MISMATCH', new RegExp(`key listed as ${wrong} hashes to ${keys.timestamp.id}`));
     });
 
     it('a delegation key whose ID does not match its content (re-keyed targets): KEY_ID_MISMATCH', async () => {
       const wrong = 'e'.repeat(64);
-      const run = await verify(forged({
-        signed: (d, k) => {
-          const dl = d.get('targets')!.delegations;
-          dl.keys = { [wrong]: dl.keys[k.delegation.id] };
-          for (const r of dl.roles) r.keyids = [wrong];
-        },
-      }));
+      const run = await verify(
+        forged({
+          signed: (d, k) => {
+            const dl = d.get('targets')!.delegations;
+            dl.keys = { [wrong]: dl.keys[k.delegation.id] };
+            for (const r of dl.roles) r.keyids = [wrong];
+          },
+        }),
+      );
       assertRefused(run, 'KEY_ID_MISMATCH', /targets\.json delegations: key listed as e{64} hashes to/);
     });
   });
@@ -238,7 +251,14 @@ describe('attacks through a rewriting proxy', () => {
     });
 
     it('a delegation file the parent does not list is ignored (re-keyed): NOT_SIGNED', async () => {
-      const run = await verify(forged({ signed: (d) => { const dl = d.get('targets')!.delegations; dl.roles = dl.roles.filter((r: { name: string }) => r.name !== 'targets/releases'); } }));
+      const run = await verify(
+        forged({
+          signed: (d) => {
+            const dl = d.get('targets')!.delegations;
+            dl.roles = dl.roles.filter((r: { name: string }) => r.name !== 'targets/releases');
+          },
+        }),
+      );
       assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
     });
 

@@ -19,8 +19,7 @@ describe('bad inputs get named errors (action and CLI, real stack)', () => {
   let gun: string;
   let img: PushedImage;
   let dir: string;
-  const pkcs8 = (type: 'rsa' | 'ed25519', bits?: number) =>
-    (type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: bits! }) : generateKeyPairSync('ed25519')).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const pkcs8 = (type: 'rsa' | 'ed25519', bits?: number) => (type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: bits! }) : generateKeyPairSync('ed25519')).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 
   before(async () => {
     gun = await initRepo(ctx.stack, 'bad-input/app', ctx.ci);

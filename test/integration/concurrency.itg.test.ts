@@ -46,12 +46,20 @@ describe('concurrent sign runs on one repository', () => {
     }
     for (const run of runs) assert.equal(run.code, 0, describeRun(run));
 
-    const postStatuses = proxy.log.slice(logStart).filter((l) => l.method === 'POST').map((l) => l.status);
+    const postStatuses = proxy.log
+      .slice(logStart)
+      .filter((l) => l.method === 'POST')
+      .map((l) => l.status);
     // Server fact: on PostgreSQL the two transactions can both pass the version
     // check, and the loser then fails the unique (gun, role, version) index:
     // 500. The client retries a 5xx, which the server now answers VERSION.
     // Memory storage serialises updates and always answers VERSION at once.
-    const loser = ctx.stack.auth ? [[200, 200, 400], [200, 200, 400, 500]] : [[200, 200, 400]];
+    const loser = ctx.stack.auth
+      ? [
+          [200, 200, 400],
+          [200, 200, 400, 500],
+        ]
+      : [[200, 200, 400]];
     assert.ok(
       loser.some((want) => JSON.stringify([...postStatuses].sort()) === JSON.stringify(want)),
       `two held POSTs (one refused with VERSION${ctx.stack.auth ? ', or with 500 then VERSION on PostgreSQL' : ''}) and one retry: got ${postStatuses.join(', ')}`,

@@ -26,9 +26,7 @@ const PASSWORD = 'p4ss-w0rd-for-registry-a';
 /** A registry or Notary server that wants a token from `realm` for `service` before it answers 200. */
 function wantsToken(realm: string, service: string) {
   return (req: RecordedRequest) =>
-    req.authorization?.startsWith('Bearer ')
-      ? { status: 200, body: '{}' }
-      : { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm}",service="${service}"` }, body: '{"errors":[{"code":"UNAUTHORIZED"}]}' };
+    req.authorization?.startsWith('Bearer ') ? { status: 200, body: '{}' } : { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm}",service="${service}"` }, body: '{"errors":[{"code":"UNAUTHORIZED"}]}' };
 }
 
 describe('credentials go only where they belong', () => {
@@ -80,7 +78,7 @@ describe('credentials go only where they belong', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('with `registry` naming A (as https://host/): A\'s registry, its foreign https realm and its trust server get them, and signing works', async () => {
+  it("with `registry` naming A (as https://host/): A's registry, its foreign https realm and its trust server get them, and signing works", async () => {
     const { result, seen } = await issuerDuring(() =>
       runAction({ mode: 'sign', images: `${gunA}:v1`, 'trust-server': a.trustServer!, registry: `https://${a.registryHost}/`, username: USER, password: PASSWORD, 'delegation-key': ciKey, 'delegation-passphrase': REPOSITORY_PASSPHRASE }),
     );
@@ -89,7 +87,7 @@ describe('credentials go only where they belong', () => {
     for (const r of seen) assert.deepEqual([r.grantType, r.account, r.status], ['basic', USER, 200], JSON.stringify(r));
   });
 
-  it('a registry only a `dockerfile` line names never gets them, even when its challenge copies A\'s realm, service and scope', async () => {
+  it("a registry only a `dockerfile` line names never gets them, even when its challenge copies A's realm, service and scope", async () => {
     // B hosts org/app too and names A's realm and service: with A's token
     // cached under realm|service|scope|user, B would be handed it.
     const b = await record(ca, wantsToken(a.issuer.realm, a.registryService));
@@ -99,11 +97,21 @@ describe('credentials go only where they belong', () => {
     assert.ok(b.requests.length > 0, 'the action asked B for the base image');
     assert.deepEqual(b.authorizations(), [], 'B saw no Authorization header');
     const failed = result.errors.map((e) => e.title);
-    assert.ok(failed.some((t) => t.startsWith('AUTH_REFUSED') && t.includes(gunB)), `B's image refused anonymously: ${failed.join(',')}`);
+    assert.ok(
+      failed.some((t) => t.startsWith('AUTH_REFUSED') && t.includes(gunB)),
+      `B's image refused anonymously: ${failed.join(',')}`,
+    );
     assert.ok(!failed.some((t) => t.includes(gunA)), `A's image verified: ${failed.join(',')}`);
     // The issuer: A's user only for A's repository; B's repository asked for anonymously.
-    for (const r of seen.filter((r) => r.account !== undefined)) assert.ok(r.scopes.every((s) => s.name !== gunB), `B's repository with A's credentials: ${JSON.stringify(r)}`);
-    assert.ok(seen.some((r) => r.grantType === 'anonymous'), 'B\'s trust data asked for anonymously');
+    for (const r of seen.filter((r) => r.account !== undefined))
+      assert.ok(
+        r.scopes.every((s) => s.name !== gunB),
+        `B's repository with A's credentials: ${JSON.stringify(r)}`,
+      );
+    assert.ok(
+      seen.some((r) => r.grantType === 'anonymous'),
+      "B's trust data asked for anonymously",
+    );
   });
 
   it('username/password with images on two registries and no `registry`: INPUT_INVALID naming both, before any request', async () => {
@@ -121,11 +129,18 @@ describe('credentials go only where they belong', () => {
     const gunB = `${b.host}/org/app`;
     const { result, seen } = await issuerDuring(() => runAction({ mode: 'verify', images: `${gunA}:v1\n${gunB}:v1`, 'trust-server': a.trustServer!, registry: a.registryHost, username: USER, password: PASSWORD }));
     assert.equal(result.code, 1, describeRun(result));
-    assert.ok(b.requests.length > 0 && realm.requests.length > 0, 'the action asked B, and B\'s realm for a token');
+    assert.ok(b.requests.length > 0 && realm.requests.length > 0, "the action asked B, and B's realm for a token");
     assert.deepEqual(b.authorizations(), [], 'B saw no Authorization header');
-    assert.deepEqual(realm.authorizations(), [], 'B\'s realm saw no Authorization header');
-    assert.ok(seen.some((r) => r.account === USER), 'A got them');
-    for (const r of seen.filter((r) => r.account !== undefined)) assert.ok(r.scopes.every((s) => s.name !== gunB), `B's repository with A's credentials: ${JSON.stringify(r)}`);
+    assert.deepEqual(realm.authorizations(), [], "B's realm saw no Authorization header");
+    assert.ok(
+      seen.some((r) => r.account === USER),
+      'A got them',
+    );
+    for (const r of seen.filter((r) => r.account !== undefined))
+      assert.ok(
+        r.scopes.every((s) => s.name !== gunB),
+        `B's repository with A's credentials: ${JSON.stringify(r)}`,
+      );
     assert.ok(!result.errors.some((e) => e.title.includes(gunA)), `A's image verified: ${result.errors.map((e) => e.title).join(',')}`);
   });
 
@@ -133,13 +148,17 @@ describe('credentials go only where they belong', () => {
     const plain = await record(undefined, () => ({ status: 200, body: '{"token":"t"}' }));
     const notary = await record(ca, wantsToken(`${plain.url}/token`, 'notary'));
     const result = await runAction({ mode: 'verify', images: `${gunA}:v1`, 'trust-server': notary.url, username: USER, password: PASSWORD });
-    assertRefused(result, 'AUTH_REALM_INSECURE', new RegExp(`^${notary.url.replace(/\./g, '\\.')} sent a Bearer challenge naming a plain-http token realm, "${plain.url.replace(/\./g, '\\.')}/token" \\(scope repository:${gunA.replace(/\./g, '\\.')}:[a-z,*]+\\): nothing was sent there`));
+    assertRefused(
+      result,
+      'AUTH_REALM_INSECURE',
+      new RegExp(`^${notary.url.replace(/\./g, '\\.')} sent a Bearer challenge naming a plain-http token realm, "${plain.url.replace(/\./g, '\\.')}/token" \\(scope repository:${gunA.replace(/\./g, '\\.')}:[a-z,*]+\\): nothing was sent there`),
+    );
     assert.ok(notary.requests.length > 0);
     assert.deepEqual(notary.authorizations(), [], 'the Notary server saw no Authorization header');
     assert.equal(plain.connections, 0, 'the plain-http realm was never connected to');
   });
 
-  it('a token got for origin X is never sent to origin Y, though Y\'s challenge names the same realm, service and scope', async () => {
+  it("a token got for origin X is never sent to origin Y, though Y's challenge names the same realm, service and scope", async () => {
     const x = await record(ca, wantsToken(a.issuer.realm, a.registryService));
     const y = await record(ca, wantsToken(a.issuer.realm, a.registryService));
     const http = new HttpClient({ ca: ca.caPem });
@@ -158,8 +177,8 @@ describe('credentials go only where they belong', () => {
     const [toX, againX] = x.authorizations();
     const [toY] = y.authorizations();
     assert.ok(toX?.startsWith('Bearer ') && toY?.startsWith('Bearer '), 'each got a token');
-    assert.notEqual(toY, toX, 'Y got a token of its own, not X\'s');
-    assert.equal(againX, toX, 'X\'s token is reused for X');
+    assert.notEqual(toY, toX, "Y got a token of its own, not X's");
+    assert.equal(againX, toX, "X's token is reused for X");
     assert.equal(a.issuer.requests.length - from, 2, 'one token request per origin');
   });
 
@@ -185,4 +204,3 @@ describe('credentials go only where they belong', () => {
     assert.deepEqual(server.authorizations(), []);
   });
 });
-

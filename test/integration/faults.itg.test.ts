@@ -68,10 +68,20 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const log = since(notary, start);
     // The updater asks for root and timestamp at once: both get a 503, both are asked again.
     const refused = log.slice(0, 2);
-    assert.deepEqual(refused.map((l) => l.action), ['503', '503']);
-    for (const r of refused) assert.ok(log.slice(2).some((l) => l.path === r.path && l.action === 'pass' && l.status === 200), `${r.path} retried`);
+    assert.deepEqual(
+      refused.map((l) => l.action),
+      ['503', '503'],
+    );
+    for (const r of refused)
+      assert.ok(
+        log.slice(2).some((l) => l.path === r.path && l.action === 'pass' && l.status === 200),
+        `${r.path} retried`,
+      );
     assert.match(run.stdout, /\.json: retry 1\/3 in \d+ ms/);
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest),
+      [hex(img.digest)],
+    );
   });
 
   it('connection resets and a truncated body from the Notary server: retried, the sign succeeds', async () => {
@@ -84,7 +94,12 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const start = notary.log.length;
     const { gun, run } = await signThrough('faults/nreset', 'v1').finally(() => notary.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(since(notary, start).slice(0, 4).map((l) => l.action), ['reset', 'truncate', 'reset', 'pass']);
+    assert.deepEqual(
+      since(notary, start)
+        .slice(0, 4)
+        .map((l) => l.action),
+      ['reset', 'truncate', 'reset', 'pass'],
+    );
     assert.equal((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).length, 1);
   });
 
@@ -94,7 +109,10 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const { gun, before, run } = await signThrough('faults/postreset', 'v1').finally(() => notary.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
     const posts = since(notary, start).filter((l) => l.method === 'POST');
-    assert.deepEqual(posts.map((l) => `${l.action} ${l.status ?? ''}`.trim()), ['reset', 'pass 200']);
+    assert.deepEqual(
+      posts.map((l) => `${l.action} ${l.status ?? ''}`.trim()),
+      ['reset', 'pass 200'],
+    );
     const after = await trustState(ctx.stack, gun);
     assert.equal(after.snapshot, before.snapshot + 1, 'exactly one accepted publish');
   });
@@ -109,8 +127,16 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     const start = registry.log.length;
     const { img, gun, run } = await signThrough('faults/regflaky', 'v1', true).finally(() => registry.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(since(registry, start).slice(0, 3).map((l) => l.action), ['reset', '502', 'pass']);
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual(
+      since(registry, start)
+        .slice(0, 3)
+        .map((l) => l.action),
+      ['reset', '502', 'pass'],
+    );
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest),
+      [hex(img.digest)],
+    );
   });
 
   it('a Notary server that keeps answering 503: a bounded number of attempts, a clear HTTP_ERROR, nothing published', async () => {
@@ -123,7 +149,10 @@ describe('faults: resets, truncation, timeouts and 5xx from the Notary server an
     assert.ok(error!.message.startsWith(`${gun}: the Notary server answered HTTP 503 for `), error!.message);
     const log = since(notary, start);
     assertBounded(log);
-    assert.ok(log.every((l) => l.method === 'GET'), 'no POST was sent');
+    assert.ok(
+      log.every((l) => l.method === 'GET'),
+      'no POST was sent',
+    );
     assert.deepEqual(await trustState(ctx.stack, gun), before);
   });
 

@@ -21,7 +21,7 @@ import { updateRepo } from '../../src/notary/updater.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 import { useStack } from './helpers.ts';
 
-describe('published bytes equal Go\'s encoding (the server snapshots its re-encoding)', () => {
+describe("published bytes equal Go's encoding (the server snapshots its re-encoding)", () => {
   const ctx = useStack();
   let image: PushedImage;
 
@@ -59,7 +59,7 @@ describe('published bytes equal Go\'s encoding (the server snapshots its re-enco
     assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.name).sort(), ['a&b<c>', 'v1', 'v2']);
   });
 
-  it('fields notary\'s Go types lack are not published (the server would drop them from what it hashes)', async () => {
+  it("fields notary's Go types lack are not published (the server would drop them from what it hashes)", async () => {
     const { gun, client } = await repoWith('enc/unknown', ['v1']);
     const repo = await updateRepo(client, { config: defaultConfig });
     const releases = repo.roles.get('targets/releases')!.meta.signed;

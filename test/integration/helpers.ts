@@ -193,7 +193,10 @@ function assertNoSecrets(env: Record<string, string>, streams: Record<string, st
     for (const line of value.split(/\r?\n/)) if (/^[A-Za-z0-9+/=]{16,}$/.test(line.trim())) secrets.add(line.trim());
   }
   for (const [stream, text] of Object.entries(streams)) {
-    const visible = text.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    const visible = text
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
     for (const secret of secrets) {
       if (visible.includes(secret)) throw new Error(`secret leak: a secret appears in the action's ${stream} (outside ::add-mask::)`);
     }
@@ -325,11 +328,7 @@ export interface TrustState {
 }
 
 export async function trustState(stack: Stack, gun: string, signers: string[] = ['ci']): Promise<TrustState> {
-  const [snapshot, releases, ...roles] = await Promise.all([
-    trustFile(stack, gun, 'snapshot'),
-    trustFile(stack, gun, 'targets/releases'),
-    ...signers.map((s) => trustFile(stack, gun, `targets/${s}`)),
-  ]);
+  const [snapshot, releases, ...roles] = await Promise.all([trustFile(stack, gun, 'snapshot'), trustFile(stack, gun, 'targets/releases'), ...signers.map((s) => trustFile(stack, gun, `targets/${s}`))]);
   return {
     snapshot: snapshot?.signed.version ?? 0,
     releases: releases?.signed.version ?? 0,

@@ -53,10 +53,13 @@ repositories:
     const run = await verify([`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('org/lib')}:v1`], { 'policy.yml': policy }, { policy: 'policy.yml' });
     assert.equal(run.code, 0, describeRun(run));
     const result = resultOf(run) as unknown as { repository: string; digest: string; policy: string }[];
-    assert.deepEqual(result.map((r) => [r.repository, r.digest, r.policy]), [
-      [ctx.stack.gun('org/app'), app.digest, 'org apps'],
-      [ctx.stack.gun('org/lib'), lib.digest, 'everything of org'],
-    ]);
+    assert.deepEqual(
+      result.map((r) => [r.repository, r.digest, r.policy]),
+      [
+        [ctx.stack.gun('org/app'), app.digest, 'org apps'],
+        [ctx.stack.gun('org/lib'), lib.digest, 'everything of org'],
+      ],
+    );
     assert.match(run.summary, /Policy entry/);
     assert.match(run.summary, /org apps/);
     assert.match(run.summary, /days left/);
@@ -68,18 +71,27 @@ repositories:
     const entries = `repositories:\n  - match: ${ctx.stack.registry.host}/org/*\n`;
     const denied = await verify([`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('other/unsigned')}:v1`], { 'deny.yml': entries }, { policy: 'deny.yml' });
     assert.equal(denied.code, 1, describeRun(denied));
-    assert.deepEqual(denied.errors.filter((e) => e.title).map((e) => e.title), [`POLICY_NO_MATCH: ${ctx.stack.gun('other/unsigned')}:v1`]);
+    assert.deepEqual(
+      denied.errors.filter((e) => e.title).map((e) => e.title),
+      [`POLICY_NO_MATCH: ${ctx.stack.gun('other/unsigned')}:v1`],
+    );
     assert.match(denied.errors[0]!.message, /no entry of policy deny\.yml matches repository .*other\/unsigned, and its default is deny/);
 
     const allowed = await verify([`${ctx.stack.gun('org/app')}:v1`, `${ctx.stack.gun('other/unsigned')}:v1`], { 'allow.yml': `default: allow-unsigned\n${entries}` }, { policy: 'allow.yml' });
     assert.equal(allowed.code, 0, describeRun(allowed));
-    assert.deepEqual(resultOf(allowed).map((r) => r.repository), [ctx.stack.gun('org/app')]);
+    assert.deepEqual(
+      resultOf(allowed).map((r) => r.repository),
+      [ctx.stack.gun('org/app')],
+    );
     assert.match(allowed.text, /::warning::image .*other\/unsigned:v1: not verified: no entry of policy allow\.yml matches it/);
 
     // Without allow-unsigned, default verify checks the unsigned image as DCT would, and it fails.
     const verified = await verify([`${ctx.stack.gun('other/unsigned')}:v1`], { 'verify.yml': `default: verify\n${entries}` }, { policy: 'verify.yml' });
     assert.equal(verified.code, 1);
-    assert.deepEqual(verified.errors.filter((e) => e.title).map((e) => e.title.split(':')[0]), ['REPO_NOT_INITIALISED']);
+    assert.deepEqual(
+      verified.errors.filter((e) => e.title).map((e) => e.title.split(':')[0]),
+      ['REPO_NOT_INITIALISED'],
+    );
   });
 
   it('enforces the entry: minimum validity, required signers, pinned root keys (JSON policy)', async () => {
@@ -132,7 +144,7 @@ repositories:
     assert.match(marked.errors[0]!.message, /signer "0x10" did not sign it .*\[policy entry "hex"\]/);
   });
 
-  it('verifies the images a Dockerfile\'s FROM lines name (ARG, --platform, stages, scratch)', async () => {
+  it("verifies the images a Dockerfile's FROM lines name (ARG, --platform, stages, scratch)", async () => {
     const dockerfile = `ARG REGISTRY=${ctx.stack.registry.host}
 ARG APP_TAG=v1
 FROM --platform=$BUILDPLATFORM \${REGISTRY}/org/app:\${APP_TAG} AS build
@@ -147,6 +159,9 @@ FROM build
 
     const unsigned = await verify([], { 'Dockerfile.bad': `FROM ${ctx.stack.registry.host}/other/unsigned:v1\n` }, { dockerfile: 'Dockerfile.bad' });
     assert.equal(unsigned.code, 1);
-    assert.deepEqual(unsigned.errors.filter((e) => e.title).map((e) => e.title), [`REPO_NOT_INITIALISED: ${ctx.stack.gun('other/unsigned')}:v1`]);
+    assert.deepEqual(
+      unsigned.errors.filter((e) => e.title).map((e) => e.title),
+      [`REPO_NOT_INITIALISED: ${ctx.stack.gun('other/unsigned')}:v1`],
+    );
   });
 });

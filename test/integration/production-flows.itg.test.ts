@@ -31,7 +31,10 @@ describe('the sign, verify and concurrency suites on the production stack', () =
   for (const file of ['test/integration/sign.itg.test.ts', 'test/integration/verify.itg.test.ts', 'test/integration/concurrency.itg.test.ts']) {
     it(`${file} passes with STACK_PRODUCTION=1`, async () => {
       const { code, output } = await runSuite(file);
-      const failed = output.split('\n').filter((l) => /^\s*not ok /.test(l)).join('\n');
+      const failed = output
+        .split('\n')
+        .filter((l) => /^\s*not ok /.test(l))
+        .join('\n');
       assert.equal(count(output, 'fail'), 0, `${failed}\n${output.slice(-6000)}`);
       assert.ok(count(output, 'pass') > 0, output.slice(-3000));
       assert.equal(count(output, 'skipped'), 0);

@@ -37,13 +37,22 @@ describe('production server: notary-signer over mutual TLS, PostgreSQL, token au
     const [info] = await ctx.stack.docker.inspect(gun);
     assert.deepEqual(info!.SignedTags, [{ SignedTag: 'v1', Digest: hex(served.digest), Signers: ['ci'] }]);
     assert.deepEqual(await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' }), [{ name: 'v1', digest: hex(served.digest), size: served.body.length, role: 'targets/releases' }]);
-    assert.deepEqual(resultOf(run).map((r) => r.digest), [served.digest]);
+    assert.deepEqual(
+      resultOf(run).map((r) => r.digest),
+      [served.digest],
+    );
     assert.ok((await storedVersions(ctx.stack, gun)).includes('targets/releases:1'), 'PostgreSQL holds the published delegation');
 
     const action = ctx.stack.auth!.issuer.requests.slice(seen).filter((r) => r.account === ctx.stack.auth!.username);
     const notaryGrants = action.filter((r) => r.service === NOTARY_SERVICE).flatMap((r) => r.granted);
-    assert.ok(notaryGrants.some((g) => g.name === gun && g.actions.includes('push') && g.actions.includes('pull')), JSON.stringify(action));
-    assert.ok(action.some((r) => r.service === REGISTRY_SERVICE && r.grantType === 'basic' && r.granted.some((g) => g.name === 'prod/sign')), JSON.stringify(action));
+    assert.ok(
+      notaryGrants.some((g) => g.name === gun && g.actions.includes('push') && g.actions.includes('pull')),
+      JSON.stringify(action),
+    );
+    assert.ok(
+      action.some((r) => r.service === REGISTRY_SERVICE && r.grantType === 'basic' && r.granted.some((g) => g.name === 'prod/sign')),
+      JSON.stringify(action),
+    );
   });
 
   it('verifies with credentials from the Docker config, and refuses an unsigned tag', async () => {
@@ -56,7 +65,10 @@ describe('production server: notary-signer over mutual TLS, PostgreSQL, token au
     const dockerConfig = { DOCKER_CONFIG: ctx.stack.docker.configDir };
     const ok = await runAction(ctx.stack, { mode: 'verify', images: [img.ref] }, dockerConfig);
     assert.equal(ok.code, 0, describeRun(ok));
-    assert.deepEqual(resultOf(ok).map((r) => [r.repository, r.digest]), [[gun, img.digest]]);
+    assert.deepEqual(
+      resultOf(ok).map((r) => [r.repository, r.digest]),
+      [[gun, img.digest]],
+    );
 
     const refused = await runAction(ctx.stack, { mode: 'verify', images: [unsigned.ref] }, dockerConfig);
     assert.equal(refused.code, 1, describeRun(refused));
@@ -78,7 +90,10 @@ describe('production server: notary-signer over mutual TLS, PostgreSQL, token au
     const requests = ctx.stack.auth!.issuer.requests.slice(seen);
     assert.ok(requests.length > 0);
     assert.deepEqual([...new Set(requests.map((r) => `${r.method} ${r.grantType} ${r.status}`))], ['POST refresh_token 200']);
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.name), ['v1']);
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.name),
+      ['v1'],
+    );
   });
 
   it('a wrong password fails with AUTH_REFUSED naming the user, and nothing is stored', async () => {

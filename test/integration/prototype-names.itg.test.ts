@@ -42,7 +42,10 @@ describe('prototype names against the real stack', () => {
   it('sign: each tag is signed; docker trust inspect and notary list show the same digests', async () => {
     const run = await runAction(ctx.stack, { mode: 'sign', images: TAGS.map(ref), key: ctx.ci.privateKeyPem });
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(resultOf(run).map((r) => [r.tag, r.digest]), TAGS.map((t) => [t, images.get(t)!.digest]));
+    assert.deepEqual(
+      resultOf(run).map((r) => [r.tag, r.digest]),
+      TAGS.map((t) => [t, images.get(t)!.digest]),
+    );
 
     const [info] = await ctx.stack.docker.inspect(gun);
     const signed = Object.fromEntries(info!.SignedTags.map((t) => [t.SignedTag, t]));
@@ -60,7 +63,10 @@ describe('prototype names against the real stack', () => {
   it('verify: each tag verifies to its digest', async () => {
     const run = await runAction(ctx.stack, { mode: 'verify', images: TAGS.map(ref) });
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(resultOf(run).map((r) => [r.tag, r.digest, r.signers]), TAGS.map((t) => [t, images.get(t)!.digest, ['ci']]));
+    assert.deepEqual(
+      resultOf(run).map((r) => [r.tag, r.digest, r.signers]),
+      TAGS.map((t) => [t, images.get(t)!.digest, ['ci']]),
+    );
   });
 
   it('a pushed tag named hasOwnProperty or valueOf that nobody signed is NOT_SIGNED (not a prototype hit)', async () => {
@@ -94,13 +100,22 @@ describe('prototype names against the real stack', () => {
 
       const run = await runAction(ctx.stack, { mode: 'verify', images: [image.ref], signers: 'constructor' });
       assert.equal(run.code, 0, describeRun(run));
-      assert.deepEqual(resultOf(run).map((r) => [r.digest, r.signers]), [[image.digest, ['constructor']]]);
+      assert.deepEqual(
+        resultOf(run).map((r) => [r.digest, r.signers]),
+        [[image.digest, ['constructor']]],
+      );
       // A tag the signer did not sign is not taken from the prototype either.
       assertRefused(await runAction(ctx.stack, { mode: 'verify', images: [ref('toString')], signers: 'constructor' }), 'SIGNER_MISSING', /signer "constructor" did not sign it \(it has not signed this tag\)/);
 
       const [info] = await ctx.stack.docker.inspect(gun);
-      assert.deepEqual(info!.SignedTags.find((t) => t.SignedTag === 'by-constructor'), { SignedTag: 'by-constructor', Digest: hex(image.digest), Signers: ['constructor'] });
-      assert.ok(info!.Signers.some((s) => s.Name === 'constructor' && s.Keys.some((k) => k.ID === signer.keyId)), JSON.stringify(info!.Signers));
+      assert.deepEqual(
+        info!.SignedTags.find((t) => t.SignedTag === 'by-constructor'),
+        { SignedTag: 'by-constructor', Digest: hex(image.digest), Signers: ['constructor'] },
+      );
+      assert.ok(
+        info!.Signers.some((s) => s.Name === 'constructor' && s.Keys.some((k) => k.ID === signer.keyId)),
+        JSON.stringify(info!.Signers),
+      );
     });
   });
 
@@ -133,7 +148,10 @@ describe('prototype names against the real stack', () => {
       const trustDir = await mkdtemp(join(ctx.stack.dir, 'trust-'));
       const run = await runAction(ctx.stack, { mode: 'verify', images: [ref('constructor')], trustServer: proxy.url }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir });
       proxy.setRule(undefined);
-      assert.ok(proxy.log.some((e) => e.rewritten && e.path === tufPath(gun, file)), 'the proxy served the nested file');
+      assert.ok(
+        proxy.log.some((e) => e.rewritten && e.path === tufPath(gun, file)),
+        'the proxy served the nested file',
+      );
       return { run, peakKiB: await peakMemory(ref('constructor'), file, body) };
     };
 
@@ -167,8 +185,16 @@ describe('prototype names against the real stack', () => {
       proxy.setRule(({ path }) => (path === tufPath(gun, file) ? { body } : undefined));
       const home = await mkdtemp(join(ctx.stack.dir, 'time-'));
       const env = {
-        HOME: home, RUNNER_TEMP: home, GITHUB_OUTPUT: join(home, 'out'), GITHUB_STEP_SUMMARY: join(home, 'summary'),
-        INPUT_MODE: 'verify', INPUT_IMAGES: image, 'INPUT_TRUST-SERVER': proxy.url, 'INPUT_CA-CERT': ctx.stack.ca.caCertPath, INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': join(home, 'trust'),
+        HOME: home,
+        RUNNER_TEMP: home,
+        GITHUB_OUTPUT: join(home, 'out'),
+        GITHUB_STEP_SUMMARY: join(home, 'summary'),
+        INPUT_MODE: 'verify',
+        INPUT_IMAGES: image,
+        'INPUT_TRUST-SERVER': proxy.url,
+        'INPUT_CA-CERT': ctx.stack.ca.caCertPath,
+        INPUT_CACHE: 'false',
+        'INPUT_TRUST-DIR': join(home, 'trust'),
       };
       const node = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
       const dist = new URL('../../dist/index.js', import.meta.url).pathname;

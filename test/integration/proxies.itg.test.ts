@@ -44,7 +44,10 @@ describe('proxies: the action through tinyproxy', () => {
     assert.ok(afterSign.includes(notaryHost()), `a CONNECT to the Notary server: ${afterSign.join(', ')}`);
     assert.deepEqual(new Set(afterSign), new Set([ctx.stack.registry.host, notaryHost()]));
     assert.match(sign.stdout, new RegExp(`via the proxy ${open.host.replace(/\./g, '\\.')} \\(from HTTPS_PROXY\\) -> HTTP 200`));
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest),
+      [hex(img.digest)],
+    );
 
     // The lower-case form, for verify.
     const verify = await runAction(ctx.stack, { mode: 'verify', images: [img.ref] }, { https_proxy: open.url });
@@ -52,7 +55,7 @@ describe('proxies: the action through tinyproxy', () => {
     assert.ok((await open.connects()).length > afterSign.length, 'verify went through the proxy too');
   });
 
-  it('NO_PROXY naming the servers\' host bypasses the proxy: the run succeeds, the proxy logs no CONNECT', async () => {
+  it("NO_PROXY naming the servers' host bypasses the proxy: the run succeeds, the proxy logs no CONNECT", async () => {
     const img = await pushImage(ctx.stack, 'proxy/bypass:v1');
     await initRepo(ctx.stack, 'proxy/bypass', ctx.ci);
     for (const noProxy of ['127.0.0.1', `${ctx.stack.registry.host},${notaryHost()}`]) {

@@ -73,18 +73,24 @@ describe('sign signs only the bytes it hashed', () => {
   async function refusedAndUnchanged(gun: string, run: ActionRun, code: string, message: RegExp, before: Awaited<ReturnType<typeof trustState>>): Promise<void> {
     assertRefused(run, code, message);
     assert.deepEqual(await trustState(ctx.stack, gun), before, 'no POST reached the server and no version changed');
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun)).map((r) => r.name), ['signed'], 'v1 is not signed');
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun)).map((r) => r.name),
+      ['signed'],
+      'v1 is not signed',
+    );
   }
 
-  it('a HEAD announcing another manifest\'s digest and length is never asked: sign GETs and signs what the bytes hash to; verify compares that HEAD with the signed digest', async () => {
+  it("a HEAD announcing another manifest's digest and length is never asked: sign GETs and signs what the bytes hash to; verify compares that HEAD with the signed digest", async () => {
     const { gun, image, pushed, manifestPath } = await repoBehindProxy('head-lies');
-    const lie: ProxyRule = ({ method }) =>
-      method === 'HEAD' ? { rewrite: (body, status) => ({ body, status, headers: { 'docker-content-digest': other.digest, 'content-length': String(other.size) } }) } : undefined;
+    const lie: ProxyRule = ({ method }) => (method === 'HEAD' ? { rewrite: (body, status) => ({ body, status, headers: { 'docker-content-digest': other.digest, 'content-length': String(other.size) } }) } : undefined);
 
     const signed = await signThrough(image, manifestPath, lie);
     assert.equal(signed.run.code, 0, describeRun(signed.run));
     assert.deepEqual(signed.methods, ['GET'], 'sign asks with one GET and no HEAD');
-    assert.deepEqual(resultOf(signed.run).map((r) => [r.digest, r.size]), [[pushed.digest, pushed.size]]);
+    assert.deepEqual(
+      resultOf(signed.run).map((r) => [r.digest, r.size]),
+      [[pushed.digest, pushed.size]],
+    );
     const row = (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).find((r) => r.name === 'v1');
     assert.deepEqual([row?.digest, row?.size], [hex(pushed.digest), pushed.size], 'the notary CLI lists the digest and length of the bytes the registry serves');
 
@@ -104,7 +110,7 @@ describe('sign signs only the bytes it hashed', () => {
     assert.ok(!run.text.includes('Corporate login'), 'the page is not echoed');
   });
 
-  it('a GET whose Docker-Content-Digest is another manifest\'s: DIGEST_MISMATCH, nothing published', async () => {
+  it("a GET whose Docker-Content-Digest is another manifest's: DIGEST_MISMATCH, nothing published", async () => {
     const { gun, image, pushed, manifestPath } = await repoBehindProxy('get-digest');
     const before = await trustState(ctx.stack, gun);
     const { run } = await signThrough(image, manifestPath, () => ({ rewrite: (body, status) => ({ body, status, headers: { 'docker-content-digest': other.digest } }) }));
@@ -126,7 +132,7 @@ describe('sign signs only the bytes it hashed', () => {
     await refusedAndUnchanged(gun, run, 'SERVER_UNREACHABLE', /cannot reach 127\.0\.0\.1:\d+ \(the connection closed mid-answer\)/, before);
   });
 
-  it('a Content-Type that disagrees with the body\'s mediaType: MANIFEST_MISMATCH, nothing published', async () => {
+  it("a Content-Type that disagrees with the body's mediaType: MANIFEST_MISMATCH, nothing published", async () => {
     const { gun, image, pushed, manifestPath } = await repoBehindProxy('content-type');
     const before = await trustState(ctx.stack, gun);
     const { run } = await signThrough(image, manifestPath, () => ({ rewrite: (body, status) => ({ body, status, headers: { 'content-type': OCI_INDEX } }) }));
@@ -175,7 +181,10 @@ describe('every exchange has a deadline', () => {
     faults.setRule((r) => (r.path.includes('/manifests/') ? { dripMs } : undefined));
     try {
       const [ref] = parseReferences([`${faults.host}/answers/drip:v1`]);
-      const outcome = await fetchManifest(new AuthClient(http), ref!, undefined).then((m) => m, (e: unknown) => e);
+      const outcome = await fetchManifest(new AuthClient(http), ref!, undefined).then(
+        (m) => m,
+        (e: unknown) => e,
+      );
       const drips = () => faults.log.slice(from).filter((r) => r.action === 'drip');
       // The proxy learns of a hang-up when its socket closes: wait for that event, not for a time.
       for (let i = 0; i < 200 && drips().some((r) => !r.clientHungUp && r.bytesSent !== pushed.size); i++) await new Promise((r) => setTimeout(r, 25));

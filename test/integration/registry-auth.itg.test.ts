@@ -61,7 +61,10 @@ const scenarios: Scenario[] = [
     credentials: (s, work) => {
       const bin = join(work, 'bin');
       mkdirSync(bin, { recursive: true });
-      writeFileSync(join(bin, 'docker-credential-test'), `#!/bin/sh\nread -r server\n[ "$server" = "${s.registryHost}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"hubuser","Secret":"${PASSWORD}"}' "$server"\n`);
+      writeFileSync(
+        join(bin, 'docker-credential-test'),
+        `#!/bin/sh\nread -r server\n[ "$server" = "${s.registryHost}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"hubuser","Secret":"${PASSWORD}"}' "$server"\n`,
+      );
       chmodSync(join(bin, 'docker-credential-test'), 0o755);
       return { inputs: {}, env: { DOCKER_CONFIG: dockerConfig(work, { credsStore: 'test' }), PATH: `${bin}${delimiter}${process.env.PATH}` }, secrets: [PASSWORD] };
     },
@@ -122,7 +125,10 @@ for (const sc of scenarios) {
 
       // docker's own client sees the action's signature.
       const [inspect] = await shape.docker.inspect(gun);
-      assert.deepEqual(inspect!.SignedTags.map((t) => [t.SignedTag, t.Digest, t.Signers]), [['v1', image.digest.replace('sha256:', ''), ['ci']]]);
+      assert.deepEqual(
+        inspect!.SignedTags.map((t) => [t.SignedTag, t.Digest, t.Signers]),
+        [['v1', image.digest.replace('sha256:', ''), ['ci']]],
+      );
 
       const beforeVerify = shape.issuer.requests.length;
       const verified = await runAction(work, { ...common, mode: 'verify', signers: 'ci' }, creds.env, creds.secrets);
@@ -152,11 +158,7 @@ for (const sc of scenarios) {
 
     it('wrong credentials fail AUTH_REFUSED naming the user and what to do', async () => {
       const gun = shape.gun('org/app');
-      const r = await runAction(
-        work,
-        { mode: 'verify', images: `${gun}:v1`, 'ca-cert': ca.caCertPath, 'trust-server': shape.trustServer, username: sc.account, password: 'not-the-password' },
-        { DOCKER_CONFIG: dockerConfig(work, {}) },
-      );
+      const r = await runAction(work, { mode: 'verify', images: `${gun}:v1`, 'ca-cert': ca.caCertPath, 'trust-server': shape.trustServer, username: sc.account, password: 'not-the-password' }, { DOCKER_CONFIG: dockerConfig(work, {}) });
       assert.equal(r.code, 1);
       assert.match(r.text, /::error title=AUTH_REFUSED%3A /);
       assert.match(r.text, new RegExp(`user "${sc.account}"`));

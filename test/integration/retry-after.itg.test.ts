@@ -25,11 +25,7 @@ describe('Retry-After: 429 and 503 from the Notary server and the registry', () 
   let rewriting: RewritingProxy;
 
   before(async () => {
-    [notary, registry, rewriting] = await Promise.all([
-      startFaultProxy(ctx.stack.notary.url, ctx.stack.ca),
-      startFaultProxy(ctx.stack.registry.url, ctx.stack.ca),
-      startProxy(ctx.stack.notary.url, ctx.stack.ca),
-    ]);
+    [notary, registry, rewriting] = await Promise.all([startFaultProxy(ctx.stack.notary.url, ctx.stack.ca), startFaultProxy(ctx.stack.registry.url, ctx.stack.ca), startProxy(ctx.stack.notary.url, ctx.stack.ca)]);
   });
   after(async () => {
     await Promise.all([notary?.stop(), registry?.stop(), rewriting?.stop()]);
@@ -51,11 +47,17 @@ describe('Retry-After: 429 and 503 from the Notary server and the registry', () 
     const { img, gun, before, run } = await sign('retryafter/post503', notary.url).finally(() => notary.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
     const posts = notary.log.slice(start).filter(isPost);
-    assert.deepEqual(posts.map((l) => `${l.action} ${l.status ?? ''}`.trim()), ['503', 'pass 200']);
+    assert.deepEqual(
+      posts.map((l) => `${l.action} ${l.status ?? ''}`.trim()),
+      ['503', 'pass 200'],
+    );
     assert.match(run.stdout, /POST https:\/\/127\.0\.0\.1:\d+\/v2\/[^ ]+\/_trust\/tuf\/: retry 1\/3 in 1000 ms \(Retry-After\)/);
     const after = await trustState(ctx.stack, gun);
     assert.equal(after.snapshot, before.snapshot + 1, 'exactly one accepted publish');
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest),
+      [hex(img.digest)],
+    );
   });
 
   it('the registry answers 429 with Retry-After twice on the manifest: tried again after each wait, in order, then the sign succeeds', async () => {
@@ -63,12 +65,22 @@ describe('Retry-After: 429 and 503 from the Notary server and the registry', () 
     registry.setRule(firstN(2, (r) => r.path.includes('/manifests/'), { status: 429, headers: { 'retry-after': '1' } }));
     const { img, gun, run } = await sign('retryafter/reg429', ctx.stack.notary.url, true).finally(() => registry.setRule(undefined));
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(registry.log.slice(start).filter((l) => l.path.includes('/manifests/')).slice(0, 3).map((l) => l.action), ['429', '429', 'pass']);
+    assert.deepEqual(
+      registry.log
+        .slice(start)
+        .filter((l) => l.path.includes('/manifests/'))
+        .slice(0, 3)
+        .map((l) => l.action),
+      ['429', '429', 'pass'],
+    );
     assert.equal((run.stdout.match(/\/manifests\/v1: retry \d\/3 in 1000 ms \(Retry-After\)/g) ?? []).length, 2);
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest),
+      [hex(img.digest)],
+    );
   });
 
-  it('a Retry-After of an hour on the Notary server\'s reads: no retry at all, HTTP_ERROR at once, nothing published', async () => {
+  it("a Retry-After of an hour on the Notary server's reads: no retry at all, HTTP_ERROR at once, nothing published", async () => {
     const start = notary.log.length;
     notary.setRule((r) => (isTrustGet(r) ? { status: 503, headers: { 'retry-after': '3600' } } : undefined));
     const { gun, before, run } = await sign('retryafter/maintenance', notary.url).finally(() => notary.setRule(undefined));
@@ -79,7 +91,10 @@ describe('Retry-After: 429 and 503 from the Notary server and the registry', () 
     for (const l of log) perPath.set(l.path, (perPath.get(l.path) ?? 0) + 1);
     for (const [path, n] of perPath) assert.equal(n, 1, `${path} asked ${n} times`);
     assert.match(run.stdout, /the server asks to wait 3600 s \(Retry-After\), more than the 30 s allowed: not retrying/);
-    assert.ok(log.every((l) => l.method === 'GET'), 'no POST');
+    assert.ok(
+      log.every((l) => l.method === 'GET'),
+      'no POST',
+    );
     assert.deepEqual(await trustState(ctx.stack, gun), before);
   });
 
@@ -99,9 +114,16 @@ describe('Retry-After: 429 and 503 from the Notary server and the registry', () 
     applied = { ...result, posts, after: await trustState(ctx.stack, result.gun) };
     const { img, gun, run } = applied;
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(posts.slice(0, 2).map((p) => `${p.status}${p.rewritten ? ' (rewritten)' : ''}`), ['503 (rewritten)', '400'], 'the applied POST, then the very same files refused');
+    assert.deepEqual(
+      posts.slice(0, 2).map((p) => `${p.status}${p.rewritten ? ' (rewritten)' : ''}`),
+      ['503 (rewritten)', '400'],
+      'the applied POST, then the very same files refused',
+    );
     assert.match(run.stdout, /another publish changed the repository first, but the server already holds exactly the files sent/);
-    assert.deepEqual((await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest), [hex(img.digest)]);
+    assert.deepEqual(
+      (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).map((r) => r.digest),
+      [hex(img.digest)],
+    );
   });
 
   it('… and the run then publishes nothing more: one version, not two (the server holds exactly the files sent)', () => {

@@ -12,7 +12,10 @@ import { describeRun, initRepo, resultOf, runAction, useStack, type ActionRun } 
 
 /** Every secret: the passphrase, the whole key, and each base64 line of it long enough to be masked. */
 function secretsOf(key: GeneratedKey, passphrase: string): string[] {
-  const lines = key.privateKeyPem.split('\n').map((l) => l.trim()).filter((l) => l.length >= 8 && !l.startsWith('-----') && !/^[a-z]+: /.test(l));
+  const lines = key.privateKeyPem
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 8 && !l.startsWith('-----') && !/^[a-z]+: /.test(l));
   assert.ok(lines.length >= 4, 'the key has base64 lines');
   return [passphrase, key.privateKeyPem.trim(), ...lines];
 }
@@ -24,7 +27,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /** No secret outside ::add-mask:: lines, nor in GITHUB_OUTPUT, the summary or any file the run left in HOME. */
 async function assertNoLeak(run: ActionRun, secrets: string[]): Promise<void> {
-  for (const [name, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
+  for (const [name, text] of [
+    ['stdout', run.stdout],
+    ['stderr', run.stderr],
+  ] as const) {
     for (const line of text.split('\n')) {
       if (line.startsWith('::add-mask::')) continue;
       for (const s of secrets) assert.ok(!line.includes(s), `${name} shows a secret outside ::add-mask::: ${line}`);
@@ -49,7 +55,10 @@ describe('runner', () => {
     const secrets = secretsOf(ctx.ci, REPOSITORY_PASSPHRASE);
     const run = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { RUNNER_DEBUG: '1' });
     assert.equal(run.code, 0, describeRun(run));
-    const masks = run.stdout.split('\n').filter((l) => l.startsWith('::add-mask::')).map((l) => l.slice('::add-mask::'.length));
+    const masks = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'))
+      .map((l) => l.slice('::add-mask::'.length));
     for (const s of secrets.filter((s) => !s.includes('\n'))) assert.ok(masks.includes(s), `masked: ${s.slice(0, 12)}…`);
     const firstOther = run.stdout.split('\n').findIndex((l) => l && !l.startsWith('::add-mask::'));
     const lastMask = run.stdout.split('\n').findLastIndex((l) => l.startsWith('::add-mask::'));
@@ -65,14 +74,23 @@ describe('runner', () => {
     assert.notEqual(run1.code, 0);
     await assertNoLeak(run1, [wrong, ...secretsOf(ctx.ci, REPOSITORY_PASSPHRASE)]);
 
-    const damaged = ctx.ci.privateKeyPem.split('\n').filter((_, i) => i !== 5).join('\n');
+    const damaged = ctx.ci.privateKeyPem
+      .split('\n')
+      .filter((_, i) => i !== 5)
+      .join('\n');
     const run2 = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: damaged }, { RUNNER_DEBUG: '1' });
     assert.notEqual(run2.code, 0);
-    await assertNoLeak(run2, secretsOf(ctx.ci, REPOSITORY_PASSPHRASE).filter((s) => !s.includes('\n')));
+    await assertNoLeak(
+      run2,
+      secretsOf(ctx.ci, REPOSITORY_PASSPHRASE).filter((s) => !s.includes('\n')),
+    );
 
     const other = await ctx.stack.docker.keyGenerate('other', join(ctx.stack.dir, 'keys'));
     const run3 = await runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: other.privateKeyPem }, { RUNNER_DEBUG: '1' });
-    assert.ok(run3.errors.some((e) => e.title === `KEY_NOT_DELEGATE: ${gun}`), describeRun(run3));
+    assert.ok(
+      run3.errors.some((e) => e.title === `KEY_NOT_DELEGATE: ${gun}`),
+      describeRun(run3),
+    );
     await assertNoLeak(run3, secretsOf(other, REPOSITORY_PASSPHRASE));
   });
 
@@ -94,8 +112,14 @@ describe('runner', () => {
     const images = `\n${a.ref}\n\n# a comment\n  ${b.ref} , ${c.ref}\n`;
     const run = await runAction(ctx.stack, { mode: 'sign', images, key: ctx.ci.privateKeyPem, caCert: ctx.stack.ca.caPem });
     assert.equal(run.code, 0, describeRun(run));
-    assert.deepEqual(run.outputs.digests!.split('\n'), [a, b, c].map((i) => `${gun}@${i.digest}`));
-    assert.deepEqual(resultOf(run).map((r) => r.tag), ['a', 'b', 'c']);
+    assert.deepEqual(
+      run.outputs.digests!.split('\n'),
+      [a, b, c].map((i) => `${gun}@${i.digest}`),
+    );
+    assert.deepEqual(
+      resultOf(run).map((r) => r.tag),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('bad inputs fail with their code and exit 1', async () => {

@@ -35,7 +35,10 @@ describe('scale and registry look-ups', () => {
     assert.equal(after.posts - before.posts, 1, 'one publish for the whole repository');
     assert.equal(after.releases, before.releases + 1);
     assert.equal(after.snapshot, before.snapshot + 1);
-    assert.deepEqual(signed.outputs.digests!.split('\n'), repo.tags.map((t) => `${repo.gun}@${t.digest}`));
+    assert.deepEqual(
+      signed.outputs.digests!.split('\n'),
+      repo.tags.map((t) => `${repo.gun}@${t.digest}`),
+    );
 
     const rows = await ctx.stack.notaryCli.list(repo.gun, { role: 'targets/releases' });
     assert.equal(rows.length, 4000);
@@ -47,7 +50,7 @@ describe('scale and registry look-ups', () => {
     assert.equal(resultOf(verified).length, 4000);
   });
 
-  it('sign GETs each manifest once and signs the bytes\' hash; verify resolves tags with HEAD when the registry announces the digest: no manifest GET', async () => {
+  it("sign GETs each manifest once and signs the bytes' hash; verify resolves tags with HEAD when the registry announces the digest: no manifest GET", async () => {
     const pushed = await pushImage(ctx.stack, 'scale/head:v1', { seed: 'head' });
     const seen = await startHeaderKeepingForwarder(ctx.stack);
     try {
@@ -55,14 +58,20 @@ describe('scale and registry look-ups', () => {
       await ctx.stack.docker.signerAdd('ci', ctx.ci.publicKeyPath, gun);
       const signed = await runAction(ctx.stack, { mode: 'sign', images: [`${gun}:v1`], key: ctx.ci.privateKeyPem });
       assert.equal(signed.code, 0, describeRun(signed));
-      assert.deepEqual(seen.methods.filter((m) => m.includes('/manifests/')), ['GET /v2/scale/head/manifests/v1']);
+      assert.deepEqual(
+        seen.methods.filter((m) => m.includes('/manifests/')),
+        ['GET /v2/scale/head/manifests/v1'],
+      );
       assert.equal(resultOf(signed)[0]!.digest, pushed.digest);
       assert.equal(resultOf(signed)[0]!.size, pushed.size);
 
       seen.methods.length = 0;
       const verified = await runAction(ctx.stack, { mode: 'verify', images: [`${gun}:v1`] });
       assert.equal(verified.code, 0, describeRun(verified));
-      assert.deepEqual(seen.methods.filter((m) => m.includes('/manifests/')), ['HEAD /v2/scale/head/manifests/v1']);
+      assert.deepEqual(
+        seen.methods.filter((m) => m.includes('/manifests/')),
+        ['HEAD /v2/scale/head/manifests/v1'],
+      );
       assert.equal(resultOf(verified)[0]!.digest, pushed.digest);
     } finally {
       await seen.stop();
@@ -82,7 +91,10 @@ describe('scale and registry look-ups', () => {
       const run = await runAction(ctx.stack, { mode: 'verify', images: [`${gun}:v1`] });
       assert.equal(run.code, 0, describeRun(run));
       const manifests = proxy.log.filter((e) => e.path.includes('/manifests/'));
-      assert.deepEqual(manifests.map((e) => e.method), ['HEAD', 'GET']);
+      assert.deepEqual(
+        manifests.map((e) => e.method),
+        ['HEAD', 'GET'],
+      );
       assert.equal(resultOf(run)[0]!.digest, pushed.digest);
       assert.equal(resultOf(run)[0]!.size, pushed.size);
     } finally {

@@ -74,7 +74,11 @@ describe('no secret in any output of the action', () => {
       { name: 'sign, wrong passphrase', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: 'wrong-passphrase-1234' }, debug) },
       { name: 'sign, no passphrase', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem, passphrase: null }, debug) },
       { name: 'sign, damaged key', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem.replace(/\n([A-Za-z0-9+/]{10})/, '\nAAAAAAAAAA') }, debug) },
-      { name: 'sign, wrong registry password', expect: 1, go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { ...debug, INPUT_USERNAME: ctx.stack.auth!.username, INPUT_PASSWORD: 'wrong-registry-password' }) },
+      {
+        name: 'sign, wrong registry password',
+        expect: 1,
+        go: () => runAction(ctx.stack, { mode: 'sign', images: [img.ref], key: ctx.ci.privateKeyPem }, { ...debug, INPUT_USERNAME: ctx.stack.auth!.username, INPUT_PASSWORD: 'wrong-registry-password' }),
+      },
       { name: 'verify (identity token from the Docker config, debug)', expect: 0, go: () => runAction(ctx.stack, { mode: 'verify', images: [img.ref, img2.ref] }, { ...debug, DOCKER_CONFIG: oauthConfig }) },
       { name: 'verify, unsigned tag', expect: 1, go: () => runAction(ctx.stack, { mode: 'verify', images: [`${ctx.stack.registry.host}/secrets/app:missing`] }, debug) },
     ];
@@ -83,7 +87,10 @@ describe('no secret in any output of the action', () => {
       assert.equal(run.code, c.expect, `${c.name}\n${describeRun(run)}`);
       runs.push({ name: c.name, run });
     }
-    assert.ok(runs.some((r) => r.run.stdout.includes('::debug::')), 'debug output was on');
+    assert.ok(
+      runs.some((r) => r.run.stdout.includes('::debug::')),
+      'debug output was on',
+    );
   });
 
   it('no run printed or wrote key material, a passphrase, a password or a token (outside ::add-mask::)', () => {
@@ -97,7 +104,11 @@ describe('no secret in any output of the action', () => {
     const found = runs.flatMap(({ name, run }) => leaks(run, secrets).map((l) => `${name}: ${l}`));
     assert.deepEqual(found, []);
     // The search can find what it looks for: the masks themselves carry the secrets.
-    const masks = runs.map((r) => r.run.stdout).join('\n').split('\n').filter((l) => l.startsWith('::add-mask::'));
+    const masks = runs
+      .map((r) => r.run.stdout)
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.startsWith('::add-mask::'));
     assert.ok(masks.some((l) => l.includes(REPOSITORY_PASSPHRASE)));
     assert.ok(masks.some((l) => l.includes(ctx.stack.auth!.password)));
   });

@@ -47,10 +47,19 @@ describe('sign', () => {
     assert.equal(run.outputs.digests, `${gun}@${served.digest}`);
     const [result, ...rest] = resultOf(run);
     assert.equal(rest.length, 0);
-    assert.deepEqual({ ...result!, roles: [...result!.roles].sort(), expires: undefined }, {
-      image: img.ref, repository: gun, tag: 'v1', digest: served.digest, size: served.body.length,
-      signers: ['ci'], roles: ['targets/ci', 'targets/releases'], expires: undefined,
-    });
+    assert.deepEqual(
+      { ...result!, roles: [...result!.roles].sort(), expires: undefined },
+      {
+        image: img.ref,
+        repository: gun,
+        tag: 'v1',
+        digest: served.digest,
+        size: served.body.length,
+        signers: ['ci'],
+        roles: ['targets/ci', 'targets/releases'],
+        expires: undefined,
+      },
+    );
     assert.ok(Date.parse(result!.expires) > Date.now() + 1000 * 86_400_000, `expires ${result!.expires} is about 3 years away`);
 
     // Job summary: a row with the image and its digest.
@@ -69,7 +78,13 @@ describe('sign', () => {
     assert.equal(second.code, 0, describeRun(second));
 
     const rows = (await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' })).sort((a, b) => a.name.localeCompare(b.name));
-    assert.deepEqual(rows.map((r) => [r.name, r.digest, r.size]), [['v1', hex(v1.digest), v1.size], ['v2', hex(v2.digest), v2.size]]);
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.digest, r.size]),
+      [
+        ['v1', hex(v1.digest), v1.size],
+        ['v2', hex(v2.digest), v2.size],
+      ],
+    );
     const state = await trustState(ctx.stack, gun);
     assert.equal(state.releases, 2);
     assert.equal(state.signers.ci, 2);
@@ -131,16 +146,19 @@ describe('sign', () => {
     assert.equal(afterB.releases, 1);
 
     const listA = await ctx.stack.notaryCli.list(gunA, { role: 'targets/releases' });
-    assert.deepEqual(
-      listA.map((r) => [r.name, r.digest, r.size]).sort(),
-      imagesA.map((i) => [i.tag, hex(i.digest), i.size]).sort(),
-    );
+    assert.deepEqual(listA.map((r) => [r.name, r.digest, r.size]).sort(), imagesA.map((i) => [i.tag, hex(i.digest), i.size]).sort());
     const listB = await ctx.stack.notaryCli.list(gunB, { role: 'targets/ci' });
     assert.deepEqual(listB.map((r) => r.name).sort(), tagsB);
 
     // Outputs keep the input order.
-    assert.deepEqual(run.outputs.digests!.split('\n'), input.map((i) => `${i.gun}@${i.digest}`));
-    assert.deepEqual(resultOf(run).map((r) => r.image), input.map((i) => i.ref));
+    assert.deepEqual(
+      run.outputs.digests!.split('\n'),
+      input.map((i) => `${i.gun}@${i.digest}`),
+    );
+    assert.deepEqual(
+      resultOf(run).map((r) => r.image),
+      input.map((i) => i.ref),
+    );
   });
 
   it('the library: signImages then verifyImages agree with the registry (called directly)', async () => {
@@ -151,7 +169,13 @@ describe('sign', () => {
     try {
       const refs = parseReferences([a.ref, `${b.ref}@${b.digest}`]);
       const signed = await signImages(env, refs, parsePrivateKey(ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE));
-      assert.deepEqual(signed.map((r) => [r.tag, r.digest, r.size, r.signers]), [['a', a.digest, a.size, ['ci']], ['b', b.digest, b.size, ['ci']]]);
+      assert.deepEqual(
+        signed.map((r) => [r.tag, r.digest, r.size, r.signers]),
+        [
+          ['a', a.digest, a.size, ['ci']],
+          ['b', b.digest, b.size, ['ci']],
+        ],
+      );
       assert.equal(await publishCount(ctx.stack, gun), 2, 'docker signer add, then one publish by signImages');
       const verified = await verifyImages(env, refs, { signers: ['ci'], checkRegistry: true });
       assert.deepEqual(verified, signed);
@@ -208,9 +232,15 @@ describe('sign', () => {
       env.close();
     }
     assert.ok(raced);
-    assert.ok(env.logs.some((l) => /another publish changed the repository first; re-reading and retrying/.test(l)), env.logs.join('\n'));
+    assert.ok(
+      env.logs.some((l) => /another publish changed the repository first; re-reading and retrying/.test(l)),
+      env.logs.join('\n'),
+    );
     assert.equal(await publishCount(ctx.stack, gun), before + 3, 'theirs, our refused one, our retry');
     const rows = await ctx.stack.notaryCli.list(gun, { role: 'targets/releases' });
-    assert.deepEqual(rows.map((r) => [r.name, r.digest]).sort(), [['ours', hex(ours.digest)], ['theirs', hex(theirs.digest)]]);
+    assert.deepEqual(rows.map((r) => [r.name, r.digest]).sort(), [
+      ['ours', hex(ours.digest)],
+      ['theirs', hex(theirs.digest)],
+    ]);
   });
 });

@@ -251,9 +251,18 @@ describe('pinned and remembered trust', () => {
 
     it('cache service down: a warning, and the run goes on', async () => {
       const dir = await freshDir();
-      const run = await runAction(ctx.stack, { mode: 'verify', images: [v1.ref], trustServer: proxy.url }, {
-        'INPUT_TRUST-DIR': dir, INPUT_CACHE: 'true', ACTIONS_RUNTIME_TOKEN: 'not-a-token', ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/', ACTIONS_CACHE_SERVICE_V2: 'true', GITHUB_RUN_ID: '1',
-      });
+      const run = await runAction(
+        ctx.stack,
+        { mode: 'verify', images: [v1.ref], trustServer: proxy.url },
+        {
+          'INPUT_TRUST-DIR': dir,
+          INPUT_CACHE: 'true',
+          ACTIONS_RUNTIME_TOKEN: 'not-a-token',
+          ACTIONS_RESULTS_URL: 'http://127.0.0.1:9/',
+          ACTIONS_CACHE_SERVICE_V2: 'true',
+          GITHUB_RUN_ID: '1',
+        },
+      );
       assert.equal(run.code, 0, describeRun(run));
       assert.match(run.stdout, /::warning::.*(restor|cache)/i);
     });

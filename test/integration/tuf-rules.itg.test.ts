@@ -74,7 +74,11 @@ describe('TUF rules as the specification states them', () => {
       const twin = x509Twin(keys.targets, gun);
       assert.notEqual(twin.id, keys.targets.id);
       const run = await verify(await freshDir(), forged(targetsSignedTwice(twin)));
-      assertRefused(run, 'THRESHOLD_NOT_MET', new RegExp(`targets\\.json has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${keys.targets.id.slice(0, 12)} again\\)`));
+      assertRefused(
+        run,
+        'THRESHOLD_NOT_MET',
+        new RegExp(`targets\\.json has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${keys.targets.id.slice(0, 12)} again\\)`),
+      );
     });
 
     it('targets (re-keyed): the same with two really distinct keys verifies', async () => {
@@ -87,7 +91,12 @@ describe('TUF rules as the specification states them', () => {
       const twin = x509Twin(keys.delegation, gun);
       const run = await verify(await freshDir(), forged(releasesSignedTwice(twin)));
       assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
-      assert.match(run.stdout, new RegExp(`::warning::.*targets/releases\\.json has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${keys.delegation.id.slice(0, 12)} again\\), and one key counts once; targets/releases is ignored`));
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `::warning::.*targets/releases\\.json has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${keys.delegation.id.slice(0, 12)} again\\), and one key counts once; targets/releases is ignored`,
+        ),
+      );
     });
 
     it('a delegation (re-keyed): the same with two really distinct keys verifies', async () => {
@@ -149,7 +158,10 @@ describe('TUF rules as the specification states them', () => {
       const state = async () => {
         const repo = await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, removal);
         const listed = Object.keys(JSON.parse(repo.raw.get('snapshot')!.toString('utf8')).signed.meta).sort();
-        const delegated = repo.signed.get('targets')!.delegations.roles.map((r: { name: string }) => r.name).sort();
+        const delegated = repo.signed
+          .get('targets')!
+          .delegations.roles.map((r: { name: string }) => r.name)
+          .sort();
         return { listed, delegated };
       };
       assert.deepEqual(await state(), { listed: ['root', 'targets', 'targets/ci', 'targets/ops', 'targets/releases'], delegated: ['targets/ci', 'targets/ops', 'targets/releases'] });

@@ -71,7 +71,11 @@ describe('outside text reaches the runner neutralised', () => {
     const refs = ['::error::pwned', 'bad/##[set-output name=a]b:v1', 'ghcr.io/x:<img src=x onerror=alert(1)>', 'a/[click](https://evil.example):@octocat'];
     const run = await verify(refs);
     assert.equal(run.code, 1, describeRun(run));
-    assert.deepEqual(run.errors.map((e) => e.title.split(':')[0]), ['REFERENCE_INVALID', 'REFERENCE_INVALID', 'REFERENCE_INVALID', 'REFERENCE_INVALID', ''], describeRun(run));
+    assert.deepEqual(
+      run.errors.map((e) => e.title.split(':')[0]),
+      ['REFERENCE_INVALID', 'REFERENCE_INVALID', 'REFERENCE_INVALID', 'REFERENCE_INVALID', ''],
+      describeRun(run),
+    );
     // The text got there, neutralised: the test sees the path.
     assert.ok(run.stdout.includes(':\\:error:\\:pwned') && run.stdout.includes('#\\#[set-output'), describeRun(run));
     assert.ok(run.summary.includes('&#60;img'), run.summary);

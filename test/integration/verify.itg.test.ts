@@ -30,9 +30,19 @@ describe('verify', () => {
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(run.outputs.digests, `${gun}@${img.digest}`);
     const [result] = resultOf(run);
-    assert.deepEqual({ ...result!, expires: undefined }, {
-      image: img.ref, repository: gun, tag: 'v1', digest: img.digest, size: img.size, signers: [], roles: ['targets/releases'], expires: undefined,
-    });
+    assert.deepEqual(
+      { ...result!, expires: undefined },
+      {
+        image: img.ref,
+        repository: gun,
+        tag: 'v1',
+        digest: img.digest,
+        size: img.size,
+        signers: [],
+        roles: ['targets/releases'],
+        expires: undefined,
+      },
+    );
     assert.match(run.summary, /Content trust: verify/);
     assert.ok(run.summaryText.includes(`<td>${gun}:v1</td><td><code>${img.digest}</code></td>`), run.summary);
     assert.match(run.summary, /Verified 1 image\(s\)/);

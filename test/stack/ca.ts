@@ -49,9 +49,24 @@ export async function makeCa(dir: string, options: MakeCaOptions = {}): Promise<
   await run('openssl', ['req', ...P256, '-keyout', serverKeyPath, '-out', serverCsrPath, '-subj', '/CN=127.0.0.1']);
   await writeFile(extPath, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await run('openssl', [
-    'x509', '-req', '-in', serverCsrPath, '-CA', caCertPath, '-CAkey', caKeyPath,
-    '-set_serial', `0x${randomBytes(16).toString('hex').replace(/^[89a-f]/, '1')}`,
-    '-days', days, '-extfile', extPath, '-out', serverCertPath,
+    'x509',
+    '-req',
+    '-in',
+    serverCsrPath,
+    '-CA',
+    caCertPath,
+    '-CAkey',
+    caKeyPath,
+    '-set_serial',
+    `0x${randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1')}`,
+    '-days',
+    days,
+    '-extfile',
+    extPath,
+    '-out',
+    serverCertPath,
   ]);
   const caPem = await readFile(caCertPath, 'utf8');
   const certDir = join(dir, 'trust');

@@ -34,9 +34,7 @@ export function run(file: string, args: readonly string[], options: RunOptions =
       (error, stdout, stderr) => {
         if (error) {
           const reason = error.killed ? `timed out after ${timeout} ms` : `failed (${error.code ?? error.signal ?? error.message})`;
-          const detail = [stderr.trim() && `stderr:\n${stderr.trim()}`, stdout.trim() && `stdout:\n${stdout.trim()}`]
-            .filter(Boolean)
-            .join('\n');
+          const detail = [stderr.trim() && `stderr:\n${stderr.trim()}`, stdout.trim() && `stdout:\n${stdout.trim()}`].filter(Boolean).join('\n');
           reject(new Error(`${file} ${args.join(' ')} ${reason}${detail ? `\n${detail}` : ''}`, { cause: error }));
           return;
         }

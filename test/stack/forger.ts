@@ -82,11 +82,22 @@ async function rootCertKey(dir: string, gun: string): Promise<ForgeKey> {
   const keyPath = join(dir, 'root.key');
   const certPath = join(dir, 'root.crt');
   const conf = join(dir, 'root.cnf');
-  await writeFile(conf, [
-    '[req]', 'prompt = no', 'distinguished_name = dn', 'x509_extensions = ext',
-    '[dn]', `CN = ${gun}`,
-    '[ext]', 'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyEncipherment', 'extendedKeyUsage = codeSigning', '',
-  ].join('\n'));
+  await writeFile(
+    conf,
+    [
+      '[req]',
+      'prompt = no',
+      'distinguished_name = dn',
+      'x509_extensions = ext',
+      '[dn]',
+      `CN = ${gun}`,
+      '[ext]',
+      'basicConstraints = critical,CA:FALSE',
+      'keyUsage = critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage = codeSigning',
+      '',
+    ].join('\n'),
+  );
   await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '3650', '-sha256', '-config', conf]);
   const pem = await readFile(certPath, 'utf8');
   const pub = Buffer.from(pem).toString('base64');

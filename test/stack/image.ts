@@ -47,12 +47,7 @@ export interface PushImageOptions {
   format?: ManifestFormat;
 }
 
-export const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
+export const MANIFEST_ACCEPT = ['application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json'].join(', ');
 
 /** "org/app:v1" (or "<registry host>/org/app:v1") → repository and tag. */
 function splitRef(stack: ImageStack, ref: string): { repository: string; tag: string } {
@@ -107,14 +102,22 @@ export async function pushImage(stack: ImageStack, ref: string, options: PushIma
       ...(options.format ? { format: options.format } : {}),
     });
     if ((options.format ?? 'oci') === 'oci') {
-      await run('skopeo', [
-        '--insecure-policy', 'copy', '--quiet', '--preserve-digests',
-        ...(stack.registryAuth ? ['--dest-creds', `${stack.registryAuth.username}:${stack.registryAuth.password}`] : ['--dest-no-creds']),
-        '--dest-cert-dir', stack.ca.certDir,
-        ...(options.platforms ? ['--all'] : []),
-        `oci:${layoutDir}:${tag}`,
-        `docker://${stack.registry.host}/${repository}:${tag}`,
-      ], { timeoutMs: 60_000 });
+      await run(
+        'skopeo',
+        [
+          '--insecure-policy',
+          'copy',
+          '--quiet',
+          '--preserve-digests',
+          ...(stack.registryAuth ? ['--dest-creds', `${stack.registryAuth.username}:${stack.registryAuth.password}`] : ['--dest-no-creds']),
+          '--dest-cert-dir',
+          stack.ca.certDir,
+          ...(options.platforms ? ['--all'] : []),
+          `oci:${layoutDir}:${tag}`,
+          `docker://${stack.registry.host}/${repository}:${tag}`,
+        ],
+        { timeoutMs: 60_000 },
+      );
     } else {
       // skopeo's oci: transport only reads OCI media types.
       await pushLayoutDirect(stack.registry, stack.ca, layoutDir, repository, tag, local, stack.registryAuth?.headers(repository, ['push', 'pull']));

@@ -108,7 +108,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await docker.init();
     if (auth) await writeDockerLogin(docker.configDir, registry.host, auth.username, auth.password);
     const notaryCli = new NotaryCli({
-      url: notary.url, ca, trustDir: docker.trustDir, configPath: join(dir, 'notary-cli.json'), ...passphrases,
+      url: notary.url,
+      ca,
+      trustDir: docker.trustDir,
+      configPath: join(dir, 'notary-cli.json'),
+      ...passphrases,
       ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
     });
     await notaryCli.init();

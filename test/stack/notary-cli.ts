@@ -79,11 +79,7 @@ export class NotaryCli {
 
   /** `notary addhash <gun> <tag> <size> --sha256 <hex> [-r role] [--publish]`. */
   async addhash(gun: string, tag: string, size: number, sha256hex: string, options: { role?: string; publish?: boolean } = {}): Promise<void> {
-    await this.run([
-      'addhash', gun, tag, String(size), '--sha256', sha256hex.replace(/^sha256:/, ''),
-      ...(options.role ? ['-r', options.role] : []),
-      ...(options.publish ? ['--publish'] : []),
-    ]);
+    await this.run(['addhash', gun, tag, String(size), '--sha256', sha256hex.replace(/^sha256:/, ''), ...(options.role ? ['-r', options.role] : []), ...(options.publish ? ['--publish'] : [])]);
   }
 
   async publish(gun: string): Promise<void> {

@@ -45,10 +45,7 @@ async function makeClientCert(ca: TestCa, dir: string, name: string): Promise<Cl
   const extPath = join(dir, `${name}.ext`);
   await run('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyPath, '-out', csrPath, '-subj', `/CN=${name}`]);
   await writeFile(extPath, 'extendedKeyUsage=clientAuth\n');
-  await run('openssl', [
-    'x509', '-req', '-in', csrPath, '-CA', ca.caCertPath, '-CAkey', ca.caKeyPath,
-    '-set_serial', `0x1${randomBytes(15).toString('hex')}`, '-days', '2', '-extfile', extPath, '-out', certPath,
-  ]);
+  await run('openssl', ['x509', '-req', '-in', csrPath, '-CA', ca.caCertPath, '-CAkey', ca.caKeyPath, '-set_serial', `0x1${randomBytes(15).toString('hex')}`, '-days', '2', '-extfile', extPath, '-out', certPath]);
   return { certPath, keyPath };
 }
 
@@ -76,11 +73,18 @@ export async function startNotarySigner(options: NotarySignerOptions): Promise<N
   const [cert, key] = await Promise.all([readFile(clientCert.certPath), readFile(clientCert.keyPath)]);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    await writeFile(configPath, JSON.stringify({
-      server: { grpc_addr: `127.0.0.1:${port}`, tls_cert_file: options.ca.serverCertPath, tls_key_file: options.ca.serverKeyPath, client_ca_file: options.ca.caCertPath },
-      logging: { level: 'info' },
-      storage: { backend: 'postgres', db_url: options.dbUrl, default_alias: alias },
-    }, null, 2));
+    await writeFile(
+      configPath,
+      JSON.stringify(
+        {
+          server: { grpc_addr: `127.0.0.1:${port}`, tls_cert_file: options.ca.serverCertPath, tls_key_file: options.ca.serverKeyPath, client_ca_file: options.ca.caCertPath },
+          logging: { level: 'info' },
+          storage: { backend: 'postgres', db_url: options.dbUrl, default_alias: alias },
+        },
+        null,
+        2,
+      ),
+    );
     const { live, exited } = spawnSupervised('notary-signer', ['-config', configPath], logPath, env);
     const deadline = Date.now() + 15_000;
     let last = 'no attempt';

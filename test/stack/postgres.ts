@@ -40,7 +40,11 @@ function postgresBinDir(): string {
     if (dir && existsSync(join(dir, 'initdb'))) return dirname(realpathSync(join(dir, 'initdb')));
   }
   const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(base)
+    ? readdirSync(base)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const v of versions) if (existsSync(join(base, v, 'bin', 'initdb'))) return join(base, v, 'bin');
   throw new Error('PostgreSQL is not installed (no initdb on PATH or under /usr/lib/postgresql): apt-get install postgresql');
 }
@@ -86,10 +90,7 @@ export async function startPostgres(): Promise<Postgres> {
   const pgEnv = { ...process.env, PGPASSWORD: superPassword, PGCONNECT_TIMEOUT: '5' };
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const start = asOwner(join(bin, 'postgres'), [
-      '-D', dataDir, '-p', String(port), '-k', dir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=60',
-    ]);
+    const start = asOwner(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=60']);
     const { live, exited } = spawnSupervised(start.command, start.args, logPath);
     let ready = false;
     const deadline = Date.now() + 30_000;

@@ -85,8 +85,13 @@ export async function startProductionParts(dir: string, ca: TestCa, options: Pro
         timeoutMs: 20_000,
         extraConfig: {
           trust_service: {
-            type: 'remote', hostname: signer.hostname, port: String(signer.port), key_algorithm: 'ecdsa',
-            tls_ca_file: ca.caCertPath, tls_client_cert: signer.clientCert.certPath, tls_client_key: signer.clientCert.keyPath,
+            type: 'remote',
+            hostname: signer.hostname,
+            port: String(signer.port),
+            key_algorithm: 'ecdsa',
+            tls_ca_file: ca.caCertPath,
+            tls_client_cert: signer.clientCert.certPath,
+            tls_client_key: signer.clientCert.keyPath,
           },
           storage: { backend: 'postgres', db_url: postgres.serverDbUrl },
           auth: { type: 'token', options: tokenAuth(NOTARY_SERVICE) },

@@ -52,9 +52,7 @@ export async function startRecorder(ca: TestCa | undefined, rule: RecorderRule):
       res.end(answer.body ?? '{}');
     });
   };
-  const server: Server = ca
-    ? createHttpsServer({ key: await readFile(ca.serverKeyPath), cert: await readFile(ca.serverCertPath) }, handle)
-    : createHttpServer(handle);
+  const server: Server = ca ? createHttpsServer({ key: await readFile(ca.serverKeyPath), cert: await readFile(ca.serverCertPath) }, handle) : createHttpServer(handle);
   const recorder: Recorder = {
     url: '',
     host: '',

@@ -167,11 +167,7 @@ export async function startHttpsService(spec: ServiceSpec): Promise<RunningServi
       await sleep(100);
     }
     const exitedEarly = entry.child.exitCode !== null || entry.child.signalCode !== null;
-    const why = spawnError
-      ? `could not be started: ${spawnError.message}`
-      : exitedEarly
-        ? `exited early (code ${entry.child.exitCode}, signal ${entry.child.signalCode})`
-        : `not ready after ${timeoutMs} ms (last: ${lastProblem})`;
+    const why = spawnError ? `could not be started: ${spawnError.message}` : exitedEarly ? `exited early (code ${entry.child.exitCode}, signal ${entry.child.signalCode})` : `not ready after ${timeoutMs} ms (last: ${lastProblem})`;
     await stop();
     const attemptLog = (await readFile(logPath, 'utf8').catch(() => '')).slice(logStart);
     if (exitedEarly && attempt < 3 && BIND_RACE.test(attemptLog)) continue;

@@ -106,7 +106,11 @@ function parseScope(scope: string): Access | undefined {
   if (first <= 0 || last <= first) return undefined;
   const name = scope.slice(first + 1, last);
   if (!name) return undefined;
-  const actions = scope.slice(last + 1).split(',').map((a) => a.trim()).filter(Boolean);
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   return { type: scope.slice(0, first).replace(/\(.*\)$/, ''), name, actions: [...new Set(actions)] };
 }
 
@@ -191,9 +195,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: issuerName, sub: account ?? '', aud: service, exp: now + ttl, nbf: now - 1, iat: now, jti: randomUUID(), access };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-    const signature = keyType === 'ec'
-      ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
-      : sign('sha256', Buffer.from(input), key);
+    const signature = keyType === 'ec' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', Buffer.from(input), key);
     return `${input}.${b64url(signature)}`;
   };
 
@@ -226,7 +228,10 @@ export async function startTokenIssuer(options: TokenIssuerOptions): Promise<Tok
     let offline: boolean;
     if (req.method === 'GET') {
       params = url.searchParams;
-      scopeList = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+      scopeList = params
+        .getAll('scope')
+        .flatMap((s) => s.split(' '))
+        .filter(Boolean);
       offline = params.get('offline_token') === 'true';
       const basic = basicCredentials(req.headers.authorization);
       if (basic) {

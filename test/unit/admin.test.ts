@@ -83,12 +83,18 @@ describe('add and remove signers', () => {
     assert.equal(roleKeys(repo, 'targets/ci').length, 0);
     assert.deepEqual(roleKeys(repo, 'targets/releases'), []);
     assert.ok(!repo.roles.has('targets/ci'));
-    await assert.rejects(run((r, _c, now) => planRemoveSigner(r, keys.targets, 'ci', now)), code('SIGNER_NOT_FOUND', /there is no signer "ci" \(signers: none\)/));
+    await assert.rejects(
+      run((r, _c, now) => planRemoveSigner(r, keys.targets, 'ci', now)),
+      code('SIGNER_NOT_FOUND', /there is no signer "ci" \(signers: none\)/),
+    );
   });
 
   it('a key that is not the repository key is KEY_WRONG_ROLE, naming the expected key; nothing is published', async () => {
     const { fake, keys, run } = await setUp();
-    await assert.rejects(run((repo, _c, now) => planAddSigner(repo, delegationKey(), 'qa', parseSignerKeys(ecKeyPair().pub, 'qa'), now)), code('KEY_WRONG_ROLE', new RegExp(`not this repository's targets key; it expects ${keys.targets.id}`)));
+    await assert.rejects(
+      run((repo, _c, now) => planAddSigner(repo, delegationKey(), 'qa', parseSignerKeys(ecKeyPair().pub, 'qa'), now)),
+      code('KEY_WRONG_ROLE', new RegExp(`not this repository's targets key; it expects ${keys.targets.id}`)),
+    );
     assert.deepEqual(fake.published, []);
   });
 });
@@ -102,14 +108,23 @@ describe('revoke', () => {
     await verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v2`]), { signers: ['ci'], checkRegistry: false });
   });
 
-  it('every tag when none is named; a tag not signed is NOT_SIGNED; a stranger\'s key is KEY_NOT_DELEGATE', async () => {
+  it("every tag when none is named; a tag not signed is NOT_SIGNED; a stranger's key is KEY_NOT_DELEGATE", async () => {
     const { run, read } = await setUp(['v1', 'v2']);
-    await assert.rejects(run((repo, _c, now) => planRevoke(repo, [delegationKey()], ['v1', 'nope'], now)), code('NOT_SIGNED', /no signature for nope .*nothing was revoked/));
-    await assert.rejects(run((repo, _c, now) => planRevoke(repo, [ecKeyPair().priv], undefined, now)), code('KEY_NOT_DELEGATE'));
+    await assert.rejects(
+      run((repo, _c, now) => planRevoke(repo, [delegationKey()], ['v1', 'nope'], now)),
+      code('NOT_SIGNED', /no signature for nope .*nothing was revoked/),
+    );
+    await assert.rejects(
+      run((repo, _c, now) => planRevoke(repo, [ecKeyPair().priv], undefined, now)),
+      code('KEY_NOT_DELEGATE'),
+    );
     await run((repo, _c, now) => planRevoke(repo, [delegationKey()], undefined, now));
     const repo = await read();
     assert.deepEqual(Object.keys(repo.roles.get('targets/releases')!.meta.signed.targets), []);
-    await assert.rejects(run((r, _c, now) => planRevoke(r, [delegationKey()], undefined, now)), code('NOT_SIGNED', /no signed tags/));
+    await assert.rejects(
+      run((r, _c, now) => planRevoke(r, [delegationKey()], undefined, now)),
+      code('NOT_SIGNED', /no signed tags/),
+    );
   });
 });
 
@@ -137,12 +152,15 @@ describe('refresh', () => {
     assert.equal(out!.changed, false);
     assert.match(out!.summary, /nothing these keys sign expires within 1 days \(targets\/ci, targets\/releases\)/);
     assert.equal(fake.published.length, published);
-    await assert.rejects(run((repo, _c, now) => planRefresh(repo, { signing: [ecKeyPair().priv] }, 1, now)), code('KEY_NOT_DELEGATE'));
+    await assert.rejects(
+      run((repo, _c, now) => planRefresh(repo, { signing: [ecKeyPair().priv] }, 1, now)),
+      code('KEY_NOT_DELEGATE'),
+    );
   });
 });
 
 describe('rotate', () => {
-  it('a signer\'s key: the new key replaces the old in targets/<name> and releases, its files re-signed; the old key can no longer sign', async () => {
+  it("a signer's key: the new key replaces the old in targets/<name> and releases, its files re-signed; the old key can no longer sign", async () => {
     const { fake, keys, run, read } = await setUp(['v1']);
     const next = ecKeyPair();
     const nextKeys = parseSignerKeys(next.pub, 'ci');
@@ -160,10 +178,19 @@ describe('rotate', () => {
   it('refuses: no such signer, the same keys, a new private key that is not among the new public keys', async () => {
     const { keys, run } = await setUp();
     const next = ecKeyPair();
-    await assert.rejects(run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'qa', parseSignerKeys(next.pub, 'qa'), undefined, now)), code('SIGNER_NOT_FOUND', /no signer "qa" to rotate \(signers: ci\)/));
+    await assert.rejects(
+      run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'qa', parseSignerKeys(next.pub, 'qa'), undefined, now)),
+      code('SIGNER_NOT_FOUND', /no signer "qa" to rotate \(signers: ci\)/),
+    );
     const current = parseSignerKeys(PUBLIC_PEM, 'ci');
-    await assert.rejects(run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'ci', current, undefined, now)), code('INPUT_INVALID', /already has exactly these keys/));
-    await assert.rejects(run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'ci', parseSignerKeys(next.pub, 'ci'), ecKeyPair().priv, now)), code('KEY_WRONG_ROLE'));
+    await assert.rejects(
+      run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'ci', current, undefined, now)),
+      code('INPUT_INVALID', /already has exactly these keys/),
+    );
+    await assert.rejects(
+      run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'ci', parseSignerKeys(next.pub, 'ci'), ecKeyPair().priv, now)),
+      code('KEY_WRONG_ROLE'),
+    );
   });
 
   it('a server key: the server makes a new one, a root signed by the root key names it, and clients follow', async () => {
@@ -176,7 +203,10 @@ describe('rotate', () => {
     assert.equal(after.root.signed.version, before.root.signed.version + 1);
     assert.notDeepEqual(after.root.signed.roles.timestamp.keyids, before.root.signed.roles.timestamp.keyids);
     assert.equal(Object.keys(after.root.signed.keys).length, Object.keys(before.root.signed.keys).length, 'the old timestamp key is dropped');
-    await assert.rejects(run((repo, client) => planRotateServerKey(client, repo, keys.targets, 'snapshot')), code('KEY_WRONG_ROLE'));
+    await assert.rejects(
+      run((repo, client) => planRotateServerKey(client, repo, keys.targets, 'snapshot')),
+      code('KEY_WRONG_ROLE'),
+    );
   });
 });
 

@@ -13,13 +13,16 @@ const CORE = {
   tls: 'TLS to notary.example.com:4443 failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE): if the server uses a private CA, pass its certificate in the `ca-cert` input',
   refusedUser: 'reg.example.com token refused (user "ci"): check the `username`/`password` inputs or the docker login that wrote them',
   refusedAnonymous: 'reg.example.com token refused (anonymous access): log in first (docker/login-action) or set the `username`/`password` inputs (and `registry`)',
-  realm: 'https://reg.example.com sent a Bearer challenge naming a plain-http token realm, "http://x": nothing was sent there; the server\'s token auth must name an https:// realm (check its configuration, or that trust-server and the image names point at the right server)',
-  firstUse: 'reg.example.com/org/app: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (abc) unchecked. Check it is the repository\'s Root Key, then pin it: root-keys: ' + 'a'.repeat(64),
+  realm:
+    'https://reg.example.com sent a Bearer challenge naming a plain-http token realm, "http://x": nothing was sent there; the server\'s token auth must name an https:// realm (check its configuration, or that trust-server and the image names point at the right server)',
+  firstUse:
+    "reg.example.com/org/app: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (abc) unchecked. Check it is the repository's Root Key, then pin it: root-keys: " +
+    'a'.repeat(64),
 };
 
 const ACTION_WORDS = /\bmode[: ]|trust-server|\binputs?\b|`(ca-cert|username|password|registry)`|root-keys|docker\/login-action/;
 
-describe('advise: the core\'s advice in each front end\'s words', () => {
+describe("advise: the core's advice in each front end's words", () => {
   it('the CLI names its own commands and flags: never an action input or mode, never `docker trust`', () => {
     for (const [name, message] of Object.entries(CORE)) {
       const cli = advise(message, 'cli');
@@ -39,7 +42,7 @@ describe('advise: the core\'s advice in each front end\'s words', () => {
     assert.match(advise(CORE.signedElsewhere, 'action'), /Add the signer with mode add-signer/);
     assert.equal(advise(CORE.adminNotInitialised, 'action'), 'reg.example.com/org/app has no trust data on the Notary server: initialise it first (mode: init)');
     for (const message of Object.values(CORE)) assert.doesNotMatch(advise(message, 'action'), /`docker trust signer add/);
-    assert.equal(advise(CORE.tls, 'action'), CORE.tls, 'already the action\'s words');
+    assert.equal(advise(CORE.tls, 'action'), CORE.tls, "already the action's words");
   });
 
   it('outside text around the advice is left as it is, and text without advice is unchanged', () => {

@@ -24,7 +24,7 @@ describe('tokenKey', () => {
     assert.notEqual(tokenKey(origin, hub, { credentials: creds }), tokenKey(origin, hub, {}));
   });
 
-  it('the scope asked for wins over the challenge\'s; the same request twice shares one key', () => {
+  it("the scope asked for wins over the challenge's; the same request twice shares one key", () => {
     const origin = 'https://reg.example';
     assert.notEqual(tokenKey(origin, hub, { scope: 'repository:org/app:pull,push' }), tokenKey(origin, hub, {}));
     assert.equal(tokenKey(origin, hub, { credentials: { ...creds } }), tokenKey(origin, hub, { credentials: creds }));
@@ -43,7 +43,7 @@ describe('tokenKey', () => {
 });
 
 describe('tokenRealm', () => {
-  it('an https realm on any host is the URL to ask (Docker Hub\'s auth.docker.io, ACR\'s /oauth2/token)', () => {
+  it("an https realm on any host is the URL to ask (Docker Hub's auth.docker.io, ACR's /oauth2/token)", () => {
     assert.equal(tokenRealm('https://notary.example', hub).href, 'https://auth.example/token');
   });
 
@@ -51,7 +51,10 @@ describe('tokenRealm', () => {
 
   it('a plain-http realm is AUTH_REALM_INSECURE naming the server, the realm and the scope', () => {
     const c = challenge('Bearer realm="http://auth.example/token",service="notary"');
-    assert.throws(() => tokenRealm('https://notary.example:4443', c, { scope: 'repository:reg.example/org/app:pull' }), insecure(/^https:\/\/notary\.example:4443 sent a Bearer challenge naming a plain-http token realm, "http:\/\/auth\.example\/token" \(scope repository:reg\.example\/org\/app:pull\): nothing was sent there/));
+    assert.throws(
+      () => tokenRealm('https://notary.example:4443', c, { scope: 'repository:reg.example/org/app:pull' }),
+      insecure(/^https:\/\/notary\.example:4443 sent a Bearer challenge naming a plain-http token realm, "http:\/\/auth\.example\/token" \(scope repository:reg\.example\/org\/app:pull\): nothing was sent there/),
+    );
   });
 
   it('other schemes and non-URLs are refused the same way, the realm quoted and cut short', () => {

@@ -18,12 +18,14 @@ function signingKeys(role: FixtureRole): Map<string, PublicKey> {
   return parseKeyMap(parse('root').signed.keys!, 'root');
 }
 
-
 /** A canonicalizer that differs only in using JavaScript's UTF-16 key order. */
 function utf16Canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(utf16Canonical).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${utf16Canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${utf16Canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return typeof v === 'string' ? `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"` : JSON.stringify(v);
 }
@@ -106,7 +108,15 @@ describe('canonicalize', () => {
       assert.equal(canonicalize({ a: [0, -1, 1095, 2 ** 53 - 1, -(2 ** 53 - 1)], b: false }).toString(), '{"a":[0,-1,1095,9007199254740991,-9007199254740991],"b":false}');
     });
 
-    for (const [label, n] of [['a float', 1.5], ['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity], ['2^53', 2 ** 53], ['-(2^53)', -(2 ** 53)], ['1e300', 1e300]] as const) {
+    for (const [label, n] of [
+      ['a float', 1.5],
+      ['NaN', NaN],
+      ['Infinity', Infinity],
+      ['-Infinity', -Infinity],
+      ['2^53', 2 ** 53],
+      ['-(2^53)', -(2 ** 53)],
+      ['1e300', 1e300],
+    ] as const) {
       it(`rejects ${label} with METADATA_INVALID`, () => {
         assertCode(() => canonicalize({ version: n }), 'METADATA_INVALID');
       });

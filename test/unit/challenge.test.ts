@@ -47,7 +47,7 @@ describe('parseChallenge', () => {
     assert.equal(parseChallenge(['Bearer realm="first"', 'Basic realm="second"'])?.params.realm, 'first');
   });
 
-  it('keeps each challenge\'s parameters apart when one header value carries several, preferring Bearer', () => {
+  it("keeps each challenge's parameters apart when one header value carries several, preferring Bearer", () => {
     // Node joins repeated WWW-Authenticate headers with ", ".
     const bearerFirst = parseChallenge('Bearer realm="https://auth/token",service="reg", Basic realm="reg-basic"');
     assert.deepEqual(bearerFirst, { scheme: 'bearer', params: map({ realm: 'https://auth/token', service: 'reg' }) });

@@ -6,9 +6,13 @@ import { assertCode } from './helpers/errors.ts';
 
 const invalid = (message: RegExp) => (e: ContentTrustError) => e.code === 'INPUT_INVALID' && message.test(e.message);
 
-describe('parseArgs (the CLI\'s command line)', () => {
+describe("parseArgs (the CLI's command line)", () => {
   it('flags before or after the command words, as notary users type them', () => {
-    for (const argv of [['--server', 'https://n.example', 'init', 'r'], ['init', '--server', 'https://n.example', 'r'], ['init', 'r', '--server=https://n.example']]) {
+    for (const argv of [
+      ['--server', 'https://n.example', 'init', 'r'],
+      ['init', '--server', 'https://n.example', 'r'],
+      ['init', 'r', '--server=https://n.example'],
+    ]) {
       const a = parseArgs(argv);
       assert.deepEqual(a.positionals, ['init', 'r'], argv.join(' '));
       assert.equal(a.flags.get('server'), 'https://n.example');
@@ -30,7 +34,11 @@ describe('parseArgs (the CLI\'s command line)', () => {
   });
 
   it('a missing value is an error naming the flag: at the end, empty, or followed by another flag', () => {
-    for (const argv of [['init', 'r', '--server'], ['init', 'r', '--server='], ['--server', '--debug', 'init', 'r']]) {
+    for (const argv of [
+      ['init', 'r', '--server'],
+      ['init', 'r', '--server='],
+      ['--server', '--debug', 'init', 'r'],
+    ]) {
       assert.throws(() => parseArgs(argv), invalid(/^--server needs a value/), argv.join(' '));
     }
   });

@@ -40,7 +40,7 @@ function setup(config: unknown): { dir: string; env: NodeJS.ProcessEnv } {
 }
 
 describe('resolveCredentials', () => {
-  it('asks the credsStore helper with docker\'s server address and masks the secret', async () => {
+  it("asks the credsStore helper with docker's server address and masks the secret", async () => {
     const { dir, env } = setup({ credsStore: 'test' });
     const log = installHelper(dir, 'test', { 'https://index.docker.io/v1/': { Username: 'hubuser', Secret: 'hub-secret-1' }, 'reg.example:5000': { Username: 'bob', Secret: 'reg-secret-2' } });
     const got = await resolveCredentials(['docker.io', 'reg.example:5000', 'other.example'], { env });
@@ -85,7 +85,7 @@ describe('resolveCredentials', () => {
     assert.throws(() => readFileSync(log), /ENOENT/);
   });
 
-  it('the username/password inputs go to their registry only; every other registry gets the Docker config\'s own', async () => {
+  it("the username/password inputs go to their registry only; every other registry gets the Docker config's own", async () => {
     const { dir, env } = setup({ credsStore: 'test', auths: { 'other.example': { auth: Buffer.from('o:q').toString('base64') } } });
     const log = installHelper(dir, 'test', { 'third.example': { Username: 'third', Secret: 'third-secret' } });
     const explicit = { registry: 'reg.example:5000', credentials: { username: 'u', password: 'p' } };
@@ -94,7 +94,7 @@ describe('resolveCredentials', () => {
     assert.equal(got.get('other.example')?.credentials?.username, undefined, 'credsStore wins over auths, as for docker, and the store has none');
     assert.deepEqual(got.get('third.example')?.credentials, { username: 'third', password: 'third-secret' });
     assert.deepEqual(got.get('anon.example'), { credentials: undefined, origin: 'none', helper: 'test' });
-    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').sort(), ['anon.example', 'other.example', 'third.example'], 'the helper is never asked about the inputs\' registry');
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').sort(), ['anon.example', 'other.example', 'third.example'], "the helper is never asked about the inputs' registry");
   });
 
   it('a failing helper is CREDENTIALS_HELPER_FAILED, naming the registry and helper, not echoing its output', async () => {
@@ -139,7 +139,11 @@ describe('registryDomain (the registry input, read as docker/login-action reads 
 
   it('anything else is INPUT_INVALID naming the input', () => {
     for (const v of ['', 'https://', 'user@host', 'a b', 'host:port', 'reg.example\n::warning::x']) {
-      assert.throws(() => registryDomain(v), (e: ContentTrustError) => e.code === 'INPUT_INVALID' && /^input registry is ".*", not a registry host/.test(e.message) && !e.message.includes('\n'), JSON.stringify(v));
+      assert.throws(
+        () => registryDomain(v),
+        (e: ContentTrustError) => e.code === 'INPUT_INVALID' && /^input registry is ".*", not a registry host/.test(e.message) && !e.message.includes('\n'),
+        JSON.stringify(v),
+      );
     }
   });
 });

@@ -16,7 +16,11 @@ const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
 const manifest = JSON.parse(read('package.json')) as { dependencies?: Record<string, string>; devDependencies: Record<string, string> };
 const sources = new Map(globSync('src/**/*.ts', { cwd: ROOT }).map((f) => [f.split('\\').join('/'), read(f)]));
 /** A bare specifier's package: `@scope/name` or `name`. */
-const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 /** Every package src/ imports for its values, statically or dynamically (type-only imports left out). */
 const dependencies = [
   ...new Set(
@@ -50,10 +54,22 @@ function table(): Row[] {
   const start = readme.indexOf('\n## Dependencies\n');
   assert.ok(start >= 0, 'README.md has no "## Dependencies" section');
   const end = readme.indexOf('\n## ', start + 1);
-  const lines = readme.slice(start, end < 0 ? undefined : end).split('\n').filter((l) => l.startsWith('|'));
-  assert.deepEqual(lines[0]!.split('|').map((c) => c.trim()).filter(Boolean), ['dependency', 'what it is for', 'imported in', 'loaded']);
+  const lines = readme
+    .slice(start, end < 0 ? undefined : end)
+    .split('\n')
+    .filter((l) => l.startsWith('|'));
+  assert.deepEqual(
+    lines[0]!
+      .split('|')
+      .map((c) => c.trim())
+      .filter(Boolean),
+    ['dependency', 'what it is for', 'imported in', 'loaded'],
+  );
   return lines.slice(2).map((line) => {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     assert.equal(cells.length, 4, `a Dependencies row has four cells: ${line}`);
     const name = /^`([^`]+)`$/.exec(cells[0]!)?.[1];
     assert.ok(name, `the first cell names one package in backquotes: ${line}`);
@@ -94,7 +110,12 @@ describe('runtime dependencies', () => {
   }
 
   it('the README table has one row per runtime dependency, and no other', () => {
-    assert.deepEqual(table().map((r) => r.name).sort(), [...dependencies].sort());
+    assert.deepEqual(
+      table()
+        .map((r) => r.name)
+        .sort(),
+      [...dependencies].sort(),
+    );
   });
 
   for (const dep of dependencies) {

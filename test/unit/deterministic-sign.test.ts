@@ -12,7 +12,10 @@ import { NOW, delegationKey, loadRepo, scenario } from './helpers/fixtures.ts';
  */
 describe('signing the same input twice', () => {
   const { one, two } = scenario.images;
-  const targets: NewTarget[] = [{ tag: 'v3', digest: two.digest, size: two.size }, { tag: 'latest', digest: one.digest, size: one.size }];
+  const targets: NewTarget[] = [
+    { tag: 'v3', digest: two.digest, size: two.size },
+    { tag: 'latest', digest: one.digest, size: one.size },
+  ];
   let repo: TrustedRepo;
   before(async () => {
     repo = await loadRepo();

@@ -10,7 +10,10 @@ const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 it('dist/ is what `npm run build` makes from src/ (the bundle and licenses.txt)', async () => {

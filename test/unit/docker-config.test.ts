@@ -58,29 +58,33 @@ describe('readDockerConfig', () => {
   });
 
   it('an identitytoken wins, with the user name kept', () => {
-    const creds = readDockerCredentials(configEnv({
-      auths: {
-        'myreg.azurecr.io': { auth: b64('00000000-0000-0000-0000-000000000000:'), identitytoken: 'refresh-token' },
-        'other.example': { username: 'dave', identitytoken: 'tok2' },
-        'bare.example': { identitytoken: 'tok3' },
-      },
-    }));
+    const creds = readDockerCredentials(
+      configEnv({
+        auths: {
+          'myreg.azurecr.io': { auth: b64('00000000-0000-0000-0000-000000000000:'), identitytoken: 'refresh-token' },
+          'other.example': { username: 'dave', identitytoken: 'tok2' },
+          'bare.example': { identitytoken: 'tok3' },
+        },
+      }),
+    );
     assert.deepEqual(creds.get('myreg.azurecr.io'), { username: '00000000-0000-0000-0000-000000000000', identityToken: 'refresh-token' });
     assert.deepEqual(creds.get('other.example'), { username: 'dave', identityToken: 'tok2' });
     assert.deepEqual(creds.get('bare.example'), { username: undefined, identityToken: 'tok3' });
   });
 
   it('skips entries that hold no usable credentials', () => {
-    const creds = readDockerCredentials(configEnv({
-      auths: {
-        'empty.example': {},
-        'nocolon.example': { auth: b64('justuser') },
-        'emptyuser.example': { auth: b64(':password') },
-        'emptypass.example': { auth: b64('user:') },
-        'null.example': null,
-        'string.example': 'x',
-      },
-    }));
+    const creds = readDockerCredentials(
+      configEnv({
+        auths: {
+          'empty.example': {},
+          'nocolon.example': { auth: b64('justuser') },
+          'emptyuser.example': { auth: b64(':password') },
+          'emptypass.example': { auth: b64('user:') },
+          'null.example': null,
+          'string.example': 'x',
+        },
+      }),
+    );
     assert.deepEqual([...creds.keys()], []);
   });
 
@@ -92,7 +96,13 @@ describe('readDockerConfig', () => {
   it('reads credsStore and credHelpers (keys normalised); helperFor prefers credHelpers', () => {
     const config = readDockerConfig(configEnv({ credsStore: 'desktop', credHelpers: { 'https://123.dkr.ecr.us-east-1.amazonaws.com': 'ecr-login', 'gcr.io': 'gcloud' } }));
     assert.equal(config.credsStore, 'desktop');
-    assert.deepEqual([...config.credHelpers], [['123.dkr.ecr.us-east-1.amazonaws.com', 'ecr-login'], ['gcr.io', 'gcloud']]);
+    assert.deepEqual(
+      [...config.credHelpers],
+      [
+        ['123.dkr.ecr.us-east-1.amazonaws.com', 'ecr-login'],
+        ['gcr.io', 'gcloud'],
+      ],
+    );
     assert.equal(helperFor(config, 'gcr.io'), 'gcloud');
     assert.equal(helperFor(config, 'ghcr.io'), 'desktop');
     assert.equal(helperFor(readDockerConfig(configEnv({})), 'ghcr.io'), undefined);

@@ -51,8 +51,14 @@ FROM alpine:3\${VARIANT:+-x}
   it('keeps tag@digest pins; reports digest-only pins apart', () => {
     const digest = `sha256:${'b'.repeat(64)}`;
     const parsed = parseDockerfile(`FROM alpine:3.20@${digest}\nFROM busybox@${digest}\n`, 'Dockerfile');
-    assert.deepEqual(parsed.images.map((i) => i.image), [`alpine:3.20@${digest}`]);
-    assert.deepEqual(parsed.digestOnly.map((i) => i.image), [`busybox@${digest}`]);
+    assert.deepEqual(
+      parsed.images.map((i) => i.image),
+      [`alpine:3.20@${digest}`],
+    );
+    assert.deepEqual(
+      parsed.digestOnly.map((i) => i.image),
+      [`busybox@${digest}`],
+    );
   });
 
   it('DOCKERFILE_INVALID without FROM, or with an unreadable FROM', () => {

@@ -42,7 +42,7 @@ describe('signP256: RFC 6979 A.2.5 (P-256, SHA-256)', () => {
     const published = Buffer.concat([hex(v.r), hex(v.s)]);
     const high = BigInt(`0x${v.s}`) > N / 2n;
 
-    it(`"${v.message}": r as published, s ${high ? 'normalised to n - s (the RFC\'s s is high)' : 'as published (already low)'}`, () => {
+    it(`"${v.message}": r as published, s ${high ? "normalised to n - s (the RFC's s is high)" : 'as published (already low)'}`, () => {
       const sig = signP256(hex(X), message);
       assert.equal(sig.length, 64);
       assert.equal(sig.subarray(0, 32).toString('hex').toUpperCase(), v.r);
@@ -71,7 +71,10 @@ describe('signP256: RFC 6979 A.2.5 (P-256, SHA-256)', () => {
   });
 
   it('covers one high-S and one low-S case', () => {
-    assert.deepEqual(VECTORS.map((v) => BigInt(`0x${v.s}`) > N / 2n), [true, false]);
+    assert.deepEqual(
+      VECTORS.map((v) => BigInt(`0x${v.s}`) > N / 2n),
+      [true, false],
+    );
   });
 });
 

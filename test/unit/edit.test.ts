@@ -52,7 +52,7 @@ const quiet = { info: () => {} };
 const options = { publishAttempts: 3, concurrency: 2, log: quiet };
 
 describe('editRepositories: plan all → publish with retry → read back', () => {
-  it('plans, publishes and reads back every repository, results in the edits\' order', async () => {
+  it("plans, publishes and reads back every repository, results in the edits' order", async () => {
     const a = publisher('r.test/a');
     const b = publisher('r.test/b');
     const out = await editRepositories([edit(a), edit(b)], options);
@@ -68,7 +68,10 @@ describe('editRepositories: plan all → publish with retry → read back', () =
     const [out] = await editRepositories([e], { ...options, log: { info: (m) => told.push(m) } });
     assert.deepEqual(e.attempts, [1, 2]);
     assert.deepEqual(p.published, [['r.test/a v1'], ['r.test/a v2']]);
-    assert.deepEqual(e.readBacks.map((r) => r.attempt), [2]);
+    assert.deepEqual(
+      e.readBacks.map((r) => r.attempt),
+      [2],
+    );
     assert.equal(out, 'r.test/a read back at attempt 2');
     assert.equal(told.length, 1);
     assert.match(told[0]!, /^r\.test\/a: .*another publish changed the repository first; re-reading and retrying \(1\/2\)$/);
@@ -103,7 +106,10 @@ describe('editRepositories: plan all → publish with retry → read back', () =
     await assert.rejects(editRepositories([ea, eb], options), (e: unknown) => {
       assert.ok(e instanceof MultiError);
       assert.equal(e.code, 'METADATA_INVALID');
-      assert.deepEqual(e.failures.map((f) => f.subject), ['r.test/b']);
+      assert.deepEqual(
+        e.failures.map((f) => f.subject),
+        ['r.test/b'],
+      );
       assert.equal(e.message, 'r.test/b: targets.json is broken');
       return true;
     });
@@ -147,7 +153,7 @@ describe('editRepository: one repository, its failure as it is', () => {
     assert.equal(await editRepository(edit(p), { publishAttempts: 2, log: quiet }), 'r.test/a read back at attempt 2');
   });
 
-  it('throws the plan\'s own error, not a MultiError', async () => {
+  it("throws the plan's own error, not a MultiError", async () => {
     const failure = new NotInitialisedError('r.test/a has no trust data');
     const p = publisher('r.test/a');
     await assert.rejects(editRepository(edit(p, { planFails: failure }), { publishAttempts: 2, log: quiet }), (e) => e === failure);

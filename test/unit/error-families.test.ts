@@ -189,10 +189,37 @@ describe('MultiError', () => {
   });
 
   it('valuesOrThrow: the values in order, or one MultiError of every failure (foreign ones INTERNAL)', () => {
-    assert.deepEqual(valuesOrThrow([{ ok: true, value: 1 }, { ok: true, value: 2 }], (i) => `s${i}`), [1, 2]);
-    const m = assertCode(() => valuesOrThrow([{ ok: true, value: 1 }, { ok: false, error: new RangeError('oops') }, { ok: false, error: new TrustError('ROLLBACK', 'older') }], (i) => `s${i}`), 'INTERNAL', 's1: unexpected error: oops');
+    assert.deepEqual(
+      valuesOrThrow(
+        [
+          { ok: true, value: 1 },
+          { ok: true, value: 2 },
+        ],
+        (i) => `s${i}`,
+      ),
+      [1, 2],
+    );
+    const m = assertCode(
+      () =>
+        valuesOrThrow(
+          [
+            { ok: true, value: 1 },
+            { ok: false, error: new RangeError('oops') },
+            { ok: false, error: new TrustError('ROLLBACK', 'older') },
+          ],
+          (i) => `s${i}`,
+        ),
+      'INTERNAL',
+      's1: unexpected error: oops',
+    );
     assert.ok(m instanceof MultiError);
-    assert.deepEqual(m.failures.map((f) => [f.subject, f.error.code]), [['s1', 'INTERNAL'], ['s2', 'ROLLBACK']]);
+    assert.deepEqual(
+      m.failures.map((f) => [f.subject, f.error.code]),
+      [
+        ['s1', 'INTERNAL'],
+        ['s2', 'ROLLBACK'],
+      ],
+    );
   });
 });
 
@@ -207,7 +234,10 @@ describe('reportFailure (the action)', () => {
     ];
     try {
       const reported = reportFailure(new MultiError(failures), 'two images');
-      assert.deepEqual(reported.map((f) => f.message), ['image r.test/a:v1: signer "release" did not sign it [policy entry "strict"]', 'image r.test/b:v1: the registry has no such tag']);
+      assert.deepEqual(
+        reported.map((f) => f.message),
+        ['image r.test/a:v1: signer "release" did not sign it [policy entry "strict"]', 'image r.test/b:v1: the registry has no such tag'],
+      );
     } finally {
       process.exitCode = exitCode;
     }
@@ -220,17 +250,57 @@ describe('reportFailure (the action)', () => {
 
 describe('assertCode', () => {
   it('checks code and message of a throw, a rejection and an async function, and returns the error', async () => {
-    const e = assertCode(() => { throw new InputError('INPUT_INVALID', 'the mode is missing'); }, 'INPUT_INVALID', /mode/);
+    const e = assertCode(
+      () => {
+        throw new InputError('INPUT_INVALID', 'the mode is missing');
+      },
+      'INPUT_INVALID',
+      /mode/,
+    );
     assert.equal(e.name, 'InputError');
     await assertCode(Promise.reject(new TrustError('ROLLBACK', 'older')), 'ROLLBACK', 'older');
-    await assertCode(async () => { throw new TrustError('ROLLBACK', 'older'); }, 'ROLLBACK');
+    await assertCode(async () => {
+      throw new TrustError('ROLLBACK', 'older');
+    }, 'ROLLBACK');
   });
 
   it('fails on another code, another message, a foreign error, or nothing thrown', async () => {
-    assert.throws(() => assertCode(() => { throw new InputError('INPUT_INVALID', 'x'); }, 'KEY_INVALID'), /expected KEY_INVALID, got INPUT_INVALID: x/);
-    assert.throws(() => assertCode(() => { throw new InputError('INPUT_INVALID', 'x'); }, 'INPUT_INVALID', 'y'), /to include "y"/);
-    assert.throws(() => assertCode(() => { throw new InputError('INPUT_INVALID', 'x'); }, 'INPUT_INVALID', /y/), assert.AssertionError);
-    assert.throws(() => assertCode(() => { throw new Error('plain'); }, 'INPUT_INVALID'), /expected a ContentTrustError with code INPUT_INVALID, got Error: plain/);
+    assert.throws(
+      () =>
+        assertCode(() => {
+          throw new InputError('INPUT_INVALID', 'x');
+        }, 'KEY_INVALID'),
+      /expected KEY_INVALID, got INPUT_INVALID: x/,
+    );
+    assert.throws(
+      () =>
+        assertCode(
+          () => {
+            throw new InputError('INPUT_INVALID', 'x');
+          },
+          'INPUT_INVALID',
+          'y',
+        ),
+      /to include "y"/,
+    );
+    assert.throws(
+      () =>
+        assertCode(
+          () => {
+            throw new InputError('INPUT_INVALID', 'x');
+          },
+          'INPUT_INVALID',
+          /y/,
+        ),
+      assert.AssertionError,
+    );
+    assert.throws(
+      () =>
+        assertCode(() => {
+          throw new Error('plain');
+        }, 'INPUT_INVALID'),
+      /expected a ContentTrustError with code INPUT_INVALID, got Error: plain/,
+    );
     assert.throws(() => assertCode(() => 1, 'INPUT_INVALID'), /nothing was/);
     await assert.rejects(assertCode(Promise.resolve(1), 'INPUT_INVALID'), /the promise was fulfilled/);
   });

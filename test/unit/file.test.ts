@@ -21,26 +21,39 @@ describe('readUserFile', () => {
 
   it('each bad path gets its own code, an InputError naming the label and the path, and the fix', () => {
     for (const bad of makeBadFiles(1024)) {
-      assert.throws(() => readUserFile(bad.path, LABEL, { maxBytes: 1024 }), (e: Error) => {
-        assert.ok(e instanceof InputError, `${bad.kind}: ${e.message}`);
-        assert.equal(e.code, bad.code, `${bad.kind}: ${e.message}`);
-        assert.ok(e.message.startsWith(`input test-file ${JSON.stringify(bad.path)} `), `${bad.kind}: ${e.message}`);
-        assert.ok(e.message.endsWith(': give the path of a test file'), `${bad.kind}: ${e.message}`);
-        assert.doesNotMatch(e.message, /\b(ENOENT|EISDIR|EIO|ENOTDIR)\b: /, `${bad.kind}: no raw Node error text`);
-        return true;
-      });
+      assert.throws(
+        () => readUserFile(bad.path, LABEL, { maxBytes: 1024 }),
+        (e: Error) => {
+          assert.ok(e instanceof InputError, `${bad.kind}: ${e.message}`);
+          assert.equal(e.code, bad.code, `${bad.kind}: ${e.message}`);
+          assert.ok(e.message.startsWith(`input test-file ${JSON.stringify(bad.path)} `), `${bad.kind}: ${e.message}`);
+          assert.ok(e.message.endsWith(': give the path of a test file'), `${bad.kind}: ${e.message}`);
+          assert.doesNotMatch(e.message, /\b(ENOENT|EISDIR|EIO|ENOTDIR)\b: /, `${bad.kind}: no raw Node error text`);
+          return true;
+        },
+      );
     }
   });
 
   it('an empty or blank path is FILE_NOT_FOUND saying it names no file', () => {
-    for (const p of ['', '   ']) assert.throws(() => readUserFile(p, LABEL, { maxBytes: 10 }), (e: InputError) => e.code === 'FILE_NOT_FOUND' && /^input test-file is empty: it names no file/.test(e.message));
+    for (const p of ['', '   '])
+      assert.throws(
+        () => readUserFile(p, LABEL, { maxBytes: 10 }),
+        (e: InputError) => e.code === 'FILE_NOT_FOUND' && /^input test-file is empty: it names no file/.test(e.message),
+      );
   });
 
   it('a relative path is shown as given and as resolved', () => {
-    assert.throws(() => readUserFile('no/such', LABEL, { maxBytes: 10, baseDir: '/work-nowhere' }), (e: InputError) => e.message.startsWith('input test-file "no/such" (/work-nowhere/no/such) does not exist'));
+    assert.throws(
+      () => readUserFile('no/such', LABEL, { maxBytes: 10, baseDir: '/work-nowhere' }),
+      (e: InputError) => e.message.startsWith('input test-file "no/such" (/work-nowhere/no/such) does not exist'),
+    );
   });
 
   it('a hostile name stays on one line in the message', () => {
-    assert.throws(() => readUserFile('/nowhere/a\nb::error::x', LABEL, { maxBytes: 10 }), (e: InputError) => !e.message.includes('\n'));
+    assert.throws(
+      () => readUserFile('/nowhere/a\nb::error::x', LABEL, { maxBytes: 10 }),
+      (e: InputError) => !e.message.includes('\n'),
+    );
   });
 });

@@ -16,7 +16,10 @@ describe('envelope', () => {
 
   it('lists one signature per key ID, all by the one key', () => {
     const out = JSON.parse(envelope({ _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2030-01-01T00:00:00Z', targets: {}, version: 1 }, delegationKey(), ['a', 'b']).toString());
-    assert.deepEqual(out.signatures.map((s: { keyid: string }) => s.keyid), ['a', 'b']);
+    assert.deepEqual(
+      out.signatures.map((s: { keyid: string }) => s.keyid),
+      ['a', 'b'],
+    );
     assert.equal(out.signatures[0].sig, out.signatures[1].sig);
   });
 });

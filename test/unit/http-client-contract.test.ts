@@ -23,13 +23,19 @@ function serverCertificate(key: KeyObject): string {
   const alg = der.sequence(der.oid('1.2.840.10045.4.3.2'));
   const name = der.sequence(der.set(der.sequence(der.oid('2.5.4.3'), der.printableString('127.0.0.1'))));
   const now = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
-  const ext = der.sequence(
-    der.sequence(der.oid('2.5.29.37'), der.octetString(der.sequence(der.oid('1.3.6.1.5.5.7.3.1')))),
-    der.sequence(der.oid('2.5.29.17'), der.octetString(der.sequence(Buffer.from([0x87, 4, 127, 0, 0, 1])))),
-  );
+  const ext = der.sequence(der.sequence(der.oid('2.5.29.37'), der.octetString(der.sequence(der.oid('1.3.6.1.5.5.7.3.1')))), der.sequence(der.oid('2.5.29.17'), der.octetString(der.sequence(Buffer.from([0x87, 4, 127, 0, 0, 1])))));
   const serial = randomBytes(8);
   serial[0]! &= 0x7f;
-  const tbs = der.sequence(der.explicit(0, der.integer(2)), der.integer(serial), alg, name, der.sequence(der.time(now), der.time(new Date(now.getTime() + 86_400_000))), name, createPublicKey(key).export({ type: 'spki', format: 'der' }), der.explicit(3, ext));
+  const tbs = der.sequence(
+    der.explicit(0, der.integer(2)),
+    der.integer(serial),
+    alg,
+    name,
+    der.sequence(der.time(now), der.time(new Date(now.getTime() + 86_400_000))),
+    name,
+    createPublicKey(key).export({ type: 'spki', format: 'der' }),
+    der.explicit(3, ext),
+  );
   return der.pem('CERTIFICATE', der.sequence(tbs, alg, der.bitString(sign('sha256', tbs, { key, dsaEncoding: 'der' }))));
 }
 
@@ -114,10 +120,13 @@ describe('HttpClient', { concurrency: false }, () => {
   });
 
   it('a Content-Length above maxBytes is LENGTH_EXCEEDED, not retried', async () => {
-    const client = setUp((_req, res) => {
-      res.setHeader('content-length', '1000');
-      res.end(Buffer.alloc(1000));
-    }, { retries: 3 });
+    const client = setUp(
+      (_req, res) => {
+        res.setHeader('content-length', '1000');
+        res.end(Buffer.alloc(1000));
+      },
+      { retries: 3 },
+    );
     await assert.rejects(client.send(`${base}/big`, { maxBytes: 999 }), code('LENGTH_EXCEEDED'));
     assert.equal(requests, 1);
     assert.equal((await client.send(`${base}/big`, { maxBytes: 1000 })).body.length, 1000, 'exactly maxBytes is allowed');
@@ -125,21 +134,27 @@ describe('HttpClient', { concurrency: false }, () => {
   });
 
   it('a streamed body (no Content-Length) past maxBytes is LENGTH_EXCEEDED, however it would have ended', async () => {
-    const client = setUp((_req, res) => {
-      res.write(Buffer.alloc(600));
-      res.write(Buffer.alloc(600));
-      res.end();
-    }, { retries: 3 });
+    const client = setUp(
+      (_req, res) => {
+        res.write(Buffer.alloc(600));
+        res.write(Buffer.alloc(600));
+        res.end();
+      },
+      { retries: 3 },
+    );
     await assert.rejects(client.send(`${base}/stream`, { maxBytes: 1000 }), code('LENGTH_EXCEEDED'));
     assert.equal(requests, 1);
     close(client);
   });
 
   it('a server that goes silent is TIMEOUT after the idle timeout', async () => {
-    const client = setUp((_req, res) => {
-      res.writeHead(200, { 'content-length': '10' });
-      res.write('12345');
-    }, { timeoutMs: 200, deadlineMs: 10_000 });
+    const client = setUp(
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '10' });
+        res.write('12345');
+      },
+      { timeoutMs: 200, deadlineMs: 10_000 },
+    );
     const started = Date.now();
     await assert.rejects(client.send(`${base}/silent`), code('TIMEOUT'));
     assert.ok(Date.now() - started < 5_000);
@@ -147,11 +162,14 @@ describe('HttpClient', { concurrency: false }, () => {
   });
 
   it('a server that drips bytes forever is TIMEOUT at the deadline, though never idle', async () => {
-    const client = setUp((_req, res) => {
-      res.writeHead(200);
-      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('.')), 20);
-      res.on('close', () => clearInterval(t));
-    }, { timeoutMs: 200, deadlineMs: 600 });
+    const client = setUp(
+      (_req, res) => {
+        res.writeHead(200);
+        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('.')), 20);
+        res.on('close', () => clearInterval(t));
+      },
+      { timeoutMs: 200, deadlineMs: 600 },
+    );
     const started = Date.now();
     await assert.rejects(client.send(`${base}/drip`), code('TIMEOUT'));
     assert.ok(Date.now() - started >= 500, 'not the idle timeout');
@@ -159,10 +177,13 @@ describe('HttpClient', { concurrency: false }, () => {
   });
 
   it('retries a 5xx (with backoff) and returns the answer that got through', async () => {
-    const client = setUp((_req, res, n) => {
-      res.statusCode = n < 3 ? 503 : 200;
-      res.end(`attempt ${n}`);
-    }, { retries: 3, backoffMs: 5 });
+    const client = setUp(
+      (_req, res, n) => {
+        res.statusCode = n < 3 ? 503 : 200;
+        res.end(`attempt ${n}`);
+      },
+      { retries: 3, backoffMs: 5 },
+    );
     const res = await client.send(`${base}/flaky`);
     assert.equal(res.status, 200);
     assert.equal(res.body.toString(), 'attempt 3');
@@ -171,10 +192,13 @@ describe('HttpClient', { concurrency: false }, () => {
   });
 
   it('after the last retry, the 5xx answer itself is returned; a 4xx is not retried', async () => {
-    const client = setUp((_req, res) => {
-      res.statusCode = 502;
-      res.end();
-    }, { retries: 2, backoffMs: 1 });
+    const client = setUp(
+      (_req, res) => {
+        res.statusCode = 502;
+        res.end();
+      },
+      { retries: 2, backoffMs: 1 },
+    );
     assert.equal((await client.send(`${base}/down`)).status, 502);
     assert.equal(requests, 3);
     handler = (_req, res) => {
@@ -188,10 +212,13 @@ describe('HttpClient', { concurrency: false }, () => {
   });
 
   it('retries a connection reset by the server', async () => {
-    const client = setUp((req, res, n) => {
-      if (n === 1) req.socket.destroy();
-      else res.end('second time');
-    }, { retries: 2, backoffMs: 1 });
+    const client = setUp(
+      (req, res, n) => {
+        if (n === 1) req.socket.destroy();
+        else res.end('second time');
+      },
+      { retries: 2, backoffMs: 1 },
+    );
     const res = await client.send(`${base}/reset`);
     assert.equal(res.body.toString(), 'second time');
     assert.equal(requests, 2);

@@ -83,7 +83,10 @@ async function serving<T>(h: Handler, fn: () => Promise<T>): Promise<T> {
 }
 
 async function rejects(p: Promise<unknown>): Promise<NetworkError> {
-  const e = await p.then(() => assert.fail('expected an error'), (e: unknown) => e);
+  const e = await p.then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e,
+  );
   assert.ok(e instanceof NetworkError, String(e));
   return e;
 }
@@ -92,15 +95,18 @@ describe('HttpClient: connections, TLS, answers', () => {
   it('keeps connections alive: at most 8 per origin for 24 requests at once, none new for the next ones', async () => {
     const { http } = client();
     try {
-      await serving((_req, _body, res) => setTimeout(() => res.end('ok'), 20), async () => {
-        const before = connections;
-        const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => http.send(`${origin}/p${i}`)));
-        assert.ok(answers.every((a) => a.status === 200 && a.body.toString() === 'ok'));
-        const opened = connections - before;
-        assert.ok(opened >= 1 && opened <= 8, `${opened} connections`);
-        for (let i = 0; i < 5; i++) await http.send(`${origin}/again${i}`);
-        assert.equal(connections - before, opened, 'the next requests reuse them');
-      });
+      await serving(
+        (_req, _body, res) => setTimeout(() => res.end('ok'), 20),
+        async () => {
+          const before = connections;
+          const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => http.send(`${origin}/p${i}`)));
+          assert.ok(answers.every((a) => a.status === 200 && a.body.toString() === 'ok'));
+          const opened = connections - before;
+          assert.ok(opened >= 1 && opened <= 8, `${opened} connections`);
+          for (let i = 0; i < 5; i++) await http.send(`${origin}/again${i}`);
+          assert.equal(connections - before, opened, 'the next requests reuse them');
+        },
+      );
     } finally {
       http.close();
     }
@@ -122,28 +128,35 @@ describe('HttpClient: connections, TLS, answers', () => {
   it('answers as node:http gave them: repeated headers joined (set-cookie a list), no prototype; redirects not followed; POST bodies sent whole', async () => {
     const { http } = client();
     try {
-      await serving((req, body, res) => {
-        if (req.url === '/moved') {
-          res.writeHead(302, { location: `${origin}/elsewhere` });
-          res.end();
-          return;
-        }
-        res.setHeader('www-authenticate', ['Bearer realm="https://a.example/token"', 'Basic realm="b"']);
-        res.setHeader('set-cookie', ['a=1', 'b=2']);
-        res.setHeader('content-type', 'text/plain');
-        res.end(`got ${body.length} bytes`);
-      }, async () => {
-        const r = await http.send(`${origin}/h`, { method: 'POST', body: Buffer.alloc(100_000, 7), headers: { 'content-type': 'application/octet-stream' } });
-        assert.equal(r.body.toString(), 'got 100000 bytes');
-        assert.equal(r.headers['www-authenticate'], 'Bearer realm="https://a.example/token", Basic realm="b"');
-        assert.deepEqual(r.headers['set-cookie'], ['a=1', 'b=2']);
-        assert.equal(Object.getPrototypeOf(r.headers), null);
-        assert.equal(seen[0]!.headers['content-length'], '100000');
-        assert.equal(seen[0]!.headers['user-agent'], 'content-trust-action');
-        const moved = await http.send(`${origin}/moved`);
-        assert.equal(moved.status, 302);
-        assert.deepEqual(seen.map((s) => s.path), ['/h', '/moved'], 'the redirect was not followed');
-      });
+      await serving(
+        (req, body, res) => {
+          if (req.url === '/moved') {
+            res.writeHead(302, { location: `${origin}/elsewhere` });
+            res.end();
+            return;
+          }
+          res.setHeader('www-authenticate', ['Bearer realm="https://a.example/token"', 'Basic realm="b"']);
+          res.setHeader('set-cookie', ['a=1', 'b=2']);
+          res.setHeader('content-type', 'text/plain');
+          res.end(`got ${body.length} bytes`);
+        },
+        async () => {
+          const r = await http.send(`${origin}/h`, { method: 'POST', body: Buffer.alloc(100_000, 7), headers: { 'content-type': 'application/octet-stream' } });
+          assert.equal(r.body.toString(), 'got 100000 bytes');
+          assert.equal(r.headers['www-authenticate'], 'Bearer realm="https://a.example/token", Basic realm="b"');
+          assert.deepEqual(r.headers['set-cookie'], ['a=1', 'b=2']);
+          assert.equal(Object.getPrototypeOf(r.headers), null);
+          assert.equal(seen[0]!.headers['content-length'], '100000');
+          assert.equal(seen[0]!.headers['user-agent'], 'content-trust-action');
+          const moved = await http.send(`${origin}/moved`);
+          assert.equal(moved.status, 302);
+          assert.deepEqual(
+            seen.map((s) => s.path),
+            ['/h', '/moved'],
+            'the redirect was not followed',
+          );
+        },
+      );
     } finally {
       http.close();
     }
@@ -152,15 +165,18 @@ describe('HttpClient: connections, TLS, answers', () => {
   it('a Content-Length over the cap: LENGTH_EXCEEDED before reading the body, not retried', async () => {
     const { http } = client();
     try {
-      await serving((_req, _body, res) => {
-        res.writeHead(200, { 'content-length': '10000000' });
-        res.write(Buffer.alloc(1000));
-      }, async () => {
-        const e = await rejects(http.send(`${origin}/big`, { maxBytes: 4096 }));
-        assert.equal(e.code, 'LENGTH_EXCEEDED');
-        assert.equal(e.message, `${origin}/big announces 10000000 bytes, more than the 4096 bytes allowed; refusing an endless or oversized response`);
-        assert.equal(seen.length, 1);
-      });
+      await serving(
+        (_req, _body, res) => {
+          res.writeHead(200, { 'content-length': '10000000' });
+          res.write(Buffer.alloc(1000));
+        },
+        async () => {
+          const e = await rejects(http.send(`${origin}/big`, { maxBytes: 4096 }));
+          assert.equal(e.code, 'LENGTH_EXCEEDED');
+          assert.equal(e.message, `${origin}/big announces 10000000 bytes, more than the 4096 bytes allowed; refusing an endless or oversized response`);
+          assert.equal(seen.length, 1);
+        },
+      );
     } finally {
       http.close();
     }
@@ -170,22 +186,25 @@ describe('HttpClient: connections, TLS, answers', () => {
     const { http } = client();
     let hungUp: Promise<void> | undefined;
     try {
-      await serving((_req, _body, res) => {
-        hungUp = new Promise((r) => res.on('close', () => r()));
-        const chunk = Buffer.alloc(16 * 1024, 0x20);
-        const pump = () => {
-          while (!res.destroyed && res.write(chunk));
-          if (!res.destroyed) res.once('drain', pump);
-        };
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        pump();
-      }, async () => {
-        const e = await rejects(http.send(`${origin}/endless`, { maxBytes: 1 << 20 }));
-        assert.equal(e.code, 'LENGTH_EXCEEDED');
-        assert.match(e.message, /endless sent more than the 1048576 bytes allowed/);
-        await hungUp;
-        assert.equal(seen.length, 1);
-      });
+      await serving(
+        (_req, _body, res) => {
+          hungUp = new Promise((r) => res.on('close', () => r()));
+          const chunk = Buffer.alloc(16 * 1024, 0x20);
+          const pump = () => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once('drain', pump);
+          };
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          pump();
+        },
+        async () => {
+          const e = await rejects(http.send(`${origin}/endless`, { maxBytes: 1 << 20 }));
+          assert.equal(e.code, 'LENGTH_EXCEEDED');
+          assert.match(e.message, /endless sent more than the 1048576 bytes allowed/);
+          await hungUp;
+          assert.equal(seen.length, 1);
+        },
+      );
     } finally {
       http.close();
     }
@@ -194,13 +213,16 @@ describe('HttpClient: connections, TLS, answers', () => {
   it('a server that never answers: TIMEOUT after the idle timeout, on every try (retries + 1)', async () => {
     const { http, lines } = client({ config: { timeoutMs: 200, retries: 2 } });
     try {
-      await serving(() => {}, async () => {
-        const e = await rejects(http.send(`${origin}/hang`));
-        assert.equal(e.code, 'TIMEOUT');
-        assert.equal(e.message, `${host} did not answer within 200 ms`);
-        assert.equal(seen.length, 3);
-        assert.equal(lines.filter((l) => /: retry \d\/2 in \d+ ms$/.test(l)).length, 2);
-      });
+      await serving(
+        () => {},
+        async () => {
+          const e = await rejects(http.send(`${origin}/hang`));
+          assert.equal(e.code, 'TIMEOUT');
+          assert.equal(e.message, `${host} did not answer within 200 ms`);
+          assert.equal(seen.length, 3);
+          assert.equal(lines.filter((l) => /: retry \d\/2 in \d+ ms$/.test(l)).length, 2);
+        },
+      );
     } finally {
       http.close();
     }
@@ -210,16 +232,19 @@ describe('HttpClient: connections, TLS, answers', () => {
     const { http } = client({ config: { timeoutMs: 5000, deadlineMs: 400, retries: 0 } });
     let hungUp: Promise<void> | undefined;
     try {
-      await serving((_req, _body, res) => {
-        hungUp = new Promise((r) => res.on('close', () => r()));
-        res.writeHead(200, { 'content-length': '100000' });
-        const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('x')), 20);
-      }, async () => {
-        const e = await rejects(http.send(`${origin}/drip`));
-        assert.equal(e.code, 'TIMEOUT');
-        assert.equal(e.message, `${host} did not finish answering within the 400 ms deadline for one exchange; check the server and the network in between`);
-        await hungUp;
-      });
+      await serving(
+        (_req, _body, res) => {
+          hungUp = new Promise((r) => res.on('close', () => r()));
+          res.writeHead(200, { 'content-length': '100000' });
+          const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('x')), 20);
+        },
+        async () => {
+          const e = await rejects(http.send(`${origin}/drip`));
+          assert.equal(e.code, 'TIMEOUT');
+          assert.equal(e.message, `${host} did not finish answering within the 400 ms deadline for one exchange; check the server and the network in between`);
+          await hungUp;
+        },
+      );
     } finally {
       http.close();
     }
@@ -250,12 +275,15 @@ describe('HttpClient: Retry-After on 429 and 503', () => {
   it('503 with Retry-After: 1 is tried again after the announced second, not after the backoff', async () => {
     const { http, lines } = client();
     try {
-      await serving(firstThen(1, (res) => res.writeHead(503, { 'retry-after': '1' }).end()), async () => {
-        const r = await http.send(`${origin}/busy`);
-        assert.equal(r.status, 200);
-        assert.equal(seen.length, 2);
-        assert.ok(lines.includes(`GET ${origin}/busy: retry 1/3 in 1000 ms (Retry-After)`), lines.join('\n'));
-      });
+      await serving(
+        firstThen(1, (res) => res.writeHead(503, { 'retry-after': '1' }).end()),
+        async () => {
+          const r = await http.send(`${origin}/busy`);
+          assert.equal(r.status, 200);
+          assert.equal(seen.length, 2);
+          assert.ok(lines.includes(`GET ${origin}/busy: retry 1/3 in 1000 ms (Retry-After)`), lines.join('\n'));
+        },
+      );
     } finally {
       http.close();
     }
@@ -265,16 +293,25 @@ describe('HttpClient: Retry-After on 429 and 503', () => {
     const { http, lines } = client();
     try {
       const soon = new Date(Date.now() + 1000).toUTCString();
-      await serving(firstThen(1, (res) => res.writeHead(429, { 'retry-after': soon }).end()), async () => {
-        assert.equal((await http.send(`${origin}/limited`)).status, 200);
-        assert.equal(seen.length, 2);
-        assert.match(lines.join('\n'), /\/limited: retry 1\/3 in \d+ ms \(Retry-After\)/);
-      });
-      await serving(firstThen(2, (res) => res.writeHead(429).end()), async () => {
-        assert.equal((await http.send(`${origin}/limited2`)).status, 200);
-        assert.equal(seen.length, 3);
-        assert.deepEqual(lines.filter((l) => l.includes('/limited2: retry')).map((l) => l.replace(/in \d+ ms/, 'in N ms')), [`GET ${origin}/limited2: retry 1/3 in N ms`, `GET ${origin}/limited2: retry 2/3 in N ms`]);
-      });
+      await serving(
+        firstThen(1, (res) => res.writeHead(429, { 'retry-after': soon }).end()),
+        async () => {
+          assert.equal((await http.send(`${origin}/limited`)).status, 200);
+          assert.equal(seen.length, 2);
+          assert.match(lines.join('\n'), /\/limited: retry 1\/3 in \d+ ms \(Retry-After\)/);
+        },
+      );
+      await serving(
+        firstThen(2, (res) => res.writeHead(429).end()),
+        async () => {
+          assert.equal((await http.send(`${origin}/limited2`)).status, 200);
+          assert.equal(seen.length, 3);
+          assert.deepEqual(
+            lines.filter((l) => l.includes('/limited2: retry')).map((l) => l.replace(/in \d+ ms/, 'in N ms')),
+            [`GET ${origin}/limited2: retry 1/3 in N ms`, `GET ${origin}/limited2: retry 2/3 in N ms`],
+          );
+        },
+      );
     } finally {
       http.close();
     }
@@ -283,12 +320,15 @@ describe('HttpClient: Retry-After on 429 and 503', () => {
   it('a Retry-After longer than 30 s: not retried, the 503 stands, and the debug line says why', async () => {
     const { http, lines } = client();
     try {
-      await serving((_req, _body, res) => res.writeHead(503, { 'retry-after': '3600' }).end(), async () => {
-        const r = await http.send(`${origin}/maintenance`);
-        assert.equal(r.status, 503);
-        assert.equal(seen.length, 1);
-        assert.ok(lines.includes(`GET ${origin}/maintenance: the server asks to wait 3600 s (Retry-After), more than the 30 s allowed: not retrying`), lines.join('\n'));
-      });
+      await serving(
+        (_req, _body, res) => res.writeHead(503, { 'retry-after': '3600' }).end(),
+        async () => {
+          const r = await http.send(`${origin}/maintenance`);
+          assert.equal(r.status, 503);
+          assert.equal(seen.length, 1);
+          assert.ok(lines.includes(`GET ${origin}/maintenance: the server asks to wait 3600 s (Retry-After), more than the 30 s allowed: not retrying`), lines.join('\n'));
+        },
+      );
     } finally {
       http.close();
     }
@@ -297,11 +337,14 @@ describe('HttpClient: Retry-After on 429 and 503', () => {
   it('Retry-After on a 502 is not honoured (the backoff applies), and the retries stay bounded', async () => {
     const { http, lines } = client({ config: { retries: 2 } });
     try {
-      await serving((_req, _body, res) => res.writeHead(502, { 'retry-after': '20' }).end(), async () => {
-        assert.equal((await http.send(`${origin}/gateway`)).status, 502);
-        assert.equal(seen.length, 3);
-        assert.ok(!lines.some((l) => l.includes('(Retry-After)')));
-      });
+      await serving(
+        (_req, _body, res) => res.writeHead(502, { 'retry-after': '20' }).end(),
+        async () => {
+          assert.equal((await http.send(`${origin}/gateway`)).status, 502);
+          assert.equal(seen.length, 3);
+          assert.ok(!lines.some((l) => l.includes('(Retry-After)')));
+        },
+      );
     } finally {
       http.close();
     }
@@ -310,12 +353,18 @@ describe('HttpClient: Retry-After on 429 and 503', () => {
   it('a POST answered 503 with Retry-After is sent again, the same bytes, once per try', async () => {
     const { http } = client();
     try {
-      await serving(firstThen(2, (res) => res.writeHead(503, { 'retry-after': '0' }).end()), async () => {
-        const body = Buffer.from('--b\r\nmultipart\r\n--b--\r\n');
-        const r = await http.send(`${origin}/v2/gun/_trust/tuf/`, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=b' } });
-        assert.equal(r.status, 200);
-        assert.deepEqual(seen.map((s) => `${s.method} ${s.body}`), Array(3).fill(`POST ${body.toString()}`));
-      });
+      await serving(
+        firstThen(2, (res) => res.writeHead(503, { 'retry-after': '0' }).end()),
+        async () => {
+          const body = Buffer.from('--b\r\nmultipart\r\n--b--\r\n');
+          const r = await http.send(`${origin}/v2/gun/_trust/tuf/`, { method: 'POST', body, headers: { 'content-type': 'multipart/form-data; boundary=b' } });
+          assert.equal(r.status, 200);
+          assert.deepEqual(
+            seen.map((s) => `${s.method} ${s.body}`),
+            Array(3).fill(`POST ${body.toString()}`),
+          );
+        },
+      );
     } finally {
       http.close();
     }
@@ -372,15 +421,21 @@ describe('HttpClient: proxies', () => {
     tunnels.length = 0;
     const { http, lines } = client({ env: { HTTPS_PROXY: `http://ci:pr0xy-s3cret@${proxyHost}` } });
     try {
-      await serving((_req, _body, res) => res.end('through'), async () => {
-        const r = await http.send(`${origin}/v2/`, { headers: { authorization: 'Bearer registry-token' } });
-        assert.equal(r.body.toString(), 'through');
-        assert.deepEqual(tunnels, [{ target: host, auth: basic('ci', 'pr0xy-s3cret') }]);
-        assert.equal(seen[0]!.headers['proxy-authorization'], undefined);
-        assert.equal(seen[0]!.headers.authorization, 'Bearer registry-token', 'inside the tunnel, for the server');
-        assert.ok(lines.some((l) => l.includes(`GET ${origin}/v2/ via the proxy ${proxyHost} (from HTTPS_PROXY) -> HTTP 200`)), lines.join('\n'));
-        assert.ok(!lines.join('\n').includes('pr0xy-s3cret'));
-      });
+      await serving(
+        (_req, _body, res) => res.end('through'),
+        async () => {
+          const r = await http.send(`${origin}/v2/`, { headers: { authorization: 'Bearer registry-token' } });
+          assert.equal(r.body.toString(), 'through');
+          assert.deepEqual(tunnels, [{ target: host, auth: basic('ci', 'pr0xy-s3cret') }]);
+          assert.equal(seen[0]!.headers['proxy-authorization'], undefined);
+          assert.equal(seen[0]!.headers.authorization, 'Bearer registry-token', 'inside the tunnel, for the server');
+          assert.ok(
+            lines.some((l) => l.includes(`GET ${origin}/v2/ via the proxy ${proxyHost} (from HTTPS_PROXY) -> HTTP 200`)),
+            lines.join('\n'),
+          );
+          assert.ok(!lines.join('\n').includes('pr0xy-s3cret'));
+        },
+      );
     } finally {
       http.close();
     }
@@ -451,6 +506,9 @@ describe('HttpClient: proxies', () => {
   });
 
   it('a malformed proxy variable: PROXY_INVALID when the client is made, before any request', () => {
-    assert.throws(() => new HttpClient({ env: { HTTPS_PROXY: 'socks5://u:s3cret@127.0.0.1:1080' } }), (e: unknown) => e instanceof ContentTrustError && e.code === 'PROXY_INVALID' && !e.message.includes('s3cret'));
+    assert.throws(
+      () => new HttpClient({ env: { HTTPS_PROXY: 'socks5://u:s3cret@127.0.0.1:1080' } }),
+      (e: unknown) => e instanceof ContentTrustError && e.code === 'PROXY_INVALID' && !e.message.includes('s3cret'),
+    );
   });
 });

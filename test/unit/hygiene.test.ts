@@ -19,7 +19,10 @@ import { releaseNotes } from '../../scripts/release-notes.mjs';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const yml = (path: string) => parse(text(path)) as Record<string, unknown>;
-const workflowFiles = (dir: string) => readdirSync(join(ROOT, dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflowFiles = (dir: string) =>
+  readdirSync(join(ROOT, dir))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
 /** The examples' stand-in for this action as users reference it; its owner is theirs to fill in. */
 const THIS_ACTION_PUBLISHED = 'org/content-trust-action@v1';
@@ -41,7 +44,10 @@ describe('licence', () => {
   it('dist/licenses.txt lists every package the bundle holds, with its version, licence and licence text', async () => {
     const result = await build({ ...options(join(ROOT, '.tmp/hygiene-dist')), write: false, metafile: true });
     const bundled = bundledPackages(result.metafile);
-    assert.ok(bundled.some((p) => p.name === '@actions/core'), 'the metafile was read: @actions/core is bundled');
+    assert.ok(
+      bundled.some((p) => p.name === '@actions/core'),
+      'the metafile was read: @actions/core is bundled',
+    );
     const listed = text('dist/licenses.txt');
     const entries = [...listed.matchAll(/^Package: (.+)\nVersion: (.+)\nLicense: (.+)\n/gm)].map((m) => `${m[1]}@${m[2]}`);
     for (const p of bundled) {
@@ -49,13 +55,17 @@ describe('licence', () => {
       assert.notEqual(p.license, 'UNKNOWN', `${p.name} declares no licence in its package.json`);
       assert.ok(p.files.length > 0 || listed.includes(`ships no licence file; its package.json declares ${p.license}`), `${p.name}: no licence text`);
     }
-    assert.deepEqual(entries, bundled.map((p) => `${p.name}@${p.version}`), 'dist/licenses.txt lists packages the bundle does not hold, or not sorted');
+    assert.deepEqual(
+      entries,
+      bundled.map((p) => `${p.name}@${p.version}`),
+      'dist/licenses.txt lists packages the bundle does not hold, or not sorted',
+    );
     assert.match(listed, /see LICENSE\./);
   });
 });
 
 describe('action.yml', () => {
-  it("fits the Marketplace: description at most 125 characters, a name, and branding", () => {
+  it('fits the Marketplace: description at most 125 characters, a name, and branding', () => {
     const action = yml('action.yml') as { name: string; description: string; branding: { icon: string; color: string } };
     assert.ok(action.description.length <= 125, `description is ${action.description.length} characters`);
     assert.ok(action.description.length > 40, 'description says something');
@@ -139,7 +149,7 @@ describe('dependabot', () => {
 });
 
 describe('where the workflows live', () => {
-  it('.github/workflows holds only this repository\'s own CI and release', () => {
+  it(".github/workflows holds only this repository's own CI and release", () => {
     assert.deepEqual(workflowFiles('.github/workflows'), ['check-dist.yml', 'ci.yml', 'release.yml']);
     for (const f of workflowFiles('.github/workflows')) {
       assert.ok(!text(`.github/workflows/${f}`).includes(THIS_ACTION_PUBLISHED), `${f} runs the published action: an example belongs in examples/workflows`);
@@ -162,7 +172,10 @@ describe('what the workflows do (change detectors)', () => {
     const steps = jobs('examples/workflows/sign-release.yml').sign!.steps;
     const at = (prefix: string) => steps.findIndex((s) => s.uses?.startsWith(prefix));
     const order = ['docker/login-action@', 'docker/metadata-action@', 'docker/build-push-action@', THIS_ACTION_PUBLISHED].map(at);
-    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `order in sign-release.yml: ${order.join(',')}`);
+    assert.ok(
+      order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)),
+      `order in sign-release.yml: ${order.join(',')}`,
+    );
     const sign = steps[order[3]!]!;
     assert.equal(sign.with!.mode, 'sign');
     assert.equal(sign.with!.images, '${{ steps.meta.outputs.tags }}');
@@ -173,7 +186,10 @@ describe('what the workflows do (change detectors)', () => {
     const workflow = yml('examples/workflows/verify-pr.yml') as { on: Record<string, unknown> };
     assert.ok('pull_request' in workflow.on);
     const mine = jobs('examples/workflows/verify-pr.yml').verify!.steps.filter((s) => s.uses === THIS_ACTION_PUBLISHED);
-    assert.deepEqual(mine.map((s) => s.with!.mode), ['verify', 'verify']);
+    assert.deepEqual(
+      mine.map((s) => s.with!.mode),
+      ['verify', 'verify'],
+    );
     assert.equal(mine[0]!.with!.dockerfile, 'Dockerfile');
     for (const s of mine) assert.equal(s.with!.policy, '.github/content-trust-policy.yml');
     assert.ok(existsSync(join(ROOT, '.github/content-trust-policy.yml')) && existsSync(join(ROOT, 'examples/Dockerfile')));
@@ -189,7 +205,9 @@ describe('what the workflows do (change detectors)', () => {
   });
 
   it('every workflow starts read-only; only the release job may write, and only contents', () => {
-    for (const path of workflowFiles('.github/workflows').map((f) => `.github/workflows/${f}`).concat(workflowFiles('examples/workflows').map((f) => `examples/workflows/${f}`))) {
+    for (const path of workflowFiles('.github/workflows')
+      .map((f) => `.github/workflows/${f}`)
+      .concat(workflowFiles('examples/workflows').map((f) => `examples/workflows/${f}`))) {
       assert.deepEqual(yml(path).permissions, { contents: 'read' }, `${path}: top-level permissions`);
       for (const [name, job] of Object.entries(jobs(path))) {
         const writes = Object.entries(job.permissions ?? {}).filter(([, v]) => v === 'write');
@@ -206,7 +224,10 @@ describe('what the workflows do (change detectors)', () => {
     const { check, release } = jobs('.github/workflows/release.yml');
     const checks = runs(check!);
     const order = ['npm ci', 'npm run typecheck', 'npm test -- unit', 'npm run build', 'git status --porcelain --untracked-files=all -- dist/'].map((s) => checks.indexOf(s));
-    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `order of the checks: ${order.join(',')}`);
+    assert.ok(
+      order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)),
+      `order of the checks: ${order.join(',')}`,
+    );
     assert.match(checks, /node scripts\/release-notes\.mjs "\$VERSION"/);
     assert.match(checks, /merge-base --is-ancestor HEAD origin\/main/);
     assert.equal(release!.needs, 'check');
@@ -247,7 +268,14 @@ describe('scripts/release-notes.mjs', () => {
 
 describe('docs', () => {
   it('every workflow or example path the docs name exists', () => {
-    const docs = ['README.md', 'DEVELOPING.md', 'CHANGELOG.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const docs = [
+      'README.md',
+      'DEVELOPING.md',
+      'CHANGELOG.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
     const missing: string[] = [];
     for (const doc of docs) {
       for (const m of text(doc).matchAll(/(?:\.github\/workflows|examples)\/[\w./-]*\w/g)) {

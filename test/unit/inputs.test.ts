@@ -63,7 +63,9 @@ describe('key inputs (sign and the administrative modes read them the same way)'
   });
   afterEach(() => {
     process.stdout.write = write;
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 
   it('the delegation passphrase falls back to DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, then NOTARY_DELEGATION_PASSPHRASE', () => {
@@ -78,11 +80,14 @@ describe('key inputs (sign and the administrative modes read them the same way)'
   it('an empty key input is undefined; a missing passphrase names the input and every variable read', () => {
     const { keys } = getInputs({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE });
     assert.equal(keyInput(keys, 'root'), undefined);
-    assert.throws(() => keyInput(keys, 'delegation'), (e: ContentTrustError) => {
-      assert.equal(e.code, 'PASSPHRASE_MISSING');
-      assert.match(e.message, /the delegation-key input is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
-      return true;
-    });
+    assert.throws(
+      () => keyInput(keys, 'delegation'),
+      (e: ContentTrustError) => {
+        assert.equal(e.code, 'PASSPHRASE_MISSING');
+        assert.match(e.message, /the delegation-key input is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
+        return true;
+      },
+    );
   });
 });
 
@@ -97,7 +102,9 @@ describe('credential inputs (username, password, registry) and where the images 
   });
   afterEach(() => {
     process.stdout.write = write;
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 
   it('listedImages holds images (and images-file), not the images only a Dockerfile names', () => {
@@ -106,7 +113,7 @@ describe('credential inputs (username, password, registry) and where the images 
     Object.assign(process.env, { INPUT_IMAGES: 'reg.a/org/app:v1', INPUT_DOCKERFILE: 'Dockerfile', GITHUB_WORKSPACE: dir });
     const inputs = getInputs();
     assert.deepEqual(inputs.listedImages, ['reg.a/org/app:v1']);
-    assert.ok(inputs.images.includes('reg.b/org/base:1'), 'the Dockerfile\'s base images are still verified');
+    assert.ok(inputs.images.includes('reg.b/org/base:1'), "the Dockerfile's base images are still verified");
     assert.equal(inputs.registry, undefined);
   });
 
@@ -178,7 +185,16 @@ describe('every bad input gets a named error', () => {
   });
 
   it('trust-server: each malformed URL is TRUST_SERVER_INVALID naming the input, and the variable when it comes from there', () => {
-    for (const bad of ['http://notary.example.com', 'notary.example.com', 'https://user:pw@notary.example.com', 'https://notary.example.com/?a=b', 'https://notary.example.com#x', 'https://notary.example.com:70000', 'https://[::1', 'https://notary.example.com/a/../b']) {
+    for (const bad of [
+      'http://notary.example.com',
+      'notary.example.com',
+      'https://user:pw@notary.example.com',
+      'https://notary.example.com/?a=b',
+      'https://notary.example.com#x',
+      'https://notary.example.com:70000',
+      'https://[::1',
+      'https://notary.example.com/a/../b',
+    ]) {
       refused({ 'trust-server': bad }, 'TRUST_SERVER_INVALID', /^input trust-server ".*" .*write it as https:\/\/host/);
       refused({}, 'TRUST_SERVER_INVALID', /^DOCKER_CONTENT_TRUST_SERVER \(the default for input trust-server\)/, () => getInputs({ DOCKER_CONTENT_TRUST_SERVER: bad }));
     }
@@ -203,7 +219,11 @@ describe('every bad input gets a named error', () => {
       ['a certificate', certPem, 'KEY_INVALID'],
       ['garbage (an environment variable holds no NUL)', '\u00ff\u00fe\u0001 garbage', 'KEY_INVALID'],
     ];
-    const inputs: [KeyName, string, RegExp][] = [['delegation', 'sign', /^the delegation-key input /], ['root', 'refresh', /^the root-key input /], ['repository', 'rotate', /^the repository-key input /]];
+    const inputs: [KeyName, string, RegExp][] = [
+      ['delegation', 'sign', /^the delegation-key input /],
+      ['root', 'refresh', /^the root-key input /],
+      ['repository', 'rotate', /^the repository-key input /],
+    ];
     // rotate (a signer's key) reads signer-name and signer-key too.
     Object.assign(process.env, { 'INPUT_SIGNER-NAME': 'ci', 'INPUT_SIGNER-KEY': p256.publicKey.export({ type: 'spki', format: 'pem' }) as string });
     for (const [name, mode, named] of inputs) {
@@ -235,12 +255,16 @@ describe('every bad input gets a named error', () => {
       ['a private key', KEY_PEM, 'KEY_INVALID'],
     ];
     for (const [kind, pem, code] of cases) {
-      assert.throws(() => parseSignerKeys(pem, 'ci', 'the signer-key input'), (e: ContentTrustError) => {
-        assert.equal(e.code, code, kind);
-        assert.match(e.message, /^signer "ci": the signer-key input /, kind);
-        for (const line of pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!e.message.includes(line), `${kind}: the key is not echoed`);
-        return true;
-      }, kind);
+      assert.throws(
+        () => parseSignerKeys(pem, 'ci', 'the signer-key input'),
+        (e: ContentTrustError) => {
+          assert.equal(e.code, code, kind);
+          assert.match(e.message, /^signer "ci": the signer-key input /, kind);
+          for (const line of pem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!e.message.includes(line), `${kind}: the key is not echoed`);
+          return true;
+        },
+        kind,
+      );
     }
     assert.equal(parseSignerKeys(spki(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey), 'ci')[0]!.json.keytype, 'rsa');
   });
@@ -258,7 +282,7 @@ describe('every bad input gets a named error', () => {
  * Each mode's own inputs are read by getInputs with the rest, and refused
  * there: before a credential helper runs or any request is made.
  */
-describe('getInputs: each mode\'s own inputs', () => {
+describe("getInputs: each mode's own inputs", () => {
   const saved = { ...process.env };
   const write = process.stdout.write;
   beforeEach(() => {
@@ -330,7 +354,10 @@ describe('getInputs: each mode\'s own inputs', () => {
     assert.throws(() => inputKeys(getInputs(env), []), invalid(/^mode rotate needs the root-key input to rotate the snapshot key/));
     set({ mode: 'revoke', 'delegation-key': KEY_PEM });
     const keys = inputKeys(getInputs(env), []);
-    assert.deepEqual(keys.signing(undefined as never, undefined).map((k) => k.id), [scenario.delegationKey.canonicalId]);
+    assert.deepEqual(
+      keys.signing(undefined as never, undefined).map((k) => k.id),
+      [scenario.delegationKey.canonicalId],
+    );
   });
 
   it('init: generated keys need their passphrases, and one repository key per repository', () => {

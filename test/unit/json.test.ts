@@ -26,7 +26,7 @@ describe('parseJson', () => {
     assert.equal(Object.getPrototypeOf(doc[0].a[0]), null);
   });
 
-  it('refuses over-deep nesting before JSON.parse recurses, with the caller\'s code', () => {
+  it("refuses over-deep nesting before JSON.parse recurses, with the caller's code", () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     assertCode(() => parseJson(deep, fail), 'METADATA_INVALID', /more than 64 deep/);
     assert.doesNotThrow(() => parseJson('['.repeat(64) + ']'.repeat(64), fail));
@@ -43,7 +43,10 @@ describe('parseJson', () => {
   });
 
   it('names malformed input', () => {
-    assert.throws(() => parseJson('<html>portal</html>', fail), (e: unknown) => e instanceof ContentTrustError && /^test\.json is not JSON/.test(e.message));
+    assert.throws(
+      () => parseJson('<html>portal</html>', fail),
+      (e: unknown) => e instanceof ContentTrustError && /^test\.json is not JSON/.test(e.message),
+    );
   });
 
   it('keeps the last of duplicate keys, as Go does', () => {
@@ -61,7 +64,10 @@ describe('parseJson', () => {
 describe('parseJson error text', () => {
   it('never quotes the input (it may hold a secret)', () => {
     for (const text of ['{"password":"hunter2-secret"', 'hunter2-secret', '{"a":hunter2-secret}']) {
-      assert.throws(() => parseJson(text, fail), (e: unknown) => e instanceof ContentTrustError && /^test\.json is not JSON/.test(e.message) && !e.message.includes('hunter2'));
+      assert.throws(
+        () => parseJson(text, fail),
+        (e: unknown) => e instanceof ContentTrustError && /^test\.json is not JSON/.test(e.message) && !e.message.includes('hunter2'),
+      );
     }
   });
 });

@@ -30,7 +30,7 @@ function asn1(pem: string): string {
   return execFileSync('openssl', ['asn1parse', '-inform', 'DER'], { input: der, encoding: 'utf8' });
 }
 
-describe('key files in docker\'s format', () => {
+describe("key files in docker's format", () => {
   it('has the same ASN.1 layout as a key docker wrote (PBES2, PBKDF2-SHA1 2048 iterations, 8-byte salt, AES-256-CBC)', () => {
     const ours = keyFilePem(generateKey(), 'a passphrase', { role: 'ci' });
     // Offsets and lengths equal; only salt, IV and ciphertext bytes differ.
@@ -39,13 +39,13 @@ describe('key files in docker\'s format', () => {
     assert.match(asn1(ours), /INTEGER +:0800/);
   });
 
-  it('writes the plaintext docker writes: re-encoding docker\'s decrypted key gives its bytes', () => {
+  it("writes the plaintext docker writes: re-encoding docker's decrypted key gives its bytes", () => {
     const plain = decryptByHand(fixturePem, fixturePass);
     const { keyObject } = readPrivateKey(fixturePem, fixturePass);
     assert.deepEqual(pkcs8(keyObject), plain);
   });
 
-  it('round-trips through the package\'s reader and keeps role and gun headers (sorted)', () => {
+  it("round-trips through the package's reader and keeps role and gun headers (sorted)", () => {
     const key = generateKey();
     const pem = keyFilePem(key, 'pw-123456', { role: 'targets', gun: 'example.com/org/app' });
     assert.match(pem, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\ngun: example.com\/org\/app\nrole: targets\n\n/);
@@ -58,7 +58,11 @@ describe('key files in docker\'s format', () => {
 
   it('decrypts with openssl', () => {
     const pem = keyFilePem(generateKey(), 'pw-openssl', { role: 'ci' });
-    const body = pem.split('\n').filter((l) => !/^[a-z]+: /.test(l)).join('\n').replace('-----\n\n', '-----\n');
+    const body = pem
+      .split('\n')
+      .filter((l) => !/^[a-z]+: /.test(l))
+      .join('\n')
+      .replace('-----\n\n', '-----\n');
     const out = execFileSync('openssl', ['pkey', '-passin', 'pass:pw-openssl', '-noout', '-text'], { input: body, encoding: 'utf8' });
     assert.match(out, /prime256v1|P-256/);
   });

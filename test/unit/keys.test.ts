@@ -22,7 +22,7 @@ const N = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63
 const toHex32 = (v: bigint) => v.toString(16).padStart(64, '0');
 
 describe('keyId', () => {
-  it('matches the key ID vector in docker/cli\'s cli/command/trust/key_load_test.go', () => {
+  it("matches the key ID vector in docker/cli's cli/command/trust/key_load_test.go", () => {
     const pub = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEUIH9AYtrcDFzZrFJBdJZkn21d+4cH3nzy2O6Q/ct4BjOBKa+WCdRtPo78bA+C/7t81ADQO8Jqaj59W50rwoqDQ==';
     assert.equal(keyId('ecdsa', pub), '46157cb0becf9c72c3219e11d4692424fef9bf4460812ccc8a71a3dfcafc7e60');
   });
@@ -40,7 +40,7 @@ describe('keyId', () => {
 });
 
 describe('parsePublicKey', () => {
-  it('root certificate (ecdsa-x509): TUF ID ≠ canonical ID, and the canonical ID names docker\'s root key file', () => {
+  it("root certificate (ecdsa-x509): TUF ID ≠ canonical ID, and the canonical ID names docker's root key file", () => {
     const id = roleKeyId('root');
     const key = parsePublicKey(rootKeys[id]!);
     assert.equal(key.keytype, 'ecdsa-x509');
@@ -52,7 +52,7 @@ describe('parsePublicKey', () => {
     assert.match(key.certificate!.subject, new RegExp(`CN=${scenario.gun.replace(/[.]/g, '\\.')}`));
   });
 
-  it('targets key (ecdsa): canonical ID = TUF ID = docker\'s targets key file name', () => {
+  it("targets key (ecdsa): canonical ID = TUF ID = docker's targets key file name", () => {
     const key = parsePublicKey(rootKeys[roleKeyId('targets')]!);
     assert.equal(key.keytype, 'ecdsa');
     assert.equal(key.canonicalId, key.id);
@@ -98,7 +98,10 @@ describe('parseKeyMap', () => {
   it('a key listed under another ID is KEY_ID_MISMATCH naming where', () => {
     const [id, json] = Object.entries(rootKeys)[0]!;
     const forged = { ['0'.repeat(64)]: json };
-    assert.throws(() => parseKeyMap(forged, 'gun root.json'), (e: unknown) => code('KEY_ID_MISMATCH')(e) && /gun root\.json/.test((e as Error).message) && (e as Error).message.includes(id));
+    assert.throws(
+      () => parseKeyMap(forged, 'gun root.json'),
+      (e: unknown) => code('KEY_ID_MISMATCH')(e) && /gun root\.json/.test((e as Error).message) && (e as Error).message.includes(id),
+    );
   });
 });
 

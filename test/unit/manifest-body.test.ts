@@ -153,7 +153,11 @@ describe('checkManifest refuses', () => {
   });
 
   it('a schemaVersion other than 2', () => {
-    for (const [v, shown] of [[3, '3'], ['2', 'a string'], [undefined, 'missing']] as const) {
+    for (const [v, shown] of [
+      [3, '3'],
+      ['2', 'a string'],
+      [undefined, 'missing'],
+    ] as const) {
       const body = bytes({ ...manifest(), schemaVersion: v });
       refused(body, served(body, DOCKER), 'MANIFEST_INVALID', new RegExp(`"schemaVersion" is ${shown}, not 2`));
     }
@@ -187,7 +191,10 @@ describe('checkManifest refuses', () => {
 
   it('a body over the cap before decoding it', () => {
     const body = bytes({ ...manifest(), pad: 'x'.repeat(200) });
-    assert.throws(() => checkManifest(IMAGE, body, served(body, DOCKER), 100), (e: unknown) => e instanceof RegistryError && e.code === 'MANIFEST_INVALID' && /is \d+ bytes, more than the 100 allowed/.test(e.message));
+    assert.throws(
+      () => checkManifest(IMAGE, body, served(body, DOCKER), 100),
+      (e: unknown) => e instanceof RegistryError && e.code === 'MANIFEST_INVALID' && /is \d+ bytes, more than the 100 allowed/.test(e.message),
+    );
   });
 
   it('keys such as __proto__ and constructor are plain data, not a way around the shape check', () => {

@@ -146,10 +146,14 @@ describe('parseMetadata', () => {
     });
     it('no keys map, a key without keyval.public', () => {
       assert.throws(() => parseEdited('root', (d) => delete d.signed.keys), invalid('root.json', /keys/));
-      assert.throws(() => parseEdited('root', (d) => {
-        const id = Object.keys(d.signed.keys)[0]!;
-        d.signed.keys[id] = { keytype: 'ecdsa', keyval: {} };
-      }), invalid('root.json', /malformed key/));
+      assert.throws(
+        () =>
+          parseEdited('root', (d) => {
+            const id = Object.keys(d.signed.keys)[0]!;
+            d.signed.keys[id] = { keytype: 'ecdsa', keyval: {} };
+          }),
+        invalid('root.json', /malformed key/),
+      );
     });
   });
 

@@ -4,14 +4,17 @@ import { narrowPaths, pathAllowed, trustedRole } from '../../src/notary/model.ts
 import { GUN, loadRepo } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
 
-
 describe('narrowPaths', () => {
   const table: [string[], string[], string[]][] = [
     [[''], ['v', 'release-'], ['v', 'release-']],
     [[''], [''], ['']],
     [['v'], ['v1', 'x', 'v'], ['v1', 'v']],
     [['v1'], ['v'], []],
-    [['a', 'b'], ['b/c', 'a', 'c'], ['b/c', 'a']],
+    [
+      ['a', 'b'],
+      ['b/c', 'a', 'c'],
+      ['b/c', 'a'],
+    ],
     [['v'], [], []],
     [[], ['', 'v'], []],
   ];
@@ -44,5 +47,4 @@ describe('trustedRole', () => {
     signed.delegations.keys = { [`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`]: key };
     assertCode(() => trustedRole(GUN, { ...targets, signed }, ['']), 'KEY_ID_MISMATCH', /targets\.json delegations/);
   });
-
 });

@@ -8,7 +8,7 @@ describe('operations table', () => {
     for (const r of ['alpine', 'reg.example.com:5000/org/app', 'ghcr.io/o/a@sha256:' + 'a'.repeat(64)]) assert.equal(hasTag(r), false, r);
   });
 
-  it('the modes are the action\'s mode input values, sign and verify first', () => {
+  it("the modes are the action's mode input values, sign and verify first", () => {
     assert.deepEqual(MODES, ['sign', 'verify', 'init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate']);
     assert.equal(isMode('constructor'), false);
     assert.equal(isMode('Sign'), false);

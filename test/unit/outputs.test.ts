@@ -48,7 +48,11 @@ describe('outputs and summary', () => {
   });
 
   it('5,000 results with huge hostile policy names: a summary under the budget that says how many rows it left out', async () => {
-    await writeSummary('verify', Array.from({ length: 5000 }, (_, i) => result(i, { policy: `<img src=x>[a](b)\n`.repeat(200) })), []);
+    await writeSummary(
+      'verify',
+      Array.from({ length: 5000 }, (_, i) => result(i, { policy: `<img src=x>[a](b)\n`.repeat(200) })),
+      [],
+    );
     const summary = readFileSync(process.env.GITHUB_STEP_SUMMARY!, 'utf8');
     assert.ok(Buffer.byteLength(summary) <= SUMMARY_BUDGET + 4096, `${Buffer.byteLength(summary)} bytes`);
     assert.match(summary, /Verified 5000 image\(s\)\. \d+ of them are not in this table: the result output lists every one\./);
@@ -57,11 +61,11 @@ describe('outputs and summary', () => {
 });
 
 describe('warning annotations', () => {
-  it('GitHub\'s 10 per step: 9 warnings, one saying the rest are in the log, then log lines', () => {
+  it("GitHub's 10 per step: 9 warnings, one saying the rest are in the log, then log lines", () => {
     resetReportCounts();
     const lines: string[] = [];
     const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0);
+    process.stdout.write = (chunk: string) => lines.push(String(chunk)) > 0;
     try {
       for (let i = 0; i < 50; i++) warning(`tag v${i}: ::error::pwned`);
     } finally {

@@ -51,11 +51,13 @@ function typedOrValue(f: () => unknown): true {
 const refPiece = fc.stringMatching(/^[a-zA-Z0-9._\-:/@]{0,40}$/);
 const refLike = fc.oneof(
   fc.string(),
-  fc.tuple(
-    fc.constantFrom('', 'docker.io/', 'ghcr.io/', 'localhost:5000/', '127.0.0.1:5000/', '[::1]:5000/', 'UPPER.io/', 'a..b/'),
-    fc.array(refPiece, { maxLength: 4 }).map((p) => p.join('/')),
-    fc.constantFrom('', ':v1', ':latest', ':' + 'x'.repeat(200), ':', ':-bad', '@sha256:' + 'a'.repeat(64), ':v1@sha256:' + '0'.repeat(64), '@sha256:zz', '@md5:00'),
-  ).map(([d, p, t]) => d + p + t),
+  fc
+    .tuple(
+      fc.constantFrom('', 'docker.io/', 'ghcr.io/', 'localhost:5000/', '127.0.0.1:5000/', '[::1]:5000/', 'UPPER.io/', 'a..b/'),
+      fc.array(refPiece, { maxLength: 4 }).map((p) => p.join('/')),
+      fc.constantFrom('', ':v1', ':latest', ':' + 'x'.repeat(200), ':', ':-bad', '@sha256:' + 'a'.repeat(64), ':v1@sha256:' + '0'.repeat(64), '@sha256:zz', '@md5:00'),
+    )
+    .map(([d, p, t]) => d + p + t),
   refPiece,
 );
 
@@ -90,8 +92,14 @@ function mutateJson(raw: Buffer) {
 
 describe('property: bad input ends in a value or a ContentTrustError', () => {
   it('image references (parseReference, parseReferences)', () => {
-    fc.assert(fc.property(refLike, (s) => typedOrValue(() => parseReference(s))), { numRuns: 2000 });
-    fc.assert(fc.property(fc.array(refLike, { maxLength: 5 }), (list) => typedOrValue(() => parseReferences(list))), RUNS);
+    fc.assert(
+      fc.property(refLike, (s) => typedOrValue(() => parseReference(s))),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.array(refLike, { maxLength: 5 }), (list) => typedOrValue(() => parseReferences(list))),
+      RUNS,
+    );
   });
 
   it('a parsed reference is normalised: GUN = domain/path (domain case kept, as docker keeps it), docker.io paths have a namespace', () => {
@@ -114,13 +122,18 @@ describe('property: bad input ends in a value or a ContentTrustError', () => {
   });
 
   it('private keys: random text, PEM armour around random bytes, mutations of a real docker key, any passphrase', () => {
-    const armour = fc.tuple(
-      fc.constantFrom('ENCRYPTED PRIVATE KEY', 'PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY', 'PUBLIC KEY', 'CERTIFICATE'),
-      fc.uint8Array({ maxLength: 300 }),
-      fc.constantFrom('', 'role: ci\n\n', 'gun: x\n', 'Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n'),
-    ).map(([label, der, headers]) => `-----BEGIN ${label}-----\n${headers}${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`);
+    const armour = fc
+      .tuple(
+        fc.constantFrom('ENCRYPTED PRIVATE KEY', 'PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY', 'PUBLIC KEY', 'CERTIFICATE'),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom('', 'role: ci\n\n', 'gun: x\n', 'Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n'),
+      )
+      .map(([label, der, headers]) => `-----BEGIN ${label}-----\n${headers}${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`);
     const passphrase = fc.option(fc.oneof(fc.string(), fc.constant(PASSPHRASE)), { nil: undefined });
-    fc.assert(fc.property(fc.oneof(fc.string(), armour, mutate(KEY_PEM)), passphrase, (pem, pass) => typedOrValue(() => parsePrivateKey(pem, pass))), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), armour, mutate(KEY_PEM)), passphrase, (pem, pass) => typedOrValue(() => parsePrivateKey(pem, pass))),
+      { numRuns: 200 },
+    );
     // Flipped bytes inside the encrypted key's DER (a damaged secret).
     const lines = KEY_PEM.split('\n');
     const body = Buffer.from(lines.filter((l) => /^[A-Za-z0-9+/=]+$/.test(l)).join(''), 'base64');
@@ -129,37 +142,61 @@ describe('property: bad input ends in a value or a ContentTrustError', () => {
       copy[i]! ^= x;
       return `-----BEGIN ENCRYPTED PRIVATE KEY-----\nrole: ci\n\n${copy.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ENCRYPTED PRIVATE KEY-----\n`;
     });
-    fc.assert(fc.property(damaged, (pem) => typedOrValue(() => parsePrivateKey(pem, PASSPHRASE))), { numRuns: 150 });
+    fc.assert(
+      fc.property(damaged, (pem) => typedOrValue(() => parsePrivateKey(pem, PASSPHRASE))),
+      { numRuns: 150 },
+    );
   });
 
   it('public keys and key maps from metadata', () => {
     const keyJson = fc.record({
       keytype: fc.oneof(fc.constantFrom('ecdsa', 'ecdsa-x509', 'ed25519', 'rsa', 'rsa-x509', 'ECDSA'), fc.string()),
-      keyval: fc.oneof(
-        fc.record({ public: fc.oneof(fc.base64String({ maxLength: 200 }), fc.string()), private: fc.constant(null) }),
-        fc.anything(),
-      ),
+      keyval: fc.oneof(fc.record({ public: fc.oneof(fc.base64String({ maxLength: 200 }), fc.string()), private: fc.constant(null) }), fc.anything()),
     }) as fc.Arbitrary<TufKeyJson>;
-    fc.assert(fc.property(keyJson, (k) => typedOrValue(() => parsePublicKey(k))), RUNS);
-    fc.assert(fc.property(fc.dictionary(fc.string(), keyJson, { maxKeys: 3 }), (m) => typedOrValue(() => parseKeyMap(m, 'root'))), RUNS);
+    fc.assert(
+      fc.property(keyJson, (k) => typedOrValue(() => parsePublicKey(k))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), keyJson, { maxKeys: 3 }), (m) => typedOrValue(() => parseKeyMap(m, 'root'))),
+      RUNS,
+    );
   });
 
   it('metadata files: random bytes, random JSON, and real notary files with one value changed', () => {
     const kinds = fc.constantFrom<keyof SignedKind>('Root', 'Targets', 'Snapshot', 'Timestamp');
     const roles = fc.constantFrom('root', 'targets', 'snapshot', 'timestamp', 'targets/releases');
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), roles, kinds, (b, role, kind) => typedOrValue(() => parseMetadata(Buffer.from(b), role, kind))), RUNS);
-    fc.assert(fc.property(fc.jsonValue(), roles, kinds, (v, role, kind) => typedOrValue(() => parseMetadata(Buffer.from(JSON.stringify(v) ?? ''), role, kind))), RUNS);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), roles, kinds, (b, role, kind) => typedOrValue(() => parseMetadata(Buffer.from(b), role, kind))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), roles, kinds, (v, role, kind) => typedOrValue(() => parseMetadata(Buffer.from(JSON.stringify(v) ?? ''), role, kind))),
+      RUNS,
+    );
     const envelope = fc.record({ signed: fc.dictionary(fc.constantFrom('_type', 'version', 'expires', 'keys', 'roles', 'meta', 'targets', 'delegations'), fc.jsonValue()), signatures: fc.jsonValue() });
-    fc.assert(fc.property(envelope, roles, kinds, (v, role, kind) => typedOrValue(() => parseMetadata(Buffer.from(JSON.stringify(v)), role, kind))), RUNS);
+    fc.assert(
+      fc.property(envelope, roles, kinds, (v, role, kind) => typedOrValue(() => parseMetadata(Buffer.from(JSON.stringify(v)), role, kind))),
+      RUNS,
+    );
     for (const [role, kind, raw] of METADATA) {
       assert.ok(parseMetadata(raw, role, kind), `${role} fixture parses`);
-      fc.assert(fc.property(mutateJson(raw), (b) => typedOrValue(() => parseMetadata(b, role, kind))), { numRuns: 400 });
-      fc.assert(fc.property(mutate(raw.toString('utf8')), (t) => typedOrValue(() => parseMetadata(Buffer.from(t), role, kind))), { numRuns: 150 });
+      fc.assert(
+        fc.property(mutateJson(raw), (b) => typedOrValue(() => parseMetadata(b, role, kind))),
+        { numRuns: 400 },
+      );
+      fc.assert(
+        fc.property(mutate(raw.toString('utf8')), (t) => typedOrValue(() => parseMetadata(Buffer.from(t), role, kind))),
+        { numRuns: 150 },
+      );
     }
   });
 
   it('canonical JSON: any value encodes or is refused typed; output re-parses to the same canonical bytes', () => {
-    fc.assert(fc.property(fc.anything(), (v) => typedOrValue(() => canonicalize(v))), RUNS);
+    fc.assert(
+      fc.property(fc.anything(), (v) => typedOrValue(() => canonicalize(v))),
+      RUNS,
+    );
     fc.assert(
       fc.property(fc.jsonValue(), (v) => {
         let bytes: Buffer;
@@ -179,9 +216,9 @@ describe('property: bad input ends in a value or a ContentTrustError', () => {
   it('WWW-Authenticate challenges never throw', () => {
     const header = fc.oneof(
       fc.string(),
-      fc.tuple(fc.constantFrom('Bearer', 'Basic', 'bearer', 'Negotiate', ''), fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{0,8}$/), fc.string()), { maxLength: 4 })).map(
-        ([scheme, params]) => `${scheme} ${params.map(([k, v]) => `${k}="${v.replace(/"/g, '\\"')}"`).join(',')}`,
-      ),
+      fc
+        .tuple(fc.constantFrom('Bearer', 'Basic', 'bearer', 'Negotiate', ''), fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{0,8}$/), fc.string()), { maxLength: 4 }))
+        .map(([scheme, params]) => `${scheme} ${params.map(([k, v]) => `${k}="${v.replace(/"/g, '\\"')}"`).join(',')}`),
     );
     fc.assert(
       fc.property(fc.oneof(header, fc.array(header, { maxLength: 2 }), fc.constant(undefined)), (h) => {

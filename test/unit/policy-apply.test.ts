@@ -40,7 +40,7 @@ const v1Expiry = () => {
 };
 
 describe('verifyWithPolicy', () => {
-  it('the first matching entry applies: its signers on top of the input\'s, its name in each result', async () => {
+  it("the first matching entry applies: its signers on top of the input's, its name in each result", async () => {
     const p = await policy(`repositories:\n  - name: captured\n    match: "${GUN}"\n    signers: [ci]\n  - match: "**"\n`);
     const env = fakeEnv(captured(), NOW);
     const [r] = await verifyWithPolicy(env, parseReferences([`${GUN}:v1`]), p, NONE);
@@ -60,7 +60,10 @@ describe('verifyWithPolicy', () => {
     const p = await policy(`default: deny\nrepositories:\n  - match: "${GUN}"\n`);
     await assert.rejects(verifyWithPolicy(fakeEnv(captured(), NOW), parseReferences([`${OTHER}:v1`, `${GUN}:v1`, `${GUN}:nope`]), p, NONE), (e: unknown) => {
       const { list, messages } = failuresOf(e);
-      assert.deepEqual(list, [[`${OTHER}:v1`, 'POLICY_NO_MATCH'], [`${GUN}:nope`, 'NOT_SIGNED']]);
+      assert.deepEqual(list, [
+        [`${OTHER}:v1`, 'POLICY_NO_MATCH'],
+        [`${GUN}:nope`, 'NOT_SIGNED'],
+      ]);
       assert.match(messages[0]!, /no entry of policy policy\.yml matches repository registry\.test\/other\/app, and its default is deny/);
       assert.match(messages[1]!, new RegExp(`\\[policy entry "${GUN.replace(/[.]/g, '\\.')}"\\]$`), 'an entry without a name is named by its first pattern');
       return true;
@@ -72,12 +75,18 @@ describe('verifyWithPolicy', () => {
     const fake = captured();
     const env = fakeEnv(fake, NOW);
     const results = await verifyWithPolicy(env, parseReferences([`${GUN}:latest`, `${OTHER}:v1`, `${GUN}:v1`]), p, NONE);
-    assert.deepEqual(results.map((r) => r.image), [`${GUN}:latest`, `${GUN}:v1`]);
-    assert.ok(env.log.at('warning').some((w) => w.includes(`${OTHER}:v1: not verified`) && w.includes('allow-unsigned')), env.log.at('warning').join('\n'));
+    assert.deepEqual(
+      results.map((r) => r.image),
+      [`${GUN}:latest`, `${GUN}:v1`],
+    );
+    assert.ok(
+      env.log.at('warning').some((w) => w.includes(`${OTHER}:v1: not verified`) && w.includes('allow-unsigned')),
+      env.log.at('warning').join('\n'),
+    );
     assert.deepEqual(fake.sent(/other\/app/), [], 'nothing is asked about the unmatched repository');
   });
 
-  it('default verify: an image no entry matches is verified as without a policy, under the default\'s name', async () => {
+  it("default verify: an image no entry matches is verified as without a policy, under the default's name", async () => {
     const p = await policy(`default: verify\nrepositories:\n  - match: registry.test/nothing\n`);
     const [r] = await verifyWithPolicy(fakeEnv(captured(), NOW), parseReferences([`${GUN}:v1`]), p, NONE);
     assert.equal(r!.policy, '(policy default: verify)');
@@ -97,7 +106,7 @@ describe('verifyWithPolicy', () => {
     });
   });
 
-  it('an entry\'s root-keys replace the input\'s: the captured root key passes, another fails naming the entry', async () => {
+  it("an entry's root-keys replace the input's: the captured root key passes, another fails naming the entry", async () => {
     const root = scenario.privateKeyFileIds.root;
     const good = await policy(`repositories:\n  - name: pinned\n    match: "${GUN}"\n    root-keys: [${root}]\n`);
     const env = fakeEnv(captured(), NOW, { rootKeys: ['f'.repeat(64)] });
@@ -120,6 +129,13 @@ describe('verifyWithPolicy', () => {
     await signImages(fakeEnv(fake, NOW), parseReferences([`${app}:v1`]), delegationKey());
     const p = await policy(`default: verify\nrepositories:\n  - name: ci-signed\n    match: "${GUN}"\n    signers: [ci]\n`);
     const results = await verifyWithPolicy(fakeEnv(fake, NOW), parseReferences([`${GUN}:ci-only`, `${app}:v1`, `${GUN}:v1`]), p, NONE);
-    assert.deepEqual(results.map((r) => [r.image, r.policy]), [[`${GUN}:ci-only`, 'ci-signed'], [`${app}:v1`, '(policy default: verify)'], [`${GUN}:v1`, 'ci-signed']]);
+    assert.deepEqual(
+      results.map((r) => [r.image, r.policy]),
+      [
+        [`${GUN}:ci-only`, 'ci-signed'],
+        [`${app}:v1`, '(policy default: verify)'],
+        [`${GUN}:v1`, 'ci-signed'],
+      ],
+    );
   });
 });

@@ -15,7 +15,7 @@ describe('parsePolicy', () => {
   let policy: Policy;
   before(async () => {
     policy = await parsePolicy(
-    `default: verify
+      `default: verify
 repositories:
   - name: pinned team
     match: [registry.example.com/team/*, ghcr.io/org/**]
@@ -27,7 +27,7 @@ repositories:
   - match: "**"
     signers: [release]
 `,
-    '.github/policy.yml',
+      '.github/policy.yml',
     );
   });
 

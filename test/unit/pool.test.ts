@@ -29,7 +29,10 @@ describe('mapLimit', () => {
 
   it('keeps input order whatever the completion order', async () => {
     const { fn } = tracked((i) => (10 - i) * 2);
-    assert.deepEqual(await mapLimit(items(10), 3, fn), items(10).map((i) => i * 10));
+    assert.deepEqual(
+      await mapLimit(items(10), 3, fn),
+      items(10).map((i) => i * 10),
+    );
   });
 
   it('starts items in order and passes the index', async () => {
@@ -63,10 +66,13 @@ describe('mapLimit', () => {
   });
 
   it('rejects with the first failure', async () => {
-    await assert.rejects(mapLimit(items(5), 2, async (i) => {
-      if (i === 2) throw new Error('item 2 failed');
-      return i;
-    }), /item 2 failed/);
+    await assert.rejects(
+      mapLimit(items(5), 2, async (i) => {
+        if (i === 2) throw new Error('item 2 failed');
+        return i;
+      }),
+      /item 2 failed/,
+    );
   });
 });
 
@@ -77,12 +83,22 @@ describe('settleLimit', () => {
       if (i % 2) throw new Error(`odd ${i}`);
       return i;
     });
-    assert.deepEqual(out.map((o) => (o.ok ? o.value : (o.error as Error).message)), [0, 'odd 1', 2, 'odd 3']);
+    assert.deepEqual(
+      out.map((o) => (o.ok ? o.value : (o.error as Error).message)),
+      [0, 'odd 1', 2, 'odd 3'],
+    );
   });
 });
 
 describe('groupBy', () => {
   it('groups by key, keeping first-seen key order and item order', () => {
-    assert.deepEqual([...groupBy(['b1', 'a1', 'b2', 'c1', 'a2'], (s) => s[0]!)], [['b', ['b1', 'b2']], ['a', ['a1', 'a2']], ['c', ['c1']]]);
+    assert.deepEqual(
+      [...groupBy(['b1', 'a1', 'b2', 'c1', 'a2'], (s) => s[0]!)],
+      [
+        ['b', ['b1', 'b2']],
+        ['a', ['a1', 'a2']],
+        ['c', ['c1']],
+      ],
+    );
   });
 });

@@ -23,7 +23,7 @@ const spkiB64 = (k: ReturnType<typeof p256>['publicKey']) => k.export({ type: 's
 
 describe('parsePrivateKey', () => {
   describe('the key docker trust key generate wrote (captured)', () => {
-    it('decrypts with the right passphrase; its ID is the file name\'s canonical ID', () => {
+    it("decrypts with the right passphrase; its ID is the file name's canonical ID", () => {
       const key = parsePrivateKey(KEY_PEM, PASSPHRASE);
       assert.equal(key.id, scenario.delegationKey.canonicalId);
       assert.equal(`${key.id}.key`, scenario.delegationKey.file);
@@ -73,11 +73,14 @@ describe('parsePrivateKey', () => {
     });
 
     it('masks nothing into the error: messages do not contain the passphrase', () => {
-      assert.throws(() => parsePrivateKey(KEY_PEM, 'secret-wrong-passphrase'), (e: unknown) => {
-        assert.ok(e instanceof ContentTrustError && e.code === 'PASSPHRASE_WRONG', String(e));
-        assert.ok(!e.message.includes('secret-wrong-passphrase'));
-        return true;
-      });
+      assert.throws(
+        () => parsePrivateKey(KEY_PEM, 'secret-wrong-passphrase'),
+        (e: unknown) => {
+          assert.ok(e instanceof ContentTrustError && e.code === 'PASSPHRASE_WRONG', String(e));
+          assert.ok(!e.message.includes('secret-wrong-passphrase'));
+          return true;
+        },
+      );
     });
   });
 
@@ -155,11 +158,14 @@ describe('parsePrivateKey', () => {
         ['X25519', generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string],
       ];
       for (const [name, pem] of cases) {
-        assert.throws(() => parsePrivateKey(pem, undefined, label), (e: ContentTrustError) => {
-          assert.equal(e.code, 'KEY_UNSUPPORTED', name);
-          assert.match(e.message, /^the test key .*ECDSA P-256/, name);
-          return true;
-        });
+        assert.throws(
+          () => parsePrivateKey(pem, undefined, label),
+          (e: ContentTrustError) => {
+            assert.equal(e.code, 'KEY_UNSUPPORTED', name);
+            assert.match(e.message, /^the test key .*ECDSA P-256/, name);
+            return true;
+          },
+        );
       }
     });
 
@@ -182,6 +188,9 @@ describe('parsePemBlocks', () => {
   });
 
   it('finds several blocks', () => {
-    assert.deepEqual(parsePemBlocks(`${PUBLIC_PEM}\n${KEY_PEM}`).map((b) => b.label), ['PUBLIC KEY', 'ENCRYPTED PRIVATE KEY']);
+    assert.deepEqual(
+      parsePemBlocks(`${PUBLIC_PEM}\n${KEY_PEM}`).map((b) => b.label),
+      ['PUBLIC KEY', 'ENCRYPTED PRIVATE KEY'],
+    );
   });
 });

@@ -96,7 +96,10 @@ describe('parseMetadata with prototype names', () => {
     const roles = d.signed.delegations.roles as { name: string }[];
     d.signed.delegations.roles = [...roles, { ...roles[0], name: 'targets/constructor' }, { ...roles[0], name: 'targets/__proto__' }];
     const m = parseMetadata(Buffer.from(JSON.stringify(d)), 'targets', 'Targets');
-    assert.deepEqual(m.signed.delegations.roles.slice(-2).map((r) => r.name), ['targets/constructor', 'targets/__proto__']);
+    assert.deepEqual(
+      m.signed.delegations.roles.slice(-2).map((r) => r.name),
+      ['targets/constructor', 'targets/__proto__'],
+    );
   });
 
   it('a key listed under the ID __proto__ or constructor is KEY_ID_MISMATCH naming it, not a prototype write', () => {
@@ -130,7 +133,7 @@ describe('JSON nested too deep', () => {
     assert.throws(() => parseMetadata(Buffer.from(deep(100_000)), 'targets/releases', 'Targets'), metadataInvalid('targets/releases', /nests arrays or objects more than 64 deep/));
   });
 
-  it('100,000 nested arrays inside a target\'s custom data are refused the same way', () => {
+  it("100,000 nested arrays inside a target's custom data are refused the same way", () => {
     const d = doc('targets/releases');
     const text = JSON.stringify(d).replace('"targets":{', `"targets":{"deep":{"custom":${deep(100_000)},"hashes":{},"length":1},`);
     assert.throws(() => parseMetadata(Buffer.from(text), 'targets/releases', 'Targets'), metadataInvalid('targets/releases', /more than 64 deep/));
@@ -164,7 +167,12 @@ describe('signing, revoking and inspecting prototype names', () => {
   function planned(r: TrustedRepo, files: Map<string, Buffer>, role: string): Metadata<TargetsSigned> {
     const meta = parseMetadata(files.get(role)!, role, 'Targets');
     const targets = r.roles.get('targets')!.meta.signed;
-    verifyThreshold(meta, parseKeyMap(targets.delegations.keys, 'targets'), targets.delegations.roles.find((d) => d.name === role)!, r.gun);
+    verifyThreshold(
+      meta,
+      parseKeyMap(targets.delegations.keys, 'targets'),
+      targets.delegations.roles.find((d) => d.name === role)!,
+      r.gun,
+    );
     return meta;
   }
 
@@ -187,7 +195,12 @@ describe('signing, revoking and inspecting prototype names', () => {
         assert.ok(Object.hasOwn(meta.signed.targets, tag), `${role} lists ${tag}`);
         assert.equal(meta.signed.targets[tag]!.hashes.sha256, b64(two.digest));
       }
-      assert.ok(plan.files.get(role)!.toString('utf8').includes(`"__proto__":{"hashes":{"sha256":"${b64(two.digest)}"},"length":${two.size}}`));
+      assert.ok(
+        plan.files
+          .get(role)!
+          .toString('utf8')
+          .includes(`"__proto__":{"hashes":{"sha256":"${b64(two.digest)}"},"length":${two.size}}`),
+      );
       // Every tag signed before is still there.
       for (const tag of Object.keys(repo.roles.get(role)!.meta.signed.targets)) assert.ok(Object.hasOwn(meta.signed.targets, tag), tag);
     }
@@ -211,7 +224,10 @@ describe('signing, revoking and inspecting prototype names', () => {
     const decoded = JSON.parse(text) as { signed: unknown };
     assert.deepEqual(Buffer.from(JSON.stringify(decoded.signed)), canonicalize(decoded.signed));
     assert.ok(Object.hasOwn(decoded.signed as object, 'targets'));
-    assert.deepEqual(Object.keys((decoded.signed as TargetsSigned).targets).filter((t) => PROTO_NAMES.includes(t as never)), ['__proto__', 'constructor']);
+    assert.deepEqual(
+      Object.keys((decoded.signed as TargetsSigned).targets).filter((t) => PROTO_NAMES.includes(t as never)),
+      ['__proto__', 'constructor'],
+    );
   });
 
   it('a tag named constructor that nobody signed is NOT_SIGNED; one that is signed resolves', () => {
@@ -270,7 +286,10 @@ describe('Docker config with prototype names and bad JSON', () => {
   it('malformed or over-deep JSON is INPUT_INVALID naming the file, without quoting it', () => {
     const secret = Buffer.from('user:very-secret-password').toString('base64');
     const env = configEnv(`{"auths":{"r":{"auth":"${secret}"}} oops`);
-    assert.throws(() => readDockerConfig(env), (e: unknown) => e instanceof ContentTrustError && e.code === 'INPUT_INVALID' && e.message.includes('config.json is not valid JSON') && !e.message.includes(secret.slice(0, 8)));
+    assert.throws(
+      () => readDockerConfig(env),
+      (e: unknown) => e instanceof ContentTrustError && e.code === 'INPUT_INVALID' && e.message.includes('config.json is not valid JSON') && !e.message.includes(secret.slice(0, 8)),
+    );
     const deep = configEnv(`{"auths":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
     assertCode(() => readDockerConfig(deep), 'INPUT_INVALID', /more than 64 deep/);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -284,7 +303,7 @@ describe('Notary server answers (error bodies, server keys)', () => {
   const publishFails = async (status: number, body: string, code: string, what: RegExp) =>
     assert.rejects(answering(status, body).publish(new Map([['targets', Buffer.from('{}')]])), (e: unknown) => e instanceof ContentTrustError && e.code === code && what.test(e.message));
 
-  it('reads the first error\'s code, detail name and message, strings only', async () => {
+  it("reads the first error's code, detail name and message, strings only", async () => {
     await publishFails(400, '{"errors":[{"code":"VERSION","message":"version conflict"}]}', 'VERSION_CONFLICT', /another publish changed the repository first/);
     await publishFails(400, '{"errors":[{"code":"UNKNOWN","detail":{"Name":"ErrBadHierarchy"}}]}', 'SNAPSHOT_KEY_NOT_ON_SERVER', /notary key rotate registry\.test\/app snapshot -r/);
     await publishFails(400, '{"errors":[{"code":"BAD","detail":{"Error":{"Msg":"the reason"}}}]}', 'PUBLISH_REJECTED', /HTTP 400: BAD the reason$/);
@@ -298,7 +317,11 @@ describe('Notary server answers (error bodies, server keys)', () => {
   });
 
   it('a server key answer nested too deep or not a key is METADATA_INVALID naming the role and GUN', async () => {
-    await assertCode(answering(200, `{"keytype":${'['.repeat(100_000)}${']'.repeat(100_000)}}`).getKey('timestamp'), 'METADATA_INVALID', /registry\.test\/app: the server's timestamp key \(GET timestamp\.key\) nests arrays or objects more than 64 deep/);
+    await assertCode(
+      answering(200, `{"keytype":${'['.repeat(100_000)}${']'.repeat(100_000)}}`).getKey('timestamp'),
+      'METADATA_INVALID',
+      /registry\.test\/app: the server's timestamp key \(GET timestamp\.key\) nests arrays or objects more than 64 deep/,
+    );
     await assertCode(answering(200, '{"__proto__":{"keytype":"ecdsa","keyval":{"public":"AA=="}}}').rotateKey('snapshot'), 'METADATA_INVALID', /the server's snapshot key \(POST snapshot\.key\) is not a TUF key/);
     const key = await answering(200, '{"keytype":"ed25519","keyval":{"public":"AA==","private":"leak"},"constructor":1}').getKey('timestamp');
     assert.deepEqual({ ...key, keyval: { ...key.keyval } }, { keytype: 'ed25519', keyval: { private: null, public: 'AA==' } });

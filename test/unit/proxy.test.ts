@@ -47,13 +47,17 @@ describe('readProxySettings', () => {
 
   it('a value that is no http(s) proxy URL: PROXY_INVALID naming the variable, never repeating the value', () => {
     for (const value of ['socks5://user:hunter2@proxy:1080', 'ftp://user:hunter2@proxy', 'http://user:hunter2@', 'http://hunter2@[::1', 'http://proxy:99999']) {
-      assert.throws(() => readProxySettings({ HTTPS_PROXY: value }), (e: unknown) => {
-        assert.ok(e instanceof ContentTrustError);
-        assert.equal(e.code, 'PROXY_INVALID');
-        assert.match(e.message, /HTTPS_PROXY/);
-        assert.doesNotMatch(e.message, /hunter2/, e.message);
-        return true;
-      }, value);
+      assert.throws(
+        () => readProxySettings({ HTTPS_PROXY: value }),
+        (e: unknown) => {
+          assert.ok(e instanceof ContentTrustError);
+          assert.equal(e.code, 'PROXY_INVALID');
+          assert.match(e.message, /HTTPS_PROXY/);
+          assert.doesNotMatch(e.message, /hunter2/, e.message);
+          return true;
+        },
+        value,
+      );
     }
   });
 });

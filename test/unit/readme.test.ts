@@ -54,7 +54,11 @@ function tableWithHeader(markdown: string, header: string): string[][] {
 
 /** A table row's cells (no cell of these tables holds a `|`). */
 function cells(row: string): string[] {
-  return row.replace(/^\|/, '').replace(/\|\s*$/, '').split('|').map((c) => c.trim());
+  return row
+    .replace(/^\|/, '')
+    .replace(/\|\s*$/, '')
+    .split('|')
+    .map((c) => c.trim());
 }
 
 /** The names a first cell lists: `` `a`, `b` `` → a, b. */
@@ -112,7 +116,10 @@ function errorCodes(): Set<string> {
 describe('README: the first lines', () => {
   it('are the two commands: the demo, and the tests', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(README)![1]!;
-    const commands = firstBlock.split('\n').filter(Boolean).map((l) => l.replace(/\s+#.*$/, ''));
+    const commands = firstBlock
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/\s+#.*$/, ''));
     assert.deepEqual(commands, ['npm ci && npm run demo', 'npm ci && npm test']);
     assert.ok(README.indexOf('```sh') < README.indexOf('\n## '), 'the commands come before the first section');
   });
@@ -154,7 +161,10 @@ describe('README: Inputs and Outputs are action.yml', () => {
   it('the check can fail: a missing row, an extra row, a wrong default', () => {
     const table = '## Inputs\n\n| input | default | meaning |\n|---|---|---|\n| `mode` | `sign` | x |\n| `nope` | — | y |\n';
     const rows = tableUnder(table, 'Inputs');
-    assert.deepEqual(rows.flatMap((r) => names(r[0]!)), ['mode', 'nope']);
+    assert.deepEqual(
+      rows.flatMap((r) => names(r[0]!)),
+      ['mode', 'nope'],
+    );
     assert.ok(!rows[0]![1]!.includes(`\`${String(action.inputs.mode!.default)}\``), 'the wrong default is seen');
     assert.ok(!('nope' in action.inputs));
   });
@@ -165,14 +175,24 @@ describe('README: the errors table is src/errors.ts', () => {
     const codes = errorCodes();
     assert.ok(codes.has('ROOT_NOT_PINNED') && codes.has('INTERNAL'), 'src/errors.ts was read');
     const listed = tableWithHeader(README, '| code | when |').flatMap((r) => names(r[0]!));
-    assert.deepEqual(listed.filter((c) => !codes.has(c)), [], 'codes the README lists that src/errors.ts does not have');
-    assert.deepEqual([...codes].filter((c) => !listed.includes(c)), [], 'codes of src/errors.ts the README does not list');
+    assert.deepEqual(
+      listed.filter((c) => !codes.has(c)),
+      [],
+      'codes the README lists that src/errors.ts does not have',
+    );
+    assert.deepEqual(
+      [...codes].filter((c) => !listed.includes(c)),
+      [],
+      'codes of src/errors.ts the README does not list',
+    );
   });
 
   it('every code named elsewhere in prose as `UPPER_CASE` with a code-like name exists', () => {
     const codes = errorCodes();
     // Environment variables and secret names are upper case too: only names with a code's endings count.
-    const named = [...README.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`/g)].map((m) => m[1]!).filter((n) => /_(INVALID|MISMATCH|WRONG|MISSING|NOT_[A-Z_]+|FAILED|REFUSED|UNREACHABLE|UNSUPPORTED|EXCEEDED|CONFLICT|REJECTED|INSECURE|ERROR|FOUND|ROLE|MET|PINNED|SIGNED|DELEGATE|INITIALISED)$/.test(n));
+    const named = [...README.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`/g)]
+      .map((m) => m[1]!)
+      .filter((n) => /_(INVALID|MISMATCH|WRONG|MISSING|NOT_[A-Z_]+|FAILED|REFUSED|UNREACHABLE|UNSUPPORTED|EXCEEDED|CONFLICT|REJECTED|INSECURE|ERROR|FOUND|ROLE|MET|PINNED|SIGNED|DELEGATE|INITIALISED)$/.test(n));
     assert.ok(named.length > 10);
     assert.deepEqual([...new Set(named.filter((n) => !codes.has(n)))], []);
   });
@@ -259,7 +279,10 @@ describe('README: the YAML snippets', () => {
     const release = blocks.map((b) => b.source).find((s) => /^name: release$/m.test(s))!;
     const uses = stepsOf(release).map((s) => s.uses?.split('@')[0] ?? s.id);
     const order = ['docker/setup-qemu-action', 'docker/setup-buildx-action', 'docker/build-push-action', 'pin', THIS_ACTION.split('@')[0]].map((u) => uses.indexOf(u));
-    assert.ok(order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)), `steps in order: ${order.join(', ')}`);
+    assert.ok(
+      order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)),
+      `steps in order: ${order.join(', ')}`,
+    );
     const build = stepsOf(release).find((s) => s.uses?.startsWith('docker/build-push-action@'))!;
     assert.match(String(build.with!.platforms), /,/);
     assert.match(release, /DIGEST: \$\{\{ steps\.build\.outputs\.digest \}\}/);
@@ -270,7 +293,10 @@ describe('README: the YAML snippets', () => {
     assert.ok(whole.length >= 3, `found ${whole.length} whole workflows`);
     for (const b of whole) {
       const problems = await runLint(b.source, `README.md:${b.line}.yml`);
-      assert.deepEqual(problems.map((p) => `README.md block at line ${b.line}: ${p.line}:${p.column}: ${p.message} [${p.kind}]`), []);
+      assert.deepEqual(
+        problems.map((p) => `README.md block at line ${b.line}: ${p.line}:${p.column}: ${p.message} [${p.kind}]`),
+        [],
+      );
     }
   });
 });

@@ -92,12 +92,18 @@ describe('parseReferences', () => {
   });
 
   it('reports every bad reference at once', () => {
-    assert.throws(() => parseReferences(['alpine', 'Bad', `x@${D}`]), (e: unknown) => {
-      assert.ok(e instanceof MultiError);
-      assert.equal(e.code, 'REFERENCE_INVALID');
-      assert.deepEqual(e.failures.map((f) => f.subject), ['Bad', `x@${D}`]);
-      return true;
-    });
+    assert.throws(
+      () => parseReferences(['alpine', 'Bad', `x@${D}`]),
+      (e: unknown) => {
+        assert.ok(e instanceof MultiError);
+        assert.equal(e.code, 'REFERENCE_INVALID');
+        assert.deepEqual(
+          e.failures.map((f) => f.subject),
+          ['Bad', `x@${D}`],
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -175,18 +181,25 @@ describe('parseTrustServer', () => {
       ['https://notary.example.com/%2e%2e/', /\.\. segments/],
     ];
     for (const [input, why] of bad) {
-      assert.throws(() => parseTrustServer(input, 'input trust-server'), (e: ContentTrustError) => {
-        assert.equal(e.code, 'TRUST_SERVER_INVALID', input);
-        assert.match(e.message, /^input trust-server ".*" /, input);
-        assert.match(e.message, why, input);
-        assert.match(e.message, /write it as https:\/\/host\[:port\]/, input);
-        return true;
-      }, input);
+      assert.throws(
+        () => parseTrustServer(input, 'input trust-server'),
+        (e: ContentTrustError) => {
+          assert.equal(e.code, 'TRUST_SERVER_INVALID', input);
+          assert.match(e.message, /^input trust-server ".*" /, input);
+          assert.match(e.message, why, input);
+          assert.match(e.message, /write it as https:\/\/host\[:port\]/, input);
+          return true;
+        },
+        input,
+      );
     }
   });
 
   it('never repeats a password given in the URL', () => {
-    assert.throws(() => parseTrustServer('https://user:s3cret@notary.example.com', 'input trust-server'), (e: Error) => !e.message.includes('s3cret') && !e.message.includes('user:'));
+    assert.throws(
+      () => parseTrustServer('https://user:s3cret@notary.example.com', 'input trust-server'),
+      (e: Error) => !e.message.includes('s3cret') && !e.message.includes('user:'),
+    );
   });
 });
 

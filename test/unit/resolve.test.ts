@@ -32,7 +32,7 @@ describe('resolveTag', () => {
     assertCode(() => resolveTag(repo, '\u{1F600}'), 'NOT_SIGNED', /only in targets\/ci/);
   });
 
-  it('walks delegations breadth-first, as notary: a later child of targets is found before an earlier child\'s child', () => {
+  it("walks delegations breadth-first, as notary: a later child of targets is found before an earlier child's child", () => {
     const ci = repo.roles.get('targets/ci')!;
     const meta = { hashes: { sha256: Buffer.from(one.digest.slice(7), 'hex').toString('base64') }, length: one.size };
     const role = (name: string) => ({ ...ci, name, meta: { ...ci.meta, role: name, signed: { ...structuredClone(ci.meta.signed), targets: { deep: meta }, delegations: { keys: {}, roles: [] } } } });
@@ -59,7 +59,7 @@ describe('resolveTag', () => {
     assert.equal(resolveTag(both, 'v1').role, 'targets/releases');
   });
 
-  it('ignores targets outside a role\'s allowed paths', () => {
+  it("ignores targets outside a role's allowed paths", () => {
     const narrowed = withPaths(repo, 'targets/releases', ['release-']);
     assertCode(() => resolveTag(narrowed, 'v1'), 'NOT_SIGNED', /only in targets\/ci/);
     const both = withPaths(narrowed, 'targets/ci', ['release-']);

@@ -63,7 +63,15 @@ describe('signImages', () => {
     const images = { a1: fake.pushImage(`${APP}:v1`), w1: fake.pushImage(`${WEB}:v1`), a2: fake.pushImage(`${APP}:v2`) };
     const refs = parseReferences([`${APP}:v1`, `${WEB}:v1`, `${APP}:v2`, `${APP}:v1`]);
     const results = await signImages(fakeEnv(fake, NOW), refs, delegationKey());
-    assert.deepEqual(results.map((r) => [r.image, r.digest]), [[`${APP}:v1`, images.a1.digest], [`${WEB}:v1`, images.w1.digest], [`${APP}:v2`, images.a2.digest], [`${APP}:v1`, images.a1.digest]]);
+    assert.deepEqual(
+      results.map((r) => [r.image, r.digest]),
+      [
+        [`${APP}:v1`, images.a1.digest],
+        [`${WEB}:v1`, images.w1.digest],
+        [`${APP}:v2`, images.a2.digest],
+        [`${APP}:v1`, images.a1.digest],
+      ],
+    );
     assert.deepEqual(fake.published.map((p) => p.gun).sort(), [APP, WEB]);
     assert.deepEqual(Object.keys(published(fake, APP, 'targets/releases').targets).sort(), ['v1', 'v2']);
   });
@@ -75,7 +83,10 @@ describe('signImages', () => {
     const pin = `sha256:${'0'.repeat(64)}`;
     await assert.rejects(signImages(fakeEnv(fake, NOW), parseReferences([`${WEB}:v1`, `${APP}:v1@${pin}`]), delegationKey()), (e: unknown) => {
       assert.ok(e instanceof MultiError);
-      assert.deepEqual(e.failures.map((f) => [f.subject, f.error.code]), [[`${APP}:v1@${pin}`, 'PIN_MISMATCH']]);
+      assert.deepEqual(
+        e.failures.map((f) => [f.subject, f.error.code]),
+        [[`${APP}:v1@${pin}`, 'PIN_MISMATCH']],
+      );
       assert.match(e.message, /the registry serves sha256:[0-9a-f]{64}, but the input pins sha256:0{64}/);
       return true;
     });
@@ -87,7 +98,13 @@ describe('signImages', () => {
     fake.pushImage(`${APP}:v1`);
     await assert.rejects(signImages(fakeEnv(fake, NOW), parseReferences([`${APP}:v1`, `${APP}:nope`, `${APP}:gone`]), delegationKey()), (e: unknown) => {
       assert.ok(e instanceof MultiError);
-      assert.deepEqual(e.failures.map((f) => [f.subject, f.error.code]), [[`${APP}:nope`, 'TAG_NOT_FOUND'], [`${APP}:gone`, 'TAG_NOT_FOUND']]);
+      assert.deepEqual(
+        e.failures.map((f) => [f.subject, f.error.code]),
+        [
+          [`${APP}:nope`, 'TAG_NOT_FOUND'],
+          [`${APP}:gone`, 'TAG_NOT_FOUND'],
+        ],
+      );
       return true;
     });
     assert.deepEqual(fake.published, []);
@@ -135,10 +152,13 @@ describe('signImages', () => {
     const [result] = await signImages(env, parseReferences([`${APP}:v1`]), delegationKey());
     assert.equal(result!.digest, v1.digest);
     const releases = published(fake, APP, 'targets/releases');
-    assert.deepEqual(Object.keys(releases.targets).sort(), ['v1', 'v2'], 'the re-plan kept the other publisher\'s tag');
+    assert.deepEqual(Object.keys(releases.targets).sort(), ['v1', 'v2'], "the re-plan kept the other publisher's tag");
     assert.equal(hex(releases.targets.v2!.hashes.sha256!), v2.digest);
     assert.equal(fake.published.length, 2, 'the other publisher, then the re-planned publish');
-    assert.ok(env.log.at('info').some((m) => /another publish changed the repository first; re-reading and retrying \(1\/3\)/.test(m)), env.log.at('info').join('\n'));
+    assert.ok(
+      env.log.at('info').some((m) => /another publish changed the repository first; re-reading and retrying \(1\/3\)/.test(m)),
+      env.log.at('info').join('\n'),
+    );
   });
 
   it('conflicts on every publish: VERSION_CONFLICT after publishAttempts publishes', async () => {

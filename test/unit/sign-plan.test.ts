@@ -31,7 +31,12 @@ before(async () => {
 function parsePlanned(r: TrustedRepo, files: Map<string, Buffer>, role: string): Metadata<TargetsSigned> {
   const meta = parseMetadata(files.get(role)!, role, 'Targets');
   const targets = r.roles.get('targets')!.meta.signed;
-  verifyThreshold(meta, parseKeyMap(targets.delegations.keys, 'targets'), targets.delegations.roles.find((d) => d.name === role)!, r.gun);
+  verifyThreshold(
+    meta,
+    parseKeyMap(targets.delegations.keys, 'targets'),
+    targets.delegations.roles.find((d) => d.name === role)!,
+    r.gun,
+  );
   return meta;
 }
 
@@ -44,9 +49,11 @@ describe('signableRoles', () => {
 
   it('another key is KEY_NOT_DELEGATE, and the message lists the delegations and their keys', () => {
     const other = otherKey();
-    assertCode(() => signableRoles(repo, other, ['v3']), 'KEY_NOT_DELEGATE', new RegExp(
-      `${other.id}.*targets/ci \\(keys ${scenario.delegationKey.canonicalId.slice(0, 12)}\\).*targets/releases \\(keys ${scenario.delegationKey.canonicalId.slice(0, 12)}\\).*docker trust signer add`,
-    ));
+    assertCode(
+      () => signableRoles(repo, other, ['v3']),
+      'KEY_NOT_DELEGATE',
+      new RegExp(`${other.id}.*targets/ci \\(keys ${scenario.delegationKey.canonicalId.slice(0, 12)}\\).*targets/releases \\(keys ${scenario.delegationKey.canonicalId.slice(0, 12)}\\).*docker trust signer add`),
+    );
   });
 
   it('a repository without delegations is KEY_NOT_DELEGATE', () => {
@@ -60,9 +67,20 @@ describe('signableRoles', () => {
     const narrowed = withSigned(repo, 'targets', (s) => {
       s.delegations.roles.find((r) => r.name === 'targets/releases')!.paths = ['release-'];
     });
-    assert.deepEqual(signableRoles(narrowed, key, ['v3']).map((r) => r.role.name), ['targets/ci']);
-    assert.deepEqual(signableRoles(narrowed, key, ['release-1']).map((r) => r.role.name).sort(), ['targets/ci', 'targets/releases']);
-    assert.deepEqual(signableRoles(narrowed, key, ['release-1', 'v3']).map((r) => r.role.name), ['targets/ci']);
+    assert.deepEqual(
+      signableRoles(narrowed, key, ['v3']).map((r) => r.role.name),
+      ['targets/ci'],
+    );
+    assert.deepEqual(
+      signableRoles(narrowed, key, ['release-1'])
+        .map((r) => r.role.name)
+        .sort(),
+      ['targets/ci', 'targets/releases'],
+    );
+    assert.deepEqual(
+      signableRoles(narrowed, key, ['release-1', 'v3']).map((r) => r.role.name),
+      ['targets/ci'],
+    );
     const both = withSigned(narrowed, 'targets', (s) => {
       for (const r of s.delegations.roles) r.paths = ['release-'];
     });
@@ -127,7 +145,16 @@ describe('planSign', () => {
   });
 
   it('moves an existing tag to the new digest', () => {
-    const plan = planSign(repo, key, [{ tag: 'latest', digest: two.digest, size: two.size }, { tag: 'v1', digest: two.digest, size: two.size }], NOW, 1095);
+    const plan = planSign(
+      repo,
+      key,
+      [
+        { tag: 'latest', digest: two.digest, size: two.size },
+        { tag: 'v1', digest: two.digest, size: two.size },
+      ],
+      NOW,
+      1095,
+    );
     const ci = parsePlanned(repo, plan.files, 'targets/ci').signed.targets;
     assert.equal(ci.latest!.hashes.sha256, b64(two.digest));
     assert.equal(ci.v1!.hashes.sha256, b64(two.digest));
@@ -145,7 +172,7 @@ describe('planSign', () => {
     assert.ok('a&b<c>é' in meta.signed.targets);
   });
 
-  it('keeps target custom data, drops fields notary\'s Go types do not have (the server would snapshot other bytes)', () => {
+  it("keeps target custom data, drops fields notary's Go types do not have (the server would snapshot other bytes)", () => {
     const extended = withSigned(repo, 'targets/releases', (s) => {
       (s as unknown as Record<string, unknown>).x_unknown = { a: 1 };
       s.targets.v1!.custom = { note: 'kept' };

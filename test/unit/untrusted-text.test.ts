@@ -29,12 +29,9 @@ const HOSTILE = [
 const REPAINT = ['\u001b[2K\u001b[1Gfake line', '\u009b2Kc1 csi', 'a\0b', '\u001b]0;title\u0007', 'visible\rhidden', '\u202eevil'];
 
 /** Every code point the log form must never let through as it is. */
-const INVISIBLE = [
-  ...Array.from({ length: 0x20 }, (_, i) => i),
-  0x7f,
-  ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i),
-  0xad, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202e, 0x2060, 0x2066, 0x2069, 0xfeff, 0xe0041,
-].map((c) => String.fromCodePoint(c));
+const INVISIBLE = [...Array.from({ length: 0x20 }, (_, i) => i), 0x7f, ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i), 0xad, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202e, 0x2060, 0x2066, 0x2069, 0xfeff, 0xe0041].map(
+  (c) => String.fromCodePoint(c),
+);
 
 describe('runner-rules parser (the test model)', () => {
   it('finds the command in every raw hostile text, so the checks below can fail', () => {
@@ -140,7 +137,7 @@ describe('jsonForLog', () => {
 });
 
 describe('linesForLog', () => {
-  it('keeps the layout\'s line feeds and tabs, and neutralises the rest of each line', () => {
+  it("keeps the layout's line feeds and tabs, and neutralises the rest of each line", () => {
     const out = linesForLog('NAME\tDIGEST\n::error::x\tok\r::warning::y\n');
     assert.equal(out, 'NAME\tDIGEST\n:\\:error:\\:x\tok\\r:\\:warning:\\:y\n');
     assert.deepEqual(runnerCommands(out), []);

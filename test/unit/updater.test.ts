@@ -8,7 +8,6 @@ import { parseMetadata } from '../../src/tuf/metadata.ts';
 import { GUN, NOW, fakeServer, fixtureBytes, fixtureFiles, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
 
-
 describe('updateRepo (captured files, served from memory)', () => {
   it('trusts every role of the captured repository', async () => {
     const repo = await loadRepo();
@@ -23,7 +22,10 @@ describe('updateRepo (captured files, served from memory)', () => {
     // Delegation keys are parsed once, with the role that lists them.
     const targets = repo.roles.get('targets')!;
     assert.deepEqual([...targets.delegationKeys.keys()].sort(), Object.keys(targets.meta.signed.delegations.keys).sort());
-    assert.deepEqual([...targets.delegationKeys.values()].map((k) => k.canonicalId), [scenario.delegationKey.canonicalId]);
+    assert.deepEqual(
+      [...targets.delegationKeys.values()].map((k) => k.canonicalId),
+      [scenario.delegationKey.canonicalId],
+    );
     assert.equal(repo.roles.get('targets/ci')!.delegationKeys.size, 0);
   });
 
@@ -31,12 +33,7 @@ describe('updateRepo (captured files, served from memory)', () => {
     const requested: string[] = [];
     const repo = await updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW });
     const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
-    const expected = [
-      'root',
-      'timestamp',
-      `snapshot.${hex(repo.timestamp.signed.meta.snapshot.hashes.sha256!)}`,
-      ...['targets', 'targets/ci', 'targets/releases'].map((r) => `${r}.${hex(repo.snapshot.signed.meta[r]!.hashes.sha256!)}`),
-    ];
+    const expected = ['root', 'timestamp', `snapshot.${hex(repo.timestamp.signed.meta.snapshot.hashes.sha256!)}`, ...['targets', 'targets/ci', 'targets/releases'].map((r) => `${r}.${hex(repo.snapshot.signed.meta[r]!.hashes.sha256!)}`)];
     assert.deepEqual(requested.sort(), expected.sort());
   });
 
@@ -67,7 +64,10 @@ describe('updateRepo (captured files, served from memory)', () => {
     assert.deepEqual(repo.warnings, []);
     // Three years on the delegations would be close to expiry, but the timestamp has long expired then; shorten the window instead.
     const warned = await updateRepo(fakeServer(fixtureFiles()), { config: { ...defaultConfig, expiryWarningDays: 3 * 365 + 30 }, now: NOW });
-    assert.ok(warned.warnings.some((w) => /targets\/ci\.json expires in \d+ days/.test(w)), warned.warnings.join('\n'));
+    assert.ok(
+      warned.warnings.some((w) => /targets\/ci\.json expires in \d+ days/.test(w)),
+      warned.warnings.join('\n'),
+    );
   });
 });
 
@@ -84,12 +84,23 @@ describe('checkSnapshotKeepsRoles (TUF client workflow 5.5.5: a newer snapshot k
   it('a delegation its parent still delegates, left out of the newer snapshot: ROLLBACK naming the role and the repository', async () => {
     const repo = await loadRepo();
     const dropped = next((m) => delete m['targets/releases']);
-    assertCode(() => checkSnapshotKeepsRoles(remembered, dropped, repo.roles, GUN), 'ROLLBACK', new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: snapshot\\.json version ${remembered.signed.version + 1} no longer lists targets/releases, which the snapshot trusted before \\(version ${remembered.signed.version}\\) listed and targets still delegates`));
+    assertCode(
+      () => checkSnapshotKeepsRoles(remembered, dropped, repo.roles, GUN),
+      'ROLLBACK',
+      new RegExp(
+        `^${GUN.replace(/[.]/g, '\\.')}: snapshot\\.json version ${remembered.signed.version + 1} no longer lists targets/releases, which the snapshot trusted before \\(version ${remembered.signed.version}\\) listed and targets still delegates`,
+      ),
+    );
   });
 
   it('a delegation its parent no longer delegates may go (docker trust signer remove)', async () => {
     const repo = withSigned(await loadRepo(), 'targets', (t) => (t.delegations.roles = t.delegations.roles.filter((r) => r.name !== 'targets/ci')));
-    checkSnapshotKeepsRoles(remembered, next((m) => delete m['targets/ci']), repo.roles, GUN);
+    checkSnapshotKeepsRoles(
+      remembered,
+      next((m) => delete m['targets/ci']),
+      repo.roles,
+      GUN,
+    );
   });
 
   it('nothing remembered, the same snapshot, or one listing more: nothing to refuse', async () => {
@@ -145,14 +156,17 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
     await assertCode(updateRepo(answering({ root: async () => undefined }), { config: defaultConfig, now: NOW, store: memoryStore(state) }), 'REPO_NOT_INITIALISED', /remembered in \/remembered\/dir/);
   });
 
-  it('5.3: a remembered root that differs from the server\'s and does not verify is METADATA_INVALID naming where it is kept; no N.root.json is asked for', async () => {
+  it("5.3: a remembered root that differs from the server's and does not verify is METADATA_INVALID naming where it is kept; no N.root.json is asked for", async () => {
     const doc = JSON.parse(fixtureBytes('root').toString('utf8'));
     doc.signed.version = 2;
     const altered = parseMetadata(Buffer.from(JSON.stringify(doc)), 'root', 'Root');
     const requested: string[] = [];
     const state: TrustedState = { root: altered, versions: new Map(), source: '/remembered/dir', files: new Map() };
     await assertCode(updateRepo(fakeServer(fixtureFiles(), GUN, requested), { config: defaultConfig, now: NOW, store: memoryStore(state) }), 'METADATA_INVALID', /remembered root\.json in \/remembered\/dir does not verify/);
-    assert.deepEqual(requested.filter((r) => /^\d+\.root$/.test(r)), []);
+    assert.deepEqual(
+      requested.filter((r) => /^\d+\.root$/.test(r)),
+      [],
+    );
   });
 
   for (const role of ['timestamp', 'snapshot', 'targets', 'targets/ci'] as const) {
@@ -184,6 +198,9 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
   it('persist: a store that cannot save is a warning, not a failure', async () => {
     const store: TrustStore = { load: async () => undefined, save: async () => Promise.reject(new Error('disk full')) };
     const repo = await updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: NOW, store });
-    assert.ok(repo.warnings.some((w) => w.startsWith(`${GUN}: could not remember the trusted metadata (disk full)`)), repo.warnings.join('\n'));
+    assert.ok(
+      repo.warnings.some((w) => w.startsWith(`${GUN}: could not remember the trusted metadata (disk full)`)),
+      repo.warnings.join('\n'),
+    );
   });
 });

@@ -59,7 +59,10 @@ describe('verifyImages: the captured repository', () => {
       const roles = (['targets/releases', 'targets/ci'] as const).filter((r) => scenario.signed[r][tag] === digest);
       return { tag, digest, size: digest === one.digest ? one.size : two.size, roles: [...roles].sort(), signers: roles.filter((r) => r !== 'targets/releases').map((r) => r.slice('targets/'.length)) };
     };
-    assert.deepEqual(results.map((r) => ({ tag: r.tag, digest: r.digest, size: r.size, roles: [...r.roles].sort(), signers: r.signers })), [expected('v1'), expected('latest')]);
+    assert.deepEqual(
+      results.map((r) => ({ tag: r.tag, digest: r.digest, size: r.size, roles: [...r.roles].sort(), signers: r.signers })),
+      [expected('v1'), expected('latest')],
+    );
     for (const r of results) assert.equal(r.repository, GUN);
     // Read-only: no publish, no registry look-up without checkRegistry.
     assert.deepEqual(fake.sent(/^(POST|HEAD) |\/manifests\//), []);
@@ -86,10 +89,14 @@ describe('verifyImages: the captured repository', () => {
   it('a required signer whose tag differs from what a DCT pull resolves is SIGNER_MISSING; so are signers that disagree', async () => {
     assert.notEqual(CI.latest, RELEASES.latest, 'the capture signs latest differently in ci and releases');
     const fake = captured();
-    await assert.rejects(verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:latest`]), { signers: ['ci'], checkRegistry: false }),
-      code('SIGNER_MISSING', new RegExp(`a DCT pull resolves it to ${RELEASES.latest} \\(targets/releases\\), but the named signers signed ${CI.latest}`)));
-    await assert.rejects(verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:latest`]), { signers: ['ci', 'releases'], checkRegistry: false }),
-      code('SIGNER_MISSING', new RegExp(`signers disagree: targets/ci signed ${CI.latest}, targets/releases signed ${RELEASES.latest}`)));
+    await assert.rejects(
+      verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:latest`]), { signers: ['ci'], checkRegistry: false }),
+      code('SIGNER_MISSING', new RegExp(`a DCT pull resolves it to ${RELEASES.latest} \\(targets/releases\\), but the named signers signed ${CI.latest}`)),
+    );
+    await assert.rejects(
+      verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:latest`]), { signers: ['ci', 'releases'], checkRegistry: false }),
+      code('SIGNER_MISSING', new RegExp(`signers disagree: targets/ci signed ${CI.latest}, targets/releases signed ${RELEASES.latest}`)),
+    );
   });
 
   it('a signer that does not exist, or did not sign the tag, is SIGNER_MISSING saying which', async () => {
@@ -106,7 +113,7 @@ describe('verifyImages: the captured repository', () => {
     await assert.rejects(verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v1@${other}`]), NONE), code('PIN_MISMATCH', new RegExp(`signed as ${RELEASES.v1}, but the input pins ${other}`)));
   });
 
-  it('checkRegistry: the registry\'s current digest must be the signed one; a trust failure is reported before a registry one', async () => {
+  it("checkRegistry: the registry's current digest must be the signed one; a trust failure is reported before a registry one", async () => {
     const fake = captured();
     const check = { signers: [], checkRegistry: true };
     registryHeads(fake, { v1: RELEASES.v1!, latest: RELEASES.v1! });
@@ -124,7 +131,13 @@ describe('verifyImages: the captured repository', () => {
     const refs = parseReferences(['registry.test/org/none:v1', `${GUN}:v1`, `${GUN}:nope`]);
     await assert.rejects(verifyImages(fakeEnv(fake, NOW), refs, NONE), (e: unknown) => {
       assert.ok(e instanceof MultiError);
-      assert.deepEqual(e.failures.map((f) => [f.subject, f.error.code]), [['registry.test/org/none:v1', 'REPO_NOT_INITIALISED'], [`${GUN}:nope`, 'NOT_SIGNED']]);
+      assert.deepEqual(
+        e.failures.map((f) => [f.subject, f.error.code]),
+        [
+          ['registry.test/org/none:v1', 'REPO_NOT_INITIALISED'],
+          [`${GUN}:nope`, 'NOT_SIGNED'],
+        ],
+      );
       return true;
     });
   });
@@ -133,7 +146,10 @@ describe('verifyImages: the captured repository', () => {
     const fake = captured();
     const env = fakeEnv(fake, NOW, { rootKeys: [scenario.privateKeyFileIds.root] });
     await verifyImages(env, parseReferences([`${GUN}:v1`]), NONE);
-    assert.deepEqual(env.log.at('info').filter((m) => /trusted on first use/.test(m)), []);
+    assert.deepEqual(
+      env.log.at('info').filter((m) => /trusted on first use/.test(m)),
+      [],
+    );
     await assert.rejects(verifyImages(fakeEnv(fake, NOW, { rootKeys: ['0'.repeat(64)] }), parseReferences([`${GUN}:v1`]), NONE), code('ROOT_NOT_PINNED', new RegExp(esc(GUN))));
   });
 });
@@ -157,7 +173,10 @@ describe('verifyImages: repositories the product initialised', () => {
     const env = fakeEnv(fake, NOW);
     const [r] = await verifyImages(env, parseReferences([`${gun}:v1`]), NONE);
     assert.deepEqual(r!.roles, ['targets/releases'], 'the forged role is not among the roles listing the tag');
-    assert.ok(env.log.at('warning').some((w) => /targets\/ci is ignored/.test(w)), env.log.at('warning').join('\n'));
+    assert.ok(
+      env.log.at('warning').some((w) => /targets\/ci is ignored/.test(w)),
+      env.log.at('warning').join('\n'),
+    );
     await assert.rejects(verifyImages(fakeEnv(fake, NOW), parseReferences([`${gun}:v1`]), { signers: ['ci'], checkRegistry: false }), code('SIGNER_MISSING', /signer "ci" did not sign it \(.*targets\/ci.*\)/));
   });
 });

@@ -13,7 +13,6 @@ import { rootCertificate } from '../../src/tuf/x509.ts';
 import { GUN, NOW, fixtureBytes } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
 
-
 interface Signer {
   id: string;
   key: KeyObject;
@@ -98,13 +97,20 @@ describe('verifyThreshold: one key under two IDs counts once (TUF: each KEY cont
     return { id: keyId(json.keytype, spki), key: s.key, pub: parsePublicKey(json) };
   };
 
-  for (const [form, twinOf] of [['ecdsa-x509', x509Form], ['point-compressed ecdsa', compressedForm]] as const) {
+  for (const [form, twinOf] of [
+    ['ecdsa-x509', x509Form],
+    ['point-compressed ecdsa', compressedForm],
+  ] as const) {
     it(`the ecdsa and ${form} forms of one key, each signing, do not make threshold 2`, () => {
       const twin = twinOf(a);
       assert.notEqual(twin.id, a.id);
       const meta = signedBy([{ signer: a }, { signer: twin }]);
       const role = { keyids: [a.id, twin.id], threshold: 2 };
-      assertCode(() => verifyThreshold(meta, keysOf(a, twin), role, GUN), 'THRESHOLD_NOT_MET', new RegExp(`has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${a.id.slice(0, 12)} again\\)`));
+      assertCode(
+        () => verifyThreshold(meta, keysOf(a, twin), role, GUN),
+        'THRESHOLD_NOT_MET',
+        new RegExp(`has 1 valid signature\\(s\\), needs 2: 1 more signature\\(s\\) are by a key already counted under another ID \\(${twin.id.slice(0, 12)} is the key ${a.id.slice(0, 12)} again\\)`),
+      );
       // Either form alone meets threshold 1; with a distinct second key, 2.
       verifyThreshold(signedBy([{ signer: twin }]), keysOf(twin), { keyids: [twin.id], threshold: 1 }, GUN);
       verifyThreshold(signedBy([{ signer: twin }, { signer: b }]), keysOf(a, twin, b), { keyids: [a.id, twin.id, b.id], threshold: 2 }, GUN);
@@ -119,7 +125,14 @@ describe('verifyThreshold: one key under two IDs counts once (TUF: each KEY cont
     const ids = certs.map((c) => parsePublicKey(c).id);
     assert.notEqual(ids[0], ids[1], 'two certificates (different serials) of one key');
     const make = (version: number) => {
-      const signed = { _type: 'Root', consistent_snapshot: false, expires: '2030-01-01T00:00:00Z', version, keys: Object.fromEntries(ids.map((id, i) => [id, certs[i]])), roles: { root: { keyids: ids, threshold: 2 }, targets: { keyids: [ids[0]], threshold: 1 }, snapshot: { keyids: [ids[0]], threshold: 1 }, timestamp: { keyids: [ids[0]], threshold: 1 } } };
+      const signed = {
+        _type: 'Root',
+        consistent_snapshot: false,
+        expires: '2030-01-01T00:00:00Z',
+        version,
+        keys: Object.fromEntries(ids.map((id, i) => [id, certs[i]])),
+        roles: { root: { keyids: ids, threshold: 2 }, targets: { keyids: [ids[0]], threshold: 1 }, snapshot: { keyids: [ids[0]], threshold: 1 }, timestamp: { keyids: [ids[0]], threshold: 1 } },
+      };
       const signatures = ids.map((keyid) => ({ keyid, method: 'ecdsa', sig: sign('sha256', canonicalize(signed), { key, dsaEncoding: 'ieee-p1363' }).toString('base64') }));
       return parseMetadata(Buffer.from(JSON.stringify({ signed, signatures })), 'root', 'Root');
     };
@@ -253,7 +266,10 @@ describe('validRootCertificate', () => {
   it('refuses a CA certificate with the right CN', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ct-ca-'));
     try {
-      const pem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k'), '-subj', `/CN=${GUN.replace(/\//g, '\\/')}`, '-days', '30'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const pem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k'), '-subj', `/CN=${GUN.replace(/\//g, '\\/')}`, '-days', '30'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       const ca = certKey(pem);
       assert.equal(ca.certificate!.ca, true);
       assert.match(ca.certificate!.subject, new RegExp(`CN=${GUN.replace(/[./]/g, '\\$&')}`));
@@ -297,6 +313,12 @@ describe('verifyRootRotation', () => {
   });
 
   it('refuses one signed only by the new key, naming the GUN once and why', () => {
-    assertCode(() => verifyRootRotation(trusted, trustedKeys, root(2, newKey, [newKey]), gun), 'ROOT_ROTATION_INVALID', new RegExp(`^${gun.replace(/[.]/g, '\\.')}: root\\.json version 2 is not signed by 1 of the root key\\(s\\) trusted before \\(root version 1, keys ${oldKey.id.slice(0, 12)}\\): root\\.json has 0 valid signature\\(s\\), needs 1: no signature is by a key the role lists\\. A root signed only by new keys is refused`));
+    assertCode(
+      () => verifyRootRotation(trusted, trustedKeys, root(2, newKey, [newKey]), gun),
+      'ROOT_ROTATION_INVALID',
+      new RegExp(
+        `^${gun.replace(/[.]/g, '\\.')}: root\\.json version 2 is not signed by 1 of the root key\\(s\\) trusted before \\(root version 1, keys ${oldKey.id.slice(0, 12)}\\): root\\.json has 0 valid signature\\(s\\), needs 1: no signature is by a key the role lists\\. A root signed only by new keys is refused`,
+      ),
+    );
   });
 });

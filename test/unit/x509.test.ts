@@ -24,7 +24,7 @@ describe('root certificate', () => {
     assert.equal(BigInt(`0x${cert.serialNumber}`) < 2n ** 128n, true);
   });
 
-  it('carries exactly notary\'s three extensions', () => {
+  it("carries exactly notary's three extensions", () => {
     const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: pem, encoding: 'utf8' });
     assert.match(text, /Version: 3 \(0x2\)/);
     assert.match(text, /Signature Algorithm: ecdsa-with-SHA256/);
@@ -34,7 +34,7 @@ describe('root certificate', () => {
     assert.equal((text.match(/X509v3 [A-Z]/g) ?? []).length, 3);
   });
 
-  it('is a valid notary root key whose canonical ID is the plain key\'s ID', () => {
+  it("is a valid notary root key whose canonical ID is the plain key's ID", () => {
     const pub = parsePublicKey({ keytype: 'ecdsa-x509', keyval: { public: Buffer.from(pem).toString('base64'), private: null } });
     assert.equal(pub.canonicalId, publicKeyId(key));
     assert.notEqual(pub.id, pub.canonicalId);

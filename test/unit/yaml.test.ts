@@ -16,12 +16,15 @@ const refuses = (text: string | Buffer, message: RegExp, limits?: Parameters<typ
 describe('parseYaml', () => {
   it('keeps every scalar as the text written; an empty value is null, a quoted "" a string', async () => {
     const doc = await one('ids: [0x10, 1e3, 010, true, yes, null, ~, 1.0, .inf]\nempty:\nquoted: ""\nblock: |\n  two\n  lines\n');
-    assert.deepEqual({ ...(doc.value as YamlMap) }, {
-      ids: ['0x10', '1e3', '010', 'true', 'yes', 'null', '~', '1.0', '.inf'],
-      empty: null,
-      quoted: '',
-      block: 'two\nlines\n',
-    });
+    assert.deepEqual(
+      { ...(doc.value as YamlMap) },
+      {
+        ids: ['0x10', '1e3', '010', 'true', 'yes', 'null', '~', '1.0', '.inf'],
+        empty: null,
+        quoted: '',
+        block: 'two\nlines\n',
+      },
+    );
   });
 
   it('reads JSON with the same rules (YAML 1.2 contains it)', async () => {
@@ -102,7 +105,10 @@ describe('parseYaml', () => {
 
   it('allows more documents when asked', async () => {
     const docs = await parseYaml('a: 1\n---\nb: 2\n', fail, { maxDocuments: 2 });
-    assert.deepEqual(docs.map((d) => ({ ...(d.value as YamlMap) })), [{ a: '1' }, { b: '2' }]);
+    assert.deepEqual(
+      docs.map((d) => ({ ...(d.value as YamlMap) })),
+      [{ a: '1' }, { b: '2' }],
+    );
   });
 
   it('keeps << an ordinary key (no merge keys, whatever %YAML says)', async () => {

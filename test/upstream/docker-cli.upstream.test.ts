@@ -19,9 +19,12 @@ describe('docker CLI 28', () => {
   const ctx = useStack();
 
   // Product side: cli.itg.test.ts › key load (the package's key loader stores what it reads).
-  it('docker CLI 28: trust key load says it imported an encrypted key file but stores nothing (its own keys and the package\'s alike)', async () => {
+  it("docker CLI 28: trust key load says it imported an encrypted key file but stores nothing (its own keys and the package's alike)", async () => {
     // The package's key file format: a convenient maker of an encrypted key, not the subject.
-    for (const [label, pem] of [['package', keyFilePem(generateKey(), REPOSITORY_PASSPHRASE, { role: 'carol' })], ['docker', (await ctx.stack.docker.keyGenerate('dave', join(ctx.stack.dir, 'dave'))).privateKeyPem]] as const) {
+    for (const [label, pem] of [
+      ['package', keyFilePem(generateKey(), REPOSITORY_PASSPHRASE, { role: 'carol' })],
+      ['docker', (await ctx.stack.docker.keyGenerate('dave', join(ctx.stack.dir, 'dave'))).privateKeyPem],
+    ] as const) {
       const config = join(ctx.stack.dir, `empty-${label}`);
       const path = join(ctx.stack.dir, `${label}-encrypted.key`);
       await writeFile(path, pem, { mode: 0o600 });
@@ -85,7 +88,12 @@ describe('docker CLI 28', () => {
       proxy.setRule(serve(gun, files));
       try {
         const [info] = await docker.inspect(gun);
-        assert.deepEqual(info!.AdministrativeKeys.find((k) => k.Name === 'Repository')!.Keys.map((k) => k.ID).sort(), [keys.targets.id, twin.id].sort());
+        assert.deepEqual(
+          info!.AdministrativeKeys.find((k) => k.Name === 'Repository')!
+            .Keys.map((k) => k.ID)
+            .sort(),
+          [keys.targets.id, twin.id].sort(),
+        );
         assert.deepEqual(info!.SignedTags.map((t) => t.SignedTag).sort(), ['v1', 'v2']);
       } finally {
         proxy.setRule(undefined);

@@ -53,7 +53,7 @@ export async function snapshotHashesGoReEncoding(ctx: StackUnderTest, repo: stri
     const listed = Buffer.from(snapshot.signed.meta['targets/releases'].hashes.sha256, 'base64').toString('hex');
     const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
     assert.notEqual(listed, sha(uploaded), 'the snapshot does not hash the stored bytes');
-    assert.equal(listed, sha(uploaded.toString('utf8').replace('.150Z', '.15Z')), 'it hashes Go\'s spelling of the time');
+    assert.equal(listed, sha(uploaded.toString('utf8').replace('.150Z', '.15Z')), "it hashes Go's spelling of the time");
     assert.equal((await get(`targets/releases.${listed}.json`)).status, 404);
   } finally {
     env.close();
@@ -69,7 +69,10 @@ export async function twoSignerRepo(ctx: StackUnderTest, repo: string): Promise<
   const gun = await initRepo(ctx.stack, repo, ctx.ci);
   const ops = await ctx.stack.docker.keyGenerate('ops', join(ctx.stack.dir, `keys-ops-${repo.replace(/\W/g, '-')}`));
   await ctx.stack.docker.signerAdd('ops', ops.publicKeyPath, gun);
-  for (const [tag, role] of [['a', 'targets/ops'], ['b', 'targets/ci']] as const) {
+  for (const [tag, role] of [
+    ['a', 'targets/ops'],
+    ['b', 'targets/ci'],
+  ] as const) {
     const img = await pushImage(ctx.stack, `${repo}:${tag}`, { seed: `${repo}-${tag}` });
     await ctx.stack.notaryCli.addhash(gun, tag, img.size, img.digest, { role });
     await ctx.stack.notaryCli.addhash(gun, tag, img.size, img.digest, { role: 'targets/releases', publish: true });
@@ -77,7 +80,10 @@ export async function twoSignerRepo(ctx: StackUnderTest, repo: string): Promise<
   const state = async () => {
     const real = await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, gun);
     const listed = Object.keys(JSON.parse(real.raw.get('snapshot')!.toString('utf8')).signed.meta).sort();
-    const delegated = real.signed.get('targets')!.delegations.roles.map((r: { name: string }) => r.name).sort();
+    const delegated = real.signed
+      .get('targets')!
+      .delegations.roles.map((r: { name: string }) => r.name)
+      .sort();
     return { listed, delegated };
   };
   return { gun, state };

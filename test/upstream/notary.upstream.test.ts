@@ -20,7 +20,7 @@ describe('notary-server 0.7 and the notary CLI 0.7 (memory storage)', () => {
   });
 
   // Product side: tuf-rules.itg.test.ts › a real removal after a remembered run still verifies.
-  it('notary-server 0.7: after notary delegation remove, the snapshot still lists the removed delegation\'s file', async () => {
+  it("notary-server 0.7: after notary delegation remove, the snapshot still lists the removed delegation's file", async () => {
     const { gun, state } = await twoSignerRepo(ctx, 'upstream/removal');
     assert.deepEqual(await state(), { listed: ['root', 'targets', 'targets/ci', 'targets/ops', 'targets/releases'], delegated: ['targets/ci', 'targets/ops', 'targets/releases'] });
     await ctx.stack.notaryCli.run(['delegation', 'remove', gun, 'targets/ops', '--publish'], 'yes\n');
@@ -28,7 +28,7 @@ describe('notary-server 0.7 and the notary CLI 0.7 (memory storage)', () => {
   });
 
   // Product side: attacks.itg.test.ts › what Go writes (HTML-escaped JSON and an expires in +05:30 verify).
-  it('notary CLI 0.7: writes target names HTML-escaped and expires in the signer\'s time zone', async () => {
+  it("notary CLI 0.7: writes target names HTML-escaped and expires in the signer's time zone", async () => {
     const gun = await initRepo(ctx.stack, 'upstream/quirks', ctx.ci);
     const img = await pushImage(ctx.stack, 'upstream/quirks:v1', { seed: 'upstream-quirks' });
     const tz = process.env.TZ;
@@ -42,6 +42,6 @@ describe('notary-server 0.7 and the notary CLI 0.7 (memory storage)', () => {
     }
     const served = (await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, gun)).raw.get('targets/releases')!.toString('utf8');
     assert.match(served, /a\\u0026b\\u003cc\\u003e/, 'Go HTML-escapes the target name on the wire');
-    assert.match(served, /"expires":"[^"]+\+05:30"/, 'the expiry carries the signer\'s zone');
+    assert.match(served, /"expires":"[^"]+\+05:30"/, "the expiry carries the signer's zone");
   });
 });

@@ -48,9 +48,18 @@ describe('the production stack: notary-server 0.7 and notary-signer on PostgreSQ
     const keys = await ctx.stack.postgres!.query('notarysigner', `SELECT role || ':' || algorithm FROM private_keys WHERE gun = '${gun}' ORDER BY role`);
     assert.deepEqual(keys.split('\n').filter(Boolean), ['snapshot:ecdsa', 'timestamp:ecdsa']);
     const stored = await ctx.stack.postgres!.query('notaryserver', `SELECT role || ':' || version FROM tuf_files WHERE gun = '${gun.replace(/'/g, "''")}' ORDER BY role, version`);
-    assert.deepEqual(stored.split('\n').filter(Boolean).filter((r) => r.startsWith('root') || r.startsWith('timestamp')), ['root:1', 'timestamp:1']);
+    assert.deepEqual(
+      stored
+        .split('\n')
+        .filter(Boolean)
+        .filter((r) => r.startsWith('root') || r.startsWith('timestamp')),
+      ['root:1', 'timestamp:1'],
+    );
     const timestamp = JSON.parse((await notaryGet(ctx.stack, gun, 'timestamp.json')).body.toString('utf8'));
-    assert.deepEqual(timestamp.signatures.map((s: { method: string }) => s.method), ['ecdsa']);
+    assert.deepEqual(
+      timestamp.signatures.map((s: { method: string }) => s.method),
+      ['ecdsa'],
+    );
   });
 
   // Test side: trustFile in test/integration/helpers.ts reads this 500 as "no file". The product reads

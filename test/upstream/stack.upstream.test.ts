@@ -59,7 +59,10 @@ describe('real-stack harness', () => {
     assert.ok(info);
     assert.deepEqual(info.SignedTags, []);
     assert.deepEqual(info.Signers, [{ Name: 'ci', Keys: [{ ID: key.keyId }] }]);
-    assert.deepEqual(info.AdministrativeKeys.map((k) => k.Name), ['Root', 'Repository']);
+    assert.deepEqual(
+      info.AdministrativeKeys.map((k) => k.Name),
+      ['Root', 'Repository'],
+    );
   });
 
   it('notary addhash signs tags into targets/releases; notary list and docker trust inspect show them', async () => {

@@ -32,7 +32,10 @@ export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key:
   const ids = keyIdsOf(listed, repo.rootKeys, key);
   if (ids.length === 0) {
     const expected = listed.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id).join(', ');
-    throw new InputError('KEY_WRONG_ROLE', `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`);
+    throw new InputError(
+      'KEY_WRONG_ROLE',
+      `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`,
+    );
   }
   return ids;
 }

@@ -66,10 +66,7 @@ export async function initRepository(client: NotaryRepoClient, options: InitOpti
   requireP256(options.rootKey, 'the root key');
   requireP256(options.targetsKey, 'the repository key');
   // A VERSION conflict means another init won: the re-plan finds its root and leaves it.
-  return editRepository(
-    { publisher: client, plan: () => planInit(client, options, now), readBack: (plan) => readBackInit(client, plan, config, now) },
-    { publishAttempts: config.publishAttempts, log: options.log ?? { info: () => {} } },
-  );
+  return editRepository({ publisher: client, plan: () => planInit(client, options, now), readBack: (plan) => readBackInit(client, plan, config, now) }, { publishAttempts: config.publishAttempts, log: options.log ?? { info: () => {} } });
 }
 
 /** The files of a new repository; none when the server already has a root for it. */
@@ -127,7 +124,10 @@ async function readBackInit(client: NotaryRepoClient, plan: InitPlan, config: Co
   if (!published) return plan.result;
   const repo = await updateRepo(client, { config, now });
   if (!repo.root.raw.equals(published)) {
-    throw new PublishError('POST_VERIFY_FAILED', `${client.gun} was initialised, but the Notary server now serves a root.json (version ${repo.root.signed.version}) other than the one just published: the repository changed during this init. Check its root key (\`content-trust inspect ${client.gun}\`) before adding signers`);
+    throw new PublishError(
+      'POST_VERIFY_FAILED',
+      `${client.gun} was initialised, but the Notary server now serves a root.json (version ${repo.root.signed.version}) other than the one just published: the repository changed during this init. Check its root key (\`content-trust inspect ${client.gun}\`) before adding signers`,
+    );
   }
   return plan.result;
 }

@@ -51,7 +51,10 @@ export function inspectRepo(name: string, repo: TrustedRepo, tag?: string): Insp
     if (!d || d.roles.length === 0) continue;
     for (const role of d.roles) {
       if (role.name === RELEASES) continue;
-      signers.set(signerName(role.name), role.keyids.map((id) => r.delegationKeys.get(id)?.canonicalId ?? id));
+      signers.set(
+        signerName(role.name),
+        role.keyids.map((id) => r.delegationKeys.get(id)?.canonicalId ?? id),
+      );
     }
   }
   const Signers = [...signers].map(([Name, ids]) => ({ Name, Keys: ids.map((ID) => ({ ID })) })).sort((a, b) => (a.Name < b.Name ? 1 : a.Name > b.Name ? -1 : 0));

@@ -41,8 +41,6 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
     files.set(role, envelope(bump(startFrom(repo, role), now, TARGETS_DAYS), key, keyIds));
     notes.push(`${role} (was ${published.expires.toISOString()})`);
   }
-  const summary = files.size === 0
-    ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})`
-    : `${repo.gun}: re-signed ${notes.join(', ')}`;
+  const summary = files.size === 0 ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})` : `${repo.gun}: re-signed ${notes.join(', ')}`;
   return { files, summary };
 }

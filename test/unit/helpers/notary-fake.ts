@@ -100,12 +100,14 @@ export class FakeNotary {
   pushImage(image: string, seed = image): { digest: string; size: number } {
     const config = sha('sha256', Buffer.from(`config ${seed}`)).toString('hex');
     const layer = sha('sha256', Buffer.from(`layer ${seed}`)).toString('hex');
-    const body = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${config}`, size: 2 },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${layer}`, size: 32 }],
-    }));
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${config}`, size: 2 },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${layer}`, size: 32 }],
+      }),
+    );
     this.images.set(image, { body, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
     return { digest: `sha256:${sha('sha256', body).toString('hex')}`, size: body.length };
   }

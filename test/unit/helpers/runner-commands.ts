@@ -39,7 +39,14 @@ export function commandOf(line: string): RunnerCommand | undefined {
   const at = seen.indexOf('##[');
   if (at >= 0) {
     const rb = seen.indexOf(']', at);
-    if (rb > at + 3) return { name: seen.slice(at + 3, rb).split(' ')[0]!.toLowerCase(), line };
+    if (rb > at + 3)
+      return {
+        name: seen
+          .slice(at + 3, rb)
+          .split(' ')[0]!
+          .toLowerCase(),
+        line,
+      };
   }
   return undefined;
 }
