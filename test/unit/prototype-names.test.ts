@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { parseMetadata, cloneSigned, type Metadata, type TargetsSigned } from '../../src/tuf/metadata.ts';
+import { parseMetadata, cloneSigned, type TargetsSigned } from '../../src/tuf/metadata.ts';
 import { canonicalize } from '../../src/tuf/canonical.ts';
 import { parseKeyMap } from '../../src/tuf/keys.ts';
-import { verifyThreshold } from '../../src/tuf/verify.ts';
 import { planSign, startFrom } from '../../src/notary/sign-plan.ts';
 import { envelope } from '../../src/tuf/go-encoding.ts';
 import { resolveTag, targetIn } from '../../src/notary/resolve.ts';
@@ -26,7 +25,7 @@ import { FileTrustStore, metadataDir } from '../../src/notary/trust-store.ts';
 import { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { AuthClient } from '../../src/http/auth.ts';
 import { ContentTrustError } from '../../src/errors.ts';
-import { GUN, NOW, PUBLIC_PEM, delegationKey, fixtureBytes, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
+import { GUN, NOW, PUBLIC_PEM, delegationKey, fixtureBytes, loadRepo, scenario, parsePlanned, withSigned } from './helpers/fixtures.ts';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,19 +162,6 @@ describe('remembered trust files', () => {
 });
 
 describe('signing, revoking and inspecting prototype names', () => {
-  /** Parses a planned file and checks its signature as a reader would. */
-  function planned(r: TrustedRepo, files: Map<string, Buffer>, role: string): Metadata<TargetsSigned> {
-    const meta = parseMetadata(files.get(role)!, role, 'Targets');
-    const targets = r.roles.get('targets')!.meta.signed;
-    verifyThreshold(
-      meta,
-      parseKeyMap(targets.delegations.keys, 'targets'),
-      targets.delegations.roles.find((d) => d.name === role)!,
-      r.gun,
-    );
-    return meta;
-  }
-
   it('a copy to re-sign has no prototypes anywhere', () => {
     const copy = startFrom(repo, 'targets/releases');
     assert.equal(Object.getPrototypeOf(copy), null);
@@ -190,7 +176,7 @@ describe('signing, revoking and inspecting prototype names', () => {
     const targets = PROTO_NAMES.map((tag) => ({ tag, digest: two.digest, size: two.size }));
     const plan = planSign(repo, key, targets, NOW, 1095);
     for (const role of plan.roles) {
-      const meta = planned(repo, plan.files, role);
+      const meta = parsePlanned(repo, plan.files, role);
       for (const tag of PROTO_NAMES) {
         assert.ok(Object.hasOwn(meta.signed.targets, tag), `${role} lists ${tag}`);
         assert.equal(meta.signed.targets[tag]!.hashes.sha256, b64(two.digest));
@@ -212,7 +198,7 @@ describe('signing, revoking and inspecting prototype names', () => {
     const snapshot = { ...repo.snapshot, signed: cloneSigned(repo.snapshot.signed) };
     delete snapshot.signed.meta['targets/ci'];
     const fresh = { ...repo, roles, snapshot };
-    const meta = planned(fresh, planSign(fresh, key, [{ tag: '__proto__', digest: two.digest, size: two.size }], NOW, 1095).files, 'targets/ci');
+    const meta = parsePlanned(fresh, planSign(fresh, key, [{ tag: '__proto__', digest: two.digest, size: two.size }], NOW, 1095).files, 'targets/ci');
     assert.deepEqual(Object.keys(meta.signed.targets), ['__proto__']);
   });
 

@@ -4,13 +4,12 @@ import { before, describe, it } from 'node:test';
 import { planSign, signableRoles, type NewTarget } from '../../src/notary/sign-plan.ts';
 import { goTime } from '../../src/tuf/go-encoding.ts';
 import type { TrustedRepo } from '../../src/notary/model.ts';
-import { keyId, parseKeyMap } from '../../src/tuf/keys.ts';
-import { parseMetadata, type Metadata, type TargetsSigned } from '../../src/tuf/metadata.ts';
+import { keyId } from '../../src/tuf/keys.ts';
+import { parseMetadata } from '../../src/tuf/metadata.ts';
 import { parsePrivateKey, readPrivateKey, type SigningKey } from '../../src/tuf/private-key.ts';
-import { verifyThreshold } from '../../src/tuf/verify.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
 import { ExpiredError, TrustError } from '../../src/errors.ts';
-import { KEY_PEM, NOW, PASSPHRASE, delegationKey, loadRepo, scenario, withSigned } from './helpers/fixtures.ts';
+import { KEY_PEM, NOW, PASSPHRASE, delegationKey, loadRepo, scenario, parsePlanned, withSigned } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
 
 const { one, two } = scenario.images;
@@ -26,19 +25,6 @@ before(async () => {
   repo = await loadRepo();
   key = delegationKey();
 });
-
-/** Parses a planned file and checks its signature with the keys and threshold targets.json assigns the role. */
-function parsePlanned(r: TrustedRepo, files: Map<string, Buffer>, role: string): Metadata<TargetsSigned> {
-  const meta = parseMetadata(files.get(role)!, role, 'Targets');
-  const targets = r.roles.get('targets')!.meta.signed;
-  verifyThreshold(
-    meta,
-    parseKeyMap(targets.delegations.keys, 'targets'),
-    targets.delegations.roles.find((d) => d.name === role)!,
-    r.gun,
-  );
-  return meta;
-}
 
 describe('signableRoles', () => {
   it('finds targets/releases and targets/<signer> for the docker-generated key', () => {

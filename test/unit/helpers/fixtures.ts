@@ -8,7 +8,9 @@ import { defaultConfig } from '../../../src/config.ts';
 import { updateRepo, type MetadataSource } from '../../../src/notary/updater.ts';
 import { trustedRole, type TrustedRepo } from '../../../src/notary/model.ts';
 import { parsePrivateKey, type SigningKey } from '../../../src/tuf/private-key.ts';
-import { cloneSigned, type TargetsSigned } from '../../../src/tuf/metadata.ts';
+import { cloneSigned, parseMetadata, type Metadata, type TargetsSigned } from '../../../src/tuf/metadata.ts';
+import { parseKeyMap } from '../../../src/tuf/keys.ts';
+import { verifyThreshold } from '../../../src/tuf/verify.ts';
 
 const SCENARIO_DIR = new URL('../../fixtures/notary/docker-signer-add/', import.meta.url);
 
@@ -95,4 +97,17 @@ export function withPaths(repo: TrustedRepo, role: string, paths: readonly strin
 /** The captured repository as the update workflow trusts it. */
 export function loadRepo(files: ReadonlyMap<string, Buffer> = fixtureFiles(), now: Date = NOW): Promise<TrustedRepo> {
   return updateRepo(fakeServer(files), { config: defaultConfig, now });
+}
+
+/** Parses a planned file and checks its signature as a reader would: with the keys and threshold targets.json assigns the role. */
+export function parsePlanned(r: TrustedRepo, files: ReadonlyMap<string, Buffer>, role: string): Metadata<TargetsSigned> {
+  const meta = parseMetadata(files.get(role)!, role, 'Targets');
+  const targets = r.roles.get('targets')!.meta.signed;
+  verifyThreshold(
+    meta,
+    parseKeyMap(targets.delegations.keys, 'targets'),
+    targets.delegations.roles.find((d) => d.name === role)!,
+    r.gun,
+  );
+  return meta;
 }
