@@ -14,7 +14,8 @@ function runSuite(file: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--test', '--test-reporter=tap', '--test-timeout=300000', file],
+      // The same preload scripts/test.mjs gives every test file: the ECDSA signer, which the product loads lazily.
+      ['--test', '--test-reporter=tap', '--test-timeout=300000', '--import', './test/load-signer.ts', file],
       // Without NODE_TEST_CONTEXT the child is a test run of its own, not a subtest of this one.
       { cwd: ROOT, env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), STACK_PRODUCTION: '1' }, timeout: 600_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20, encoding: 'utf8' },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) || 1 : 0, output: `${stdout}\n${stderr}` }),
