@@ -8,6 +8,7 @@
  */
 import { VersionConflictError, valuesOrThrow } from '../errors.ts';
 import { settleLimit } from '../util/pool.ts';
+import { loadSigner } from '../tuf/ecdsa.ts';
 import type { Logger } from './env.ts';
 
 /** Where an edit is published: one repository's atomic publish (NotaryRepoClient). */
@@ -45,6 +46,8 @@ export interface EditOptions {
  * failed, planning or publishing; results keep the edits' order.
  */
 export async function editRepositories<P extends EditPlan, R>(edits: readonly RepoEdit<P, R>[], options: EditOptions): Promise<R[]> {
+  // Plans sign: the ECDSA signer (loaded on demand, once) must be there, whoever calls.
+  await loadSigner();
   const gun = (i: number) => edits[i]!.publisher.gun;
   const plans = valuesOrThrow(await settleLimit(edits, options.concurrency, (edit) => edit.plan(1)), gun);
   const planned = edits.map((edit, i) => ({ edit, plan: plans[i]! }));
@@ -54,6 +57,7 @@ export async function editRepositories<P extends EditPlan, R>(edits: readonly Re
 
 /** One repository through the same steps; its failure is thrown as it is. */
 export async function editRepository<P extends EditPlan, R>(edit: RepoEdit<P, R>, options: Omit<EditOptions, 'concurrency'>): Promise<R> {
+  await loadSigner();
   return publishAndReadBack(edit, await edit.plan(1), options);
 }
 
