@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { median } from './measure.ts';
+import { startupEnv } from './startup.ts';
 
 const [a, b, n = '21'] = process.argv.slice(2);
 if (!a || !b) throw new Error('usage: startup-compare.ts DIST_A DIST_B [runs]');
@@ -26,15 +27,7 @@ async function once(dist: string, mode: string): Promise<{ ms: number; cpuMs: nu
   const port = (server.address() as AddressInfo).port;
   try {
     return await new Promise((res, rej) => {
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: work,
-        GITHUB_OUTPUT: join(work, 'out'),
-        INPUT_MODE: mode,
-        INPUT_IMAGES: `127.0.0.1:${port}/bench/startup:v1`,
-        'INPUT_TRUST-SERVER': `https://127.0.0.1:${port}`,
-        ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': key, 'INPUT_DELEGATION-PASSPHRASE': PASS } : {}),
-      };
+      const env = startupEnv(work, mode, port, key, PASS);
       const start = process.hrtime.bigint();
       const child = spawn(process.execPath, [join(resolve(dist), 'index.js')], { env, stdio: 'ignore' });
       const timer = setTimeout(() => {

@@ -44,10 +44,9 @@ export interface StartupFigures {
   signMs: number[];
 }
 
-export async function measureStartup(runs: number, keyPem: string, passphrase: string): Promise<StartupFigures> {
-  const work = mkdtempSync(join(tmpdir(), 'cta-bench-startup-'));
-  writeFileSync(join(work, 'out'), '');
-  const env = (mode: string, port: number): NodeJS.ProcessEnv => ({
+/** The action's environment for a start-up run against a listener on `port` (sign also gets the key). */
+export function startupEnv(work: string, mode: string, port: number, keyPem: string, passphrase: string): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH,
     HOME: work,
     GITHUB_OUTPUT: join(work, 'out'),
@@ -55,7 +54,13 @@ export async function measureStartup(runs: number, keyPem: string, passphrase: s
     INPUT_IMAGES: `127.0.0.1:${port}/bench/startup:v1`,
     'INPUT_TRUST-SERVER': `https://127.0.0.1:${port}`,
     ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': keyPem, 'INPUT_DELEGATION-PASSPHRASE': passphrase } : {}),
-  });
+  };
+}
+
+export async function measureStartup(runs: number, keyPem: string, passphrase: string): Promise<StartupFigures> {
+  const work = mkdtempSync(join(tmpdir(), 'cta-bench-startup-'));
+  writeFileSync(join(work, 'out'), '');
+  const env = (mode: string, port: number) => startupEnv(work, mode, port, keyPem, passphrase);
   const figures: StartupFigures = { nodeFloorMs: [], verifyMs: [], signMs: [] };
   for (let i = 0; i <= runs; i++) {
     // The first round warms the page cache and is not recorded.
