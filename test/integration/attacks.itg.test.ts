@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import { pushImage, type PushedImage } from '../stack/index.ts';
 import { serve, startProxy, tufPath, type ProxyRule, type RewritingProxy } from '../stack/proxy.ts';
 import { forge, inDays, isHighS, makeForgerKeys, readRealRepo, signWith, type Edit, type ForgerKeys, type RealRepo } from '../stack/forger.ts';
-import { assertRefused, describeRun, initRepo, runAction, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
+import { assertRefused, describeRun, goQuirksRepo, initRepo, runAction, twoVersionRepo, useStack, type ActionRun } from './helpers.ts';
 
 describe('attacks through a rewriting proxy', () => {
   const ctx = useStack();
@@ -86,17 +86,7 @@ describe('attacks through a rewriting proxy', () => {
 
   describe('what Go writes', () => {
     it('HTML-escaped JSON and an expires in +05:30, written by the notary CLI, verify', async () => {
-      const quirks = await initRepo(ctx.stack, 'attack/quirks', ctx.ci);
-      const img = await pushImage(ctx.stack, 'attack/quirks:v1', { seed: 'attack-quirks' });
-      const tz = process.env.TZ;
-      process.env.TZ = 'Asia/Kolkata';
-      try {
-        await ctx.stack.notaryCli.addhash(quirks, 'a&b<c>', img.size, img.digest, { role: 'targets/releases' });
-        await ctx.stack.notaryCli.addhash(quirks, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
-      } finally {
-        if (tz === undefined) delete process.env.TZ;
-        else process.env.TZ = tz;
-      }
+      const { img } = await goQuirksRepo(ctx.stack, ctx.ci, 'attack/quirks');
       // The notary CLI writes both (test/upstream/notary.upstream.test.ts).
       const run = await verify(undefined, {}, img.ref);
       assert.equal(run.code, 0, describeRun(run));

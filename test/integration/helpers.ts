@@ -344,6 +344,26 @@ export async function initRepo(stack: Stack, repo: string, key: GeneratedKey): P
   return gun;
 }
 
+/**
+ * A repository the notary CLI signs as Go writes: a target named `a&b<c>`
+ * (HTML-escaped on the wire) and `v1`, both in targets/releases, signed with
+ * TZ=Asia/Kolkata (expiries in +05:30).
+ */
+export async function goQuirksRepo(stack: Stack, key: GeneratedKey, repo: string): Promise<{ gun: string; img: PushedImage }> {
+  const gun = await initRepo(stack, repo, key);
+  const img = await pushImage(stack, `${repo}:v1`, { seed: repo.replace('/', '-') });
+  const tz = process.env.TZ;
+  process.env.TZ = 'Asia/Kolkata';
+  try {
+    await stack.notaryCli.addhash(gun, 'a&b<c>', img.size, img.digest, { role: 'targets/releases' });
+    await stack.notaryCli.addhash(gun, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
+  } finally {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  }
+  return { gun, img };
+}
+
 /** Hex sha256 of a "sha256:<hex>" digest, as notary list and docker trust inspect print it. */
 export const hex = (digest: string): string => digest.replace(/^sha256:/, '');
 

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pushImage } from '../stack/index.ts';
 import { readRealRepo } from '../stack/forger.ts';
-import { initRepo, useStack } from '../integration/helpers.ts';
+import { goQuirksRepo, useStack } from '../integration/helpers.ts';
 import { snapshotHashesGoReEncoding, twoSignerRepo } from './helpers.ts';
 
 describe('notary-server 0.7 and the notary CLI 0.7 (memory storage)', () => {
@@ -29,17 +28,7 @@ describe('notary-server 0.7 and the notary CLI 0.7 (memory storage)', () => {
 
   // Product side: attacks.itg.test.ts › what Go writes (HTML-escaped JSON and an expires in +05:30 verify).
   it("notary CLI 0.7: writes target names HTML-escaped and expires in the signer's time zone", async () => {
-    const gun = await initRepo(ctx.stack, 'upstream/quirks', ctx.ci);
-    const img = await pushImage(ctx.stack, 'upstream/quirks:v1', { seed: 'upstream-quirks' });
-    const tz = process.env.TZ;
-    process.env.TZ = 'Asia/Kolkata';
-    try {
-      await ctx.stack.notaryCli.addhash(gun, 'a&b<c>', img.size, img.digest, { role: 'targets/releases' });
-      await ctx.stack.notaryCli.addhash(gun, 'v1', img.size, img.digest, { role: 'targets/releases', publish: true });
-    } finally {
-      if (tz === undefined) delete process.env.TZ;
-      else process.env.TZ = tz;
-    }
+    const { gun } = await goQuirksRepo(ctx.stack, ctx.ci, 'upstream/quirks');
     const served = (await readRealRepo(ctx.stack.notary.url, ctx.stack.ca, gun)).raw.get('targets/releases')!.toString('utf8');
     assert.match(served, /a\\u0026b\\u003cc\\u003e/, 'Go HTML-escapes the target name on the wire');
     assert.match(served, /"expires":"[^"]+\+05:30"/, "the expiry carries the signer's zone");
