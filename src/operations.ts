@@ -19,7 +19,7 @@ import { initRepository } from './notary/admin/init.ts';
 import { planAddSigner, planRemoveSigner } from './notary/admin/signers.ts';
 import { planRevoke } from './notary/admin/revoke.ts';
 import { planRefresh } from './notary/admin/refresh.ts';
-import { planRotateServerKey, planRotateSigner } from './notary/admin/rotate.ts';
+import { planRotateRepository, planRotateRoot, planRotateServerKey, planRotateSigner } from './notary/admin/rotate.ts';
 import { administer, adminClient, readRepo, type AdminOutcome } from './notary/admin/workflow.ts';
 
 export const MODES = ['sign', 'verify', 'init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'] as const;
@@ -61,6 +61,14 @@ export interface KeySource {
   initKeys(gun: string): NewKeys;
   /** init: the keys it generated for `gun`; nobody else has them. */
   generated(gun: string, keys: NewKeys): void;
+  /**
+   * rotate root/repository: the new private key of `gun`'s root or targets
+   * role: the one given, else one made now and handed over (the action's
+   * output, the CLI's trust directory) before anything is published, so a
+   * failure after the publish never loses it. Asked once per repository,
+   * once its current root key is known to be right.
+   */
+  rotated(gun: string, role: 'root' | 'targets'): KeyObject;
 }
 
 export interface VerifyOperationOptions {
@@ -70,7 +78,7 @@ export interface VerifyOperationOptions {
   policy?: Policy | undefined;
 }
 
-export type RotateOptions = { role: 'snapshot' | 'timestamp' } | { role: 'signer'; signer: Signer };
+export type RotateOptions = { role: 'snapshot' | 'timestamp' | 'root' | 'repository' } | { role: 'signer'; signer: Signer };
 
 export interface InitOutcome extends AdminOutcome {
   rootKeyId: string;
@@ -155,6 +163,13 @@ const OPERATIONS: { [M in Mode]: Operation<M> } = {
       return administer(env, refs, (repo, _c, now) => planRotateSigner(repo, keys.repository(repo), name, publicKeys, keys.newSigner(publicKeys), now));
     }
     const role = options.role;
+    if (role === 'root' || role === 'repository') {
+      // One new key per repository, kept across re-plans after a VERSION conflict.
+      const made = new Map<string, KeyObject>();
+      const newKey = (gun: string) => () => made.get(gun) ?? made.set(gun, keys.rotated(gun, role === 'root' ? 'root' : 'targets')).get(gun)!;
+      const plan = role === 'root' ? planRotateRoot : planRotateRepository;
+      return administer(env, refs, (repo, _c, now) => plan(repo, keys.root(repo, true)!, newKey(repo.gun), now));
+    }
     return administer(env, refs, (repo, client) => planRotateServerKey(client, repo, keys.root(repo, true)!, role));
   },
 };

@@ -7,7 +7,8 @@
  */
 import * as core from '@actions/core';
 import { keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
-import { keyFilePem } from '../tuf/key-file.ts';
+import type { KeyObject } from 'node:crypto';
+import { generateKey, keyFilePem } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
 import type { ImageRef } from '../registry/reference.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
@@ -25,6 +26,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
   let repository: SigningKey | undefined;
   let root: SigningKey | undefined;
   let init: { root: ReturnType<typeof decode>; repository: ReturnType<typeof decode> } | undefined;
+  const rotation = rotationKey(inputs, refs);
   switch (inputs.mode) {
     case 'sign':
       delegation = decode('delegation')!.signing; // getInputs made sure it is given
@@ -68,6 +70,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
     signing: () => [delegation, repository].filter((k) => k !== undefined),
     newSigner: () => delegation,
     initKeys: () => ({ root: initRoot, targets: init?.repository?.keyObject }),
+    rotated: (gun, role) => rotation!(gun, role),
     generated: (gun: string, keys: NewKeys) => {
       if (keys.root) {
         initRoot = keys.root;
@@ -85,6 +88,49 @@ function checkInit(inputs: Inputs, hasRoot: boolean, hasRepository: boolean, ref
     throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
   const guns = new Set(refs.map((r) => r.gun));
   if (!hasRepository && guns.size > 1) throw new InputError('INPUT_INVALID', `mode init generates one repository key per repository: give repository-key to initialise ${guns.size} repositories at once, or initialise them one per step`);
+}
+
+const NEW_KEY = {
+  root: { input: 'new-root', output: 'root-key', role: 'root', passphrases: 'new-root-passphrase (or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)' },
+  repository: { input: 'new-repository', output: 'repository-key', role: 'targets', passphrases: 'new-repository-passphrase (or repository-passphrase, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)' },
+} as const;
+
+/**
+ * rotate root/repository: the new key, decoded (or its passphrase checked)
+ * before any request. A key made here goes to the root-key or
+ * repository-key output at once, encrypted: one root key for every
+ * repository of the step, as init; one repository key, for one repository.
+ */
+function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, role: 'root' | 'targets') => KeyObject) | undefined {
+  const wanted = inputs.mode === 'rotate' && (inputs.options.role === 'root' || inputs.options.role === 'repository') ? inputs.options.role : undefined;
+  for (const [what, { input }] of Object.entries(NEW_KEY)) {
+    if (inputs.keys[input].pem && wanted !== what) throw new InputError('INPUT_INVALID', `input ${input}-key is for mode rotate with rotate-role ${what}: leave it empty here`);
+  }
+  if (!wanted) return undefined;
+  const { input, output, role, passphrases } = NEW_KEY[wanted];
+  const given = keyInput(inputs.keys, input);
+  if (given) {
+    if (given.signing.role !== undefined && given.signing.role !== role) {
+      throw new InputError('KEY_WRONG_ROLE', `the ${input}-key input is a key for role "${given.signing.role}" (its role: header), not ${role}: give the new ${wanted} key, or leave it empty to have one generated`);
+    }
+    return () => given.keyObject;
+  }
+  const { passphrase } = inputs.keys[input];
+  if (!passphrase) {
+    throw new InputError('PASSPHRASE_MISSING', `mode rotate generates the new ${wanted} key when ${input}-key is empty, and hands it back encrypted in the ${output} output: set ${passphrases}`);
+  }
+  const guns = new Set(refs.map((r) => r.gun));
+  if (wanted === 'repository' && guns.size > 1) {
+    throw new InputError('INPUT_INVALID', `mode rotate generates one repository key per repository: give new-repository-key to rotate ${guns.size} repositories at once, or rotate them one per step`);
+  }
+  let made: KeyObject | undefined;
+  return (gun) => {
+    if (!made) {
+      made = generateKey();
+      handBack(output, keyFilePem(made, passphrase, role === 'root' ? { role } : { role, gun }));
+    }
+    return made;
+  };
 }
 
 /** A generated key goes out once: masked first, then set as an output. */

@@ -15,7 +15,7 @@ import * as report from './report.ts';
 
 export type { Mode };
 
-export type KeyName = 'root' | 'repository' | 'delegation';
+export type KeyName = 'root' | 'repository' | 'delegation' | 'new-root' | 'new-repository';
 
 /** A private key input as given (PEM text) and its passphrase, both masked. */
 export interface KeyText {
@@ -25,13 +25,23 @@ export interface KeyText {
 
 /**
  * The `<name>-key` inputs: how errors name each, and the variables its
- * passphrase comes from when the `<name>-passphrase` input is empty.
+ * passphrase comes from when the `<name>-passphrase` input is empty (a new
+ * key of a rotation: the passphrase of the key it replaces, `fallback`).
  */
-const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[] }> = {
+const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[]; fallback?: KeyName }> = {
   root: { label: 'the root-key input', variables: ['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE'] },
   repository: { label: 'the repository-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] },
   delegation: { label: 'the delegation-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
+  'new-root': { label: 'the new-root-key input', variables: [], fallback: 'root' },
+  'new-repository': { label: 'the new-repository-key input', variables: [], fallback: 'repository' },
 };
+
+/** Where a key input's passphrase comes from, for messages: its own input, then its fallback's, then the variables. */
+function passphraseSources(name: KeyName): string {
+  const { fallback } = KEY_INPUTS[name];
+  const rest = fallback ? [`the ${fallback}-passphrase input`, ...KEY_INPUTS[fallback].variables] : KEY_INPUTS[name].variables;
+  return `the \`${name}-passphrase\` input (or ${rest.join(', ')})`;
+}
 
 /** The inputs every mode reads. */
 export interface CommonInputs {
@@ -83,9 +93,9 @@ export function maskSecret(value: string | undefined): void {
   }
 }
 
-function readKeyText(name: KeyName, env: NodeJS.ProcessEnv): KeyText {
+function readKeyText(name: KeyName, env: NodeJS.ProcessEnv, fallback?: KeyText): KeyText {
   const pem = core.getInput(`${name}-key`) || undefined;
-  const passphrase = core.getInput(`${name}-passphrase`) || KEY_INPUTS[name].variables.map((v) => env[v]).find(Boolean) || undefined;
+  const passphrase = core.getInput(`${name}-passphrase`) || KEY_INPUTS[name].variables.map((v) => env[v]).find(Boolean) || fallback?.passphrase || undefined;
   maskSecret(pem);
   maskSecret(passphrase);
   return { pem, passphrase };
@@ -95,14 +105,14 @@ function readKeyText(name: KeyName, env: NodeJS.ProcessEnv): KeyText {
 export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyObject; signing: SigningKey } | undefined {
   const { pem, passphrase } = keys[name];
   if (!pem) return undefined;
-  const { label, variables } = KEY_INPUTS[name];
-  const keyLabel = { name: label, passphrase: `the \`${name}-passphrase\` input (or ${variables.join(', ')})` };
+  const keyLabel = { name: KEY_INPUTS[name].label, passphrase: passphraseSources(name) };
   const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
   return { keyObject, signing: toSigningKey(keyObject, role, gun, keyLabel) };
 }
 
 export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const keys = { root: readKeyText('root', env), repository: readKeyText('repository', env), delegation: readKeyText('delegation', env) };
+  const rotation = { 'new-root': readKeyText('new-root', env, keys.root), 'new-repository': readKeyText('new-repository', env, keys.repository) };
   const password = core.getInput('password') || undefined;
   maskSecret(password);
 
@@ -129,7 +139,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     images,
     listedImages,
     trustServer: readTrustServer(core.getInput('trust-server'), env),
-    keys,
+    keys: { ...keys, ...rotation },
     signers,
     username,
     password,
@@ -177,8 +187,8 @@ function modeInputs(mode: Mode, images: readonly string[], signers: string[]): M
 
 function rotateInputs(): RotateOptions {
   const role = core.getInput('rotate-role').trim().toLowerCase();
-  if (role === 'snapshot' || role === 'timestamp') return { role };
-  if (role && role !== 'signer') throw new InputError('INPUT_INVALID', `input rotate-role is "${role}": use signer, snapshot or timestamp`);
+  if (role === 'snapshot' || role === 'timestamp' || role === 'root' || role === 'repository') return { role };
+  if (role && role !== 'signer') throw new InputError('INPUT_INVALID', `input rotate-role is "${role}": use signer, root, repository, snapshot or timestamp`);
   return { role: 'signer', signer: requiredSigner('rotate', "the signer-key input: the signer's new public key") };
 }
 

@@ -30,6 +30,13 @@ export async function writeResults(mode: Mode, results: ResultOf[Mode]): Promise
       core.setOutput('repository-key-id', r.repositoryKeyId);
     }
   }
+  if (mode === 'rotate') {
+    // Root and repository rotation: the new key's ID, as docker trust inspect prints it.
+    for (const r of results as AdminOutcome[]) {
+      if (r.rootKeyId) core.setOutput('root-key-id', r.rootKeyId);
+      if (r.repositoryKeyId) core.setOutput('repository-key-id', r.repositoryKeyId);
+    }
+  }
   await writeAdminResults(mode, results as AdminOutcome[]);
 }
 

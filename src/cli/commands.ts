@@ -133,12 +133,17 @@ export function refresh(args: Args, io: Io): Promise<void> {
   return adminCommand('refresh', args.positionals, { withinDays: days }, args, io);
 }
 
+const ROTATE_USAGE = 'usage: content-trust rotate REPOSITORY root|repository|snapshot|timestamp|signer NAME (signer: --key NEW.pub)';
+
 export function rotate(args: Args, io: Io): Promise<void> {
   const [repoName, what, name] = args.positionals;
-  if (!repoName || !what) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY snapshot|timestamp, or rotate REPOSITORY signer NAME --key NEW.pub');
-  if (what === 'snapshot' || what === 'timestamp') return adminCommand('rotate', [repoName], { role: what }, args, io);
+  if (!repoName || !what) throw new InputError('INPUT_INVALID', ROTATE_USAGE);
+  if (what === 'snapshot' || what === 'timestamp' || what === 'root' || what === 'repository') {
+    if (name !== undefined || args.flags.has('key')) throw new InputError('INPUT_INVALID', `\`content-trust rotate REPOSITORY ${what}\` takes nothing more and no --key (a new key is made for it): ${ROTATE_USAGE}`);
+    return adminCommand('rotate', [repoName], { role: what }, args, io);
+  }
   const keyFile = flag(args, 'key');
-  if (what !== 'signer' || !name || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust rotate REPOSITORY signer NAME --key NEW.pub');
+  if (what !== 'signer' || !name || !keyFile) throw new InputError('INPUT_INVALID', ROTATE_USAGE);
   return adminCommand('rotate', [repoName], { role: 'signer', signer: { name, keys: readSignerKeys(keyFile, name) } }, args, io);
 }
 

@@ -106,5 +106,11 @@ export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, signer?: strin
       return { root, targets };
     },
     generated: () => {}, // initKeys gives every key: init generates none
+    rotated: (gun, role) => {
+      // As `notary key rotate GUN root|targets`: a new key in the trust directory, saved before anything is published.
+      const key = generateKey();
+      saveKey(dir, key, role === 'root' ? { role } : { role, gun }, env);
+      return key;
+    },
   };
 }

@@ -43,8 +43,9 @@ const COMMANDS: Record<string, Command> = {
   revoke: { usage: 'revoke IMAGE[:TAG]...', summary: 'remove signatures (all tags without one)', flags: [], run: commands.revoke },
   refresh: { usage: 'refresh REPOSITORY... [--within DAYS]', summary: 're-sign what expires within DAYS (182)', flags: ['within'], run: commands.refresh },
   rotate: {
-    usage: 'rotate REPOSITORY snapshot|timestamp, or rotate REPOSITORY signer NAME --key NEW.pub',
-    summary: "new server-held key (needs the root key), or a signer's new key",
+    usage: 'rotate REPOSITORY root|repository|snapshot|timestamp|signer NAME [--key NEW.pub]',
+    summary: "new root, repository or server-held key (needs the root key), or a signer's new key",
+    help: "root, repository: a new key is made and saved in the trust directory (as `notary key rotate REPOSITORY root|targets` does), and a root naming it is published, signed by the current root key; a new root key signs it too, so clients that trust the old root follow it. repository re-signs targets with the new key, its signers kept. snapshot, timestamp: the server makes the new key. signer NAME --key NEW.pub: the signer's new public key replaces its old one.",
     flags: ['key'],
     run: commands.rotate,
   },
@@ -70,7 +71,7 @@ ${OPTIONS}Run \`content-trust COMMAND --help\` for a command's help.
 `;
 
 function commandHelp(name: string, c: Command): string {
-  return `Usage: content-trust ${c.usage.replace(', or rotate', `\n       content-trust rotate`)}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.${c.help ? `\n${c.help}` : ''}\n\n${OPTIONS}`.replace('COMMAND', name);
+  return `Usage: content-trust ${c.usage}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.${c.help ? `\n${c.help}` : ''}\n\n${OPTIONS}`.replace('COMMAND', name);
 }
 
 /** The command the positionals start with: one word, or two for `key` and `signer`. */

@@ -32,10 +32,13 @@ export function goTime(d: Date): string {
  * leave the snapshot naming a checksum the server does not have, and the
  * repository unreadable for everyone (seen with notary-server 0.7.0).
  */
-export function envelope(signed: object, key: Signer, keyIds: readonly string[]): Buffer {
+export function envelope(signed: object, key: Signer, keyIds: readonly string[], ...others: readonly { key: Signer; keyIds: readonly string[] }[]): Buffer {
   const canonical = canonicalize((signed as { _type?: unknown })._type === 'Targets' ? goTargets(signed as TargetsSigned) : signed);
-  const { method, sig } = key.sign(canonical);
-  const signatures: Signature[] = keyIds.map((keyid) => ({ keyid, method, sig: sig.toString('base64') }));
+  // `others`: more keys over the same bytes (a rotated root carries the old root key's signature and the new one's).
+  const signatures: Signature[] = [{ key, keyIds }, ...others].flatMap((s) => {
+    const { method, sig } = s.key.sign(canonical);
+    return s.keyIds.map((keyid) => ({ keyid, method, sig: sig.toString('base64') }));
+  });
   const escaped = canonical.toString('utf8').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return Buffer.concat([Buffer.from('{"signed":'), Buffer.from(escaped, 'utf8'), Buffer.from(`,"signatures":${JSON.stringify(signatures)}}`)]);
 }

@@ -13,9 +13,9 @@ import { administer, readRepo, type Planner } from '../../src/notary/admin/workf
 import { planAddSigner, planRemoveSigner } from '../../src/notary/admin/signers.ts';
 import { planRevoke } from '../../src/notary/admin/revoke.ts';
 import { planRefresh } from '../../src/notary/admin/refresh.ts';
-import { planRotateServerKey, planRotateSigner } from '../../src/notary/admin/rotate.ts';
+import { planRotateRepository, planRotateRoot, planRotateServerKey, planRotateSigner } from '../../src/notary/admin/rotate.ts';
 import { initRepository } from '../../src/notary/admin/init.ts';
-import { parseSignerKeys } from '../../src/notary/admin/common.ts';
+import { parseSignerKeys, rootCertKey } from '../../src/notary/admin/common.ts';
 import { NotaryRepoClient } from '../../src/notary/server.ts';
 import { signImages } from '../../src/notary/sign.ts';
 import { verifyImages } from '../../src/notary/verify.ts';
@@ -24,6 +24,10 @@ import { parseReferences } from '../../src/registry/reference.ts';
 import { parsePrivateKey, toSigningKey } from '../../src/tuf/private-key.ts';
 import { ContentTrustError } from '../../src/errors.ts';
 import type { TrustedRepo } from '../../src/notary/model.ts';
+import type { TrustStore } from '../../src/notary/trust-store.ts';
+import { generateKey, publicKeyId } from '../../src/tuf/key-file.ts';
+import { cloneSigned } from '../../src/tuf/metadata.ts';
+import { envelope } from '../../src/tuf/go-encoding.ts';
 import { NOTARY, fakeEnv, initialised } from './helpers/notary-fake.ts';
 import { NOW, PUBLIC_PEM, delegationKey } from './helpers/fixtures.ts';
 
@@ -206,6 +210,121 @@ describe('rotate', () => {
     await assert.rejects(
       run((repo, client) => planRotateServerKey(client, repo, keys.targets, 'snapshot')),
       code('KEY_WRONG_ROLE'),
+    );
+  });
+});
+
+describe('rotate the root and repository keys', () => {
+  /** A trust store remembering `repo` as a client that read it before (root and versions). */
+  const remembering = (repo: TrustedRepo): TrustStore => ({
+    load: async () => ({
+      root: repo.root,
+      versions: new Map(
+        [...repo.roles]
+          .map(([n, r]) => [n, r.meta.signed.version] as [string, number])
+          .concat([
+            ['snapshot', repo.snapshot.signed.version],
+            ['timestamp', repo.timestamp.signed.version],
+          ]),
+      ),
+      source: 'memory',
+      files: new Map(),
+    }),
+    save: async () => {},
+  });
+  const readRemembering = (fake: Awaited<ReturnType<typeof setUp>>['fake'], repo: TrustedRepo) => updateRepoFor(fakeEnv(fake, NOW, { trustStore: remembering(repo) }), new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, false));
+  const publishRoot = (fake: Awaited<ReturnType<typeof setUp>>['fake'], body: Buffer) => new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, true).publish(new Map([['root', body]]));
+
+  it('root: a new certificate, signed by the old root key and the new one; a client remembering the old root follows, and the old key signs no further root', async () => {
+    const { fake, keys, run, read } = await setUp(['v1']);
+    const before = await read();
+    const next = generateKey();
+    let asked = 0;
+    const [out] = await run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, next), now));
+    const after = await readRemembering(fake, before);
+    assert.deepEqual(out!.roles, ['root']);
+    assert.equal(after.root.signed.version, before.root.signed.version + 1);
+    assert.deepEqual(after.root.signed.roles.root.keyids, [out!.rootKeyId], 'rootKeyId is the TUF ID root.json lists, as docker trust inspect prints it');
+    assert.equal(after.rootKeys.get(out!.rootKeyId!)!.canonicalId, publicKeyId(next));
+    assert.equal(after.root.signatures.length, 2, 'signed by the old root key and the new one');
+    assert.ok(!Object.hasOwn(after.root.signed.keys, before.root.signed.roles.root.keyids[0]!), 'the old certificate is dropped');
+    assert.equal(asked, 1);
+    const [v1] = await verifyImages(fakeEnv(fake, NOW, { trustStore: remembering(before) }), parseReferences([`${GUN}:v1`]), { signers: ['ci'], checkRegistry: false });
+    assert.deepEqual(v1!.signers, ['ci']);
+
+    // The old key is no root key any more: refused before a new key is even asked for.
+    await assert.rejects(
+      run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, generateKey()), now)),
+      code('KEY_WRONG_ROLE', new RegExp(`the root key given \\(key ${keys.root.id}, role "root"\\) is not this repository's root key; it expects ${publicKeyId(next)}`)),
+    );
+    assert.equal(asked, 1);
+    await assert.rejects(
+      run((repo, _c, now) => planRotateRoot(repo, toSigningKey(next, 'root', undefined), () => next, now)),
+      code('INPUT_INVALID', /the new root key is the current root key/),
+    );
+
+    // A root made by hand, naming the old certificate again and signed by the old key alone: the remembering client refuses it.
+    const rotated = await read();
+    const back = cloneSigned(rotated.root.signed);
+    const oldCert = before.root.signed.roles.root.keyids[0]!;
+    back.keys = { ...back.keys, [oldCert]: before.root.signed.keys[oldCert]! };
+    back.roles.root = { keyids: [oldCert], threshold: 1 };
+    back.version += 1;
+    await publishRoot(fake, envelope(back, keys.root, [oldCert]));
+    await assert.rejects(readRemembering(fake, rotated), code('ROOT_ROTATION_INVALID', new RegExp(`root\\.json version ${back.version} is not signed by 1 of the root key\\(s\\) trusted before`)));
+  });
+
+  it('root: a new root signed by the old key alone (not by the key it names) is refused by a client remembering the old root', async () => {
+    const { fake, keys, read } = await setUp();
+    const before = await read();
+    const cert = rootCertKey(GUN, generateKey(), NOW);
+    const root = cloneSigned(before.root.signed);
+    root.keys[cert.id] = cert.json;
+    root.roles.root = { keyids: [cert.id], threshold: 1 };
+    root.version += 1;
+    await publishRoot(fake, envelope(root, keys.root, before.root.signed.roles.root.keyids));
+    await assert.rejects(readRemembering(fake, before), code('THRESHOLD_NOT_MET'));
+  });
+
+  it('repository: root names the new key and targets is re-signed with it, signers kept; their tags still verify; the old key is refused', async () => {
+    const { fake, keys, run, read } = await setUp(['v1']);
+    const before = await read();
+    const next = generateKey();
+    const published = fake.published.length;
+    const [out] = await run((repo, _c, now) => planRotateRepository(repo, keys.root, () => next, now));
+    assert.deepEqual(out!.roles, ['root', 'targets']);
+    assert.equal(fake.published.length, published + 1, 'one publish');
+    assert.equal(out!.repositoryKeyId, publicKeyId(next));
+    const after = await readRemembering(fake, before);
+    assert.deepEqual(after.root.signed.roles.targets.keyids, [publicKeyId(next)]);
+    assert.ok(!Object.hasOwn(after.root.signed.keys, keys.targets.id), 'the old repository key is dropped');
+    const targets = after.roles.get('targets')!.meta;
+    assert.deepEqual(
+      targets.signatures.map((s) => s.keyid),
+      [publicKeyId(next)],
+    );
+    assert.deepEqual(targets.signed.delegations, before.roles.get('targets')!.meta.signed.delegations);
+    assert.deepEqual(targets.signed.targets, before.roles.get('targets')!.meta.signed.targets);
+    assert.equal(targets.signed.version, before.roles.get('targets')!.meta.signed.version + 1);
+    const [v1] = await verifyImages(fakeEnv(fake, NOW, { trustStore: remembering(before) }), parseReferences([`${GUN}:v1`]), { signers: ['ci'], checkRegistry: false });
+    assert.deepEqual(v1!.signers, ['ci']);
+    await assert.rejects(
+      run((repo, _c, now) => planAddSigner(repo, keys.targets, 'qa', parseSignerKeys(ecKeyPair().pub, 'qa'), now)),
+      code('KEY_WRONG_ROLE'),
+    );
+    await run((repo, _c, now) => planAddSigner(repo, toSigningKey(next, 'targets', GUN), 'qa', parseSignerKeys(ecKeyPair().pub, 'qa'), now));
+    await assert.rejects(
+      run((repo, _c, now) => planRotateRepository(repo, keys.root, () => next, now)),
+      code('INPUT_INVALID', /the new repository key is the current repository key/),
+    );
+    await assert.rejects(
+      run((repo, _c, now) => planRotateRepository(repo, toSigningKey(next, 'targets', GUN), () => generateKey(), now)),
+      code('KEY_WRONG_ROLE', /is not this repository's root key/),
+    );
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    await assert.rejects(
+      run((repo, _c, now) => planRotateRepository(repo, keys.root, () => rsa, now)),
+      code('KEY_UNSUPPORTED', /the new repository key is an RSA key/),
     );
   });
 });

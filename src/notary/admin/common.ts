@@ -5,10 +5,12 @@
  * bump).
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
-import { keyId, type TufKeyJson } from '../../tuf/keys.ts';
+import { keyId, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
+import { rootCertificate } from '../../tuf/x509.ts';
+import { spkiBase64 } from '../../tuf/key-file.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
-import type { Delegations } from '../../tuf/metadata.ts';
+import type { Delegations, RootSigned } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../model.ts';
 import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
@@ -68,6 +70,37 @@ export function dropUnusedKeys(d: Delegations): void {
 export interface SignerKey {
   id: string;
   json: TufKeyJson;
+}
+
+/**
+ * The root key as root.json lists it (notary client.go rootCertKey): a new
+ * self-signed certificate for `gun` (x509.ts), as an `ecdsa-x509` key whose
+ * TUF ID, the hash of the certificate, is the Root key `docker trust
+ * inspect` prints. init and root rotation both make it here.
+ */
+export function rootCertKey(gun: string, key: KeyObject, now: Date): SignerKey {
+  const json: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(rootCertificate({ gun, key, now })).toString('base64') } };
+  return { id: parsePublicKey(json).id, json };
+}
+
+/** The repository (targets) key as root.json lists it: the plain public key, as docker makes it (its TUF ID is its canonical ID). */
+export function repositoryKeyJson(key: KeyObject): SignerKey {
+  const json: TufKeyJson = { keytype: 'ecdsa', keyval: { private: null, public: spkiBase64(key) } };
+  return { id: parsePublicKey(json).id, json };
+}
+
+/**
+ * Makes `key` the only key of a base role in `root` (notary tuf.go
+ * ReplaceBaseKeys) and drops the replaced keys no role lists any more (other
+ * keys are left as they were); returns the IDs it replaced.
+ */
+export function replaceBaseKey(root: RootSigned, role: 'root' | 'targets' | 'snapshot' | 'timestamp', key: SignerKey): string[] {
+  const old = root.roles[role].keyids;
+  root.keys[key.id] = key.json;
+  root.roles[role] = { keyids: [key.id], threshold: 1 };
+  const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
+  for (const id of old) if (!used.has(id)) delete root.keys[id];
+  return old;
 }
 
 /**

@@ -7,9 +7,8 @@
  * initialised repository is left as it is.
  */
 import type { KeyObject } from 'node:crypto';
-import { parseKeyMap, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
-import { rootCertificate } from '../../tuf/x509.ts';
-import { generateKey, publicKeyId, spkiBase64 } from '../../tuf/key-file.ts';
+import { parseKeyMap, parsePublicKey } from '../../tuf/keys.ts';
+import { generateKey, publicKeyId } from '../../tuf/key-file.ts';
 import { ownerKeyType, toSigningKey } from '../../tuf/private-key.ts';
 import { InputError, PublishError } from '../../errors.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
@@ -20,7 +19,7 @@ import { editRepository } from '../edit.ts';
 import { updateRepo } from '../updater.ts';
 import { defaultConfig, type Config } from '../../config.ts';
 import type { Logger } from '../env.ts';
-import { ROOT_DAYS, TARGETS_DAYS, signerRole, type SignerKey } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
 import { withSigner } from './signers.ts';
 
 export interface InitOptions {
@@ -49,7 +48,7 @@ export interface InitResult {
 }
 
 /** Notary's root certificate and docker's repository key are ECDSA P-256: an RSA key given for either is refused before any request. */
-function requireP256(key: KeyObject | undefined, name: string): void {
+export function requireP256(key: KeyObject | undefined, name: string): void {
   if (key && ownerKeyType(key, name) !== 'ecdsa') {
     throw new InputError('KEY_UNSUPPORTED', `${name} is an RSA key; a new repository's root certificate and repository key are ECDSA P-256, as docker makes them: give P-256 keys (\`docker trust key generate\`), or none to have them generated`);
   }
@@ -84,15 +83,14 @@ async function planInit(client: NotaryRepoClient, options: InitOptions, now: Dat
   const targetsKey = options.targetsKey ?? generateKey();
   // While the GUN has no root, every GET makes a new key: ask once each.
   const [snapshotKey, timestampKey] = await Promise.all([client.getKey('snapshot'), client.getKey('timestamp')]);
-  const cert = rootCertificate({ gun, key: rootKey, now });
-  const rootJson: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(cert).toString('base64') } };
-  const targetsJson: TufKeyJson = { keytype: 'ecdsa', keyval: { private: null, public: spkiBase64(targetsKey) } };
-  const ids = { root: parsePublicKey(rootJson).id, targets: parsePublicKey(targetsJson).id, snapshot: parsePublicKey(snapshotKey).id, timestamp: parsePublicKey(timestampKey).id };
+  const rootCert = rootCertKey(gun, rootKey, now);
+  const repositoryPublic = repositoryKeyJson(targetsKey);
+  const ids = { root: rootCert.id, targets: repositoryPublic.id, snapshot: parsePublicKey(snapshotKey).id, timestamp: parsePublicKey(timestampKey).id };
   const root: RootSigned = {
     _type: 'Root',
     consistent_snapshot: false,
     expires: expiresAfter(now, ROOT_DAYS),
-    keys: { [ids.root]: rootJson, [ids.targets]: targetsJson, [ids.snapshot]: snapshotKey, [ids.timestamp]: timestampKey },
+    keys: { [ids.root]: rootCert.json, [ids.targets]: repositoryPublic.json, [ids.snapshot]: snapshotKey, [ids.timestamp]: timestampKey },
     roles: {
       root: { keyids: [ids.root], threshold: 1 },
       snapshot: { keyids: [ids.snapshot], threshold: 1 },

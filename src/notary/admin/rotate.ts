@@ -5,8 +5,15 @@
  * publish, so nothing it signed stops verifying. A server-held key
  * (snapshot or timestamp): POST <role>.key makes a new key on the server,
  * then a root naming it, signed by the root key, activates it
- * (notary client.go RotateKey).
+ * (notary client.go RotateKey). The root key: a root naming a new
+ * certificate, signed by the old root key and the new one (notary tuf.go
+ * SignRoot signs with the previous root role's keys when the root role
+ * changed), so clients that trust the old root follow it, and the old key
+ * no longer counts for the next root. The repository key: a root naming
+ * the new targets key, signed by the root key, and targets re-signed with
+ * the new key (delegations as they were), in one publish.
  */
+import type { KeyObject } from 'node:crypto';
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
@@ -16,7 +23,10 @@ import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
-import { TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, signerRole, type SignerKey } from './common.ts';
+import { toSigningKey } from '../../tuf/private-key.ts';
+import { expiresAfter } from '../sign-plan.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
+import { requireP256 } from './init.ts';
 import type { AdminPlan } from './signers.ts';
 
 export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, newKeys: readonly SignerKey[], newPrivate: SigningKey | undefined, now: Date): AdminPlan {
@@ -63,11 +73,69 @@ export async function planRotateServerKey(client: NotaryRepoClient, repo: Truste
   const fresh = await client.rotateKey(role);
   const key = parsePublicKey(fresh);
   const root = cloneSigned(repo.root.signed);
-  const old = root.roles[role].keyids;
-  root.keys[key.id] = fresh;
-  root.roles[role] = { keyids: [key.id], threshold: 1 };
-  const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
-  for (const id of old) if (!used.has(id)) delete root.keys[id];
+  const old = replaceBaseKey(root, role, { id: key.id, json: fresh });
   root.version += 1; // the expiry stays: rotating a key does not extend trust in the root
   return { files: new Map([['root', envelope(root, rootKey, rootIds)]]), summary: `${repo.gun}: the server's ${role} key is now ${key.id} (was ${old.join(', ')})` };
+}
+
+/** Where a root or repository rotation gets its new private key: asked once the current root key is known to be right, and the same on every re-plan. */
+export type NewKey = () => KeyObject;
+
+/**
+ * The root key: root.json names a new certificate (`CN=<gun>`, made as init
+ * makes it) as its only root key and is signed by the old root key and the
+ * new one. A client that trusts the old root accepts it (the old root's
+ * threshold signed it); after it, the old key alone signs no root anyone
+ * accepts. The root's expiry restarts with the new certificate (ten years),
+ * as notary re-signs a changed root.
+ */
+export function planRotateRoot(repo: TrustedRepo, rootKey: SigningKey, newKey: NewKey, now: Date): AdminPlan {
+  const oldIds = baseRoleKeyIds(repo, 'root', rootKey, 'root key');
+  const { threshold } = repo.root.signed.roles.root;
+  if (threshold > 1) {
+    throw new InputError('INPUT_INVALID', `${repo.gun}: its root role needs ${threshold} root keys to sign a new root, and a rotation here signs with one; rotate it with the notary CLI, which holds several root keys`);
+  }
+  const key = newKey();
+  requireP256(key, 'the new root key');
+  const signing = toSigningKey(key, 'root', undefined);
+  if (signing.id === rootKey.id) throw new InputError('INPUT_INVALID', `${repo.gun}: the new root key is the current root key (${rootKey.id}); a rotation needs a different key`);
+  const cert = rootCertKey(repo.gun, key, now);
+  const root = cloneSigned(repo.root.signed);
+  const old = replaceBaseKey(root, 'root', cert);
+  root.version += 1;
+  root.expires = expiresAfter(now, ROOT_DAYS);
+  return {
+    files: new Map([['root', envelope(root, signing, [cert.id], { key: rootKey, keyIds: oldIds })]]),
+    summary: `${repo.gun}: the root key is now ${cert.id} (key file ${signing.id}.key) instead of ${old.join(', ')}; root version ${root.version} is signed by both, so clients that trust the old root follow it, and the old key no longer signs a root`,
+    rootKeyId: cert.id,
+  };
+}
+
+/**
+ * The repository (targets) key: root.json names the new key for targets,
+ * signed by the root key, and targets.json is re-signed with the new key,
+ * its delegations and targets as they were: one publish, so no reader sees
+ * a root whose targets key did not sign the targets it serves.
+ */
+export function planRotateRepository(repo: TrustedRepo, rootKey: SigningKey, newKey: NewKey, now: Date): AdminPlan {
+  const rootIds = baseRoleKeyIds(repo, 'root', rootKey, 'root key');
+  const key = newKey();
+  requireP256(key, 'the new repository key');
+  const signing = toSigningKey(key, 'targets', repo.gun);
+  const pub = repositoryKeyJson(key);
+  if (repo.root.signed.roles.targets.keyids.some((id) => repo.rootKeys.get(id)?.canonicalId === signing.id)) {
+    throw new InputError('INPUT_INVALID', `${repo.gun}: the new repository key is the current repository key (${signing.id}); a rotation needs a different key`);
+  }
+  const root = cloneSigned(repo.root.signed);
+  const old = replaceBaseKey(root, 'targets', pub);
+  root.version += 1; // the expiry stays, as for a server key
+  const targets = bump(startFrom(repo, 'targets'), now, TARGETS_DAYS);
+  return {
+    files: new Map([
+      ['root', envelope(root, rootKey, rootIds)],
+      ['targets', envelope(targets, signing, [pub.id])],
+    ]),
+    summary: `${repo.gun}: the repository key is now ${pub.id} instead of ${old.join(', ')}; targets.json is re-signed with it, its signers and their delegations as they were`,
+    repositoryKeyId: pub.id,
+  };
 }

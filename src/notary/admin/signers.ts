@@ -55,6 +55,9 @@ export interface AdminPlan {
   files: Map<string, Buffer>;
   /** What happens, in a sentence, for logs and outputs. */
   summary: string;
+  /** Root and repository rotation: the new key's ID as `docker trust inspect` prints it. */
+  rootKeyId?: string;
+  repositoryKeyId?: string;
 }
 
 export function planAddSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, keys: readonly SignerKey[], now: Date): AdminPlan {

@@ -19,6 +19,9 @@ export interface AdminOutcome {
   /** Roles published. */
   roles: string[];
   summary: string;
+  /** Root and repository rotation: the new key's ID as `docker trust inspect` prints it (the TUF key ID in root.json). */
+  rootKeyId?: string;
+  repositoryKeyId?: string;
 }
 
 export type Planner = (repo: TrustedRepo, client: NotaryRepoClient, now: Date) => AdminPlan | Promise<AdminPlan>;
@@ -54,7 +57,8 @@ export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan:
       async readBack(done) {
         if (done.files.size > 0) await updateRepoFor(env, client);
         env.log.info(done.summary);
-        return { repository: client.gun, changed: done.files.size > 0, roles: [...done.files.keys()], summary: done.summary };
+        const { rootKeyId, repositoryKeyId } = done;
+        return { repository: client.gun, changed: done.files.size > 0, roles: [...done.files.keys()], summary: done.summary, ...(rootKeyId ? { rootKeyId } : {}), ...(repositoryKeyId ? { repositoryKeyId } : {}) };
       },
     };
   });
