@@ -26,7 +26,6 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
   let repository: SigningKey | undefined;
   let root: SigningKey | undefined;
   let init: { root: ReturnType<typeof decode>; repository: ReturnType<typeof decode> } | undefined;
-  const rotation = rotationKey(inputs, refs);
   switch (inputs.mode) {
     case 'sign':
       delegation = decode('delegation')!.signing; // getInputs made sure it is given
@@ -61,6 +60,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
       }
       break;
   }
+  const rotation = rotationKey(inputs, refs);
   // One root key for every repository init makes, as docker does: the given one, else the first generated.
   let initRoot = init?.root?.keyObject;
   return {

@@ -12,6 +12,8 @@ import { initRepository } from '../../src/notary/admin/init.ts';
 import type { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
 import { KEY_PEM, PASSPHRASE, PUBLIC_PEM, scenario } from './helpers/fixtures.ts';
+import { generateKey, keyFilePem, publicKeyId } from '../../src/tuf/key-file.ts';
+import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
 import { makeBadFiles, makeFileNotDirectory } from './helpers/bad-files.ts';
 import { assertCode } from './helpers/errors.ts';
@@ -323,7 +325,7 @@ describe("getInputs: each mode's own inputs", () => {
       [{ mode: 'add-signer', 'signer-name': 'ci' }, /^mode add-signer needs the signer-key input/],
       [{ mode: 'remove-signer' }, /^mode remove-signer needs the signer-name input/],
       [{ mode: 'rotate' }, /^mode rotate needs the signer-name input/],
-      [{ mode: 'rotate', 'rotate-role': 'root' }, /^input rotate-role is "root": use signer, snapshot or timestamp/],
+      [{ mode: 'rotate', 'rotate-role': 'targets' }, /^input rotate-role is "targets": use signer, root, repository, snapshot or timestamp/],
       [{ mode: 'refresh', 'expires-within': '1.5' }, /^input expires-within is "1.5": a whole number of days/],
       [{ mode: 'refresh', 'expires-within': '-1' }, /^input expires-within is "-1"/],
       [{ mode: 'init', 'signer-name': 'ci' }, /^mode init needs the signer-key input with signer-name/],
@@ -358,6 +360,49 @@ describe("getInputs: each mode's own inputs", () => {
       keys.signing(undefined as never, undefined).map((k) => k.id),
       [scenario.delegationKey.canonicalId],
     );
+  });
+
+  it('rotate root and repository: the new key given or generated; its passphrase, its role and its repositories are checked when the KeySource is made', () => {
+    const root = keyFilePem(generateKey(), PASSPHRASE, { role: 'root' });
+    assert.deepEqual((set({ mode: 'rotate', 'rotate-role': 'Root' }), getInputs({})).options, { role: 'root' });
+    assert.deepEqual((set({ mode: 'rotate', 'rotate-role': 'repository' }), getInputs({})).options, { role: 'repository' });
+    set({ mode: 'rotate', 'rotate-role': 'root' });
+    assert.throws(() => inputKeys(getInputs({}), []), invalid(/^mode rotate needs the root-key input to rotate the root key/));
+    set({ 'root-key': keyFilePem(generateKey(), '', { role: 'root' }) });
+    assertCode(() => inputKeys(getInputs({}), []), 'PASSPHRASE_MISSING', /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set new-root-passphrase \(or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/);
+    set({ 'root-key': root });
+
+    // Generated: handed back in the root-key output, encrypted with the root passphrase (new-root-passphrase's default); one key for every repository.
+    const output = join(mkdtempSync(join(tmpdir(), 'rotate-out-')), 'output');
+    writeFileSync(output, '');
+    process.env.GITHUB_OUTPUT = output;
+    set({ 'root-passphrase': PASSPHRASE });
+    const refs = parseReferences(['reg.example.com/org/a', 'reg.example.com/org/b']);
+    const keys = inputKeys(getInputs({}), refs);
+    const a = keys.rotated('reg.example.com/org/a', 'root');
+    assert.equal(keys.rotated('reg.example.com/org/b', 'root'), a, 'one new root key for every repository of the step');
+    const handed = /^root-key<<(.+)\n([\s\S]*?)\n\1$/m.exec(readFileSync(output, 'utf8'));
+    assert.ok(handed, 'the root-key output');
+    assert.equal(parsePrivateKey(handed[2]!, PASSPHRASE).id, publicKeyId(a));
+    assert.match(handed[2]!, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\nrole: root\n/);
+
+    // Given: used as it is, decrypted with new-root-passphrase, else the root passphrase.
+    const next = generateKey();
+    set({ 'new-root-key': keyFilePem(next, 'new one', { role: 'root' }), 'new-root-passphrase': 'new one' });
+    assert.equal(publicKeyId(inputKeys(getInputs({}), refs).rotated('reg.example.com/org/a', 'root')), publicKeyId(next));
+    set({ 'new-root-passphrase': 'not it' });
+    assertCode(() => inputKeys(getInputs({}), refs), 'PASSPHRASE_WRONG', /the new-root-key input.*`new-root-passphrase` input \(or the root-passphrase input, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)/);
+
+    // A new key for the other rotation, or for another role, is refused.
+    set({ 'rotate-role': 'repository', 'new-root-passphrase': '' });
+    assert.throws(() => inputKeys(getInputs({}), refs), invalid(/^input new-root-key is for mode rotate with rotate-role root: leave it empty here$/));
+    set({ 'new-root-key': '', 'new-repository-key': root, 'repository-passphrase': PASSPHRASE });
+    assertCode(() => inputKeys(getInputs({}), refs), 'KEY_WRONG_ROLE', /^the new-repository-key input is a key for role "root"/);
+    set({ 'new-repository-key': '' });
+    assert.throws(() => inputKeys(getInputs({}), refs), invalid(/^mode rotate generates one repository key per repository: give new-repository-key to rotate 2 repositories/));
+    assert.ok(inputKeys(getInputs({}), refs.slice(0, 1)), 'one repository: its new key is generated');
+    set({ 'repository-passphrase': '' });
+    assertCode(() => inputKeys(getInputs({}), refs.slice(0, 1)), 'PASSPHRASE_MISSING', /set new-repository-passphrase \(or repository-passphrase, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE\)/);
   });
 
   it('init: generated keys need their passphrases, and one repository key per repository', () => {
