@@ -369,7 +369,11 @@ describe("getInputs: each mode's own inputs", () => {
     set({ mode: 'rotate', 'rotate-role': 'root' });
     assert.throws(() => inputKeys(getInputs({}), []), invalid(/^mode rotate needs the root-key input to rotate the root key/));
     set({ 'root-key': keyFilePem(generateKey(), '', { role: 'root' }) });
-    assertCode(() => inputKeys(getInputs({}), []), 'PASSPHRASE_MISSING', /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set new-root-passphrase \(or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/);
+    assertCode(
+      () => inputKeys(getInputs({}), []),
+      'PASSPHRASE_MISSING',
+      /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set new-root-passphrase \(or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/,
+    );
     set({ 'root-key': root });
 
     // Generated: handed back in the root-key output, encrypted with the root passphrase (new-root-passphrase's default); one key for every repository.
