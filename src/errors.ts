@@ -32,6 +32,8 @@ export type InputErrorCode =
   | 'FILE_TOO_LARGE'
   // a digest the reference pins, not the one served or signed
   | 'PIN_MISMATCH'
+  // build-push-action's metadata output (buildx --metadata-file JSON) that is not buildx metadata
+  | 'BUILD_METADATA_INVALID'
   // a key or signer the user named that is not what the repository has
   | 'KEY_NOT_DELEGATE'
   | 'KEY_WRONG_ROLE'

@@ -5,6 +5,7 @@ import { createEnv } from './action/environment.ts';
 import { inputCredentials, resolveCredentials } from './action/credentials.ts';
 import { writeResults, writeSummary } from './action/outputs.ts';
 import { parseReferences } from './registry/reference.ts';
+import { pinBuilt } from './registry/build-metadata.ts';
 import { loadPolicy } from './policy/load.ts';
 import { perform } from './operations.ts';
 import { asContentTrustError } from './errors.ts';
@@ -18,7 +19,7 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     mode = inputs.mode;
     // Everything that can be checked without the network is checked first.
-    const refs = parseReferences(inputs.images);
+    const refs = inputs.built ? pinBuilt(parseReferences(inputs.images), inputs.built) : parseReferences(inputs.images);
     const keys = inputKeys(inputs, refs);
     const request = inputs.mode === 'verify' && inputs.policy ? { mode: inputs.mode, options: { ...inputs.options, policy: await loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd(), 'input policy') } } : inputs;
     if (inputs.cache)

@@ -7,6 +7,7 @@ import { parsePemBlocks, readPrivateKey, toSigningKey, type SigningKey } from '.
 import { parseTrustServer } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
 import { readDockerfile } from './dockerfile.ts';
+import { builtImages, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
 import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
@@ -67,6 +68,8 @@ export interface CommonInputs {
   policy: string | undefined;
   /** verify: Dockerfiles whose FROM images were added to `images`. */
   dockerfiles: string[];
+  /** sign: the digest and metadata inputs (build-push-action's outputs): the digest each image must have; the metadata's names are in `images`. */
+  built?: BuiltImages | undefined;
 }
 
 /** The mode and its options (operations.ts), read from the inputs only that mode reads. */
@@ -122,8 +125,19 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }
   const dockerfiles = getList(core.getInput('dockerfile'));
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
-  const listedImages = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
+  const given = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
+  const built = readBuilt(mode, given);
+  const listedImages = [...given, ...(built?.names ?? [])];
   const images = [...listedImages, ...dockerfileImages(dockerfiles, env)];
+  if (built && built.untagged.length > 0) {
+    const notice = untaggedNotice(built, 'input metadata', 'the images input');
+    if (images.length === 0) throw new InputError('INPUT_INVALID', notice);
+    report.warning(notice);
+  }
+  if (built && images.length === 0 && core.getInput('metadata').trim())
+    throw new InputError('INPUT_INVALID', "input metadata has no image.name (buildx writes none for a build merged from several builder nodes) and input images is empty: list the tags to sign in images (e.g. docker/metadata-action's tags output)");
+  if (images.length === 0 && mode === 'sign')
+    throw new InputError('INPUT_INVALID', "input images is empty: list the image tags to sign, one per line (e.g. the tags output of docker/metadata-action), give images-file, or give metadata (build-push-action's metadata output)");
   if (images.length === 0)
     throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
   if (mode === 'sign' && !keys.delegation.pem) {
@@ -150,8 +164,34 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     cache: readBoolean('cache', true),
     policy: core.getInput('policy').trim() || undefined,
     dockerfiles,
+    built,
   };
   return { ...common, ...modeInputs(mode, images, signers) };
+}
+
+/** Bounds on the metadata file: buildx writes a few KiB (more with max provenance); far below what would exhaust the runner. */
+const METADATA_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The digest and metadata inputs (sign only): build-push-action's outputs.
+ * metadata is the JSON itself (the output, as it is) or the path of the
+ * file buildx --metadata-file wrote.
+ */
+function readBuilt(mode: Mode, listed: readonly string[]): BuiltImages | undefined {
+  const digest = core.getInput('digest').trim();
+  const metadata = core.getInput('metadata').trim();
+  if (!digest && !metadata) return undefined;
+  if (mode !== 'sign') throw new InputError('INPUT_INVALID', `input ${digest ? 'digest' : 'metadata'} is for mode sign (signing what a build pushed), not ${mode}: leave it empty`);
+  const fix = "give build-push-action's metadata output, or the path of the file `docker buildx build --metadata-file` wrote";
+  return builtImages({
+    listed,
+    digest: digest ? { value: digest, label: 'input digest' } : undefined,
+    metadata: !metadata
+      ? undefined
+      : metadata.startsWith('{')
+        ? { text: metadata, label: 'input metadata' }
+        : { text: readUserFile(metadata, { name: 'input metadata', fix }, { maxBytes: METADATA_MAX_BYTES }), label: `input metadata (file ${JSON.stringify(metadata)})` },
+  });
 }
 
 /** The inputs of one mode: signer-name, signer-key, expires-within, rotate-role; checked here, before any request. */

@@ -27,6 +27,8 @@ export const FLAGS: Readonly<Record<string, boolean>> = {
   json: false,
   'no-registry': false,
   pretty: false,
+  digest: true,
+  metadata: true,
 };
 
 const FLAG = /^--([a-z][a-z0-9-]*)(?:=([\s\S]*))?$/;

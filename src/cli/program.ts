@@ -32,10 +32,14 @@ const COMMANDS: Record<string, Command> = {
   'signer add': { usage: 'signer add --key KEY.pub NAME REPOSITORY...', summary: 'add a signer (initialises a new repository)', flags: ['key'], run: commands.signerAdd },
   'signer remove': { usage: 'signer remove NAME REPOSITORY...', summary: 'remove a signer', flags: [], run: commands.signerRemove },
   sign: {
-    usage: 'sign IMAGE:TAG... [--signer NAME]',
+    usage: 'sign IMAGE:TAG... [--signer NAME] [--digest DIGEST] [--metadata FILE]',
     summary: 'sign pushed tags with your signer key',
-    help: "The key is the trust directory's key of a signer of the repository; when it holds keys of several signers, --signer NAME chooses one.",
-    flags: ['signer'],
+    help:
+      "The key is the trust directory's key of a signer of the repository; when it holds keys of several signers, --signer NAME chooses one.\n" +
+      "To sign exactly what a build pushed: --digest DIGEST (sha256:<hex>, build-push-action's digest output) is the digest every tag must point at;\n" +
+      '--metadata FILE (the JSON `docker buildx build --metadata-file` writes) gives it and the tags (image.name; names without a tag are not signed),\n' +
+      'so IMAGE:TAG may be left out. A tag that points elsewhere in the registry fails PIN_MISMATCH and nothing is signed.',
+    flags: ['signer', 'digest', 'metadata'],
     run: commands.sign,
   },
   verify: { usage: 'verify IMAGE:TAG... [--signer A,B] [--json] [--no-registry]', summary: 'check tags are signed (by A or B)', flags: ['signer', 'json', 'no-registry'], run: commands.verify },

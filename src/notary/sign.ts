@@ -65,6 +65,13 @@ async function resolveAll(env: TrustEnv, refs: readonly ImageRef[]): Promise<Res
   const outcomes = await settleLimit(refs, env.config.concurrency, async (ref) => {
     const manifest = await fetchManifest(env.client, ref, env.credentialsFor(ref.domain));
     if (ref.pin && ref.pin !== manifest.digest) {
+      if (ref.pinnedBy) {
+        // The build's record (digest, metadata): the tag was moved between the push and this step.
+        throw new InputError(
+          'PIN_MISMATCH',
+          `image ${formatRef(ref)}: the tag now points at ${manifest.digest} in the registry, not at ${ref.pin}, the digest the build pushed (${ref.pinnedBy}): the tag was moved after the build, so nothing was signed. Build and push again, then sign; if nobody meant to move it, find out who can push to ${ref.gun} before signing anything`,
+        );
+      }
       throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: the registry serves ${manifest.digest}, but the input pins ${ref.pin}; the tag moved since it was built, sign the digest you mean`);
     }
     env.log.debug(`${formatRef(ref)} → ${manifest.digest} (${manifest.size} bytes, ${manifest.mediaType})`);

@@ -17,6 +17,12 @@ export interface ImageRef {
   readonly tag: string;
   /** `sha256:<hex>` when the input pins a digest. */
   readonly pin: string | undefined;
+  /**
+   * Where the pin came from when the reference did not write it: the build's
+   * record of what it pushed (build-metadata.ts), named as the front end
+   * names it ("input digest", "--metadata \"m.json\"").
+   */
+  readonly pinnedBy?: string | undefined;
 }
 
 const DOCKER_HUB = 'docker.io';

@@ -168,17 +168,20 @@ describe('where the workflows live', () => {
 });
 
 describe('what the workflows do (change detectors)', () => {
-  it('the release example signs after docker/login-action, metadata-action and build-push-action', () => {
+  it('the release example signs what build-push-action pushed, from its metadata output, after login, metadata, QEMU and Buildx', () => {
     const steps = jobs('examples/workflows/sign-release.yml').sign!.steps;
     const at = (prefix: string) => steps.findIndex((s) => s.uses?.startsWith(prefix));
-    const order = ['docker/login-action@', 'docker/metadata-action@', 'docker/build-push-action@', THIS_ACTION_PUBLISHED].map(at);
+    const order = ['docker/login-action@', 'docker/metadata-action@', 'docker/setup-qemu-action@', 'docker/setup-buildx-action@', 'docker/build-push-action@', THIS_ACTION_PUBLISHED].map(at);
     assert.ok(
       order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)),
       `order in sign-release.yml: ${order.join(',')}`,
     );
-    const sign = steps[order[3]!]!;
+    const build = steps[order[4]!]! as { id?: string; with?: Record<string, unknown> };
+    assert.match(String(build.with!.platforms), /,/, 'a multi-platform build');
+    const sign = steps[order[5]!]!;
     assert.equal(sign.with!.mode, 'sign');
-    assert.equal(sign.with!.images, '${{ steps.meta.outputs.tags }}');
+    assert.equal(sign.with!.metadata, `\${{ steps.${build.id}.outputs.metadata }}`);
+    assert.equal(sign.with!.images, undefined, 'the metadata names the tags');
     assert.equal(sign.with!['root-keys'], '${{ vars.DCT_ROOT_KEYS }}');
   });
 

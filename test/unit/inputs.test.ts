@@ -319,6 +319,26 @@ describe("getInputs: each mode's own inputs", () => {
     assert.deepEqual(getInputs({}).options, { signer: undefined }, 'init without a signer');
   });
 
+  it("sign: digest and metadata (build-push-action's outputs) pin every image; the metadata's tagged names join images and listedImages", () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const metadata = JSON.stringify({ 'containerimage.digest': digest, 'image.name': 'reg.example.com/org/app:v2,reg.example.com/org/app' });
+    set({ mode: 'sign', 'delegation-key': KEY_PEM, images: 'reg.example.com/org/app:v1', digest, metadata });
+    const inputs = getInputs({ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE });
+    assert.deepEqual(inputs.images, ['reg.example.com/org/app:v1', 'reg.example.com/org/app:v2']);
+    assert.deepEqual(inputs.listedImages, inputs.images, 'credentials may go to the metadata registry as to any listed one');
+    assert.deepEqual(inputs.built?.untagged, ['reg.example.com/org/app']);
+    assert.deepEqual(inputs.built?.every, { digest, by: 'input metadata' });
+
+    set({ images: '', digest: '' });
+    process.env.INPUT_METADATA = JSON.stringify({ 'containerimage.digest': digest, 'image.name': 'reg.example.com/org/app' });
+    assert.throws(() => getInputs({ DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE }), invalid(/^input metadata names reg\.example\.com\/org\/app without a tag: not signed\./));
+
+    set({ mode: 'verify', images: 'reg.example.com/org/app:v1', metadata: '', digest });
+    assert.throws(() => getInputs(), invalid(/^input digest is for mode sign/));
+    set({ digest: '', metadata: '{}' });
+    assert.throws(() => getInputs(), invalid(/^input metadata is for mode sign/));
+  });
+
   it('a missing or bad mode input is INPUT_INVALID from getInputs, naming the input', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ mode: 'add-signer', 'signer-key': PUBLIC_PEM }, /^mode add-signer needs the signer-name input/],

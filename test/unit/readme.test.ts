@@ -275,17 +275,22 @@ describe('README: the YAML snippets', () => {
     assert.ok(steps >= 8 && signs >= 1, `found ${steps} steps, ${signs} signing`);
   });
 
-  it('the multi-arch release sets up QEMU and Buildx, builds for several platforms, and signs pinned to the pushed digest', () => {
+  it("the multi-arch release sets up QEMU and Buildx, builds for several platforms, and signs from build-push-action's outputs", () => {
     const release = blocks.map((b) => b.source).find((s) => /^name: release$/m.test(s))!;
-    const uses = stepsOf(release).map((s) => s.uses?.split('@')[0] ?? s.id);
-    const order = ['docker/setup-qemu-action', 'docker/setup-buildx-action', 'docker/build-push-action', 'pin', THIS_ACTION.split('@')[0]].map((u) => uses.indexOf(u));
+    const steps = stepsOf(release);
+    const uses = steps.map((s) => s.uses?.split('@')[0] ?? s.id);
+    const order = ['docker/setup-qemu-action', 'docker/setup-buildx-action', 'docker/build-push-action', THIS_ACTION.split('@')[0]].map((u) => uses.indexOf(u));
     assert.ok(
       order.every((p, i) => p >= 0 && (i === 0 || p > order[i - 1]!)),
       `steps in order: ${order.join(', ')}`,
     );
-    const build = stepsOf(release).find((s) => s.uses?.startsWith('docker/build-push-action@'))!;
+    const build = steps.find((s) => s.uses?.startsWith('docker/build-push-action@'))!;
     assert.match(String(build.with!.platforms), /,/);
-    assert.match(release, /DIGEST: \$\{\{ steps\.build\.outputs\.digest \}\}/);
+    const sign = steps.find((s) => s.uses === THIS_ACTION && s.with?.mode === 'sign')!;
+    // The build's own record of what it pushed, not the tags as they are when the step runs.
+    assert.equal(sign.with!.metadata, `\${{ steps.${build.id}.outputs.metadata }}`);
+    assert.equal(sign.with!.images, undefined, 'the metadata names the tags');
+    assert.ok(sign.with!['root-keys']);
   });
 
   it('whole workflows pass actionlint', async () => {
