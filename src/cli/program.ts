@@ -48,6 +48,13 @@ const COMMANDS: Record<string, Command> = {
     flags: ['key'],
     run: commands.rotate,
   },
+  status: {
+    usage: 'status REPOSITORY... [--within DAYS] [--json]',
+    summary: "every role's expiry and keys; fails when one expires within DAYS (30)",
+    help: 'Reads only and needs no key. Lists each role (root, targets, every signer, snapshot, timestamp) with its version, expiry, days left, signers and key IDs, and the root key ID as docker trust inspect prints it. Exits 1 naming the repository, the role, the date and the fix (EXPIRED, or EXPIRING when within DAYS). Snapshot and timestamp are signed by the Notary server, which renews them itself: they fail the check only when served expired.',
+    flags: ['within', 'json'],
+    run: commands.status,
+  },
 };
 
 const OPTIONS = `Options (before or after the command):
