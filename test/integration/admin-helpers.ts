@@ -58,31 +58,43 @@ export async function dockerKeyPem(stack: Stack, role: 'root' | 'targets', gun?:
 }
 
 /**
- * Makes `role` of `gun` really expire on the real server: publishes its
- * next version (same content) signed with `keyPem`, expiring `seconds`
- * after now, then waits until that moment has passed. Everyone (the
- * server, docker, the notary CLI, the action) then meets an expired file at
- * the real time: nothing runs at another date. The product's edit pipeline
- * signs and publishes it (a convenient signer, not the subject); its strict
- * read-back runs before the expiry.
+ * Publishes the next version (same content) of each of `roles` of `gun`,
+ * signed with `keyPem`, expiring `seconds` after now. The product's edit
+ * pipeline signs and publishes them (a convenient signer, not the subject);
+ * its strict read-back runs before the expiry.
  */
-export async function publishExpiring(stack: Stack, gun: string, role: string, keyPem: string, passphrase: string, seconds = 4): Promise<Date> {
+export async function publishExpiringIn(stack: Stack, gun: string, roles: readonly string[], keyPem: string, passphrase: string, seconds: number): Promise<Date> {
   const env = libraryEnv(stack);
   const key = parsePrivateKey(keyPem, passphrase);
   let expires = new Date();
   try {
     await administer(env, [parseReference(`${gun}:x`)], (repo, _client, now) => {
       expires = new Date(now.getTime() + seconds * 1000);
-      const ids = role === 'root' ? baseRoleKeyIds(repo, 'root', key, 'root key') : signableBy(repo, [key]).find((s) => s.role === role)?.keyIds;
-      if (!ids) throw new Error(`${key.id} cannot sign ${role} of ${gun}`);
-      const signed: { version: number; expires: string } = role === 'root' ? cloneSigned(repo.root.signed) : startFrom(repo, role);
-      signed.version += 1;
-      signed.expires = goTime(expires);
-      return { files: new Map([[role, envelope(signed, key, ids)]]), summary: `${role} expires at ${expires.toISOString()}` };
+      const files = new Map<string, Buffer>();
+      for (const role of roles) {
+        const ids = role === 'root' ? baseRoleKeyIds(repo, 'root', key, 'root key') : signableBy(repo, [key]).find((s) => s.role === role)?.keyIds;
+        if (!ids) throw new Error(`${key.id} cannot sign ${role} of ${gun}`);
+        const signed: { version: number; expires: string } = role === 'root' ? cloneSigned(repo.root.signed) : startFrom(repo, role);
+        signed.version += 1;
+        signed.expires = goTime(expires);
+        files.set(role, envelope(signed, key, ids));
+      }
+      return { files, summary: `${roles.join(', ')} expire at ${expires.toISOString()}` };
     });
   } finally {
     env.close();
   }
+  return expires;
+}
+
+/**
+ * Makes `roles` of `gun` really expire on the real server: published to
+ * expire a few seconds later (publishExpiringIn), then waited out.
+ * Everyone (the server, docker, the notary CLI, the action) then meets an
+ * expired file at the real time: nothing runs at another date.
+ */
+export async function publishExpiring(stack: Stack, gun: string, roles: string | readonly string[], keyPem: string, passphrase: string, seconds = 4): Promise<Date> {
+  const expires = await publishExpiringIn(stack, gun, typeof roles === 'string' ? [roles] : roles, keyPem, passphrase, seconds);
   const wait = expires.getTime() - Date.now() + 300;
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   return expires;
