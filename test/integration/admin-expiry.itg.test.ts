@@ -164,7 +164,10 @@ describe('reviving expired repositories (refresh) and the expiry watch (status)'
     assert.equal(status!.state, 'ok');
     assert.equal(status!.withinDays, 30, 'the default window');
     const [info] = await stack.docker.inspect(gun);
-    assert.deepEqual(status!.rootKeyIds, info!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys.map((k) => k.ID));
+    assert.deepEqual(
+      status!.rootKeyIds,
+      info!.AdministrativeKeys.find((k) => k.Name === 'Root')!.Keys.map((k) => k.ID),
+    );
     assert.deepEqual(
       status!.roles.map((r) => [r.role, r.state, r.signers]),
       [
