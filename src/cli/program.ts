@@ -41,7 +41,13 @@ const COMMANDS: Record<string, Command> = {
   verify: { usage: 'verify IMAGE:TAG... [--signer A,B] [--json] [--no-registry]', summary: 'check tags are signed (by A or B)', flags: ['signer', 'json', 'no-registry'], run: commands.verify },
   inspect: { usage: 'inspect IMAGE[:TAG]... [--pretty]', summary: 'what docker trust inspect prints', flags: ['pretty'], run: commands.inspect },
   revoke: { usage: 'revoke IMAGE[:TAG]...', summary: 'remove signatures (all tags without one)', flags: [], run: commands.revoke },
-  refresh: { usage: 'refresh REPOSITORY... [--within DAYS]', summary: 're-sign what expires within DAYS (182)', flags: ['within'], run: commands.refresh },
+  refresh: {
+    usage: 'refresh REPOSITORY... [--within DAYS]',
+    summary: 're-sign what expires within DAYS (182)',
+    help: "Re-signs, with the trust directory's keys, what they sign that expires within DAYS or has already expired: targets.json with the repository key, root.json with the root key, a signer's files with its key. A repository whose files expired comes back to life, nothing deleted.",
+    flags: ['within'],
+    run: commands.refresh,
+  },
   rotate: {
     usage: 'rotate REPOSITORY snapshot|timestamp, or rotate REPOSITORY signer NAME --key NEW.pub',
     summary: "new server-held key (needs the root key), or a signer's new key",

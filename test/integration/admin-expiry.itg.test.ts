@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { httpsRequest } from '../stack/https.ts';
 import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type Stack } from '../stack/index.ts';
-import { describeRun, hex, initRepo, libraryEnv, runAction, runCli, useStack, type ActionRun } from './helpers.ts';
+import { assertCliBadInput, describeRun, hex, initRepo, libraryEnv, runAction, runCli, useStack, type ActionRun } from './helpers.ts';
 import { dockerKeyPem, publishExpiring, publishExpiringIn, runAdminAction, serverState } from './admin-helpers.ts';
 import { initRepository } from '../../src/notary/admin/init.ts';
 import { administer, adminClient } from '../../src/notary/admin/workflow.ts';
@@ -237,5 +237,9 @@ describe('reviving expired repositories (refresh) and the expiry watch (status)'
     const e = firstError(run);
     assert.equal(e.code, 'INPUT_INVALID');
     assert.match(e.message, /mode status only reads and takes no keys: remove the root-key input/);
+    const help = await runCli(ctx.stack.docker.env(), ['status', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: content-trust status REPOSITORY\.\.\. \[--within DAYS\] \[--json\]\n\nEvery role's expiry and keys; fails when one expires within DAYS \(30\)\.\nReads only and needs no key\./);
+    assertCliBadInput(await runCli(ctx.stack.docker.env(), ['status', ctx.stack.gun('watch/any'), '--within', 'soon']), 'INPUT_INVALID', '--within');
   });
 });
