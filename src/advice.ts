@@ -42,6 +42,8 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   [/, then pin it: root-keys: ([0-9a-f,]+)/g, ', then pin it: root-keys: $1', '; the trust directory remembers it from now on'],
   // notary/sign.ts, notary/verify.ts: a digest pinned in the reference.
   [/but the input pins/g, 'but the input pins', 'but the reference pins'],
+  // notary/expiry.ts: an expired (or expiring) file and the key that re-signs it.
+  [/\(mode: refresh, input ([a-z-]+); or `content-trust refresh ([^`\s]+)`\)/g, '(mode: refresh with the $1 input)', '(`content-trust refresh $2`, with that key in the trust directory)'],
 ];
 
 /** `message` with the core's advice in `frontEnd`'s words. */

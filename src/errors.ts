@@ -60,7 +60,9 @@ export type TrustErrorCode =
   | 'NOT_SIGNED'
   | 'SIGNER_MISSING'
   | 'POLICY_NO_MATCH'
-  | 'POLICY_VALIDITY';
+  | 'POLICY_VALIDITY'
+  // the expiry watch (status): a file that expires within the window
+  | 'EXPIRING';
 
 /** A publish the Notary server refused, could not take, or that did not take effect. */
 export type PublishErrorCode = 'PUBLISH_REJECTED' | 'VERSION_CONFLICT' | 'SNAPSHOT_KEY_NOT_ON_SERVER' | 'POST_VERIFY_FAILED';

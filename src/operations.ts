@@ -21,8 +21,9 @@ import { planRevoke } from './notary/admin/revoke.ts';
 import { planRefresh } from './notary/admin/refresh.ts';
 import { planRotateRepository, planRotateRoot, planRotateServerKey, planRotateSigner } from './notary/admin/rotate.ts';
 import { administer, adminClient, readRepo, type AdminOutcome } from './notary/admin/workflow.ts';
+import { repositoryStatuses, type RepositoryStatus } from './notary/admin/status.ts';
 
-export const MODES = ['sign', 'verify', 'init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate'] as const;
+export const MODES = ['sign', 'verify', 'init', 'add-signer', 'remove-signer', 'revoke', 'refresh', 'rotate', 'status'] as const;
 export type Mode = (typeof MODES)[number];
 
 export function isMode(value: string): value is Mode {
@@ -95,6 +96,8 @@ export interface OptionsOf {
   revoke: Record<string, never>;
   refresh: { withinDays: number };
   rotate: RotateOptions;
+  /** The expiry watch: a role expiring within this many days fails it. */
+  status: { withinDays: number };
 }
 
 /** Each mode's results. */
@@ -107,6 +110,7 @@ export interface ResultOf {
   revoke: AdminOutcome[];
   refresh: AdminOutcome[];
   rotate: AdminOutcome[];
+  status: RepositoryStatus[];
 }
 
 export type Operation<M extends Mode> = (env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource) => Promise<ResultOf[M]>;
@@ -153,10 +157,15 @@ const OPERATIONS: { [M in Mode]: Operation<M> } = {
   'remove-signer': (env, refs, { name }, keys) => administer(env, refs, (repo, _c, now) => planRemoveSigner(repo, keys.repository(repo), name, now)),
   revoke: (env, refs, _options, keys) => administer(env, refs, (repo, _c, now) => planRevoke(repo, keys.signing(repo, undefined), tagsToRevoke(refs, repo.gun), now)),
   refresh: (env, refs, { withinDays }, keys) =>
-    administer(env, refs, (repo, _c, now) => {
-      const root = keys.root(repo, false);
-      return planRefresh(repo, { root, signing: keys.signing(repo, root) }, withinDays, now);
-    }),
+    administer(
+      env,
+      refs,
+      (repo, _c, now) => {
+        const root = keys.root(repo, false);
+        return planRefresh(repo, { root, signing: keys.signing(repo, root) }, withinDays, now);
+      },
+      { allowExpired: true },
+    ),
   rotate: (env, refs, options, keys) => {
     if (options.role === 'signer') {
       const { name, keys: publicKeys } = options.signer;
@@ -172,13 +181,15 @@ const OPERATIONS: { [M in Mode]: Operation<M> } = {
     }
     return administer(env, refs, (repo, client) => planRotateServerKey(client, repo, keys.root(repo, true)!, role));
   },
+  // Reads only, with no key; the front ends fail the run with expiryFailure once the report is out.
+  status: (env, refs, { withinDays }) => repositoryStatuses(env, refs, withinDays),
 };
 
 /** Runs `mode` over `refs`: the one path from a front end (action or CLI) to the core. */
 export async function perform<M extends Mode>(mode: M, env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource): Promise<ResultOf[M]> {
   const operation: Operation<M> = OPERATIONS[mode];
-  // Every mode but verify may sign: load the ECDSA signer (a chunk of its
-  // own) before planning, so a verify run never loads it.
-  if (mode !== 'verify') await loadSigner();
+  // Every mode but verify and status may sign: load the ECDSA signer (a
+  // chunk of its own) before planning, so a read-only run never loads it.
+  if (mode !== 'verify' && mode !== 'status') await loadSigner();
   return operation(env, refs, options, keys);
 }

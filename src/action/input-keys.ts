@@ -31,6 +31,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
       delegation = decode('delegation')!.signing; // getInputs made sure it is given
       break;
     case 'verify':
+    case 'status':
       break;
     case 'init':
       init = { root: decode('root'), repository: decode('repository') };

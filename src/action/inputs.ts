@@ -140,6 +140,11 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     throw new InputError('INPUT_INVALID', "input images is empty: list the image tags to sign, one per line (e.g. the tags output of docker/metadata-action), give images-file, or give metadata (build-push-action's metadata output)");
   if (images.length === 0)
     throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
+  if (mode === 'status') {
+    const given = (['root', 'repository', 'delegation'] as const).filter((k) => keys[k].pem).map((k) => `${k}-key`);
+    // A scheduled watch should hold no signing secret: refused rather than ignored.
+    if (given.length > 0) throw new InputError('INPUT_INVALID', `mode status only reads and takes no keys: remove the ${given.join(', ')} input${given.length > 1 ? 's' : ''} (a scheduled watch should hold no signing secrets)`);
+  }
   if (mode === 'sign' && !keys.delegation.pem) {
     throw new InputError('INPUT_INVALID', "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`");
   }
@@ -214,15 +219,21 @@ function modeInputs(mode: Mode, images: readonly string[], signers: string[]): M
       return { mode, options: { signer: requiredSigner(mode, "the signer-key input: the signer's public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)") } };
     case 'remove-signer':
       return { mode, options: { name: signerName(mode) } };
-    case 'refresh': {
-      const text = core.getInput('expires-within');
-      const days = Number(text || '182');
-      if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', `input expires-within is "${text}": a whole number of days`);
-      return { mode, options: { withinDays: days } };
-    }
+    case 'refresh':
+      return { mode, options: { withinDays: expiresWithin(182) } };
     case 'rotate':
       return { mode, options: rotateInputs() };
+    case 'status':
+      return { mode, options: { withinDays: expiresWithin(30) } };
   }
+}
+
+/** The expires-within input: whole days, `fallback` when empty (refresh 182, status 30). */
+function expiresWithin(fallback: number): number {
+  const text = core.getInput('expires-within');
+  const days = text.trim() === '' ? fallback : Number(text);
+  if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', `input expires-within is "${text}": a whole number of days`);
+  return days;
 }
 
 function rotateInputs(): RotateOptions {

@@ -5,6 +5,7 @@ import type { AdminOutcome } from '../notary/admin/workflow.ts';
 import type { InitOutcome, Mode, ResultOf } from '../operations.ts';
 import { InternalError } from '../errors.ts';
 import { forSummary } from '../util/untrusted-text.ts';
+import { expiryFailure, type RepositoryStatus } from '../notary/admin/status.ts';
 
 /**
  * Bytes this step writes to its summary. GitHub refuses a step summary over
@@ -17,8 +18,23 @@ export const SUMMARY_BUDGET = 512 * 1024;
 // space, nothing a consumer could split on) and a sha256 digest.
 const OUTPUT_LINE = /^[A-Za-z0-9._\-/:[\]]+@sha256:[0-9a-f]{64}$/;
 
+/** Repositories whose root key IDs the status summary lists (the status output lists every one). */
+const ROOT_KEY_LINES = 50;
+
+/** Whether this run's summary already has its heading (a failure after results adds only its list). */
+let headed = false;
+
 /** A mode's results as outputs and the job summary. */
 export async function writeResults(mode: Mode, results: ResultOf[Mode]): Promise<void> {
+  if (mode === 'status') {
+    const statuses = results as RepositoryStatus[];
+    core.setOutput('status', JSON.stringify(statuses));
+    await writeStatusSummary(statuses);
+    // The report is out (output and summary) before the watch fails the step.
+    const due = expiryFailure(statuses);
+    if (due) throw due;
+    return;
+  }
   if (mode === 'sign' || mode === 'verify') {
     setOutputs(results as ImageResult[]);
     await writeSummary(mode, results as ImageResult[], []);
@@ -89,7 +105,7 @@ export function fitToBudget(items: readonly string[], budget: number, overhead: 
 export async function writeSummary(mode: Mode, results: readonly ImageResult[], failures: readonly { subject: string; code?: string; message: string }[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   const verb = mode === 'sign' ? 'Signed' : 'Verified';
-  const s = core.summary.addHeading(`Content trust: ${mode}`, 3);
+  const s = headed ? core.summary : core.summary.addHeading(`Content trust: ${mode}`, 3);
   const withPolicy = results.some((r) => r.policy);
   if (results.length > 0) {
     const rows = results.map((r) => [
@@ -126,6 +142,45 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
     if (hidden > 0) s.addRaw(`${hidden} more failure(s) are not listed here: the step's log lists every one.`, true);
   }
   await s.write();
+}
+
+/**
+ * The expiry watch's table: one row per repository and role, its state
+ * first, so a reader sees what to renew. Repository, role and signer names
+ * are outside text, made inert; key IDs are shortened to docker's 12
+ * characters (the status output has them whole).
+ */
+async function writeStatusSummary(statuses: readonly RepositoryStatus[]): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  const STATE = { ok: 'ok', expiring: '⚠️ expiring', expired: '❌ expired' } as const;
+  const rows = statuses.flatMap((s) =>
+    s.roles.map((r) => [
+      forSummary(s.repository),
+      forSummary(r.role),
+      STATE[r.state],
+      String(r.version),
+      forSummary(`${r.expires.slice(0, 10)} (${r.daysLeft < 0 ? `${-r.daysLeft} days ago` : `${r.daysLeft} days left`})`),
+      forSummary(r.signers.join(', ')) || '—',
+      r.keyIds.map((id) => `<code>${forSummary(id.slice(0, 12))}</code>`).join(' ') || '—',
+    ]),
+  );
+  const { shown, hidden } = fitToBudget(
+    rows.map((cells) => cells.join('')),
+    SUMMARY_BUDGET,
+    16 + 9 * 7,
+  );
+  const window = statuses[0]?.withinDays;
+  const s = core.summary.addHeading('Content trust: status', 3);
+  s.addTable([['Repository', 'Role', 'State', 'Version', 'Expires', 'Signed by', 'Key IDs'].map((data) => ({ data, header: true })), ...rows.slice(0, shown.length)]);
+  const expiring = statuses.filter((x) => x.state !== 'ok').length;
+  s.addRaw(
+    `${statuses.length} repositor${statuses.length === 1 ? 'y' : 'ies'} checked; ${expiring === 0 ? `nothing expires within ${window} days` : `${expiring} need${expiring === 1 ? 's' : ''} renewing`}. Snapshot and timestamp are signed by the Notary server, which renews them itself.${hidden > 0 ? ` ${hidden} rows are not in this table: the status output lists every one.` : ''}`,
+    true,
+  );
+  // Root key IDs whole, as docker trust inspect prints them (what root-keys pins), for a readable number of repositories.
+  if (statuses.length <= ROOT_KEY_LINES) for (const x of statuses) s.addRaw(`<p>${forSummary(x.repository)}: Root key ${x.rootKeyIds.map((id) => `<code>${forSummary(id)}</code>`).join(', ')}</p>`, true);
+  await s.write();
+  headed = true;
 }
 
 function daysLeft(iso: string): string {

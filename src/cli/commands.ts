@@ -17,6 +17,7 @@ import { passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { forLog, jsonForLog } from '../util/untrusted-text.ts';
 import { builtImages, pinBuilt, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
+import { expiryFailure, type RepositoryStatus } from '../notary/admin/status.ts';
 import { readUserFile } from '../util/file.ts';
 
 /** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
@@ -113,7 +114,7 @@ export async function signerAdd(args: Args, io: Io): Promise<void> {
   await init({ ...args, positionals: repos }, io, { name, keys: readSignerKeys(keyFile, name) });
 }
 
-async function adminCommand<M extends Exclude<Mode, 'sign' | 'verify' | 'init'>>(mode: M, repos: readonly string[], options: OptionsOf[M], args: Args, io: Io): Promise<void> {
+async function adminCommand<M extends Exclude<Mode, 'sign' | 'verify' | 'init' | 'status'>>(mode: M, repos: readonly string[], options: OptionsOf[M], args: Args, io: Io): Promise<void> {
   const command = { 'add-signer': 'signer add', 'remove-signer': 'signer remove', revoke: 'revoke', refresh: 'refresh', rotate: 'rotate' }[mode];
   for (const o of await run(mode, refsOf(repos, command, mode === 'revoke' ? 'IMAGE[:TAG]' : 'REPOSITORY'), options, args, io)) io.out(`${o.summary}\n`);
 }
@@ -128,10 +129,33 @@ export function revoke(args: Args, io: Io): Promise<void> {
   return adminCommand('revoke', args.positionals, {}, args, io);
 }
 
-export function refresh(args: Args, io: Io): Promise<void> {
-  const days = Number(flag(args, 'within') ?? '182');
+/** --within: whole days, `fallback` when absent (refresh 182, status 30). */
+function withinDays(args: Args, fallback: number): number {
+  const days = Number(flag(args, 'within') ?? String(fallback));
   if (!Number.isInteger(days) || days < 0) throw new InputError('INPUT_INVALID', '--within takes a whole number of days');
-  return adminCommand('refresh', args.positionals, { withinDays: days }, args, io);
+  return days;
+}
+
+export function refresh(args: Args, io: Io): Promise<void> {
+  return adminCommand('refresh', args.positionals, { withinDays: withinDays(args, 182) }, args, io);
+}
+
+/** The expiry watch: every role's expiry and keys, then a failing exit when any expires within --within days. */
+export async function status(args: Args, io: Io): Promise<void> {
+  const days = withinDays(args, 30);
+  const statuses = await run('status', refsOf(args.positionals, 'status', 'REPOSITORY'), { withinDays: days }, args, io);
+  io.out(args.flags.has('json') ? `${jsonForLog(statuses, 2)}\n` : statuses.map(statusText).join('\n'));
+  const due = expiryFailure(statuses);
+  if (due) throw due;
+}
+
+function statusText(s: RepositoryStatus): string {
+  const rows = [['ROLE', 'VERSION', 'EXPIRES', 'DAYS LEFT', 'STATE', 'SIGNED BY', 'KEY IDS'], ...s.roles.map((r) => [r.role, String(r.version), r.expires, String(r.daysLeft), r.state, r.signers.join(', '), r.keyIds.join(', ')])];
+  // Cells hold names from trust data: one line each.
+  const cells = rows.map((r) => r.map((c) => forLog(c)));
+  const widths = cells[0]!.map((_, col) => Math.max(...cells.map((r) => r[col]!.length)) + 2);
+  const table = cells.map((r) => r.map((c, col) => (col === r.length - 1 ? c : c.padEnd(widths[col]!))).join('')).join('\n');
+  return `${forLog(s.repository)} (root key ${s.rootKeyIds.join(', ')}; window ${s.withinDays} days): ${s.state}\n${table}\n`;
 }
 
 const ROTATE_USAGE = 'usage: content-trust rotate REPOSITORY root|repository|snapshot|timestamp|signer NAME (signer: --key NEW.pub)';

@@ -45,13 +45,26 @@ const COMMANDS: Record<string, Command> = {
   verify: { usage: 'verify IMAGE:TAG... [--signer A,B] [--json] [--no-registry]', summary: 'check tags are signed (by A or B)', flags: ['signer', 'json', 'no-registry'], run: commands.verify },
   inspect: { usage: 'inspect IMAGE[:TAG]... [--pretty]', summary: 'what docker trust inspect prints', flags: ['pretty'], run: commands.inspect },
   revoke: { usage: 'revoke IMAGE[:TAG]...', summary: 'remove signatures (all tags without one)', flags: [], run: commands.revoke },
-  refresh: { usage: 'refresh REPOSITORY... [--within DAYS]', summary: 're-sign what expires within DAYS (182)', flags: ['within'], run: commands.refresh },
+  refresh: {
+    usage: 'refresh REPOSITORY... [--within DAYS]',
+    summary: 're-sign what expires within DAYS (182)',
+    help: "Re-signs, with the trust directory's keys, what they sign that expires within DAYS or has already expired: targets.json with the repository key, root.json with the root key, a signer's files with its key. A repository whose files expired comes back to life, nothing deleted.",
+    flags: ['within'],
+    run: commands.refresh,
+  },
   rotate: {
     usage: 'rotate REPOSITORY root|repository|snapshot|timestamp|signer NAME [--key NEW.pub]',
     summary: "new root, repository or server-held key (needs the root key), or a signer's new key",
     help: "root, repository: a new key is made and saved in the trust directory (as `notary key rotate REPOSITORY root|targets` does), and a root naming it is published, signed by the current root key; a new root key signs it too, so clients that trust the old root follow it. repository re-signs targets with the new key, its signers kept. snapshot, timestamp: the server makes the new key. signer NAME --key NEW.pub: the signer's new public key replaces its old one.",
     flags: ['key'],
     run: commands.rotate,
+  },
+  status: {
+    usage: 'status REPOSITORY... [--within DAYS] [--json]',
+    summary: "every role's expiry and keys; fails when one expires within DAYS (30)",
+    help: 'Reads only and needs no key. Lists each role (root, targets, every signer, snapshot, timestamp) with its version, expiry, days left, signers and key IDs, and the root key ID as docker trust inspect prints it. Exits 1 naming the repository, the role, the date and the fix (EXPIRED, or EXPIRING when within DAYS). Snapshot and timestamp are signed by the Notary server, which renews them itself: they fail the check only when served expired.',
+    flags: ['within', 'json'],
+    run: commands.status,
   },
 };
 

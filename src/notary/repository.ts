@@ -15,9 +15,9 @@ export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryR
   return new NotaryRepoClient(env.client, env.serverFor(ref.domain), ref.gun, env.credentialsFor(ref.domain), push);
 }
 
-/** The trust update with what the environment gives every workflow: remembered trust and root-key pins. */
-export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date()): Promise<TrustedRepo> {
-  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys });
+/** The trust update with what the environment gives every workflow: remembered trust and root-key pins; `allowExpired` only for refresh's plan and status (updater.ts). */
+export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date(), options: { allowExpired?: boolean } = {}): Promise<TrustedRepo> {
+  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys, allowExpired: options.allowExpired });
 }
 
 export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size: number): ImageResult {

@@ -5,7 +5,7 @@
  * the first match wins, and only targets/releases or targets is accepted.
  */
 import { pathAllowed, type TrustedRepo } from './model.ts';
-import { TrustError } from '../errors.ts';
+import { ExpiredError, TrustError } from '../errors.ts';
 import { own } from '../util/json.ts';
 
 export interface TargetHit {
@@ -48,12 +48,28 @@ export function resolveTag(repo: TrustedRepo, tag: string): TargetHit {
     const hit = walk(repo, start, tag, seen);
     if (!hit) continue;
     if (DCT_ROLES.includes(hit.role)) return hit;
+    throwIfExpired(repo, tag);
     throw new TrustError(
       'NOT_SIGNED',
       `${repo.gun}:${tag} is signed only in ${hit.role}; a DCT pull accepts only targets/releases or targets. Add the signer with \`docker trust signer add\` (which also adds its key to targets/releases) and sign again`,
     );
   }
+  throwIfExpired(repo, tag);
   throw new TrustError('NOT_SIGNED', `${repo.gun}:${tag} has no trust data: no signature for this tag in targets/releases or targets. Sign it (mode: sign) before verifying`);
+}
+
+/**
+ * EXPIRED when a delegation skipped because its file expired lists the tag
+ * (targets/releases first): the tag is not unsigned, its signature expired,
+ * and the fix is re-signing that file, not signing the tag again.
+ */
+function throwIfExpired(repo: TrustedRepo, tag: string): void {
+  const roles = [...repo.skipped].sort(([a], [b]) => Number(b === RELEASES) - Number(a === RELEASES));
+  for (const [role, { meta, error }] of roles) {
+    if (error instanceof ExpiredError && own(meta.signed.targets, tag)) {
+      throw new ExpiredError(`${repo.gun}:${tag} is signed in ${role}, whose file has expired, so its signatures are not trusted: ${error.message}`, { cause: error });
+    }
+  }
 }
 
 /** Every trusted role that lists the tag with this digest. */

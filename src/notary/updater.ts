@@ -14,6 +14,7 @@ import { NotInitialisedError, TrustError, messageOf } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { TrustStore } from './trust-store.ts';
 import { narrowPaths, trustedRole, type SkippedRole, type TrustedRepo, type TrustedRole, type TrustedState } from './model.ts';
+import { expiryFix } from './expiry.ts';
 
 /**
  * Where the workflow reads metadata from: one repository on a Notary server
@@ -36,6 +37,14 @@ export interface UpdateOptions {
   store?: TrustStore;
   /** Root key IDs (TUF or canonical) that must sign every root: the `root-keys` input. */
   rootKeys?: readonly string[];
+  /**
+   * Keep metadata past its expiry instead of refusing it: for refresh's plan
+   * (which re-signs it) and status (which reports it) only, never to trust a
+   * tag. Signatures, thresholds, hashes, lengths, versions and the root chain
+   * are checked as always (a root certificate's validity too); an expired
+   * delegation is kept, not skipped; and nothing read so is remembered.
+   */
+  allowExpired?: boolean;
 }
 
 /** One update: what every step reads, and the warnings and skipped delegations it collects. */
@@ -45,6 +54,7 @@ interface Update {
   /** 5.1: the time the update started; every expiry is checked against it. */
   readonly now: Date;
   readonly config: Config;
+  readonly allowExpired: boolean;
   /** 5.2: the trusted state the update starts from (undefined: trust on first use). */
   readonly trusted: TrustedState | undefined;
   readonly warnings: string[];
@@ -63,6 +73,7 @@ export async function updateRepo(source: MetadataSource, options: UpdateOptions)
     gun,
     now: options.now ?? new Date(),
     config: options.config,
+    allowExpired: options.allowExpired === true,
     trusted: await options.store?.load(gun),
     warnings: [],
     skipped: new Map(),
@@ -79,7 +90,8 @@ export async function updateRepo(source: MetadataSource, options: UpdateOptions)
   if (u.trusted) checkSnapshotKeepsRoles(rememberedSnapshot(u.trusted, gun), snapshot, roles, gun);
   warnExpiringSoon(u, [root.meta, snapshot, ...[...roles.values()].map((r) => r.meta)]);
   const repo: TrustedRepo = { gun, root: root.meta, rootKeys: root.keys, timestamp, snapshot, roles, skipped: u.skipped, warnings: u.warnings, trustedBefore: u.trusted };
-  if (options.store) await persist(u, options.store, repo);
+  // What was read past its expiry is not trusted state: the next strict read must not start from it.
+  if (options.store && !u.allowExpired) await persist(u, options.store, repo);
   return repo;
 }
 
@@ -101,6 +113,8 @@ async function updateRoot(u: Update, pins: readonly string[] | undefined): Promi
   const keys = parseKeyMap(meta.signed.keys, `${u.gun} root.json`);
   if (u.trusted && !unchanged) await verifyRootChain(u.source, u.trusted, meta, u.gun, u.config.maxRootBytes, u.config.maxRootRotations);
   verifyRoot(meta, keys, u.gun, u.now, pins);
+  // 5.3.10: the final root must not have expired.
+  checkFresh(u, meta);
   return { meta, keys };
 }
 
@@ -111,7 +125,7 @@ async function updateTimestamp(u: Update, root: TrustedRoot, fetch: Promise<Buff
   const timestamp = parseMetadata(raw, 'timestamp', 'Timestamp');
   verifyThreshold(timestamp, root.keys, root.meta.signed.roles.timestamp, u.gun);
   checkNoRollback(timestamp, floor(u, 'timestamp'), u.gun);
-  checkNotExpired(timestamp, u.now, u.gun);
+  checkFresh(u, timestamp);
   return timestamp;
 }
 
@@ -127,7 +141,7 @@ async function updateSnapshot(u: Update, root: TrustedRoot, timestamp: Metadata<
   const snapshot = parseMetadata(await fetchAnnounced(u, 'snapshot', timestamp.signed.meta.snapshot), 'snapshot', 'Snapshot');
   verifyThreshold(snapshot, root.keys, root.meta.signed.roles.snapshot, u.gun);
   checkNoRollback(snapshot, floor(u, 'snapshot'), u.gun);
-  checkNotExpired(snapshot, u.now, u.gun);
+  checkFresh(u, snapshot);
   const rootEntry = snapshot.signed.meta.root;
   if (rootEntry) checkFileMeta(root.meta.raw, rootEntry, `${u.gun} root.json (as listed in snapshot)`);
   return snapshot;
@@ -145,7 +159,7 @@ async function updateTargets(u: Update, root: TrustedRoot, snapshot: Metadata<Sn
   const targets = parseMetadata(await fetchAnnounced(u, 'targets', entry), 'targets', 'Targets');
   verifyThreshold(targets, root.keys, root.meta.signed.roles.targets, u.gun);
   checkNoRollback(targets, floor(u, 'targets'), u.gun);
-  checkNotExpired(targets, u.now, u.gun);
+  checkFresh(u, targets);
   return trustedRole(u.gun, targets, ['']);
 }
 
@@ -195,11 +209,16 @@ async function updateDelegation(u: Update, snapshot: Metadata<SnapshotSigned>, p
   }
   checkNoRollback(meta, floor(u, role.name), u.gun);
   try {
-    checkNotExpired(meta, u.now, u.gun);
+    checkFresh(u, meta);
   } catch (e) {
     return skip(e);
   }
   return trustedRole(u.gun, meta, narrowPaths(parent.paths, role.paths ?? []));
+}
+
+/** Expiry (5.3.10, 5.4.4, 5.5.6, 5.6.5), with the fix for the role; not checked when the update allows expired files. */
+function checkFresh(u: Update, meta: Metadata<unknown>): void {
+  if (!u.allowExpired) checkNotExpired(meta, u.now, u.gun, expiryFix(u.gun, meta.role));
 }
 
 /** The version trusted before for a role: a new file may not go below it. */
@@ -211,7 +230,8 @@ function floor(u: Update, role: string): number | undefined {
 function warnExpiringSoon(u: Update, files: readonly Metadata<unknown>[]): void {
   for (const m of files) {
     const days = (m.expires.getTime() - u.now.getTime()) / 86_400_000;
-    if (days < u.config.expiryWarningDays) u.warnings.push(`${u.gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
+    if (days <= 0) u.warnings.push(`${u.gun}: ${m.role}.json expired at ${m.expires.toISOString()}; ${expiryFix(u.gun, m.role)}`);
+    else if (days < u.config.expiryWarningDays) u.warnings.push(`${u.gun}: ${m.role}.json expires in ${Math.floor(days)} days (${m.expires.toISOString()}); re-sign it before it freezes verification`);
   }
 }
 
@@ -235,8 +255,6 @@ function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, Public
     throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, not expired, not a CA)`);
   }
   verifyThreshold(root, certKeys, root.signed.roles.root, gun);
-  // 5.3.10: the final root must not have expired.
-  checkNotExpired(root, now, gun);
   if (pins && pins.length > 0) verifyRootPinned(root, certKeys, pins, gun);
 }
 

@@ -9,7 +9,7 @@ import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
 import type { TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
-import { InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
+import { ExpiredError, InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
@@ -68,6 +68,8 @@ export function trustedTarget(repo: TrustedRepo, ref: ImageRef, signers: readonl
     const role = `targets/${name}`;
     const hit = targetIn(repo, role, ref.tag);
     if (!hit) {
+      const skipped = repo.skipped.get(role)?.error;
+      if (skipped instanceof ExpiredError) throw new ExpiredError(`image ${formatRef(ref)}: signer "${name}"'s signatures are not trusted: ${skipped.message}`, { cause: skipped });
       const why =
         repo.skipped.get(role)?.error.message ??
         (repo.roles.has(role) ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');

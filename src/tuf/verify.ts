@@ -94,9 +94,10 @@ export function matchesFileMeta(raw: Buffer, expected: FileMeta): boolean {
   }
 }
 
-export function checkNotExpired(meta: Metadata<unknown>, now: Date, gun: string): void {
+/** `fix` says who re-signs the file and how (the notary layer knows; this pure check does not). */
+export function checkNotExpired(meta: Metadata<unknown>, now: Date, gun: string, fix = 'the repository owner must re-sign it'): void {
   if (meta.expires.getTime() <= now.getTime()) {
-    throw new ExpiredError(`${gun}: ${meta.role}.json expired at ${meta.expires.toISOString()}; the repository owner must re-sign it`);
+    throw new ExpiredError(`${gun}: ${meta.role}.json expired at ${meta.expires.toISOString()}; ${fix}`);
   }
 }
 

@@ -3,14 +3,20 @@
  * every trust file of a repository (to prove a refused change left the
  * server as it was), and place keys where docker and notary look for them.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { httpsRequest } from '../stack/https.ts';
 import type { Stack } from '../stack/index.ts';
-import { publishCount, runAction, type ActionRun } from './helpers.ts';
+import { libraryEnv, publishCount, runAction, type ActionRun } from './helpers.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
+import { administer } from '../../src/notary/admin/workflow.ts';
+import { baseRoleKeyIds, signableBy } from '../../src/notary/admin/common.ts';
+import { startFrom } from '../../src/notary/sign-plan.ts';
+import { cloneSigned } from '../../src/tuf/metadata.ts';
+import { envelope, goTime } from '../../src/tuf/go-encoding.ts';
+import { parseReference } from '../../src/registry/reference.ts';
 
-export type AdminModeName = 'init' | 'add-signer' | 'remove-signer' | 'revoke' | 'refresh' | 'rotate';
+export type AdminModeName = 'init' | 'add-signer' | 'remove-signer' | 'revoke' | 'refresh' | 'rotate' | 'status';
 
 /** `node dist/index.js` with mode and inputs (kebab-case names, as in a workflow's `with:`). */
 export function runAdminAction(stack: Stack, mode: AdminModeName, images: string[], inputs: Record<string, string> = {}): Promise<ActionRun> {
@@ -39,4 +45,57 @@ export async function placeKey(trustDir: string, pem: string, passphrase: string
   await writeFile(path, pem, { mode: 0o600 });
   await chmod(path, 0o600);
   return id;
+}
+
+/** The key file docker keeps for a role (root, or targets for this GUN), as PEM text. */
+export async function dockerKeyPem(stack: Stack, role: 'root' | 'targets', gun?: string): Promise<string> {
+  const dir = join(stack.docker.trustDir, 'private');
+  for (const f of await readdir(dir)) {
+    const pem = await readFile(join(dir, f), 'utf8');
+    if (new RegExp(`^role: ${role}$`, 'm').test(pem) && (!gun || pem.includes(`gun: ${gun}\n`))) return pem;
+  }
+  throw new Error(`no ${role} key in ${dir}`);
+}
+
+/**
+ * Publishes the next version (same content) of each of `roles` of `gun`,
+ * signed with `keyPem`, expiring `seconds` after now. The product's edit
+ * pipeline signs and publishes them (a convenient signer, not the subject);
+ * its strict read-back runs before the expiry.
+ */
+export async function publishExpiringIn(stack: Stack, gun: string, roles: readonly string[], keyPem: string, passphrase: string, seconds: number): Promise<Date> {
+  const env = libraryEnv(stack);
+  const key = parsePrivateKey(keyPem, passphrase);
+  let expires = new Date();
+  try {
+    await administer(env, [parseReference(`${gun}:x`)], (repo, _client, now) => {
+      expires = new Date(now.getTime() + seconds * 1000);
+      const files = new Map<string, Buffer>();
+      for (const role of roles) {
+        const ids = role === 'root' ? baseRoleKeyIds(repo, 'root', key, 'root key') : signableBy(repo, [key]).find((s) => s.role === role)?.keyIds;
+        if (!ids) throw new Error(`${key.id} cannot sign ${role} of ${gun}`);
+        const signed: { version: number; expires: string } = role === 'root' ? cloneSigned(repo.root.signed) : startFrom(repo, role);
+        signed.version += 1;
+        signed.expires = goTime(expires);
+        files.set(role, envelope(signed, key, ids));
+      }
+      return { files, summary: `${roles.join(', ')} expire at ${expires.toISOString()}` };
+    });
+  } finally {
+    env.close();
+  }
+  return expires;
+}
+
+/**
+ * Makes `roles` of `gun` really expire on the real server: published to
+ * expire a few seconds later (publishExpiringIn), then waited out.
+ * Everyone (the server, docker, the notary CLI, the action) then meets an
+ * expired file at the real time: nothing runs at another date.
+ */
+export async function publishExpiring(stack: Stack, gun: string, roles: string | readonly string[], keyPem: string, passphrase: string, seconds = 4): Promise<Date> {
+  const expires = await publishExpiringIn(stack, gun, typeof roles === 'string' ? [roles] : roles, keyPem, passphrase, seconds);
+  const wait = expires.getTime() - Date.now() + 300;
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  return expires;
 }

@@ -174,9 +174,9 @@ describe('attacks through a rewriting proxy', () => {
       });
     }
 
-    it('an expired delegation is ignored with a warning, so the tag is not trusted (re-keyed): NOT_SIGNED', async () => {
+    it('an expired delegation is ignored with a warning, so the tag is not trusted (re-keyed): EXPIRED, naming the role and its fix', async () => {
       const run = await verify(forged({ signed: (d) => (d.get('targets/releases')!.expires = inDays(-1)) }));
-      assertRefused(run, 'NOT_SIGNED', /v1 has no trust data/);
+      assertRefused(run, 'EXPIRED', /v1 is signed in targets\/releases, whose file has expired, so its signatures are not trusted: .*targets\/releases\.json expired at .*re-sign it with a signer's key/);
       assert.match(run.stdout, /::warning::.*targets\/releases\.json expired at .*; targets\/releases is ignored/);
     });
   });

@@ -350,3 +350,43 @@ describe('init and reading for administration', () => {
     await assert.rejects(readRepo(env, client, NOW), code('REPO_NOT_INITIALISED', /initialise it first \(mode: init, or `content-trust init registry\.test\/org\/none`\)/));
   });
 });
+
+describe('refresh revives what has expired', () => {
+  const LATER = new Date(NOW.getTime() + 1100 * DAY); // targets and the signers' files (3 years) expired; root (10 years) not
+  async function expiredRepo() {
+    const s = await setUp(['v1']);
+    // The server signs its snapshot and timestamp at the time of the publish, as notary-server does.
+    s.fake.now = () => LATER;
+    const run = (plan: Planner) => administer(fakeEnv(s.fake, LATER), parseReferences([`${GUN}:latest`]), plan, { allowExpired: true });
+    return { ...s, run };
+  }
+
+  it('re-signs an expired targets.json with the repository key; the strict read-back passes and nothing else changes', async () => {
+    const { keys, run, fake } = await expiredRepo();
+    const published = fake.published.length;
+    const [out] = await run((repo, _c, now) => planRefresh(repo, { signing: [keys.targets] }, 0, now));
+    assert.deepEqual(out!.roles, ['targets']);
+    assert.equal(fake.published.length, published + 1);
+    const repo = await updateRepoFor(fakeEnv(fake, LATER), new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, false));
+    assert.ok(repo.roles.get('targets')!.meta.expires > LATER);
+    assert.deepEqual([...repo.skipped.keys()].sort(), ['targets/ci', 'targets/releases'], 'the signers still have to refresh theirs');
+  });
+
+  it('a plan that would leave targets.json expired is EXPIRED, naming the key it needs, and publishes nothing', async () => {
+    const { run, fake } = await expiredRepo();
+    const published = fake.published.length;
+    await assert.rejects(
+      run((repo, _c, now) => planRefresh(repo, { signing: [delegationKey()] }, 0, now)),
+      code('EXPIRED', /targets\.json expired at .*no key given here signs it.*re-sign it with the repository key \(mode: refresh, input repository-key.*Nothing was published/),
+    );
+    assert.equal(fake.published.length, published);
+  });
+
+  it('without allowExpired the plan cannot even read the repository (what notary 0.7 does)', async () => {
+    const { keys, fake } = await expiredRepo();
+    await assert.rejects(
+      administer(fakeEnv(fake, LATER), parseReferences([`${GUN}:latest`]), (repo, _c, now) => planRefresh(repo, { signing: [keys.targets] }, 0, now)),
+      code('EXPIRED'),
+    );
+  });
+});

@@ -69,7 +69,17 @@ describe("advise: the core's advice in each front end's words", () => {
       ['src/http/auth.ts', 'or that trust-server and the image names point at the right server'],
       ['src/notary/verify.ts', 'but the input pins'],
       ['src/notary/sign.ts', 'but the input pins'],
+      ['src/notary/expiry.ts', '(mode: refresh, input ${input}; or \\`content-trust refresh ${gun}\\`)'],
     ];
     for (const [file, phrase] of sites) assert.ok(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').includes(phrase), `${file} no longer says ${phrase}`);
+  });
+});
+
+describe('advise: the refresh that renews an expired file', () => {
+  const core = 'reg.example.com/org/app: targets.json expired at 2029-01-01T00:00:00.000Z; re-sign it with the repository key (mode: refresh, input repository-key; or `content-trust refresh reg.example.com/org/app`)';
+
+  it('the action names the mode and the key input; the CLI its command, with the key in the trust directory', () => {
+    assert.equal(advise(core, 'action'), 'reg.example.com/org/app: targets.json expired at 2029-01-01T00:00:00.000Z; re-sign it with the repository key (mode: refresh with the repository-key input)');
+    assert.equal(advise(core, 'cli'), 'reg.example.com/org/app: targets.json expired at 2029-01-01T00:00:00.000Z; re-sign it with the repository key (`content-trust refresh reg.example.com/org/app`, with that key in the trust directory)');
   });
 });

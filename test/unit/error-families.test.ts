@@ -69,6 +69,7 @@ const EVERY_CODE: Record<ErrorCode, true> = {
   HASH_MISMATCH: true,
   ROLLBACK: true,
   EXPIRED: true,
+  EXPIRING: true,
   ROOT_INVALID: true,
   ROOT_NOT_PINNED: true,
   ROOT_ROTATION_INVALID: true,

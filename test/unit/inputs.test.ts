@@ -309,6 +309,10 @@ describe("getInputs: each mode's own inputs", () => {
     assert.deepEqual(getInputs({}).options, { withinDays: 30 });
     set({ mode: 'refresh', 'expires-within': '' });
     assert.deepEqual(getInputs({}).options, { withinDays: 182 }, 'the default');
+    set({ mode: 'status', 'expires-within': '' });
+    assert.deepEqual(getInputs({}).options, { withinDays: 30 }, "status's default");
+    set({ mode: 'status', 'expires-within': '7' });
+    assert.deepEqual(getInputs({}).options, { withinDays: 7 });
     set({ mode: 'rotate', 'rotate-role': 'Timestamp' });
     assert.deepEqual(getInputs({}).options, { role: 'timestamp' });
     set({ mode: 'add-signer', 'signer-name': ' ci ', 'signer-key': PUBLIC_PEM });
@@ -348,9 +352,11 @@ describe("getInputs: each mode's own inputs", () => {
       [{ mode: 'rotate', 'rotate-role': 'targets' }, /^input rotate-role is "targets": use signer, root, repository, snapshot or timestamp/],
       [{ mode: 'refresh', 'expires-within': '1.5' }, /^input expires-within is "1.5": a whole number of days/],
       [{ mode: 'refresh', 'expires-within': '-1' }, /^input expires-within is "-1"/],
+      [{ mode: 'status', 'expires-within': 'soon' }, /^input expires-within is "soon": a whole number of days/],
+      [{ mode: 'status', 'repository-key': PUBLIC_PEM }, /^mode status only reads and takes no keys: remove the repository-key input/],
       [{ mode: 'init', 'signer-name': 'ci' }, /^mode init needs the signer-key input with signer-name/],
       [{ mode: 'revoke', images: 'reg.example.com/org/app:v1\nreg.example.com/org/app' }, /^mode revoke needs a tag for each image \(it never assumes latest\): reg\.example\.com\/org\/app$/],
-      [{ mode: 'bless' }, /^input mode is "bless": use sign, verify, or one of init, add-signer, remove-signer, revoke, refresh, rotate$/],
+      [{ mode: 'bless' }, /^input mode is "bless": use sign, verify, or one of init, add-signer, remove-signer, revoke, refresh, rotate, status$/],
     ];
     for (const [inputs, message] of cases) {
       set(inputs);

@@ -4,6 +4,7 @@ import { resolveTag, rolesListing, signerNames, targetIn } from '../../src/notar
 import type { TrustedRepo } from '../../src/notary/model.ts';
 import { loadRepo, scenario, withPaths, withSigned } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
+import { ExpiredError } from '../../src/errors.ts';
 
 const { one, two } = scenario.images;
 
@@ -96,5 +97,17 @@ describe('signerNames', () => {
   it('names targets/<name> roles, leaving out releases and targets', () => {
     assert.deepEqual(signerNames(['targets', 'targets/releases', 'targets/ci', 'targets/alice']), ['ci', 'alice']);
     assert.deepEqual(signerNames([]), []);
+  });
+});
+
+describe('resolveTag: a tag whose only signatures are in an expired file', () => {
+  it('is EXPIRED naming the role and carrying its fix, not NOT_SIGNED; a tag the expired file does not list is still NOT_SIGNED', () => {
+    const releases = repo.roles.get('targets/releases')!;
+    const roles = new Map(repo.roles);
+    roles.delete('targets/releases');
+    const error = new ExpiredError(`${repo.gun}: targets/releases.json expired at 2020-01-01T00:00:00.000Z; re-sign it with a signer's key`);
+    const expired: TrustedRepo = { ...repo, roles, skipped: new Map([['targets/releases', { meta: releases.meta, error }]]) };
+    assertCode(() => resolveTag(expired, 'v1'), 'EXPIRED', /:v1 is signed in targets\/releases, whose file has expired, so its signatures are not trusted: .*targets\/releases\.json expired at .*re-sign it with a signer's key/);
+    assertCode(() => resolveTag(expired, 'never-signed'), 'NOT_SIGNED', /has no trust data/);
   });
 });

@@ -204,3 +204,30 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
     );
   });
 });
+
+describe('updateRepo with allowExpired (refresh and status only)', () => {
+  const LATER = new Date(NOW.getTime() + 4 * 365 * 86_400_000);
+
+  it('keeps expired files, every role and delegation included, instead of refusing them; warns with the fix; remembers nothing', async () => {
+    const saved: unknown[] = [];
+    const store: TrustStore = { load: async () => undefined, save: async (repo) => void saved.push(repo) };
+    const repo = await updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: LATER, allowExpired: true, store });
+    assert.ok(repo.timestamp.expires < LATER && repo.roles.get('targets')!.meta.expires < LATER, 'expired, and read');
+    assert.deepEqual([...repo.roles.keys()].sort(), ['targets', 'targets/ci', 'targets/releases'], 'expired delegations are kept, not skipped');
+    assert.equal(repo.skipped.size, 0);
+    assert.ok(
+      repo.warnings.some((w) => /targets\.json expired at .*re-sign it with the repository key \(mode: refresh, input repository-key/.test(w)),
+      repo.warnings.join('\n'),
+    );
+    assert.deepEqual(saved, [], 'what was read past its expiry is not remembered');
+    await assertCode(updateRepo(fakeServer(fixtureFiles()), { config: defaultConfig, now: LATER }), 'EXPIRED', /timestamp\.json expired at .*the Notary server signs timestamp\.json itself/);
+  });
+
+  it('still checks everything but expiry: a bad signature or hash is refused', async () => {
+    const files = fixtureFiles();
+    const ci = Buffer.from(files.get('targets/ci')!);
+    ci[ci.length - 5] = ci.readUInt8(ci.length - 5) ^ 1;
+    files.set('targets/ci', ci);
+    await assertCode(updateRepo(fakeServer(files), { config: defaultConfig, now: LATER, allowExpired: true }), 'HASH_MISMATCH', /targets\/ci\.json/);
+  });
+});

@@ -4,13 +4,22 @@
  * delegations that list a delegation key, root with the root key) that
  * expires within the window, or already expired, gets a new version with
  * unchanged content and a fresh expiry.
+ *
+ * The repository is read allowing expired files (updater.ts allowExpired:
+ * every other check holds), so a repository whose targets.json or root.json
+ * expired comes back to life here; notary 0.7 cannot, it refuses to update
+ * (test/upstream/expiry.upstream.test.ts). Snapshot and timestamp are the
+ * server's: it makes new ones on every publish. A plan that would leave
+ * root.json or targets.json expired is refused before anything is published,
+ * since the read-back (strict) and every reader would still fail.
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
 import type { TrustedRepo } from '../model.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
-import { InputError } from '../../errors.ts';
+import { ExpiredError, InputError } from '../../errors.ts';
+import { expiryFix } from '../expiry.ts';
 import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, signableBy } from './common.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -40,6 +49,11 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
     if (!published || published.expires.getTime() > limit) continue;
     files.set(role, envelope(bump(startFrom(repo, role), now, TARGETS_DAYS), key, keyIds));
     notes.push(`${role} (was ${published.expires.toISOString()})`);
+  }
+  for (const role of ['root', 'targets']) {
+    const meta = role === 'root' ? repo.root : repo.roles.get('targets')!.meta;
+    if (meta.expires.getTime() > now.getTime() || files.has(role)) continue;
+    throw new ExpiredError(`${repo.gun}: ${role}.json expired at ${meta.expires.toISOString()}, and no key given here signs it, so nobody can read the repository until it is re-signed: ${expiryFix(repo.gun, role)}. Nothing was published`);
   }
   const summary = files.size === 0 ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})` : `${repo.gun}: re-signed ${notes.join(', ')}`;
   return { files, summary };

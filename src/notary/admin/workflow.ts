@@ -30,10 +30,15 @@ export function adminClient(env: TrustEnv, ref: ImageRef): NotaryRepoClient {
   return repoClient(env, ref, true);
 }
 
+export interface ReadOptions {
+  /** Read metadata past its expiry (updater.ts): refresh's plan and status only. */
+  allowExpired?: boolean;
+}
+
 /** updateRepo, with an uninitialised repository explained for administrators. */
-export async function readRepo(env: TrustEnv, client: NotaryRepoClient, now: Date): Promise<TrustedRepo> {
+export async function readRepo(env: TrustEnv, client: NotaryRepoClient, now: Date, options: ReadOptions = {}): Promise<TrustedRepo> {
   try {
-    const repo = await updateRepoFor(env, client, now);
+    const repo = await updateRepoFor(env, client, now, options);
     for (const w of repo.warnings) env.log.warning(w);
     return repo;
   } catch (e) {
@@ -44,7 +49,8 @@ export async function readRepo(env: TrustEnv, client: NotaryRepoClient, now: Dat
   }
 }
 
-export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan: Planner): Promise<AdminOutcome[]> {
+/** `read` is how each plan reads the repository; the read-back after a publish is always the strict one. */
+export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan: Planner, read: ReadOptions = {}): Promise<AdminOutcome[]> {
   const unique = [...new Map(refs.map((r) => [r.gun, r])).values()];
   const edits = unique.map((ref): RepoEdit<AdminPlan, AdminOutcome> => {
     const client = adminClient(env, ref);
@@ -52,7 +58,7 @@ export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan:
       publisher: client,
       async plan() {
         const now = env.now?.() ?? new Date();
-        return plan(await readRepo(env, client, now), client, now);
+        return plan(await readRepo(env, client, now, read), client, now);
       },
       async readBack(done) {
         if (done.files.size > 0) await updateRepoFor(env, client);
