@@ -93,6 +93,12 @@ export function runBounded(file: string, args: readonly string[], options: RunOp
   });
 }
 
+/** The system error code of a run that did not run to its end (ENOENT, ETIMEDOUT, ENOBUFS…), if any. */
+export function runErrorCode(r: SpawnSyncReturns<Buffer>): string | undefined {
+  const error: (Error & { code?: unknown }) | undefined = r.error;
+  return typeof error?.code === 'string' ? error.code : undefined;
+}
+
 /** The end of a program's standard error, on one line, for a message (outside text: the front ends show messages through forLog). */
 export function stderrTail(stderr: Buffer | null | undefined): string {
   const text = (stderr ?? Buffer.alloc(0)).toString('utf8').trim();

@@ -18,12 +18,15 @@ import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { InputError, type InputErrorCode } from '../errors.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
-import { childEnv, externalSigningKey, runBounded, stderrTail } from './external-key.ts';
+import { childEnv, externalSigningKey, runBounded, runErrorCode, stderrTail } from './external-key.ts';
 import { signatureCandidates } from './signature.ts';
 import type { Pkcs11Uri } from './pkcs11-uri.ts';
 
 /** The program this drives. */
 export const PKCS11_TOOL = 'pkcs11-tool';
+
+/** Deadline for each pkcs11-tool run: far above a token's answer (tens of milliseconds), below a hung one. */
+export const PKCS11_TIMEOUT_MS = 60_000;
 
 /** The variable of pkcs11-tool's own environment that carries the PIN. */
 const PIN_VARIABLE = 'CONTENT_TRUST_PKCS11_PIN';
@@ -69,7 +72,11 @@ interface PrivateKeyObject {
 export function pkcs11Key(options: Pkcs11Options): SigningKey {
   const { uri, names } = options;
   const module = uri.modulePath ?? options.module;
-  if (!module) throw new InputError('PKCS11_MODULE_INVALID', `${names.key} names a key on a PKCS#11 token but no module: set ${names.module} (or ?module-path= in the URI) to the token's provider library, e.g. /usr/lib/softhsm/libsofthsm2.so or the YubiKey's libykcs11.so`);
+  if (!module)
+    throw new InputError(
+      'PKCS11_MODULE_INVALID',
+      `${names.key} names a key on a PKCS#11 token but no module: set ${names.module} (or ?module-path= in the URI) to the token's provider library, e.g. /usr/lib/softhsm/libsofthsm2.so or the YubiKey's libykcs11.so`,
+    );
   checkModule(module, names);
   if (!options.pin) throw new InputError('PASSPHRASE_MISSING', `${names.key} names a key on a PKCS#11 token: set ${names.pin} to the token's user PIN`);
   const tool = new Pkcs11Tool(module, options.pin, options.env, options.timeoutMs, names);
@@ -124,9 +131,10 @@ class Pkcs11Tool {
       env: childEnv(this.#env, options.login ? { [PIN_VARIABLE]: this.#pin } : {}),
       timeoutMs: this.#timeoutMs,
     });
-    const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+    const code = runErrorCode(r);
     const stderr = stderrTail(r.stderr);
-    if (code === 'ENOENT') throw new InputError('PKCS11_TOOL_MISSING', `${this.#names.key} names a key on a PKCS#11 token, which is driven through OpenSC's pkcs11-tool, not found on PATH: install it first (apt-get install opensc; brew install opensc)`);
+    if (code === 'ENOENT')
+      throw new InputError('PKCS11_TOOL_MISSING', `${this.#names.key} names a key on a PKCS#11 token, which is driven through OpenSC's pkcs11-tool, not found on PATH: install it first (apt-get install opensc; brew install opensc)`);
     if (code === 'ETIMEDOUT') throw new InputError('PKCS11_FAILED', `pkcs11-tool did not ${what} within ${this.#timeoutMs / 1000} s and was stopped (is the token waiting for a touch, or unreachable?)`);
     if (r.error) throw new InputError('PKCS11_FAILED', `pkcs11-tool could not ${what} (${code ?? r.error.message})`);
     const failed = r.status !== 0 || /^error: /m.test(r.stderr.toString('utf8'));
@@ -142,10 +150,14 @@ class Pkcs11Tool {
       throw new InputError(code, message);
     };
     if (/Failed to load pkcs11 module/i.test(stderr))
-      fail('PKCS11_MODULE_INVALID', `the PKCS#11 module ${JSON.stringify(this.#module)} (${names.module} or ?module-path=) does not load as a PKCS#11 provider (${stderr}): give the path of the token's provider library for this runner's architecture`);
+      fail(
+        'PKCS11_MODULE_INVALID',
+        `the PKCS#11 module ${JSON.stringify(this.#module)} (${names.module} or ?module-path=) does not load as a PKCS#11 provider (${stderr}): give the path of the token's provider library for this runner's architecture`,
+      );
     if (/CKR_PIN_INCORRECT|CKR_PIN_LEN_RANGE/.test(stderr))
       fail('PKCS11_PIN_INCORRECT', `the token refused the PIN in ${names.pin} (CKR_PIN_INCORRECT) while trying to ${what}: set it to the token's user PIN. It was tried once, not again: tokens lock after a few wrong PINs`);
-    if (/CKR_PIN_LOCKED|CKR_PIN_EXPIRED/.test(stderr)) fail('PKCS11_PIN_LOCKED', `the token's user PIN is locked or expired (${/CKR_PIN_\w+/.exec(stderr)![0]}): unlock it with the SO PIN (pkcs11-tool --unlock-pin, or the token's own tool), then run again`);
+    if (/CKR_PIN_LOCKED|CKR_PIN_EXPIRED/.test(stderr))
+      fail('PKCS11_PIN_LOCKED', `the token's user PIN is locked or expired (${/CKR_PIN_\w+/.exec(stderr)![0]}): unlock it with the SO PIN (pkcs11-tool --unlock-pin, or the token's own tool), then run again`);
     if (/CKR_TOKEN_NOT_PRESENT|CKR_DEVICE_REMOVED|CKR_SLOT_ID_INVALID/.test(stderr)) fail('PKCS11_TOKEN_NOT_FOUND', `the token went away while trying to ${what} (${stderr}): check it is connected to the runner`);
     if (/CKR_KEY_TYPE_INCONSISTENT|CKR_MECHANISM_INVALID/.test(stderr)) fail('KEY_UNSUPPORTED', `${names.key}: the token cannot sign with ECDSA using this key (${stderr}): use an EC prime256v1 (P-256) key`);
   }
@@ -239,10 +251,17 @@ function chooseSlot(slots: Slot[], uri: Pkcs11Uri, names: Pkcs11Names): Slot {
       (uri.slotId === undefined || BigInt(s.id) === BigInt(uri.slotId)),
   );
   const present = slots.map((s) => `"${s.label}" (serial ${s.serial || 'none'})`).join(', ') || 'none';
-  const asked = [uri.token !== undefined ? `token "${uri.token}"` : '', uri.serial !== undefined ? `serial ${uri.serial}` : '', uri.manufacturer !== undefined ? `manufacturer "${uri.manufacturer}"` : '', uri.model !== undefined ? `model "${uri.model}"` : '', uri.slotId !== undefined ? `slot-id ${uri.slotId}` : '']
+  const asked = [
+    uri.token !== undefined ? `token "${uri.token}"` : '',
+    uri.serial !== undefined ? `serial ${uri.serial}` : '',
+    uri.manufacturer !== undefined ? `manufacturer "${uri.manufacturer}"` : '',
+    uri.model !== undefined ? `model "${uri.model}"` : '',
+    uri.slotId !== undefined ? `slot-id ${uri.slotId}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
-  if (matches.length === 0) throw new InputError('PKCS11_TOKEN_NOT_FOUND', `${names.key} names ${asked || 'a token'}, which the module does not show; tokens present: ${present}. Check the URI's token= (the token's label, matched exactly) and that the token is connected`);
+  if (matches.length === 0)
+    throw new InputError('PKCS11_TOKEN_NOT_FOUND', `${names.key} names ${asked || 'a token'}, which the module does not show; tokens present: ${present}. Check the URI's token= (the token's label, matched exactly) and that the token is connected`);
   if (matches.length > 1) throw new InputError('PKCS11_AMBIGUOUS', `${names.key} names ${asked || 'no token'}, which matches ${matches.length} tokens (${present}): add token= or serial= to choose one`);
   return matches[0]!;
 }
@@ -251,10 +270,13 @@ function chooseKey(keys: PrivateKeyObject[], uri: Pkcs11Uri, slot: Slot, names: 
   const matches = keys.filter((k) => (uri.object === undefined || k.label === uri.object) && (uri.id === undefined || k.id === uri.id));
   const asked = [uri.object !== undefined ? `object "${uri.object}"` : '', uri.id !== undefined ? `id ${uri.id}` : ''].filter(Boolean).join(', ');
   const present = keys.map(describeKey).join('; ') || 'none';
-  if (matches.length === 0) throw new InputError('PKCS11_OBJECT_NOT_FOUND', `${names.key} names ${asked}, but token "${slot.label}" has no such private key (its private keys: ${present}). Check object= (the key's label) and id= (percent-encoded bytes, e.g. id=%01)`);
+  if (matches.length === 0)
+    throw new InputError('PKCS11_OBJECT_NOT_FOUND', `${names.key} names ${asked}, but token "${slot.label}" has no such private key (its private keys: ${present}). Check object= (the key's label) and id= (percent-encoded bytes, e.g. id=%01)`);
   if (matches.length > 1) throw new InputError('PKCS11_AMBIGUOUS', `${names.key} names ${asked}, which matches ${matches.length} private keys on token "${slot.label}" (${present}): add id= to choose one`);
   const key = matches[0]!;
-  if (key.type !== 'EC') throw new InputError('KEY_UNSUPPORTED', `${names.key}: the key ${describeKey(key)} on token "${slot.label}" is a ${key.type} key; keys on a token sign with ECDSA P-256 only: make one with pkcs11-tool --keypairgen --key-type EC:prime256v1`);
-  if (key.id === undefined) throw new InputError('PKCS11_OBJECT_NOT_FOUND', `${names.key}: the key ${describeKey(key)} on token "${slot.label}" has no ID (CKA_ID), and pkcs11-tool finds keys to sign with by ID: set one (pkcs11-tool --set-id 01 --type privkey --label …)`);
+  if (key.type !== 'EC')
+    throw new InputError('KEY_UNSUPPORTED', `${names.key}: the key ${describeKey(key)} on token "${slot.label}" is a ${key.type} key; keys on a token sign with ECDSA P-256 only: make one with pkcs11-tool --keypairgen --key-type EC:prime256v1`);
+  if (key.id === undefined)
+    throw new InputError('PKCS11_OBJECT_NOT_FOUND', `${names.key}: the key ${describeKey(key)} on token "${slot.label}" has no ID (CKA_ID), and pkcs11-tool finds keys to sign with by ID: set one (pkcs11-tool --set-id 01 --type privkey --label …)`);
   return key;
 }

@@ -7,12 +7,16 @@
  * output: raw r‖s or DER, as binary, hex or base64. What it prints is
  * used only when it verifies against the public key named for it.
  */
-import type { KeyObject } from 'node:crypto';
-import { InputError } from '../errors.ts';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { InputError, messageOf } from '../errors.ts';
+import { parsePemBlocks } from '../tuf/private-key.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
-import { childEnv, externalSigningKey, MAX_OUTPUT_BYTES, runBounded, stderrTail } from './external-key.ts';
+import { childEnv, externalSigningKey, MAX_OUTPUT_BYTES, runBounded, runErrorCode, stderrTail } from './external-key.ts';
 import { signatureCandidates } from './signature.ts';
 import { bounded } from '../util/untrusted-text.ts';
+
+/** Default deadline for one signature: a cloud call with its tool's start-up (az and gcloud take seconds to start). */
+export const SIGN_COMMAND_TIMEOUT_SECONDS = 60;
 
 export interface SignCommandOptions {
   command: string;
@@ -46,7 +50,7 @@ export function signCommandKey(options: SignCommandOptions): SigningKey {
     });
     const err = stderrTail(r.stderr);
     const said = err ? `; its standard error: ${err}` : '';
-    const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+    const code = runErrorCode(r);
     if (code === 'ETIMEDOUT')
       throw new InputError('SIGN_COMMAND_TIMEOUT', `${what} did not finish within ${options.timeoutMs / 1000} s and was stopped${said}: check that it runs without prompting (logged in, no confirmation), or raise ${names.timeout}`);
     if (code === 'ENOBUFS') throw new InputError('SIGN_COMMAND_FAILED', `${what} printed more than ${MAX_OUTPUT_BYTES} bytes on standard output or error and was stopped: it must print only the signature`);
@@ -68,4 +72,25 @@ export function signCommandKey(options: SignCommandOptions): SigningKey {
         ? `${what} printed something that is not an ECDSA P-256 signature (raw r‖s or DER; binary, hex or base64); nothing was published. It must print only the signature of the SHA-256 digest it is given, made by the key whose public half ${names.publicKey} holds (key ${keyId})`
         : `${what} printed a signature that does not verify against the public key in ${names.publicKey} (key ${keyId}); nothing was published. Check that the command signs the digest it is given as a digest (ES256 / ECDSA_SHA_256 over a precomputed digest, not the message) with the key whose public half ${names.publicKey} holds`,
   });
+}
+
+/** The public key named for the command: a PEM PUBLIC KEY or CERTIFICATE (the first such block). */
+export function readCommandPublicKey(text: string | undefined, name: string): KeyObject {
+  const fix = 'give the PEM public key ("-----BEGIN PUBLIC KEY-----") or certificate of the key the command signs with, as given to `docker trust signer add`';
+  const blocks = parsePemBlocks(text ?? '');
+  // Never echo what was given: a private key pasted here is a secret.
+  if (blocks.some((b) => b.label.endsWith('PRIVATE KEY'))) throw new InputError('KEY_INVALID', `${name} holds a private key; the command's key stays in the key service: ${fix}`);
+  const block = blocks.find((b) => b.label === 'PUBLIC KEY' || b.label === 'CERTIFICATE');
+  if (!block) throw new InputError('KEY_INVALID', `${name} is not a PEM public key or certificate: ${fix}`);
+  try {
+    return block.label === 'CERTIFICATE' ? new X509Certificate(block.der).publicKey : createPublicKey({ key: block.der, format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new InputError('KEY_INVALID', `${name}: the ${block.label} cannot be read (${messageOf(e)}): ${fix}`, { cause: e });
+  }
+}
+
+/** signCommandKey with the public key given as PEM text. */
+export function readSignCommandKey(options: Omit<SignCommandOptions, 'publicKey'> & { publicKeyPem: string | undefined }): SigningKey {
+  const { publicKeyPem, ...rest } = options;
+  return signCommandKey({ ...rest, publicKey: readCommandPublicKey(publicKeyPem, options.names.publicKey) });
 }
