@@ -21,6 +21,7 @@ import type { SigningKey } from '../tuf/private-key.ts';
 import { childEnv, externalSigningKey, runBounded, runErrorCode, stderrTail } from './external-key.ts';
 import { signatureCandidates } from './signature.ts';
 import type { Pkcs11Uri } from './pkcs11-uri.ts';
+import * as der from '../tuf/der.ts';
 
 /** The program this drives. */
 export const PKCS11_TOOL = 'pkcs11-tool';
@@ -172,17 +173,30 @@ class Pkcs11Tool {
     return parsePrivateKeys(stdout.toString('utf8'));
   }
 
-  /** The key's public half: its public key object, else a certificate with the same ID. */
+  /**
+   * The key's public half: its public key object (as DER, else, for curves
+   * pkcs11-tool 0.23 cannot export, from its EC_POINT and EC_PARAMS in the
+   * object listing), else a certificate with the same ID.
+   */
   readPublicKey(slot: Slot, key: PrivateKeyObject, where: string): KeyObject {
-    for (const type of ['pubkey', 'cert'] as const) {
-      const r = this.#run(['--slot', slot.id, '--read-object', '--type', type, '--id', key.id!], `read the ${type === 'cert' ? 'certificate' : 'public key'} with id ${key.id}`, { login: true, allowFailure: true });
-      if (!r.ok || r.stdout.length === 0) continue;
+    const id = key.id!;
+    const read = (type: 'pubkey' | 'cert', parse: (der: Buffer) => KeyObject): KeyObject | undefined => {
+      const what = type === 'cert' ? 'certificate' : 'public key';
+      const r = this.#run(['--slot', slot.id, '--read-object', '--type', type, '--id', id], `read the ${what} with id ${id}`, { login: true, allowFailure: true });
+      if (!r.ok || r.stdout.length === 0) return undefined;
       try {
-        return type === 'cert' ? new X509Certificate(r.stdout).publicKey : createPublicKey({ key: r.stdout, format: 'der', type: 'spki' });
+        return parse(r.stdout);
       } catch (e) {
-        throw new InputError('PKCS11_FAILED', `${where}: the token's ${type === 'cert' ? 'certificate' : 'public key'} object with id ${key.id} cannot be read (${(e as Error).message})`, { cause: e });
+        throw new InputError('PKCS11_FAILED', `${where}: the token's ${what} object with id ${id} cannot be read (${(e as Error).message})`, { cause: e });
       }
-    }
+    };
+    const listed = () => {
+      const { stdout } = this.#run(['--slot', slot.id, '--list-objects', '--type', 'pubkey'], `list the public keys of token "${slot.label}"`, { login: true });
+      const found = parsePublicKeys(stdout.toString('utf8')).find((k) => k.id === id);
+      return found ? ecPublicKey(found) : undefined;
+    };
+    const found = read('pubkey', (b) => createPublicKey({ key: b, format: 'der', type: 'spki' })) ?? listed() ?? read('cert', (b) => new X509Certificate(b).publicKey);
+    if (found) return found;
     throw new InputError(
       'PKCS11_OBJECT_NOT_FOUND',
       `${where}: the token has the private key but no public key object or certificate with id ${key.id}, and the key ID is computed from the public key: write it to the token (pkcs11-tool --write-object key.pub.der --type pubkey --id ${key.id})`,
@@ -219,6 +233,53 @@ export function parseSlots(text: string): Slot[] {
   }
   return slots.filter((s) => s.label !== undefined).map((s) => ({ ...s, manufacturer: s.manufacturer ?? '', model: s.model ?? '', serial: s.serial ?? '' }));
 }
+
+interface ListedPublicKey {
+  id: string | undefined;
+  /** CKA_EC_POINT and CKA_EC_PARAMS, hex, as pkcs11-tool prints them. */
+  ecPoint: string | undefined;
+  ecParams: string | undefined;
+}
+
+/** `--list-objects --type pubkey`: blocks "Public Key Object; EC …" with "  EC_POINT:", "  EC_PARAMS:" and "  ID:" lines. */
+export function parsePublicKeys(text: string): ListedPublicKey[] {
+  const keys: ListedPublicKey[] = [];
+  let current: ListedPublicKey | undefined;
+  for (const line of text.split('\n')) {
+    if (/^Public Key Object; /.test(line)) {
+      current = { id: undefined, ecPoint: undefined, ecParams: undefined };
+      keys.push(current);
+      continue;
+    }
+    if (/^\S/.test(line)) current = undefined;
+    if (!current) continue;
+    const m = /^ {2}(EC_POINT|EC_PARAMS|ID): +([0-9a-fA-F]*)\s*$/.exec(line);
+    if (!m) continue;
+    const value = m[2]!.toLowerCase();
+    if (m[1] === 'ID') current.id = value || undefined;
+    else if (m[1] === 'EC_POINT') current.ecPoint = value;
+    else current.ecParams = value;
+  }
+  return keys;
+}
+
+/**
+ * The SubjectPublicKeyInfo of an EC public key object: id-ecPublicKey with
+ * its parameters as the token holds them, and the point, which PKCS#11
+ * keeps DER-wrapped in an OCTET STRING (some tokens keep it bare).
+ */
+function ecPublicKey(k: ListedPublicKey): KeyObject | undefined {
+  if (!k.ecPoint || !k.ecParams) return undefined;
+  let point = Buffer.from(k.ecPoint, 'hex');
+  if (point[0] === 0x04 && point.length >= 2 && (point[1]! < 0x80 ? point[1]! === point.length - 2 : point[1] === 0x81 && point[2] === point.length - 3)) point = point.subarray(point[1]! < 0x80 ? 2 : 3);
+  try {
+    return createPublicKey({ key: der.sequence(der.sequence(der.oid(EC_PUBLIC_KEY_OID), Buffer.from(k.ecParams, 'hex')), der.bitString(point)), format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
+}
+
+const EC_PUBLIC_KEY_OID = '1.2.840.10045.2.1';
 
 /** `--list-objects --type privkey`: blocks "Private Key Object; TYPE" with "  label:" and "  ID:" lines. */
 export function parsePrivateKeys(text: string): PrivateKeyObject[] {
