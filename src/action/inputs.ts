@@ -175,7 +175,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
   const external = readExternalSignerInputs(keys);
   if (mode === 'sign' && !keys.delegation.pem && !external.signCommand) {
-    throw new InputError('INPUT_INVALID', "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`, or a PKCS#11 URI of a key on a token; or sign-command for a key in a key service");
+    throw new InputError(
+      'INPUT_INVALID',
+      "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`, or a PKCS#11 URI of a key on a token; or sign-command for a key in a key service",
+    );
   }
   const signers = getList(core.getInput('signers'));
   for (const s of signers) signerRole(s);

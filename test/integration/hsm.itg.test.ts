@@ -257,6 +257,13 @@ describe('keys on a PKCS#11 token and behind a sign-command, against the real st
       await refusedUnpublished(await signWithCommand(images[4]!, 'sleep 30', { 'INPUT_SIGN-COMMAND-TIMEOUT': '1' }), 'SIGN_COMMAND_TIMEOUT', 'sign-command-timeout', posts);
     });
 
+    it('a sign-command that floods its output: SIGN_COMMAND_FAILED, stopped at the bound', async () => {
+      const posts = await publishCount(ctx.stack, gun);
+      const run = await signWithCommand(images[4]!, 'yes signature');
+      await refusedUnpublished(run, 'SIGN_COMMAND_FAILED', 'sign-command', posts);
+      assert.match(run.errors[0]!.message, /printed more than 65536 bytes/);
+    });
+
     it('a sign-command that prints no signature: SIGNATURE_INVALID', async () => {
       const posts = await publishCount(ctx.stack, gun);
       await refusedUnpublished(await signWithCommand(images[4]!, 'cat; echo signed'), 'SIGNATURE_INVALID', 'sign-command', posts);
