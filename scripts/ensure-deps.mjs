@@ -31,6 +31,10 @@ export const REQUIREMENTS = [
   // A real forward proxy for the proxy tests (test/stack/http-proxy.ts runs it
   // in the foreground with its own config; the package's service is not used).
   { command: 'tinyproxy', packages: ['tinyproxy'] },
+  // Keys on a PKCS#11 token (test/integration/hsm.itg.test.ts): SoftHSM is the
+  // token, OpenSC's pkcs11-tool the program the product drives it through.
+  { command: 'softhsm2-util', packages: ['softhsm2'] },
+  { command: 'pkcs11-tool', packages: ['opensc'] },
   // The CLI alone is enough (docker trust works without a daemon). Newer
   // releases ship it as docker-cli; bookworm only has it inside docker.io.
   { command: 'docker', packages: ['docker-cli', 'docker.io'] },

@@ -37,7 +37,20 @@ export type InputErrorCode =
   // a key or signer the user named that is not what the repository has
   | 'KEY_NOT_DELEGATE'
   | 'KEY_WRONG_ROLE'
-  | 'SIGNER_NOT_FOUND';
+  | 'SIGNER_NOT_FOUND'
+  // a key on a PKCS#11 token (src/signer/pkcs11.ts) or behind a sign-command (src/signer/sign-command.ts)
+  | 'PKCS11_URI_INVALID'
+  | 'PKCS11_TOOL_MISSING'
+  | 'PKCS11_MODULE_INVALID'
+  | 'PKCS11_TOKEN_NOT_FOUND'
+  | 'PKCS11_OBJECT_NOT_FOUND'
+  | 'PKCS11_AMBIGUOUS'
+  | 'PKCS11_PIN_INCORRECT'
+  | 'PKCS11_PIN_LOCKED'
+  | 'PKCS11_FAILED'
+  | 'SIGN_COMMAND_FAILED'
+  | 'SIGN_COMMAND_TIMEOUT'
+  | 'SIGNATURE_INVALID';
 
 /** The network, TLS, authentication or an HTTP status got in the way. */
 export type NetworkErrorCode = 'SERVER_UNREACHABLE' | 'TLS_FAILED' | 'AUTH_REFUSED' | 'AUTH_REALM_INSECURE' | 'HTTP_ERROR' | 'TIMEOUT' | 'LENGTH_EXCEEDED' | 'PROXY_FAILED';

@@ -6,7 +6,7 @@
  * outputs; nothing is written to disk.
  */
 import * as core from '@actions/core';
-import { keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
+import { externalKeyInput, keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
 import type { KeyObject } from 'node:crypto';
 import { generateKey, keyFilePem } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
@@ -17,6 +17,8 @@ import type { KeySource, NewKeys } from '../operations.ts';
 export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource {
   const { mode } = inputs;
   const decode = (name: KeyName) => keyInput(inputs.keys, name);
+  // A key on a token or behind sign-command is opened here too, before any request.
+  const signingKey = (name: KeyName): SigningKey | undefined => externalKeyInput(inputs, name) ?? decode(name)?.signing;
   const need = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new InputError('INPUT_INVALID', `mode ${mode} needs ${what}`);
     return value;
@@ -28,7 +30,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
   let init: { root: ReturnType<typeof decode>; repository: ReturnType<typeof decode> } | undefined;
   switch (inputs.mode) {
     case 'sign':
-      delegation = decode('delegation')!.signing; // getInputs made sure it is given
+      delegation = signingKey('delegation')!; // getInputs made sure it is given
       break;
     case 'verify':
     case 'status':
@@ -39,25 +41,25 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
       break;
     case 'add-signer':
     case 'remove-signer':
-      repository = need(decode('repository')?.signing, REPOSITORY);
+      repository = need(signingKey('repository'), REPOSITORY);
       break;
     case 'revoke':
-      delegation = decode('delegation')?.signing;
-      repository = decode('repository')?.signing;
+      delegation = signingKey('delegation');
+      repository = signingKey('repository');
       if (!delegation && !repository) throw new InputError('INPUT_INVALID', "mode revoke needs the delegation-key input (a signer's key) or the repository-key input");
       break;
     case 'refresh':
-      delegation = decode('delegation')?.signing;
-      repository = decode('repository')?.signing;
-      root = decode('root')?.signing;
+      delegation = signingKey('delegation');
+      repository = signingKey('repository');
+      root = signingKey('root');
       if (!delegation && !repository && !root) throw new InputError('INPUT_INVALID', 'mode refresh needs a key to re-sign with: delegation-key, repository-key and/or root-key');
       break;
     case 'rotate':
       if (inputs.options.role === 'signer') {
-        repository = need(decode('repository')?.signing, REPOSITORY);
-        delegation = decode('delegation')?.signing;
+        repository = need(signingKey('repository'), REPOSITORY);
+        delegation = signingKey('delegation');
       } else {
-        root = need(decode('root')?.signing, `the root-key input to rotate the ${inputs.options.role} key (the new key must be named in a root signed by the root key)`);
+        root = need(signingKey('root'), `the root-key input to rotate the ${inputs.options.role} key (the new key must be named in a root signed by the root key)`);
       }
       break;
   }

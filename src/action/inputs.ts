@@ -13,6 +13,9 @@ import { defaultTrustDir } from '../notary/trust-store.ts';
 import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
 import { hasTag, isMode, MODES, type Mode, type OptionsOf, type RotateOptions, type Signer } from '../operations.ts';
 import * as report from './report.ts';
+import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
+import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
+import { readSignCommandKey, SIGN_COMMAND_TIMEOUT_SECONDS } from '../signer/sign-command.ts';
 
 export type { Mode };
 
@@ -70,6 +73,18 @@ export interface CommonInputs {
   dockerfiles: string[];
   /** sign: the digest and metadata inputs (build-push-action's outputs): the digest each image must have; the metadata's names are in `images`. */
   built?: BuiltImages | undefined;
+  /** Keys held outside the runner: the pkcs11-module, sign-command, delegation-public-key and sign-command-timeout inputs. */
+  external: ExternalSignerInputs;
+}
+
+export interface ExternalSignerInputs {
+  /** The PKCS#11 provider library for keys given as pkcs11: URIs. */
+  pkcs11Module: string | undefined;
+  /** A command that signs for the delegation key (instead of delegation-key). */
+  signCommand: string | undefined;
+  /** PEM public key or certificate of the key sign-command signs with. */
+  publicKey: string | undefined;
+  timeoutSeconds: number;
 }
 
 /** The mode and its options (operations.ts), read from the inputs only that mode reads. */
@@ -108,9 +123,52 @@ function readKeyText(name: KeyName, env: NodeJS.ProcessEnv, fallback?: KeyText):
 export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyObject; signing: SigningKey } | undefined {
   const { pem, passphrase } = keys[name];
   if (!pem) return undefined;
-  const keyLabel = { name: KEY_INPUTS[name].label, passphrase: passphraseSources(name) };
+  const { label } = KEY_INPUTS[name];
+  if (isPkcs11Uri(pem))
+    throw new InputError(
+      'INPUT_INVALID',
+      `${label} is a PKCS#11 URI, but here a key file is needed: init, and rotating to a new root or repository key, certify the key with the key itself. Give the PEM key, or make the key as a file and use the token's key in the other modes`,
+    );
+  const keyLabel = { name: label, passphrase: passphraseSources(name) };
   const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
   return { keyObject, signing: toSigningKey(keyObject, role, gun, keyLabel) };
+}
+
+/**
+ * A key input held outside the runner, opened (and one signature checked)
+ * now: a PKCS#11 URI in `<name>-key`, or sign-command for the delegation
+ * key. Undefined when the key is a PEM key (keyInput reads it) or not given.
+ */
+export function externalKeyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyName, env: NodeJS.ProcessEnv = process.env): SigningKey | undefined {
+  const { pem, passphrase } = inputs.keys[name];
+  const { label, variables } = KEY_INPUTS[name];
+  const { external } = inputs;
+  if (pem && isPkcs11Uri(pem)) {
+    const names = { key: label, pin: `the \`${name}-passphrase\` input (or ${variables.join(', ')}), which holds the token's user PIN`, module: 'the pkcs11-module input' };
+    return pkcs11Key({ uri: parsePkcs11Uri(pem, label), module: external.pkcs11Module, pin: passphrase, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
+  }
+  if (name !== 'delegation' || !external.signCommand) return undefined;
+  return readSignCommandKey({
+    command: external.signCommand,
+    publicKeyPem: external.publicKey,
+    names: { command: 'the sign-command input', publicKey: 'the delegation-public-key input', timeout: 'the sign-command-timeout input' },
+    timeoutMs: external.timeoutSeconds * 1000,
+    env,
+    onStderr: (text) => report.info(text),
+  });
+}
+
+/** The inputs of keys held outside the runner, checked (not yet opened). */
+function readExternalSignerInputs(keys: { delegation: KeyText }): ExternalSignerInputs {
+  const signCommand = core.getInput('sign-command').trim() || undefined;
+  const publicKey = core.getInput('delegation-public-key').trim() || undefined;
+  if (signCommand && keys.delegation.pem) throw new InputError('INPUT_INVALID', 'give delegation-key or sign-command, not both: sign-command signs for the delegation key, whose public half is delegation-public-key');
+  if (signCommand && !publicKey) throw new InputError('INPUT_INVALID', 'sign-command needs delegation-public-key: the PEM public key (or certificate) of the key the command signs with, as given to `docker trust signer add`');
+  if (publicKey && !signCommand) throw new InputError('INPUT_INVALID', 'delegation-public-key names the key sign-command signs with: give sign-command too, or leave it empty');
+  const text = core.getInput('sign-command-timeout').trim();
+  const timeoutSeconds = Number(text || String(SIGN_COMMAND_TIMEOUT_SECONDS));
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) throw new InputError('INPUT_INVALID', `input sign-command-timeout is "${text}": a whole number of seconds from 1 to 3600`);
+  return { pkcs11Module: core.getInput('pkcs11-module').trim() || undefined, signCommand, publicKey, timeoutSeconds };
 }
 
 export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
@@ -145,8 +203,12 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     // A scheduled watch should hold no signing secret: refused rather than ignored.
     if (given.length > 0) throw new InputError('INPUT_INVALID', `mode status only reads and takes no keys: remove the ${given.join(', ')} input${given.length > 1 ? 's' : ''} (a scheduled watch should hold no signing secrets)`);
   }
-  if (mode === 'sign' && !keys.delegation.pem) {
-    throw new InputError('INPUT_INVALID', "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`");
+  const external = readExternalSignerInputs(keys);
+  if (mode === 'sign' && !keys.delegation.pem && !external.signCommand) {
+    throw new InputError(
+      'INPUT_INVALID',
+      "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`, or a PKCS#11 URI of a key on a token; or sign-command for a key in a key service",
+    );
   }
   const signers = getList(core.getInput('signers'));
   for (const s of signers) signerRole(s);
@@ -170,6 +232,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     policy: core.getInput('policy').trim() || undefined,
     dockerfiles,
     built,
+    external,
   };
   return { ...common, ...modeInputs(mode, images, signers) };
 }

@@ -29,6 +29,12 @@ export const FLAGS: Readonly<Record<string, boolean>> = {
   pretty: false,
   digest: true,
   metadata: true,
+  'pkcs11-module': true,
+  'sign-command': true,
+  'public-key': true,
+  'sign-command-timeout': true,
+  'repository-key': true,
+  'root-key': true,
 };
 
 const FLAG = /^--([a-z][a-z0-9-]*)(?:=([\s\S]*))?$/;

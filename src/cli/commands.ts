@@ -12,7 +12,7 @@ import { hasTag, perform, type Mode, type OptionsOf, type ResultOf, type Signer 
 import { InputError } from '../errors.ts';
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
-import { trustDirKeys } from './keys.ts';
+import { givenKeys, trustDirKeys, withGivenKeys } from './keys.ts';
 import { passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { forLog, jsonForLog } from '../util/untrusted-text.ts';
@@ -86,9 +86,11 @@ export function keyLoad(args: Args, io: Io): void {
 
 /** Runs one mode of the operations table with the trust directory's keys. */
 async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: OptionsOf[M], args: Args, io: Io): Promise<ResultOf[M]> {
+  // Keys named by flags (a token, a sign command, a file) are opened first, before any request.
+  const keys = withGivenKeys(trustDirKeys(trustDir(io.env), io.env, mode === 'sign' ? flag(args, 'signer') : undefined), givenKeys(args, io.env, mode === 'sign'));
   const env = envFor(refs, args, io);
   try {
-    return await perform(mode, env, refs, options, trustDirKeys(trustDir(io.env), io.env, mode === 'sign' ? flag(args, 'signer') : undefined));
+    return await perform(mode, env, refs, options, keys);
   } finally {
     env.close();
   }

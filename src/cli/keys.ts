@@ -5,12 +5,18 @@
  * published, so no key is ever lost.
  */
 import type { KeyObject } from 'node:crypto';
-import type { SigningKey } from '../tuf/private-key.ts';
+import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import type { TrustedRepo } from '../notary/model.ts';
 import type { KeySource } from '../operations.ts';
 import { generateKey } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
-import { listKeys, loadKey, saveKey, type LocalKey } from './trust-dir.ts';
+import { listKeys, loadKey, passphraseFor, saveKey, type LocalKey } from './trust-dir.ts';
+import { flag, type Args } from './args.ts';
+import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
+import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
+import { readSignCommandKey, SIGN_COMMAND_TIMEOUT_SECONDS } from '../signer/sign-command.ts';
+import { readUserFile } from '../util/file.ts';
+import { forLog } from '../util/untrusted-text.ts';
 
 function canonicalIds(repo: TrustedRepo, role: 'root' | 'targets'): string[] {
   return repo.root.signed.roles[role].keyids.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id);
@@ -112,5 +118,83 @@ export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, signer?: strin
       saveKey(dir, key, role === 'root' ? { role } : { role, gun }, env);
       return key;
     },
+  };
+}
+
+/** Keys named on the command line (--key, --sign-command, --repository-key, --root-key), which take precedence over the trust directory's. */
+export interface GivenKeys {
+  signer?: SigningKey | undefined;
+  repository?: SigningKey | undefined;
+  root?: SigningKey | undefined;
+}
+
+/** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
+const KEY_FILE_MAX_BYTES = 64 * 1024;
+
+/**
+ * A key flag's key, opened now (before any request): a PKCS#11 URI (the PIN
+ * from the role's passphrase variable, the module from --pkcs11-module or
+ * the URI) or a PEM private key file.
+ */
+function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key', role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): SigningKey | undefined {
+  const value = flag(args, name);
+  if (value === undefined) return undefined;
+  const { value: secret, variable } = passphraseFor(role, env);
+  if (isPkcs11Uri(value)) {
+    const names = { key: `--${name}`, pin: `${variable} (the token's user PIN; content-trust never prompts)`, module: '--pkcs11-module' };
+    return pkcs11Key({ uri: parsePkcs11Uri(value, `--${name}`), module: flag(args, 'pkcs11-module'), pin: secret, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
+  }
+  const text = readUserFile(value, { name: `--${name}`, fix: 'give a PEM private key file, or a PKCS#11 URI (pkcs11:token=…;object=…)' }, { maxBytes: KEY_FILE_MAX_BYTES });
+  const label = { name: `the --${name} file ${JSON.stringify(value)}`, passphrase: `${variable} (content-trust never prompts)` };
+  const { keyObject, role: header, gun } = readPrivateKey(text, secret, label);
+  return toSigningKey(keyObject, header, gun, label);
+}
+
+/** The keys given by flags; `signing` says whether the command signs as a signer (sign) or administers. */
+export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean): GivenKeys {
+  if (!signing) return { repository: keyFlag(args, 'repository-key', 'targets', env), root: keyFlag(args, 'root-key', 'root', env) };
+  const command = flag(args, 'sign-command');
+  const publicKey = flag(args, 'public-key');
+  const timeoutText = flag(args, 'sign-command-timeout');
+  if (command === undefined) {
+    if (publicKey !== undefined || timeoutText !== undefined) throw new InputError('INPUT_INVALID', `--${publicKey !== undefined ? 'public-key' : 'sign-command-timeout'} goes with --sign-command: give it too, or leave it out`);
+    return { signer: keyFlag(args, 'key', 'signer', env) };
+  }
+  if (flag(args, 'key') !== undefined) throw new InputError('INPUT_INVALID', 'give --key or --sign-command, not both');
+  if (publicKey === undefined) throw new InputError('INPUT_INVALID', '--sign-command needs --public-key FILE: the PEM public key (or certificate) of the key the command signs with, as given to `content-trust signer add --key`');
+  const timeout = Number(timeoutText ?? String(SIGN_COMMAND_TIMEOUT_SECONDS));
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new InputError('INPUT_INVALID', `--sign-command-timeout is "${timeoutText}": a whole number of seconds from 1 to 3600`);
+  const pem = readUserFile(publicKey, { name: '--public-key', fix: 'give the PEM public key file of the key the command signs with' }, { maxBytes: KEY_FILE_MAX_BYTES });
+  return {
+    signer: readSignCommandKey({
+      command,
+      publicKeyPem: pem,
+      names: { command: '--sign-command', publicKey: `--public-key ${JSON.stringify(publicKey)}`, timeout: '--sign-command-timeout' },
+      timeoutMs: timeout * 1000,
+      env,
+      onStderr: (text) => process.stderr.write(`${forLog(text)}\n`),
+    }),
+  };
+}
+
+/** `base` with the keys given by flags in place of the trust directory's. */
+export function withGivenKeys(base: KeySource, given: GivenKeys): KeySource {
+  const { signer, repository, root } = given;
+  const held = [signer, repository].filter((k) => k !== undefined);
+  return {
+    signer: (refs, readRepo) => (signer ? Promise.resolve(signer) : base.signer(refs, readRepo)),
+    root: (repo, required) => root ?? base.root(repo, required),
+    repository: (repo) => repository ?? base.repository(repo),
+    // Keys named on the command line are the ones meant: the trust directory's are not added to them.
+    signing: (repo, r) => (held.length > 0 ? held : base.signing(repo, r)),
+    newSigner: (keys) => base.newSigner(keys),
+    rotated: (gun, role) => base.rotated(gun, role),
+    initKeys: (gun) => {
+      if (root || repository) {
+        throw new InputError('INPUT_INVALID', `${gun} has no trust data yet, and init uses the trust directory's keys (it writes the root certificate with the root key itself): initialise it first without --root-key/--repository-key`);
+      }
+      return base.initKeys(gun);
+    },
+    generated: (gun, keys) => base.generated(gun, keys),
   };
 }

@@ -25,38 +25,60 @@ interface Command {
 
 const GLOBAL_FLAGS = ['server', 'tlscacert', 'debug', 'verbose', 'help'];
 
+/** The administering commands' keys held elsewhere than the trust directory. */
+const ADMIN_KEY_FLAGS = ['repository-key', 'root-key', 'pkcs11-module'] as const;
+const ADMIN_KEYS_HELP = `Keys come from the trust directory, or:
+  --repository-key FILE|URI  the repository (targets) key: a PEM file, or a PKCS#11 URI of a key on
+                             a token (pkcs11:token=…;object=…; PIN in DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)
+  --root-key FILE|URI        the root key (PIN in DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)
+  --pkcs11-module LIB        the token's PKCS#11 library (or ?module-path= in the URI); needs OpenSC's pkcs11-tool`;
+
 const COMMANDS: Record<string, Command> = {
   'key generate': { usage: 'key generate NAME [--dir DIR]', summary: 'new signer key in the trust dir, NAME.pub in DIR', flags: ['dir'], run: commands.keyGenerate },
   'key load': { usage: 'key load FILE [--name NAME]', summary: 'import a PEM private key as signer NAME', flags: ['name'], run: commands.keyLoad },
   init: { usage: 'init REPOSITORY...', summary: 'create trust data (root and repository keys)', flags: [], run: (a, io) => commands.init(a, io) },
-  'signer add': { usage: 'signer add --key KEY.pub NAME REPOSITORY...', summary: 'add a signer (initialises a new repository)', flags: ['key'], run: commands.signerAdd },
-  'signer remove': { usage: 'signer remove NAME REPOSITORY...', summary: 'remove a signer', flags: [], run: commands.signerRemove },
+  'signer add': { usage: 'signer add --key KEY.pub NAME REPOSITORY...', summary: 'add a signer (initialises a new repository)', help: ADMIN_KEYS_HELP, flags: ['key', ...ADMIN_KEY_FLAGS], run: commands.signerAdd },
+  'signer remove': { usage: 'signer remove NAME REPOSITORY...', summary: 'remove a signer', help: ADMIN_KEYS_HELP, flags: [...ADMIN_KEY_FLAGS], run: commands.signerRemove },
   sign: {
     usage: 'sign IMAGE:TAG... [--signer NAME] [--digest DIGEST] [--metadata FILE]',
     summary: 'sign pushed tags with your signer key',
-    help:
-      "The key is the trust directory's key of a signer of the repository; when it holds keys of several signers, --signer NAME chooses one.\n" +
-      "To sign exactly what a build pushed: --digest DIGEST (sha256:<hex>, build-push-action's digest output) is the digest every tag must point at;\n" +
-      '--metadata FILE (the JSON `docker buildx build --metadata-file` writes) gives it and the tags (image.name; names without a tag are not signed),\n' +
-      'so IMAGE:TAG may be left out. A tag that points elsewhere in the registry fails PIN_MISMATCH and nothing is signed.',
-    flags: ['signer', 'digest', 'metadata'],
+    help: `The key is the trust directory's key of a signer of the repository; when it holds keys of several signers, --signer NAME chooses one.
+To sign exactly what a build pushed: --digest DIGEST (sha256:<hex>, build-push-action's digest output) is the digest every tag must point at;
+--metadata FILE (the JSON \`docker buildx build --metadata-file\` writes) gives it and the tags (image.name; names without a tag are not signed),
+so IMAGE:TAG may be left out. A tag that points elsewhere in the registry fails PIN_MISMATCH and nothing is signed.
+A key held elsewhere:
+  --key FILE|URI             a PEM private key file, or a PKCS#11 URI of a key on a token
+                             (pkcs11:token=ci;object=dct-signer; PIN in
+                             DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE; needs OpenSC's pkcs11-tool)
+  --pkcs11-module LIB        the token's PKCS#11 library (or ?module-path= in the URI)
+  --sign-command CMD         a shell command that signs (a cloud KMS's CLI): it reads the SHA-256
+                             digest in hex on stdin ($CONTENT_TRUST_DIGEST, $CONTENT_TRUST_DIGEST_BASE64)
+                             and prints the ECDSA P-256 signature (r||s or DER; binary, hex or base64)
+  --public-key FILE          with --sign-command: the PEM public key the command signs with
+  --sign-command-timeout S   seconds per signature (60)
+Every signature is checked against the public key before anything is published.`,
+    flags: ['signer', 'digest', 'metadata', 'key', 'pkcs11-module', 'sign-command', 'public-key', 'sign-command-timeout'],
     run: commands.sign,
   },
   verify: { usage: 'verify IMAGE:TAG... [--signer A,B] [--json] [--no-registry]', summary: 'check tags are signed (by A or B)', flags: ['signer', 'json', 'no-registry'], run: commands.verify },
   inspect: { usage: 'inspect IMAGE[:TAG]... [--pretty]', summary: 'what docker trust inspect prints', flags: ['pretty'], run: commands.inspect },
-  revoke: { usage: 'revoke IMAGE[:TAG]...', summary: 'remove signatures (all tags without one)', flags: [], run: commands.revoke },
+  revoke: { usage: 'revoke IMAGE[:TAG]...', summary: 'remove signatures (all tags without one)', help: ADMIN_KEYS_HELP, flags: [...ADMIN_KEY_FLAGS], run: commands.revoke },
   refresh: {
     usage: 'refresh REPOSITORY... [--within DAYS]',
     summary: 're-sign what expires within DAYS (182)',
-    help: "Re-signs, with the trust directory's keys, what they sign that expires within DAYS or has already expired: targets.json with the repository key, root.json with the root key, a signer's files with its key. A repository whose files expired comes back to life, nothing deleted.",
-    flags: ['within'],
+    help:
+      "Re-signs, with the trust directory's keys, what they sign that expires within DAYS or has already expired: targets.json with the repository key, root.json with the root key, a signer's files with its key. A repository whose files expired comes back to life, nothing deleted.\n" +
+      ADMIN_KEYS_HELP,
+    flags: ['within', ...ADMIN_KEY_FLAGS],
     run: commands.refresh,
   },
   rotate: {
     usage: 'rotate REPOSITORY root|repository|snapshot|timestamp|signer NAME [--key NEW.pub]',
     summary: "new root, repository or server-held key (needs the root key), or a signer's new key",
-    help: "root, repository: a new key is made and saved in the trust directory (as `notary key rotate REPOSITORY root|targets` does), and a root naming it is published, signed by the current root key; a new root key signs it too, so clients that trust the old root follow it. repository re-signs targets with the new key, its signers kept. snapshot, timestamp: the server makes the new key. signer NAME --key NEW.pub: the signer's new public key replaces its old one.",
-    flags: ['key'],
+    help:
+      "root, repository: a new key is made and saved in the trust directory (as `notary key rotate REPOSITORY root|targets` does), and a root naming it is published, signed by the current root key; a new root key signs it too, so clients that trust the old root follow it. repository re-signs targets with the new key, its signers kept. snapshot, timestamp: the server makes the new key. signer NAME --key NEW.pub: the signer's new public key replaces its old one.\n" +
+      ADMIN_KEYS_HELP,
+    flags: ['key', ...ADMIN_KEY_FLAGS],
     run: commands.rotate,
   },
   status: {
