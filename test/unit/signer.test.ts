@@ -341,6 +341,6 @@ describe('the inputs of keys held outside the runner', () => {
 
   it('mode init refuses a PKCS#11 URI for its keys (it certifies the root key with the key itself), naming the input', () => {
     Object.assign(process.env, { INPUT_MODE: 'init', 'INPUT_ROOT-KEY': 'pkcs11:token=ci;object=root' });
-    assertCode(() => keyInput(getInputs({}).keys, 'root'), 'INPUT_INVALID', /the root-key input is a PKCS#11 URI, but mode init takes key files only/);
+    assertCode(() => keyInput(getInputs({}).keys, 'root'), 'INPUT_INVALID', /the root-key input is a PKCS#11 URI, but here a key file is needed: init, and rotating to a new root or repository key, certify the key with the key itself/);
   });
 });
