@@ -35,7 +35,12 @@ export type InputErrorCode =
   // a key or signer the user named that is not what the repository has
   | 'KEY_NOT_DELEGATE'
   | 'KEY_WRONG_ROLE'
-  | 'SIGNER_NOT_FOUND';
+  | 'SIGNER_NOT_FOUND'
+  // a signer's tag paths and keys (admin/signers.ts, sign-plan.ts)
+  | 'TAG_OUTSIDE_PATHS'
+  | 'SIGNER_PATHS_CONFLICT'
+  | 'SIGNER_KEY_NOT_FOUND'
+  | 'SIGNER_LAST_KEY';
 
 /** The network, TLS, authentication or an HTTP status got in the way. */
 export type NetworkErrorCode = 'SERVER_UNREACHABLE' | 'TLS_FAILED' | 'AUTH_REFUSED' | 'AUTH_REALM_INSECURE' | 'HTTP_ERROR' | 'TIMEOUT' | 'LENGTH_EXCEEDED' | 'PROXY_FAILED';
