@@ -3,7 +3,7 @@
  * every trust file of a repository (to prove a refused change left the
  * server as it was), and place keys where docker and notary look for them.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { httpsRequest } from '../stack/https.ts';
 import type { Stack } from '../stack/index.ts';
@@ -39,4 +39,14 @@ export async function placeKey(trustDir: string, pem: string, passphrase: string
   await writeFile(path, pem, { mode: 0o600 });
   await chmod(path, 0o600);
   return id;
+}
+
+/** The key file docker keeps for a role (root, or targets for this GUN). */
+export async function dockerKey(stack: Stack, role: 'root' | 'targets', gun?: string): Promise<string> {
+  const dir = join(stack.docker.trustDir, 'private');
+  for (const f of await readdir(dir)) {
+    const pem = await readFile(join(dir, f), 'utf8');
+    if (new RegExp(`^role: ${role}$`, 'm').test(pem) && (!gun || pem.includes(`gun: ${gun}\n`))) return pem;
+  }
+  throw new Error(`no ${role} key in ${dir}`);
 }

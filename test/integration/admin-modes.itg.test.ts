@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { pushImage, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { pushImage, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE, type GeneratedKey, type PushedImage } from '../stack/index.ts';
 import { describeRun, hex, initRepo, runAction, trustFile, useStack, type ActionRun } from './helpers.ts';
-import { runAdminAction, serverState } from './admin-helpers.ts';
-
-/** The key file docker keeps for a role (root, or targets for this GUN). */
-async function dockerKey(stack: Stack, role: 'root' | 'targets', gun?: string): Promise<string> {
-  const dir = join(stack.docker.trustDir, 'private');
-  for (const f of await readdir(dir)) {
-    const pem = await readFile(join(dir, f), 'utf8');
-    if (new RegExp(`^role: ${role}$`, 'm').test(pem) && (!gun || pem.includes(`gun: ${gun}\n`))) return pem;
-  }
-  throw new Error(`no ${role} key in ${dir}`);
-}
+import { dockerKey, runAdminAction, serverState } from './admin-helpers.ts';
 
 function failedWith(run: ActionRun, code: string, message: RegExp): void {
   assert.equal(run.code, 1, describeRun(run));

@@ -26,6 +26,14 @@ export interface TargetRow {
   role: string;
 }
 
+export interface DelegationRow {
+  role: string;
+  /** As the CLI prints them; [""] for "<all paths>". */
+  paths: string[];
+  keyIds: string[];
+  threshold: number;
+}
+
 /** The real `notary` CLI against the stack's notary server. */
 export class NotaryCli {
   readonly options: NotaryCliOptions;
@@ -75,6 +83,23 @@ export class NotaryCli {
   async list(gun: string, options: { role?: string } = {}): Promise<TargetRow[]> {
     const { stdout } = await this.run(['list', gun, ...(options.role ? ['-r', options.role] : [])]);
     return parseList(stdout);
+  }
+
+  /** `notary delegation list <gun>`, parsed: each role with its paths ("" for all paths), key IDs and threshold. */
+  async delegationList(gun: string): Promise<DelegationRow[]> {
+    const { stdout } = await this.run(['delegation', 'list', gun]);
+    const rows: DelegationRow[] = [];
+    for (const line of stdout.split('\n')) {
+      const first = /^(targets\/\S+)\s+(.*?)\s+([0-9a-f]{64})\s+(\d+)\s*$/.exec(line);
+      if (first) {
+        const paths = first[2] === '"" <all paths>' ? [''] : first[2]!.split(',').map((p) => p.trim());
+        rows.push({ role: first[1]!, paths, keyIds: [first[3]!], threshold: Number(first[4]) });
+        continue;
+      }
+      const more = /^\s+([0-9a-f]{64})\s*$/.exec(line);
+      if (more && rows.length > 0) rows[rows.length - 1]!.keyIds.push(more[1]!);
+    }
+    return rows;
   }
 
   /** `notary addhash <gun> <tag> <size> --sha256 <hex> [-r role] [--publish]`. */
