@@ -88,16 +88,23 @@ export class NotaryCli {
   /** `notary delegation list <gun>`, parsed: each role with its paths ("" for all paths), key IDs and threshold. */
   async delegationList(gun: string): Promise<DelegationRow[]> {
     const { stdout } = await this.run(['delegation', 'list', gun]);
+    // Columns, as the header places them; a role's further paths and keys are on the lines below it.
+    const lines = stdout.split('\n');
+    const header = lines.find((l) => l.startsWith('ROLE'));
+    if (!header) return [];
+    const [pathsAt, keysAt, thresholdAt] = ['PATHS', 'KEY IDS', 'THRESHOLD'].map((h) => header.indexOf(h)) as [number, number, number];
     const rows: DelegationRow[] = [];
-    for (const line of stdout.split('\n')) {
-      const first = /^(targets\/\S+)\s+(.*?)\s+([0-9a-f]{64})\s+(\d+)\s*$/.exec(line);
-      if (first) {
-        const paths = first[2] === '"" <all paths>' ? [''] : first[2]!.split(',').map((p) => p.trim());
-        rows.push({ role: first[1]!, paths, keyIds: [first[3]!], threshold: Number(first[4]) });
-        continue;
-      }
-      const more = /^\s+([0-9a-f]{64})\s*$/.exec(line);
-      if (more && rows.length > 0) rows[rows.length - 1]!.keyIds.push(more[1]!);
+    for (const line of lines) {
+      if (line.startsWith('ROLE') || line.startsWith('----') || !line.trim()) continue;
+      const role = line.slice(0, pathsAt).trim();
+      const path = line.slice(pathsAt, keysAt).trim();
+      const key = line.slice(keysAt, thresholdAt).trim();
+      const threshold = line.slice(thresholdAt).trim();
+      if (role) rows.push({ role, paths: [], keyIds: [], threshold: Number(threshold) });
+      const row = rows[rows.length - 1];
+      if (!row) continue;
+      if (path) row.paths.push(path === '"" <all paths>' ? '' : path);
+      if (key) row.keyIds.push(key);
     }
     return rows;
   }
