@@ -170,6 +170,28 @@ describe('signer tag paths (notary delegation paths: tag prefixes)', () => {
   });
 });
 
+describe('rotating a restricted signer', () => {
+  it('its new key goes into targets/<name> alone, never targets/releases, and its files are re-signed there; a new key releases holds is SIGNER_PATHS_CONFLICT', async () => {
+    const { fake, keys, run, read } = await setUp();
+    const dev = ecKeyPair();
+    await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', parseSignerKeys(dev.pub, 'dev'), now, ['dev-']));
+    fake.pushImage(`${GUN}:dev-1`);
+    await signImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), dev.priv);
+    const next = ecKeyPair();
+    const nextKeys = parseSignerKeys(next.pub, 'dev');
+    const [out] = await run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'dev', nextKeys, next.priv, now));
+    assert.deepEqual(out!.roles.sort(), ['targets', 'targets/dev']);
+    const repo = await read();
+    assert.deepEqual(roleKeys(repo, 'targets/dev'), [nextKeys[0]!.id]);
+    assert.ok(!roleKeys(repo, 'targets/releases').includes(nextKeys[0]!.id));
+    await verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), { signers: ['dev'], checkRegistry: false });
+    await assert.rejects(
+      run((r, _c, now) => planRotateSigner(r, keys.targets, 'dev', parseSignerKeys(PUBLIC_PEM, 'dev'), undefined, now)),
+      code('SIGNER_PATHS_CONFLICT', /as well as by targets\/dev/),
+    );
+  });
+});
+
 describe('several keys per signer', () => {
   it('add-signer with another key adds it to the signer and releases (threshold 1); either key signs; removing one key keeps the signer', async () => {
     const { fake, keys, run, read } = await setUp(['v1']);
