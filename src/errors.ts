@@ -50,7 +50,12 @@ export type InputErrorCode =
   | 'PKCS11_FAILED'
   | 'SIGN_COMMAND_FAILED'
   | 'SIGN_COMMAND_TIMEOUT'
-  | 'SIGNATURE_INVALID';
+  | 'SIGNATURE_INVALID'
+  // a signer's tag paths and keys (admin/signers.ts, sign-plan.ts)
+  | 'TAG_OUTSIDE_PATHS'
+  | 'SIGNER_PATHS_CONFLICT'
+  | 'SIGNER_KEY_NOT_FOUND'
+  | 'SIGNER_LAST_KEY';
 
 /** The network, TLS, authentication or an HTTP status got in the way. */
 export type NetworkErrorCode = 'SERVER_UNREACHABLE' | 'TLS_FAILED' | 'AUTH_REFUSED' | 'AUTH_REALM_INSECURE' | 'HTTP_ERROR' | 'TIMEOUT' | 'LENGTH_EXCEEDED' | 'PROXY_FAILED';

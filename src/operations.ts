@@ -16,7 +16,7 @@ import { repoClient, signImages } from './notary/sign.ts';
 import { verifyImages } from './notary/verify.ts';
 import { verifyWithPolicy } from './policy/apply.ts';
 import { initRepository } from './notary/admin/init.ts';
-import { planAddSigner, planRemoveSigner } from './notary/admin/signers.ts';
+import { planAddSigner, planRemoveSigner, planRemoveSignerKeys } from './notary/admin/signers.ts';
 import { planRevoke } from './notary/admin/revoke.ts';
 import { planRefresh } from './notary/admin/refresh.ts';
 import { planRotateRepository, planRotateRoot, planRotateServerKey, planRotateSigner } from './notary/admin/rotate.ts';
@@ -30,10 +30,11 @@ export function isMode(value: string): value is Mode {
   return (MODES as readonly string[]).includes(value);
 }
 
-/** A signer as `docker trust signer add` takes one: its name and public keys. */
+/** A signer as `docker trust signer add` takes one: its name and public keys; `paths` (tag prefixes, notary's delegation paths) restricts a new signer. */
 export interface Signer {
   name: string;
   keys: SignerKey[];
+  paths?: string[] | undefined;
 }
 
 /** Keys generated for a new repository, handed back once by the KeySource that asked for them. */
@@ -92,7 +93,8 @@ export interface OptionsOf {
   verify: VerifyOperationOptions;
   init: { signer?: Signer | undefined };
   'add-signer': { signer: Signer };
-  'remove-signer': { name: string };
+  /** `keys`: key IDs (TUF or canonical) to remove from the signer, which stays; none: the signer goes. */
+  'remove-signer': { name: string; keys?: string[] | undefined };
   revoke: Record<string, never>;
   refresh: { withinDays: number };
   rotate: RotateOptions;
@@ -153,8 +155,8 @@ const OPERATIONS: { [M in Mode]: Operation<M> } = {
   },
   verify: (env, refs, { signers, checkRegistry, policy }) => (policy ? verifyWithPolicy(env, refs, policy, { signers, checkRegistry }) : verifyImages(env, refs, { signers, checkRegistry })),
   init,
-  'add-signer': (env, refs, { signer }, keys) => administer(env, refs, (repo, _c, now) => planAddSigner(repo, keys.repository(repo), signer.name, signer.keys, now)),
-  'remove-signer': (env, refs, { name }, keys) => administer(env, refs, (repo, _c, now) => planRemoveSigner(repo, keys.repository(repo), name, now)),
+  'add-signer': (env, refs, { signer }, keys) => administer(env, refs, (repo, _c, now) => planAddSigner(repo, keys.repository(repo), signer.name, signer.keys, now, signer.paths)),
+  'remove-signer': (env, refs, { name, keys: ids }, keys) => administer(env, refs, (repo, _c, now) => (ids?.length ? planRemoveSignerKeys(repo, keys.repository(repo), name, ids, now) : planRemoveSigner(repo, keys.repository(repo), name, now))),
   revoke: (env, refs, _options, keys) => administer(env, refs, (repo, _c, now) => planRevoke(repo, keys.signing(repo, undefined), tagsToRevoke(refs, repo.gun), now)),
   refresh: (env, refs, { withinDays }, keys) =>
     administer(

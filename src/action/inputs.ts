@@ -10,7 +10,7 @@ import { readDockerfile } from './dockerfile.ts';
 import { builtImages, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
-import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
+import { parseSignerKeys, parseSignerPaths, signerKeyIds, signerRole } from '../notary/admin/common.ts';
 import { hasTag, isMode, MODES, type Mode, type OptionsOf, type RotateOptions, type Signer } from '../operations.ts';
 import * as report from './report.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
@@ -264,6 +264,7 @@ function readBuilt(mode: Mode, listed: readonly string[]): BuiltImages | undefin
 
 /** The inputs of one mode: signer-name, signer-key, expires-within, rotate-role; checked here, before any request. */
 function modeInputs(mode: Mode, images: readonly string[], signers: string[]): ModeInputs {
+  if (mode !== 'add-signer' && mode !== 'init') signerPathsInput(mode, undefined);
   switch (mode) {
     case 'sign':
     case 'revoke':
@@ -276,12 +277,19 @@ function modeInputs(mode: Mode, images: readonly string[], signers: string[]): M
       return { mode, options: { signers, checkRegistry: true } };
     case 'init': {
       const name = core.getInput('signer-name').trim() && signerName(mode);
-      return { mode, options: { signer: name ? { name, keys: need(signerKeyInput(name), mode, 'the signer-key input with signer-name') } : undefined } };
+      if (!name) signerPathsInput(mode, undefined);
+      return { mode, options: { signer: name ? { name, keys: need(signerKeyInput(name), mode, 'the signer-key input with signer-name'), paths: signerPathsInput(mode, name) } : undefined } };
     }
-    case 'add-signer':
-      return { mode, options: { signer: requiredSigner(mode, "the signer-key input: the signer's public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)") } };
-    case 'remove-signer':
-      return { mode, options: { name: signerName(mode) } };
+    case 'add-signer': {
+      const signer = requiredSigner(mode, "the signer-key input: the signer's public key or certificate PEM (e.g. ci.pub from `docker trust key generate ci`)");
+      return { mode, options: { signer: { ...signer, paths: signerPathsInput(mode, signer.name) } } };
+    }
+    case 'remove-signer': {
+      const name = signerName(mode);
+      // With signer-key, only those keys leave the signer (docker has no such command; notary's `delegation remove` with key IDs does it).
+      const keys = signerKeyInput(name);
+      return { mode, options: { name, keys: keys ? signerKeyIds(keys) : undefined } };
+    }
     case 'refresh':
       return { mode, options: { withinDays: expiresWithin(182) } };
     case 'rotate':
@@ -322,6 +330,19 @@ function signerName(mode: Mode): string {
 function signerKeyInput(name: string): Signer['keys'] | undefined {
   const text = core.getInput('signer-key');
   return text ? parseSignerKeys(text, name, 'the signer-key input') : undefined;
+}
+
+/**
+ * The signer-paths input (tag patterns such as `v1.*`, as notary's
+ * delegation paths: prefixes), for add-signer and init with a signer;
+ * undefined when empty. Given to any other mode, or to init without
+ * signer-name, it is refused rather than ignored.
+ */
+function signerPathsInput(mode: Mode, name: string | undefined): string[] | undefined {
+  const patterns = getList(core.getInput('signer-paths'));
+  if (patterns.length === 0) return undefined;
+  if (name === undefined) throw new InputError('INPUT_INVALID', `input signer-paths restricts the signer that mode add-signer (or init with signer-name) adds; mode ${mode} adds none here`);
+  return parseSignerPaths(patterns, name, 'the signer-paths input');
 }
 
 function requiredSigner(mode: Mode, what: string): Signer {

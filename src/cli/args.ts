@@ -22,6 +22,8 @@ export const FLAGS: Readonly<Record<string, boolean>> = {
   dir: true,
   name: true,
   key: true,
+  'key-id': true,
+  paths: true,
   signer: true,
   within: true,
   json: false,

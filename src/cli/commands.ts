@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseReference, type ImageRef } from '../registry/reference.ts';
 import { readPrivateKey, toSigningKey } from '../tuf/private-key.ts';
 import { generateKey, publicKeyPem } from '../tuf/key-file.ts';
-import { parseSignerKeys, signerRole } from '../notary/admin/common.ts';
+import { parseSignerKeys, parseSignerPaths, signerKeyIds, signerRole } from '../notary/admin/common.ts';
 import { readRepo } from '../notary/admin/workflow.ts';
 import { inspectRepo } from '../notary/admin/inspect.ts';
 import { repoClient } from '../notary/sign.ts';
@@ -111,9 +111,11 @@ export async function init(args: Args, io: Io, signer?: Signer): Promise<void> {
 export async function signerAdd(args: Args, io: Io): Promise<void> {
   const [name, ...repos] = args.positionals;
   const keyFile = flag(args, 'key');
-  if (!name || repos.length === 0 || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust signer add --key KEY.pub NAME REPOSITORY...');
+  if (!name || repos.length === 0 || !keyFile) throw new InputError('INPUT_INVALID', 'usage: content-trust signer add --key KEY.pub NAME REPOSITORY... [--paths PATTERN,...]');
   signerRole(name);
-  await init({ ...args, positionals: repos }, io, { name, keys: readSignerKeys(keyFile, name) });
+  const patterns = flag(args, 'paths');
+  const paths = patterns === undefined ? undefined : parseSignerPaths(patterns.split(','), name, '--paths');
+  await init({ ...args, positionals: repos }, io, { name, keys: readSignerKeys(keyFile, name), paths });
 }
 
 async function adminCommand<M extends Exclude<Mode, 'sign' | 'verify' | 'init' | 'status'>>(mode: M, repos: readonly string[], options: OptionsOf[M], args: Args, io: Io): Promise<void> {
@@ -123,8 +125,19 @@ async function adminCommand<M extends Exclude<Mode, 'sign' | 'verify' | 'init' |
 
 export function signerRemove(args: Args, io: Io): Promise<void> {
   const [name, ...repos] = args.positionals;
-  if (!name || repos.length === 0) throw new InputError('INPUT_INVALID', 'usage: content-trust signer remove NAME REPOSITORY...');
-  return adminCommand('remove-signer', repos, { name }, args, io);
+  if (!name || repos.length === 0) throw new InputError('INPUT_INVALID', 'usage: content-trust signer remove NAME REPOSITORY... [--key KEY.pub | --key-id ID,...]');
+  signerRole(name);
+  const keyFile = flag(args, 'key');
+  const idList = flag(args, 'key-id');
+  if (keyFile !== undefined && idList !== undefined) throw new InputError('INPUT_INVALID', '`content-trust signer remove` takes --key or --key-id, not both');
+  let keys: string[] | undefined;
+  if (keyFile !== undefined) keys = signerKeyIds(readSignerKeys(keyFile, name));
+  if (idList !== undefined) {
+    keys = idList.split(',').map((id) => id.trim().toLowerCase());
+    const bad = keys.find((id) => !/^[0-9a-f]{64}$/.test(id));
+    if (bad !== undefined) throw new InputError('INPUT_INVALID', `--key-id ${JSON.stringify(bad)} is not a key ID: give the full 64-hex-digit ID \`content-trust inspect\` prints for the signer's key`);
+  }
+  return adminCommand('remove-signer', repos, { name, keys }, args, io);
 }
 
 export function revoke(args: Args, io: Io): Promise<void> {

@@ -73,7 +73,8 @@ export function signerKey(dir: string, repo: TrustedRepo, signer: string | undef
   }
   const held = signers.filter((s) => s.keys.length > 0);
   const ids = new Set(held.flatMap((s) => s.keys.map((k) => k.id)));
-  if (ids.size > 1) {
+  // One signer holding several keys here signs with the first it lists; keys of several signers need --signer.
+  if (ids.size > 1 && held.length > 1) {
     throw new InputError(
       'INPUT_INVALID',
       `${dir}/private holds keys of several signers of ${repo.gun} (${held
@@ -82,7 +83,7 @@ export function signerKey(dir: string, repo: TrustedRepo, signer: string | undef
         .join(', ')}): choose one with \`content-trust sign --signer NAME\``,
     );
   }
-  if (ids.size === 1) return loadKey(held[0]!.keys[0]!, env).signing;
+  if (ids.size >= 1) return loadKey(held[0]!.keys[0]!, env).signing;
   // No signer's key: any key of a delegation (targets/releases only) is refused by sign with what to do.
   return signingKeys(dir, repo, false, env)[0]!;
 }

@@ -37,8 +37,22 @@ const COMMANDS: Record<string, Command> = {
   'key generate': { usage: 'key generate NAME [--dir DIR]', summary: 'new signer key in the trust dir, NAME.pub in DIR', flags: ['dir'], run: commands.keyGenerate },
   'key load': { usage: 'key load FILE [--name NAME]', summary: 'import a PEM private key as signer NAME', flags: ['name'], run: commands.keyLoad },
   init: { usage: 'init REPOSITORY...', summary: 'create trust data (root and repository keys)', flags: [], run: (a, io) => commands.init(a, io) },
-  'signer add': { usage: 'signer add --key KEY.pub NAME REPOSITORY...', summary: 'add a signer (initialises a new repository)', help: ADMIN_KEYS_HELP, flags: ['key', ...ADMIN_KEY_FLAGS], run: commands.signerAdd },
-  'signer remove': { usage: 'signer remove NAME REPOSITORY...', summary: 'remove a signer', help: ADMIN_KEYS_HELP, flags: [...ADMIN_KEY_FLAGS], run: commands.signerRemove },
+  'signer add': {
+    usage: 'signer add --key KEY.pub NAME REPOSITORY... [--paths PATTERN,...]',
+    summary: 'add a signer, or a key to one (initialises a new repository)',
+    help:
+      'For an existing signer, the key is added to it (any one of its keys signs). --paths restricts a new signer to tags matching the patterns, each a prefix followed by * ("v1.*,release-*"; notary\'s delegation paths are tag prefixes); sign refuses other tags. A restricted signer is not added to targets/releases, which allows every tag: a DCT pull does not accept what it signs, `content-trust verify --signer NAME` does.\n' +
+      ADMIN_KEYS_HELP,
+    flags: ['key', 'paths', ...ADMIN_KEY_FLAGS],
+    run: commands.signerAdd,
+  },
+  'signer remove': {
+    usage: 'signer remove NAME REPOSITORY... [--key KEY.pub | --key-id ID,...]',
+    summary: 'remove a signer, or some of its keys',
+    help: "With --key or --key-id (the IDs `content-trust inspect` prints for the signer's keys), only those keys are removed and the signer stays; its last key cannot be removed (remove the signer instead).\n" + ADMIN_KEYS_HELP,
+    flags: ['key', 'key-id', ...ADMIN_KEY_FLAGS],
+    run: commands.signerRemove,
+  },
   sign: {
     usage: 'sign IMAGE:TAG... [--signer NAME] [--digest DIGEST] [--metadata FILE]',
     summary: 'sign pushed tags with your signer key',

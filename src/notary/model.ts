@@ -71,3 +71,15 @@ export function narrowPaths(parent: readonly string[], child: readonly string[])
 export function pathAllowed(paths: readonly string[], target: string): boolean {
   return paths.some((p) => target.startsWith(p));
 }
+
+/**
+ * The root key IDs as `docker trust inspect` prints them ("Root Key"): the
+ * TUF key IDs root.json lists for the root role. For notary's root, an
+ * `ecdsa-x509` certificate, that is the ID of the certificate key, not the
+ * canonical ID of its public key (the name of the private key file). Every
+ * root key ID the action and CLI print is this one; `root-keys` takes it or
+ * the canonical ID.
+ */
+export function printedRootKeyIds(root: Pick<RootSigned, 'roles'>): string[] {
+  return [...root.roles.root.keyids];
+}

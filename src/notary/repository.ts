@@ -8,7 +8,7 @@ import type { ImageRef } from '../registry/reference.ts';
 import { NotaryRepoClient } from './server.ts';
 import { updateRepo } from './updater.ts';
 import { rolesListing, signerNames } from './resolve.ts';
-import type { TrustedRepo } from './model.ts';
+import { printedRootKeyIds, type TrustedRepo } from './model.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryRepoClient {
@@ -37,6 +37,6 @@ export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size:
  */
 export function firstUseNotice(repo: TrustedRepo, pins: readonly string[] | undefined): string | undefined {
   if (repo.trustedBefore || (pins && pins.length > 0)) return undefined;
-  const ids = repo.root.signed.roles.root.keyids;
+  const ids = printedRootKeyIds(repo.root.signed);
   return `${repo.gun}: trusted on first use: no trust data is remembered for it and root-keys pins no root key, so this run trusts the root key the Notary server sent (${ids.join(', ')}) unchecked. Check it is the repository's Root Key (as \`docker trust inspect ${repo.gun}\` prints it on a machine that trusts the repository), then pin it: root-keys: ${ids.join(',')}`;
 }

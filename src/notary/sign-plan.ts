@@ -52,7 +52,20 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
   if (delegations.length === 0) {
     throw new InputError('KEY_NOT_DELEGATE', `${repo.gun} has no delegations: only the repository (targets) key can sign it. Add this signer first: \`docker trust signer add --key <signer>.pub <signer> ${repo.gun}\``);
   }
-  const out = delegationsOf(repo, key).filter(({ role }) => tags.every((t) => pathAllowed(role.paths ?? [], t)));
+  const mine = delegationsOf(repo, key);
+  // A signer's own role that does not allow a tag refuses the whole sign (targets/releases, shared by
+  // every signer, is only left out, as notary's AddToAllSignableRoles leaves out roles whose paths do not allow the tag).
+  for (const { role } of mine) {
+    if (role.name === 'targets/releases') continue;
+    const outside = tags.filter((t) => !pathAllowed(role.paths ?? [], t));
+    if (outside.length === 0) continue;
+    const allowed = (role.paths ?? []).map((p) => JSON.stringify(`${p}*`)).join(', ') || 'none';
+    throw new InputError(
+      'TAG_OUTSIDE_PATHS',
+      `${repo.gun}: signer "${role.name.slice('targets/'.length)}" (${role.name}) may sign only tags matching ${allowed} (its delegation's paths), and ${outside.map((t) => JSON.stringify(t)).join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside them; nothing was published for ${repo.gun}. Sign only tags matching those patterns, or have the repository owner remove the signer and add it again with wider paths`,
+    );
+  }
+  const out = mine.filter(({ role }) => tags.every((t) => pathAllowed(role.paths ?? [], t)));
   if (out.length === 0) {
     const listing = delegations.map(
       (d) =>

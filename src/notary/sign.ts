@@ -11,7 +11,8 @@ import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
 import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
 import { editRepositories, type RepoEdit } from './edit.ts';
-import { resolveTag } from './resolve.ts';
+import { RELEASES, resolveTag, signerNames } from './resolve.ts';
+import { trustedTarget } from './verify.ts';
 import { InputError, PublishError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
@@ -50,7 +51,7 @@ export async function signImages(env: TrustEnv, refs: readonly ImageRef[], key: 
     },
     async readBack(plan) {
       env.log.info(`${gun}: published ${plan.targets.length} tag(s) in ${plan.roles.join(', ')}`);
-      return verifyPublished(env, items);
+      return verifyPublished(env, items, plan.roles);
     },
   }));
   const byImage = new Map<string, ImageResult>();
@@ -92,15 +93,22 @@ function uniqueTargets(items: readonly Resolved[]): NewTarget[] {
   return [...byTag.values()];
 }
 
-/** Reads the repository back and checks each tag resolves, as a DCT pull would, to what was signed. */
-async function verifyPublished(env: TrustEnv, items: readonly Resolved[]): Promise<ImageResult[]> {
+/**
+ * Reads the repository back and checks each tag resolves, as a DCT pull
+ * would, to what was signed. A signer restricted to tag patterns signs only
+ * its own role (no DCT role): there each role signed must list the digest,
+ * as verify with `signers` naming it checks.
+ */
+async function verifyPublished(env: TrustEnv, items: readonly Resolved[], roles: readonly string[]): Promise<ImageResult[]> {
   const repo = await updateRepoFor(env, repoClient(env, items[0]!.ref, false));
+  const dct = roles.includes(RELEASES) || roles.includes('targets');
   return items.map(({ ref, manifest }) => {
     let hit;
     try {
-      hit = resolveTag(repo, ref.tag);
+      hit = dct ? resolveTag(repo, ref.tag) : trustedTarget(repo, ref, signerNames(roles));
     } catch (e) {
-      throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull would not accept it: ${(e as Error).message}`, { cause: e });
+      const reader = dct ? 'a DCT pull' : `verify with signers ${signerNames(roles).join(', ')}`;
+      throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but ${reader} would not accept it: ${(e as Error).message}`, { cause: e });
     }
     if (hit.digest !== manifest.digest) {
       throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull resolves the tag to ${hit.digest} (in ${hit.role}), not the signed ${manifest.digest}`);

@@ -11,6 +11,7 @@ import type { TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
 import { ExpiredError, InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
+import { own } from '../util/json.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 export interface VerifyOptions {
@@ -70,9 +71,13 @@ export function trustedTarget(repo: TrustedRepo, ref: ImageRef, signers: readonl
     if (!hit) {
       const skipped = repo.skipped.get(role)?.error;
       if (skipped instanceof ExpiredError) throw new ExpiredError(`image ${formatRef(ref)}: signer "${name}"'s signatures are not trusted: ${skipped.message}`, { cause: skipped });
+      const trusted = repo.roles.get(role);
       const why =
         repo.skipped.get(role)?.error.message ??
-        (repo.roles.has(role) ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');
+        (trusted && own(trusted.meta.signed.targets, ref.tag)
+          ? `${role} lists it, but its delegation allows only ${trusted.paths.map((p) => JSON.stringify(`${p}*`)).join(', ') || 'no tag'}, so the entry is ignored, as notary and docker ignore it`
+          : undefined) ??
+        (trusted ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');
       throw new TrustError('SIGNER_MISSING', `image ${formatRef(ref)}: signer "${name}" did not sign it (${why})`);
     }
     if (agreed && agreed.digest !== hit.digest) {

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { pushImage, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
+import { pushImage, ROOT_PASSPHRASE, REPOSITORY_PASSPHRASE, type GeneratedKey, type PushedImage } from '../stack/index.ts';
 import { describeRun, hex, initRepo, runAction, trustFile, useStack, type ActionRun } from './helpers.ts';
-import { runAdminAction, serverState } from './admin-helpers.ts';
-
-/** The key file docker keeps for a role (root, or targets for this GUN). */
-async function dockerKey(stack: Stack, role: 'root' | 'targets', gun?: string): Promise<string> {
-  const dir = join(stack.docker.trustDir, 'private');
-  for (const f of await readdir(dir)) {
-    const pem = await readFile(join(dir, f), 'utf8');
-    if (new RegExp(`^role: ${role}$`, 'm').test(pem) && (!gun || pem.includes(`gun: ${gun}\n`))) return pem;
-  }
-  throw new Error(`no ${role} key in ${dir}`);
-}
+import { dockerKeyPem, runAdminAction, serverState } from './admin-helpers.ts';
 
 function failedWith(run: ActionRun, code: string, message: RegExp): void {
   assert.equal(run.code, 1, describeRun(run));
@@ -34,7 +24,7 @@ describe('administering a docker-initialised repository with the action', () => 
   before(async () => {
     bob = await ctx.stack.docker.keyGenerate('bob', join(ctx.stack.dir, 'keys'));
     gun = await initRepo(ctx.stack, 'org/app', ctx.ci);
-    repoKey = await dockerKey(ctx.stack, 'targets', gun);
+    repoKey = await dockerKeyPem(ctx.stack, 'targets', gun);
     v1 = await pushImage(ctx.stack, 'org/app:v1');
     v2 = await pushImage(ctx.stack, 'org/app:v2');
     const sign = await runAction(ctx.stack, { mode: 'sign', images: [v1.ref, v2.ref], key: ctx.ci.privateKeyPem });
@@ -68,7 +58,7 @@ describe('administering a docker-initialised repository with the action', () => 
     failedWith(await runAdminAction(ctx.stack, 'revoke', [`${gun}:nope`], { 'delegation-key': ctx.ci.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE }), 'NOT_SIGNED', /no signature for nope/);
     failedWith(await runAdminAction(ctx.stack, 'revoke', [gun], { 'delegation-key': ctx.ci.privateKeyPem, 'delegation-passphrase': REPOSITORY_PASSPHRASE }), 'INPUT_INVALID', /needs a tag/);
     failedWith(await runAdminAction(ctx.stack, 'add-signer', [gun], { ...repoInputs(), 'signer-name': 'releases', 'signer-key': pub }), 'INPUT_INVALID', /reserved/);
-    const docker = await dockerKey(ctx.stack, 'root');
+    const docker = await dockerKeyPem(ctx.stack, 'root');
     failedWith(await runAdminAction(ctx.stack, 'rotate', [gun], { 'rotate-role': 'timestamp', 'root-key': repoKey, 'root-passphrase': REPOSITORY_PASSPHRASE }), 'KEY_WRONG_ROLE', /is not this repository's root key/);
     failedWith(await runAdminAction(ctx.stack, 'rotate', [gun], { 'rotate-role': 'timestamp', 'root-key': docker, 'root-passphrase': 'wrong' }), 'PASSPHRASE_WRONG', /root-key input.*`root-passphrase`/);
     assert.deepEqual(await serverState(ctx.stack, gun), before);
@@ -141,7 +131,7 @@ describe('administering a docker-initialised repository with the action', () => 
 
   for (const role of ['timestamp', 'snapshot'] as const) {
     it(`rotate the server's ${role} key with the root key; docker and the action still read the repository`, async () => {
-      const rootKey = await dockerKey(ctx.stack, 'root');
+      const rootKey = await dockerKeyPem(ctx.stack, 'root');
       const before = (await trustFile(ctx.stack, gun, 'root')) as unknown as { signed: { version: number; roles: Record<string, { keyids: string[] }> } };
       const run = await runAdminAction(ctx.stack, 'rotate', [gun], { 'rotate-role': role, 'root-key': rootKey, 'root-passphrase': ROOT_PASSPHRASE });
       assert.equal(run.code, 0, describeRun(run));

@@ -26,6 +26,14 @@ export interface TargetRow {
   role: string;
 }
 
+export interface DelegationRow {
+  role: string;
+  /** As the CLI prints them; [""] for "<all paths>". */
+  paths: string[];
+  keyIds: string[];
+  threshold: number;
+}
+
 /** The real `notary` CLI against the stack's notary server. */
 export class NotaryCli {
   readonly options: NotaryCliOptions;
@@ -75,6 +83,30 @@ export class NotaryCli {
   async list(gun: string, options: { role?: string } = {}): Promise<TargetRow[]> {
     const { stdout } = await this.run(['list', gun, ...(options.role ? ['-r', options.role] : [])]);
     return parseList(stdout);
+  }
+
+  /** `notary delegation list <gun>`, parsed: each role with its paths ("" for all paths), key IDs and threshold. */
+  async delegationList(gun: string): Promise<DelegationRow[]> {
+    const { stdout } = await this.run(['delegation', 'list', gun]);
+    // Columns, as the header places them; a role's further paths and keys are on the lines below it.
+    const lines = stdout.split('\n');
+    const header = lines.find((l) => l.startsWith('ROLE'));
+    if (!header) return [];
+    const [pathsAt, keysAt, thresholdAt] = ['PATHS', 'KEY IDS', 'THRESHOLD'].map((h) => header.indexOf(h)) as [number, number, number];
+    const rows: DelegationRow[] = [];
+    for (const line of lines) {
+      if (line.startsWith('ROLE') || line.startsWith('----') || !line.trim()) continue;
+      const role = line.slice(0, pathsAt).trim();
+      const path = line.slice(pathsAt, keysAt).trim();
+      const key = line.slice(keysAt, thresholdAt).trim();
+      const threshold = line.slice(thresholdAt).trim();
+      if (role) rows.push({ role, paths: [], keyIds: [], threshold: Number(threshold) });
+      const row = rows[rows.length - 1];
+      if (!row) continue;
+      if (path) row.paths.push(path === '"" <all paths>' ? '' : path);
+      if (key) row.keyIds.push(key);
+    }
+    return rows;
   }
 
   /** `notary addhash <gun> <tag> <size> --sha256 <hex> [-r role] [--publish]`. */

@@ -10,12 +10,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { administer, readRepo, type Planner } from '../../src/notary/admin/workflow.ts';
-import { planAddSigner, planRemoveSigner } from '../../src/notary/admin/signers.ts';
+import { planAddSigner, planRemoveSigner, planRemoveSignerKeys } from '../../src/notary/admin/signers.ts';
 import { planRevoke } from '../../src/notary/admin/revoke.ts';
 import { planRefresh } from '../../src/notary/admin/refresh.ts';
 import { planRotateRepository, planRotateRoot, planRotateServerKey, planRotateSigner } from '../../src/notary/admin/rotate.ts';
 import { initRepository } from '../../src/notary/admin/init.ts';
-import { parseSignerKeys, rootCertKey } from '../../src/notary/admin/common.ts';
+import { parseSignerKeys, parseSignerPaths, rootCertKey, signerKeyIds } from '../../src/notary/admin/common.ts';
+import { printedRootKeyIds } from '../../src/notary/model.ts';
 import { NotaryRepoClient } from '../../src/notary/server.ts';
 import { signImages } from '../../src/notary/sign.ts';
 import { verifyImages } from '../../src/notary/verify.ts';
@@ -100,6 +101,146 @@ describe('add and remove signers', () => {
       code('KEY_WRONG_ROLE', new RegExp(`not this repository's targets key; it expects ${keys.targets.id}`)),
     );
     assert.deepEqual(fake.published, []);
+  });
+});
+
+describe('signer tag paths (notary delegation paths: tag prefixes)', () => {
+  it('parseSignerPaths: a prefix followed by * each; "*" is every tag; anything else is refused by name', () => {
+    assert.deepEqual(parseSignerPaths(['v1.*', ' release-* ', 'v1.*'], 'dev', 'the signer-paths input'), ['v1.', 'release-']);
+    assert.deepEqual(parseSignerPaths(['v*', '*'], 'dev', '--paths'), ['']);
+    const bad: [string[], RegExp][] = [
+      [['v1'], /signer "dev": --paths pattern "v1" does not end in \*: notary and docker match a signer's paths as tag prefixes/],
+      [['v?.*'], /pattern "v\?\.\*" holds the glob character "\?" before its end: .*only a trailing \* is supported/],
+      [['v*.1*'], /holds the glob character "\*"/],
+      [['[vV]1*'], /holds the glob character "\["/],
+      [['-rc*'], /is not the start of a tag/],
+      [['a/b*'], /is not the start of a tag/],
+      [[`${'a'.repeat(128)}*`], /is not the start of a tag/],
+      [[], /--paths is empty/],
+    ];
+    for (const [patterns, message] of bad) assert.throws(() => parseSignerPaths(patterns, 'dev', '--paths'), code('INPUT_INVALID', message), JSON.stringify(patterns));
+  });
+
+  it('a restricted signer gets targets/<name> with its paths and is kept out of targets/releases; it signs inside them, sign refuses outside them before publishing', async () => {
+    const { fake, keys, run, read } = await setUp(['v1']);
+    const dev = ecKeyPair();
+    const devKeys = parseSignerKeys(dev.pub, 'dev');
+    const [out] = await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', devKeys, now, ['dev-']));
+    assert.match(out!.summary, /added signer "dev" .* to targets\/dev, for tags matching "dev-\*" \(not to targets\/releases/);
+    const repo = await read();
+    const delegation = repo.roles.get('targets')!.meta.signed.delegations.roles.find((r) => r.name === 'targets/dev')!;
+    assert.deepEqual([delegation.paths, delegation.keyids, delegation.threshold], [['dev-'], [devKeys[0]!.id], 1]);
+    assert.ok(!roleKeys(repo, 'targets/releases').includes(devKeys[0]!.id));
+
+    fake.pushImage(`${GUN}:dev-1`);
+    const [signed] = await signImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), dev.priv);
+    assert.deepEqual([signed!.roles, signed!.signers], [['targets/dev'], ['dev']]);
+    const [verified] = await verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), { signers: ['dev'], checkRegistry: false });
+    assert.equal(verified!.digest, signed!.digest);
+    await assert.rejects(verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), { signers: [], checkRegistry: false }), code('NOT_SIGNED', /signed only in targets\/dev/));
+
+    const published = fake.published.length;
+    fake.pushImage(`${GUN}:v2`);
+    await assert.rejects(
+      signImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v2`]), dev.priv),
+      code('TAG_OUTSIDE_PATHS', new RegExp(`${GUN}: signer "dev" \\(targets/dev\\) may sign only tags matching "dev-\\*".*"v2" is outside them; nothing was published for ${GUN}`)),
+    );
+    assert.equal(fake.published.length, published, 'nothing published');
+  });
+
+  it('paths are not changed in place, and a restricted signer shares no key with a role allowed wider tags (SIGNER_PATHS_CONFLICT); nothing is published', async () => {
+    const { fake, keys, run } = await setUp();
+    const ciKeys = parseSignerKeys(PUBLIC_PEM, 'ci');
+    await assert.rejects(
+      run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', ciKeys, now, ['dev-'])),
+      code('SIGNER_PATHS_CONFLICT', new RegExp(`key ${ciKeys[0]!.id} would be listed by targets/(ci|releases) \\(any tag\\) as well as by targets/dev, which may sign only tags matching "dev-\\*"`)),
+    );
+    await assert.rejects(
+      run((repo, _c, now) => planAddSigner(repo, keys.targets, 'ci', ciKeys, now, ['v'])),
+      code('SIGNER_PATHS_CONFLICT', /signer "ci" exists and may sign any tag, not tags matching "v\*": a signer's paths are not changed in place/),
+    );
+    assert.equal(fake.published.length, 0);
+
+    const dev = parseSignerKeys(ecKeyPair().pub, 'dev');
+    await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', dev, now, ['dev-']));
+    await assert.rejects(
+      run((repo, _c, now) => planAddSigner(repo, keys.targets, 'ops', dev, now)),
+      code('SIGNER_PATHS_CONFLICT', /as well as by targets\/dev/),
+    );
+    // The same paths again, or none: the signer stays as it is.
+    const [same] = await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', dev, now, ['dev-']));
+    const [none] = await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', dev, now));
+    assert.deepEqual([same!.changed, none!.changed], [false, false]);
+  });
+});
+
+describe('rotating a restricted signer', () => {
+  it('its new key goes into targets/<name> alone, never targets/releases, and its files are re-signed there; a new key releases holds is SIGNER_PATHS_CONFLICT', async () => {
+    const { fake, keys, run, read } = await setUp();
+    const dev = ecKeyPair();
+    await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'dev', parseSignerKeys(dev.pub, 'dev'), now, ['dev-']));
+    fake.pushImage(`${GUN}:dev-1`);
+    await signImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), dev.priv);
+    const next = ecKeyPair();
+    const nextKeys = parseSignerKeys(next.pub, 'dev');
+    const [out] = await run((repo, _c, now) => planRotateSigner(repo, keys.targets, 'dev', nextKeys, next.priv, now));
+    assert.deepEqual(out!.roles.sort(), ['targets', 'targets/dev']);
+    const repo = await read();
+    assert.deepEqual(roleKeys(repo, 'targets/dev'), [nextKeys[0]!.id]);
+    assert.ok(!roleKeys(repo, 'targets/releases').includes(nextKeys[0]!.id));
+    await verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:dev-1`]), { signers: ['dev'], checkRegistry: false });
+    await assert.rejects(
+      run((r, _c, now) => planRotateSigner(r, keys.targets, 'dev', parseSignerKeys(PUBLIC_PEM, 'dev'), undefined, now)),
+      code('SIGNER_PATHS_CONFLICT', /as well as by targets\/dev/),
+    );
+  });
+});
+
+describe('several keys per signer', () => {
+  it('add-signer with another key adds it to the signer and releases (threshold 1); either key signs; removing one key keeps the signer', async () => {
+    const { fake, keys, run, read } = await setUp(['v1']);
+    const second = ecKeyPair();
+    const secondKeys = parseSignerKeys(second.pub, 'ci');
+    const first = parseSignerKeys(PUBLIC_PEM, 'ci')[0]!.id;
+    const [added] = await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'ci', secondKeys, now));
+    assert.match(added!.summary, new RegExp(`added key\\(s\\) ${secondKeys[0]!.id} to signer "ci" \\(now ${first}, ${secondKeys[0]!.id}\\) in targets/ci and targets/releases`));
+    let repo = await read();
+    for (const role of ['targets/ci', 'targets/releases']) assert.deepEqual(roleKeys(repo, role), [first, secondKeys[0]!.id], role);
+    fake.pushImage(`${GUN}:v2`);
+    const [signed] = await signImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v2`]), second.priv);
+    assert.deepEqual(signed!.roles.sort(), ['targets/ci', 'targets/releases']);
+    await verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v1`, `${GUN}:v2`]), { signers: ['ci'], checkRegistry: false });
+
+    // Remove the first key: the second signed both files last, so nothing stops verifying.
+    const [removed] = await run((r, _c, now) => planRemoveSignerKeys(r, keys.targets, 'ci', signerKeyIds(parseSignerKeys(PUBLIC_PEM, 'ci')), now));
+    assert.equal(removed!.summary, `${GUN}: removed key(s) ${first} from signer "ci" (keys left: ${secondKeys[0]!.id})`);
+    repo = await read();
+    for (const role of ['targets/ci', 'targets/releases']) assert.deepEqual(roleKeys(repo, role), [secondKeys[0]!.id], role);
+    assert.ok(!(first in repo.roles.get('targets')!.meta.signed.delegations.keys), 'a key nobody lists goes');
+    await verifyImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v1`, `${GUN}:v2`]), { signers: ['ci'], checkRegistry: false });
+    fake.pushImage(`${GUN}:v3`);
+    await assert.rejects(signImages(fakeEnv(fake, NOW), parseReferences([`${GUN}:v3`]), delegationKey()), code('KEY_NOT_DELEGATE'));
+
+    await assert.rejects(
+      run((r, _c, now) => planRemoveSignerKeys(r, keys.targets, 'ci', [secondKeys[0]!.id], now)),
+      code('SIGNER_LAST_KEY', /would leave signer "ci" 0 key\(s\).*remove it without naming keys/),
+    );
+    await assert.rejects(
+      run((r, _c, now) => planRemoveSignerKeys(r, keys.targets, 'ci', [first], now)),
+      code('SIGNER_KEY_NOT_FOUND', new RegExp(`signer "ci" has no key ${first}; its keys are ${secondKeys[0]!.id}`)),
+    );
+    await assert.rejects(
+      run((r, _c, now) => planRemoveSignerKeys(r, keys.targets, 'qa', [first], now)),
+      code('SIGNER_NOT_FOUND', /there is no signer "qa"/),
+    );
+  });
+
+  it('removing the key that signed the files last says they stop verifying until a remaining key signs them', async () => {
+    const { keys, run } = await setUp(['v1']);
+    const second = parseSignerKeys(ecKeyPair().pub, 'ci');
+    await run((repo, _c, now) => planAddSigner(repo, keys.targets, 'ci', second, now));
+    const [out] = await run((r, _c, now) => planRemoveSignerKeys(r, keys.targets, 'ci', [delegationKey().id], now));
+    assert.match(out!.summary, /; targets\/ci and targets\/releases were last signed by the removed key, so what they list stops verifying until a remaining key signs them again/);
   });
 });
 
@@ -335,7 +476,12 @@ describe('init and reading for administration', () => {
     const client = new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, true);
     const requests = fake.requests.length;
     const again = await initRepository(client, { now: NOW });
-    assert.deepEqual(again, { gun: GUN, created: false, rootKeyId: keys.root.id, targetsKeyId: keys.targets.id, generated: {} });
+    const repo = await updateRepoFor(fakeEnv(fake, NOW), new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, false));
+    const [printed] = printedRootKeyIds(repo.root.signed);
+    // The root key ID docker trust inspect prints is its certificate's TUF ID, not the key file's canonical ID.
+    assert.notEqual(printed, keys.root.id);
+    assert.equal(repo.rootKeys.get(printed!)!.canonicalId, keys.root.id);
+    assert.deepEqual(again, { gun: GUN, created: false, rootKeyId: printed, targetsKeyId: keys.targets.id, generated: {} });
     assert.equal(fake.published.length, 0);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const n = fake.requests.length;

@@ -365,6 +365,27 @@ describe("getInputs: each mode's own inputs", () => {
     }
   });
 
+  it('signer-paths restricts the signer add-signer or init adds, and is refused for any other mode; signer-key with remove-signer names the keys to remove', () => {
+    set({ mode: 'add-signer', 'signer-name': 'dev', 'signer-key': PUBLIC_PEM, 'signer-paths': 'dev-*\nrelease-*' });
+    const add = getInputs({});
+    assert.ok(add.mode === 'add-signer');
+    assert.deepEqual(add.options.signer.paths, ['dev-', 'release-']);
+    set({ mode: 'init', 'signer-name': 'dev', 'signer-key': PUBLIC_PEM, 'signer-paths': 'v*' });
+    const init = getInputs({});
+    assert.ok(init.mode === 'init');
+    assert.deepEqual(init.options.signer?.paths, ['v']);
+    set({ mode: 'add-signer', 'signer-paths': 'v1' });
+    assert.throws(() => getInputs({}), invalid(/^signer "dev": the signer-paths input pattern "v1" does not end in \*/));
+    for (const mode of ['init', 'verify', 'remove-signer']) {
+      set({ mode, 'signer-name': '', 'signer-key': '', 'signer-paths': 'v*' });
+      assert.throws(() => getInputs({}), invalid(/^input signer-paths restricts the signer that mode add-signer \(or init with signer-name\) adds/), mode);
+    }
+    set({ mode: 'remove-signer', 'signer-name': 'ci', 'signer-key': PUBLIC_PEM, 'signer-paths': '' });
+    assert.deepEqual(getInputs({}).options, { name: 'ci', keys: [scenario.delegationKey.canonicalId] });
+    set({ mode: 'remove-signer', 'signer-name': 'ci', 'signer-key': '' });
+    assert.deepEqual(getInputs({}).options, { name: 'ci', keys: undefined });
+  });
+
   it('a reserved signer name is refused by getInputs, before any request', () => {
     set({ mode: 'add-signer', 'signer-name': 'releases', 'signer-key': PUBLIC_PEM });
     assertCode(() => getInputs({}), 'INPUT_INVALID', /reserved/);

@@ -245,7 +245,7 @@ describe('signing, revoking and inspecting prototype names', () => {
 
   it('a signer named constructor works like any other; __proto__ and toString are refused by name, as docker refuses them', () => {
     assert.equal(signerRole('constructor'), 'targets/constructor');
-    const out = withSigner(startFrom(repo, 'targets'), 'constructor', parseSignerKeys(PUBLIC_PEM, 'constructor'));
+    const out = withSigner(startFrom(repo, 'targets'), 'constructor', parseSignerKeys(PUBLIC_PEM, 'constructor'), undefined, repo.gun);
     assert.ok(out.delegations.roles.some((r) => r.name === 'targets/constructor'));
     for (const name of ['__proto__', 'toString']) {
       assertCode(() => signerRole(name), 'INPUT_INVALID', `"${name}"`);

@@ -70,7 +70,25 @@ describe('signableRoles', () => {
     const both = withSigned(narrowed, 'targets', (s) => {
       for (const r of s.delegations.roles) r.paths = ['release-'];
     });
-    assertCode(() => signableRoles(both, key, ['v3']), 'KEY_NOT_DELEGATE', /paths \["release-"\]/);
+    assertCode(() => signableRoles(both, key, ['v3']), 'TAG_OUTSIDE_PATHS', /signer "ci" \(targets\/ci\) may sign only tags matching "release-\*".*"v3" is outside them; nothing was published/);
+  });
+
+  it("a signer's own role that does not allow every tag refuses the sign (TAG_OUTSIDE_PATHS names tag, signer, paths and the fix), even where releases would allow it", () => {
+    const restricted = withSigned(repo, 'targets', (s) => {
+      s.delegations.roles.find((r) => r.name === 'targets/ci')!.paths = ['v1.', 'rc-'];
+    });
+    assert.deepEqual(
+      signableRoles(restricted, key, ['v1.2', 'rc-3'])
+        .map((r) => r.role.name)
+        .sort(),
+      ['targets/ci', 'targets/releases'],
+    );
+    assertCode(
+      () => signableRoles(restricted, key, ['v1.2', 'v2.0', 'latest']),
+      'TAG_OUTSIDE_PATHS',
+      /signer "ci" \(targets\/ci\) may sign only tags matching "v1\.\*", "rc-\*".*"v2\.0", "latest" are outside them.*remove the signer and add it again with wider paths/,
+    );
+    assertCode(() => planSign(restricted, key, [{ tag: 'v2.0', digest: one.digest, size: one.size }], NOW, 1095), 'TAG_OUTSIDE_PATHS', /"v2\.0" is outside/);
   });
 
   it('only direct children of targets count', () => {

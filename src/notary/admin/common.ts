@@ -11,7 +11,7 @@ import { spkiBase64 } from '../../tuf/key-file.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations, RootSigned } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../model.ts';
+import { narrowPaths, type TrustedRepo } from '../model.ts';
 import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 
@@ -33,7 +33,13 @@ export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key:
   const listed = repo.root.signed.roles[role].keyids;
   const ids = keyIdsOf(listed, repo.rootKeys, key);
   if (ids.length === 0) {
-    const expected = listed.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id).join(', ');
+    // Root keys by the ID docker trust inspect prints, with the key file's name where that differs.
+    const expected = listed
+      .map((id) => {
+        const file = repo.rootKeys.get(id)?.canonicalId ?? id;
+        return file === id ? id : `${id} (key file ${file}.key)`;
+      })
+      .join(', ');
     throw new InputError(
       'KEY_WRONG_ROLE',
       `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`,
@@ -137,4 +143,104 @@ export function parseSignerKeys(text: string, signer: string, label = 'the signe
     const pub = b.der.toString('base64');
     return { id: keyId(base, pub), json: { keytype: base, keyval: { private: null, public: pub } } };
   });
+}
+
+/** A tag's first character and the rest (docker/distribution reference: [\w][\w.-]{0,127}). */
+const TAG_PREFIX = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,126})?$/;
+const GLOB = /[*?[\]{}!]/;
+
+/**
+ * A signer's tag patterns as notary's delegation `paths`. Notary and docker
+ * match paths as prefixes of the target name (tuf/data/roles.go), so the
+ * only pattern that means what it says is a prefix followed by `*`
+ * ("v1.*", "release-*"; "*" alone is every tag, notary's ""). A pattern
+ * without the trailing `*` would silently match more than the tag written,
+ * and any other glob character would not be matched at all: both are
+ * refused, naming the pattern. `label` names the input or flag.
+ */
+export function parseSignerPaths(patterns: readonly string[], signer: string, label: string): string[] {
+  const out: string[] = [];
+  for (const raw of patterns) {
+    const p = raw.trim();
+    const where = `signer "${signer}": ${label} pattern ${JSON.stringify(p)}`;
+    if (!p.endsWith('*')) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${where} does not end in *: notary and docker match a signer's paths as tag prefixes, so write each pattern as a prefix followed by * (e.g. "v1.*", "release-*", or "*" for every tag); a pattern cannot name one exact tag`,
+      );
+    }
+    const prefix = p.slice(0, -1);
+    const glob = GLOB.exec(prefix);
+    if (glob) {
+      throw new InputError('INPUT_INVALID', `${where} holds the glob character "${glob[0]}" before its end: notary matches paths as plain prefixes, so only a trailing * is supported (e.g. "v1.*")`);
+    }
+    if (!TAG_PREFIX.test(prefix)) {
+      throw new InputError('INPUT_INVALID', `${where} is not the start of a tag: tags are letters, digits, _, . and -, start with a letter, digit or _, and are at most 128 characters`);
+    }
+    if (!out.includes(prefix)) out.push(prefix);
+  }
+  if (out.length === 0) throw new InputError('INPUT_INVALID', `signer "${signer}": ${label} is empty: give tag patterns such as "v1.*", or leave it unset for every tag`);
+  return out.includes('') ? [''] : out;
+}
+
+/** Whether a role's paths allow every tag (notary's ""). */
+export function allowsEveryTag(paths: readonly string[] | undefined): boolean {
+  return (paths ?? []).includes('');
+}
+
+/** Paths as the patterns users write: `any tag`, or `"v1.*", "release-*"`. */
+export function pathsText(paths: readonly string[] | undefined): string {
+  if (allowsEveryTag(paths)) return 'any tag';
+  const list = paths ?? [];
+  return list.length === 0 ? 'no tag (its paths are empty)' : `tags matching ${list.map((p) => JSON.stringify(`${p}*`)).join(', ')}`;
+}
+
+/** The same paths, in any order. */
+export function samePaths(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const x = new Set(a ?? []);
+  const y = new Set(b ?? []);
+  return x.size === y.size && [...x].every((p) => y.has(p));
+}
+
+/** A key's canonical ID (a certificate counts as its key); its listed ID when it cannot be read. */
+function canonicalOf(d: Delegations, id: string): string {
+  const json = d.keys[id];
+  if (!json) return id;
+  try {
+    return parsePublicKey(json).canonicalId;
+  } catch {
+    return id;
+  }
+}
+
+/**
+ * A path restriction holds only if no role allowed wider tags lists one of
+ * the restricted signer's keys: notary and docker accept an entry from any
+ * role whose key signed it, so a key of `targets/ci` (tags "v*") also listed
+ * by `targets/releases` ("" , every tag) could sign any tag into releases,
+ * which is what a DCT pull reads. Throws SIGNER_PATHS_CONFLICT for the first
+ * such key shared with a role in `involving`.
+ */
+export function checkPathConflicts(d: Delegations, involving: readonly string[], gun: string): void {
+  const direct = d.roles.filter((r) => r.name.split('/').length === 2);
+  for (const a of direct) {
+    if (allowsEveryTag(a.paths)) continue;
+    const aKeys = new Map(a.keyids.map((id) => [canonicalOf(d, id), id]));
+    for (const b of direct) {
+      if (b === a || !(involving.includes(a.name) || involving.includes(b.name))) continue;
+      const bPaths = b.paths ?? [];
+      if (narrowPaths(a.paths ?? [], bPaths).length === bPaths.length) continue; // b allows nothing a does not
+      const shared = b.keyids.map((id) => aKeys.get(canonicalOf(d, id))).find((id) => id !== undefined);
+      if (shared === undefined) continue;
+      throw new InputError(
+        'SIGNER_PATHS_CONFLICT',
+        `${gun}: key ${shared} would be listed by ${b.name} (${pathsText(b.paths)}) as well as by ${a.name}, which may sign only ${pathsText(a.paths)}: with it, ${a.name.slice('targets/'.length)} could sign any tag ${b.name} allows, and its restriction would mean nothing. A signer restricted to tag patterns needs keys no other role lists: generate one for it`,
+      );
+    }
+  }
+}
+
+/** The canonical IDs of a signer's public keys (a certificate counts as its key): how remove-signer names the keys to remove. */
+export function signerKeyIds(keys: readonly SignerKey[]): string[] {
+  return keys.map((k) => parsePublicKey(k.json).canonicalId);
 }

@@ -16,6 +16,7 @@ import { emptyTargets, expiresAfter } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { editRepository } from '../edit.ts';
+import { printedRootKeyIds } from '../model.ts';
 import { updateRepo } from '../updater.ts';
 import { defaultConfig, type Config } from '../../config.ts';
 import type { Logger } from '../env.ts';
@@ -27,8 +28,8 @@ export interface InitOptions {
   rootKey?: KeyObject | undefined;
   /** The repository (targets) private key; generated when absent. */
   targetsKey?: KeyObject | undefined;
-  /** A first signer, added in the same publish (as `docker trust signer add` does). */
-  signer?: { name: string; keys: SignerKey[] } | undefined;
+  /** A first signer, added in the same publish (as `docker trust signer add` does); `paths` restricts it to tag prefixes. */
+  signer?: { name: string; keys: SignerKey[]; paths?: string[] | undefined } | undefined;
   now?: Date;
   /** Publish attempts and size caps; defaultConfig when absent. */
   config?: Config | undefined;
@@ -40,8 +41,9 @@ export interface InitResult {
   gun: string;
   /** False when the repository already had trust data (nothing was changed). */
   created: boolean;
-  /** Canonical IDs: the private key file names. */
+  /** The root key ID as `docker trust inspect` prints it (printedRootKeyIds: its certificate's TUF ID), the ID to pin in root-keys. */
   rootKeyId: string;
+  /** Canonical ID: the private key file's name (for docker's plain ecdsa repository key, also its TUF ID). */
   targetsKeyId: string;
   /** Keys made here; the caller hands them back once (encrypted), nobody else has them. */
   generated: { root?: KeyObject; targets?: KeyObject };
@@ -76,7 +78,7 @@ async function planInit(client: NotaryRepoClient, options: InitOptions, now: Dat
     const root = parseMetadata(existing, 'root', 'Root');
     const keys = parseKeyMap(root.signed.keys, `${gun} root.json`);
     const canonical = (role: 'root' | 'targets') => root.signed.roles[role].keyids.map((id) => keys.get(id)?.canonicalId ?? id).join(', ');
-    return { files: new Map(), result: { gun, created: false, rootKeyId: canonical('root'), targetsKeyId: canonical('targets'), generated: {} } };
+    return { files: new Map(), result: { gun, created: false, rootKeyId: printedRootKeyIds(root.signed).join(', '), targetsKeyId: canonical('targets'), generated: {} } };
   }
   if (options.signer) signerRole(options.signer.name);
   const rootKey = options.rootKey ?? generateKey();
@@ -100,7 +102,7 @@ async function planInit(client: NotaryRepoClient, options: InitOptions, now: Dat
     version: 1,
   };
   let targets: TargetsSigned = emptyTargets(expiresAfter(now, TARGETS_DAYS), 1);
-  if (options.signer) targets = withSigner(targets, options.signer.name, options.signer.keys);
+  if (options.signer) targets = withSigner(targets, options.signer.name, options.signer.keys, options.signer.paths, gun);
 
   const files = new Map<string, Buffer>([
     ['root', envelope(root, toSigningKey(rootKey, 'root', undefined), [ids.root])],
@@ -109,7 +111,7 @@ async function planInit(client: NotaryRepoClient, options: InitOptions, now: Dat
   const generated: InitResult['generated'] = {};
   if (!options.rootKey) generated.root = rootKey;
   if (!options.targetsKey) generated.targets = targetsKey;
-  return { files, result: { gun, created: true, rootKeyId: publicKeyId(rootKey), targetsKeyId: publicKeyId(targetsKey), generated } };
+  return { files, result: { gun, created: true, rootKeyId: printedRootKeyIds(root).join(', '), targetsKeyId: publicKeyId(targetsKey), generated } };
 }
 
 /**

@@ -5,7 +5,7 @@
  * the signers (delegations other than releases, with canonical key IDs),
  * and the administrative keys (root and repository).
  */
-import { pathAllowed, type TrustedRepo } from '../model.ts';
+import { pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
 import { RELEASES } from '../resolve.ts';
 
 export interface InspectTag {
@@ -59,7 +59,7 @@ export function inspectRepo(name: string, repo: TrustedRepo, tag?: string): Insp
   }
   const Signers = [...signers].map(([Name, ids]) => ({ Name, Keys: ids.map((ID) => ({ ID })) })).sort((a, b) => (a.Name < b.Name ? 1 : a.Name > b.Name ? -1 : 0));
   const AdministrativeKeys = [
-    { Name: 'Root', Keys: repo.root.signed.roles.root.keyids.map((ID) => ({ ID })) },
+    { Name: 'Root', Keys: printedRootKeyIds(repo.root.signed).map((ID) => ({ ID })) },
     { Name: 'Repository', Keys: repo.root.signed.roles.targets.keyids.map((ID) => ({ ID })) },
   ];
   return { Name: name, SignedTags, Signers, AdministrativeKeys };

@@ -25,7 +25,7 @@ import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
 import { toSigningKey } from '../../tuf/private-key.ts';
 import { expiresAfter } from '../sign-plan.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, dropUnusedKeys, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, allowsEveryTag, checkPathConflicts, dropUnusedKeys, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
 import { requireP256 } from './init.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -49,13 +49,18 @@ export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name
   const otherSignersKeys = new Set(d.roles.filter((r) => r.name !== role && r.name !== RELEASES).flatMap((r) => r.keyids));
   for (const k of newKeys) d.keys[k.id] = k.json;
   entry.keyids = newKeys.map((k) => k.id);
-  let releases = d.roles.find((r) => r.name === RELEASES);
-  if (!releases) d.roles.push((releases = { keyids: [], name: RELEASES, paths: [''], threshold: 1 }));
-  releases.keyids = [...releases.keyids.filter((id) => !old.includes(id) || otherSignersKeys.has(id)), ...newKeys.map((k) => k.id).filter((id) => !releases.keyids.includes(id))];
+  // A signer restricted to tag patterns stays out of targets/releases (signers.ts): its new key too.
+  const inReleases = allowsEveryTag(entry.paths);
+  if (inReleases) {
+    let releases = d.roles.find((r) => r.name === RELEASES);
+    if (!releases) d.roles.push((releases = { keyids: [], name: RELEASES, paths: [''], threshold: 1 }));
+    releases.keyids = [...releases.keyids.filter((id) => !old.includes(id) || otherSignersKeys.has(id)), ...newKeys.map((k) => k.id).filter((id) => !releases.keyids.includes(id))];
+  }
+  checkPathConflicts(d, [role, RELEASES], repo.gun);
   dropUnusedKeys(d);
   const files = new Map<string, Buffer>([['targets', envelope(bump(targets, now, TARGETS_DAYS), targetsKey, targetIds)]]);
   if (newPrivate) {
-    for (const r of [role, RELEASES]) {
+    for (const r of inReleases ? [role, RELEASES] : [role]) {
       if (!repo.roles.has(r) && !repo.skipped.has(r)) continue; // nothing published yet
       files.set(r, envelope(bump(startFrom(repo, r), now, TARGETS_DAYS), newPrivate, newIds));
     }
