@@ -396,7 +396,7 @@ describe('rotate the root and repository keys', () => {
     // The old key is no root key any more: refused before a new key is even asked for.
     await assert.rejects(
       run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, generateKey()), now)),
-      code('KEY_WRONG_ROLE', new RegExp(`the root key given \\(key ${keys.root.id}, role "root"\\) is not this repository's root key; it expects ${publicKeyId(next)}`)),
+      code('KEY_WRONG_ROLE', new RegExp(`the root key given \\(key ${keys.root.id}, role "root"\\) is not this repository's root key; it expects ${out!.rootKeyId} \\(key file ${publicKeyId(next)}\\.key\\)`)),
     );
     assert.equal(asked, 1);
     await assert.rejects(
