@@ -57,6 +57,10 @@ export interface CommonInputs {
   policy: string | undefined;
   /** verify: Dockerfiles whose FROM images were added to `images`. */
   dockerfiles: string[];
+  /** verify: paths and globs of deployment files (Kubernetes, Compose, workflows) whose images are verified too; read by src/action/manifests.ts. */
+  manifests: string[];
+  /** verify: rewrite each verified reference in the manifests files to name:tag@sha256:<digest>. */
+  pin: boolean;
 }
 
 /** The mode and its options (operations.ts), read from the inputs only that mode reads. */
@@ -112,10 +116,15 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }
   const dockerfiles = getList(core.getInput('dockerfile'));
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
+  const manifests = getList(core.getInput('manifests'));
+  if (manifests.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input manifests is for mode verify (checking the images deployment files name), not ${mode}`);
+  const pin = readBoolean('pin', false);
+  if (pin && manifests.length === 0) throw new InputError('INPUT_INVALID', 'input pin rewrites the images of the files input manifests names: give manifests too, or leave pin false');
   const listedImages = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
   const images = [...listedImages, ...dockerfileImages(dockerfiles, env)];
-  if (images.length === 0)
-    throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
+  // With manifests, the images are known once the files are read (src/action/manifests.ts checks there are some).
+  if (images.length === 0 && manifests.length === 0)
+    throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ', dockerfile or manifests' : ''));
   if (mode === 'sign' && !keys.delegation.pem) {
     throw new InputError('INPUT_INVALID', "mode sign needs the delegation-key input: the signer's private key (from a secret), as written by `docker trust key generate`");
   }
@@ -140,6 +149,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     cache: readBoolean('cache', true),
     policy: core.getInput('policy').trim() || undefined,
     dockerfiles,
+    manifests,
+    pin,
   };
   return { ...common, ...modeInputs(mode, images, signers) };
 }
