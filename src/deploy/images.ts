@@ -132,7 +132,7 @@ export async function parseDeployFile(text: string, path: string): Promise<Deplo
     return file;
   }
   if (has(top, 'apiVersion') || has(top, 'kind')) {
-    for (const doc of present) reader.kubernetesDocument(doc);
+    present.forEach((doc, i) => reader.kubernetesDocument(doc, `document ${i + 1}`));
   } else if (present.length > 1) {
     reader.problem('DEPLOY_FILE_INVALID', first.line(top), `${path}: holds ${present.length} YAML documents, but its first has no apiVersion and kind: only Kubernetes manifests may hold several`);
   } else if (has(top, 'jobs')) {
@@ -166,9 +166,9 @@ class Reader {
     this.problem('DEPLOY_FILE_INVALID', line, `${this.file.path}: ${what}: ${wrong}: fix the ${KIND_LABEL[this.file.kind]}`);
   }
 
-  kubernetesDocument(doc: YamlDocument): void {
-    if (!isMap(doc.value)) return this.structure(undefined, 'a document', 'is not a mapping (every document of a Kubernetes manifest is an object with apiVersion and kind)');
-    this.kubernetesObject(doc, doc.value, 'an object', 0);
+  kubernetesDocument(doc: YamlDocument, where: string): void {
+    if (!isMap(doc.value)) return this.structure(Array.isArray(doc.value) ? doc.line(doc.value) : undefined, where, 'is not a mapping (every document of a Kubernetes manifest is an object with apiVersion and kind)');
+    this.kubernetesObject(doc, doc.value, where, 0);
   }
 
   private kubernetesObject(doc: YamlDocument, obj: YamlMap, where: string, depth: number): void {

@@ -168,6 +168,9 @@ function describe(problem: YAMLError, doc: Document.Parsed, yaml: Yaml): string 
 
 const STYLES: Partial<Record<string, ScalarSource['style']>> = { PLAIN: 'plain', QUOTE_SINGLE: 'single', QUOTE_DOUBLE: 'double', BLOCK_LITERAL: 'block', BLOCK_FOLDED: 'block' };
 
+/** Tags that change nothing under the failsafe schema: `!`, `!!str`, `!!seq`, `!!map`. */
+const PLAIN_TAGS = new Set(['!', 'tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map']);
+
 interface ItemPosition {
   line: number;
   scalar: ScalarSource | undefined;
@@ -200,6 +203,8 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
       if (!target) throw fail(`${where(lines, node.range?.[0] ?? 0)}the alias *${node.source} names no anchor (&${node.source}) before it`);
       return convert(target, depth, Math.max(copy, 0));
     }
+    // The library resolves YAML 1.1's binary, set, omap, pairs and timestamp tags under any schema, without a warning.
+    if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) throw fail(`${where(lines, node.range?.[0] ?? 0)}the tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: tags are not allowed, every value is read as the text written`);
     // Anchors are recorded in document order, never from inside a copy (which would rebind a name to an earlier node).
     if (copy < 0 && node.anchor) anchors.set(node.anchor, node);
     if (yaml.isScalar(node)) {

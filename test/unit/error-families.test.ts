@@ -254,6 +254,29 @@ describe('reportFailure (the action)', () => {
   });
 });
 
+describe('reportFailure (the action): deployment files', () => {
+  it('annotates a failure at each file and line that names the image (properties escaped), and says where in the message', (t) => {
+    const written: string[] = [];
+    t.mock.method(process.stdout, 'write', (chunk: string) => written.push(String(chunk)) > 0);
+    const exitCode = process.exitCode;
+    const places = [
+      { file: 'k8s/app,1.yaml', line: 12 },
+      { file: 'compose::x.yaml', line: 3 },
+    ];
+    try {
+      const reported = reportFailure(new MultiError([{ subject: 'r.test/a:v1', error: new TrustError('NOT_SIGNED', 'image r.test/a:v1: not signed'), places }]), 'verify');
+      assert.equal(reported[0]!.message, 'image r.test/a:v1: not signed [named at k8s/app,1.yaml:12, compose::x.yaml:3]');
+    } finally {
+      process.exitCode = exitCode;
+    }
+    const lines = written.join('').split('\n');
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('::error title=')).map((l) => l.slice(0, l.indexOf('::', 2) + 2)),
+      ['::error title=NOT_SIGNED%3A r.test/a%3Av1,file=k8s/app%2C1.yaml,line=12::', '::error title=NOT_SIGNED%3A r.test/a%3Av1,file=compose%3A\\%3Ax.yaml,line=3::'],
+    );
+  });
+});
+
 describe('assertCode', () => {
   it('checks code and message of a throw, a rejection and an async function, and returns the error', async () => {
     const e = assertCode(
