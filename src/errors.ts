@@ -55,7 +55,15 @@ export type InputErrorCode =
   | 'TAG_OUTSIDE_PATHS'
   | 'SIGNER_PATHS_CONFLICT'
   | 'SIGNER_KEY_NOT_FOUND'
-  | 'SIGNER_LAST_KEY';
+  | 'SIGNER_LAST_KEY'
+  // deployment files (the manifests input, --manifests): one that is not what it claims, an image
+  // only known at deploy time, an image pin cannot rewrite, a file that changed before pin wrote it
+  | 'DEPLOY_FILE_INVALID'
+  | 'DEPLOY_IMAGE_UNRESOLVED'
+  | 'DEPLOY_PIN_UNSUPPORTED'
+  | 'DEPLOY_FILE_CHANGED'
+  | 'FILE_OUTSIDE_WORKSPACE'
+  | 'FILE_UNWRITABLE';
 
 /** The network, TLS, authentication or an HTTP status got in the way. */
 export type NetworkErrorCode = 'SERVER_UNREACHABLE' | 'TLS_FAILED' | 'AUTH_REFUSED' | 'AUTH_REALM_INSECURE' | 'HTTP_ERROR' | 'TIMEOUT' | 'LENGTH_EXCEEDED' | 'PROXY_FAILED';
@@ -160,11 +168,22 @@ export interface Failure {
   error: ContentTrustError;
   /** The policy entry in force when it failed (verify with a policy). */
   policyEntry?: string;
+  /** Where the image is named: the deployment files and lines (verify with manifests). */
+  places?: readonly Place[];
+}
+
+/** A line of a file (relative to the workspace) that names an image. */
+export interface Place {
+  file: string;
+  /** 1-based; undefined when the file as a whole is meant. */
+  line: number | undefined;
 }
 
 /** A failure's message with its context, as the front ends show it (the error's own message is never rewritten). */
 export function failureMessage(f: Failure): string {
-  return f.policyEntry === undefined ? f.error.message : `${f.error.message} [policy entry "${f.policyEntry}"]`;
+  const entry = f.policyEntry === undefined ? '' : ` [policy entry "${f.policyEntry}"]`;
+  const places = f.places?.length ? ` [named at ${f.places.map((p) => (p.line === undefined ? p.file : `${p.file}:${p.line}`)).join(', ')}]` : '';
+  return `${f.error.message}${entry}${places}`;
 }
 
 /** Failures a MultiError's message lists. */

@@ -11,17 +11,22 @@ import { perform } from './operations.ts';
 import { asContentTrustError } from './errors.ts';
 import { reportFailure } from './action/report.ts';
 import { restoreTrustCache, type TrustCache } from './action/cache.ts';
+import { finishManifests, locate, readManifests } from './action/manifests.ts';
+import type { ImageResult } from './notary/env.ts';
 
 export async function run(): Promise<void> {
   let mode: Mode = 'verify';
   let trustCache: TrustCache | undefined;
   try {
-    const inputs = getInputs();
-    mode = inputs.mode;
+    const given = getInputs();
+    mode = given.mode;
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const manifests = await readManifests(given, workspace);
+    const inputs = manifests ? { ...given, images: manifests.images } : given;
     // Everything that can be checked without the network is checked first.
     const refs = inputs.built ? pinBuilt(parseReferences(inputs.images), inputs.built) : parseReferences(inputs.images);
     const keys = inputKeys(inputs, refs);
-    const request = inputs.mode === 'verify' && inputs.policy ? { mode: inputs.mode, options: { ...inputs.options, policy: await loadPolicy(inputs.policy, process.env.GITHUB_WORKSPACE || process.cwd(), 'input policy') } } : inputs;
+    const request = inputs.mode === 'verify' && inputs.policy ? { mode: inputs.mode, options: { ...inputs.options, policy: await loadPolicy(inputs.policy, workspace, 'input policy') } } : inputs;
     if (inputs.cache)
       trustCache = await restoreTrustCache(
         inputs.trustDir,
@@ -35,7 +40,10 @@ export async function run(): Promise<void> {
         { explicit },
       ),
     );
-    await writeResults(request.mode, await perform(request.mode, env, refs, request.options, keys));
+    const results = await perform(request.mode, env, refs, request.options, keys).catch((e: unknown) => {
+      throw manifests ? locate(manifests, asContentTrustError(e)) : e;
+    });
+    await writeResults(request.mode, manifests && request.mode === 'verify' ? finishManifests(manifests, results as ImageResult[]) : results);
   } catch (e) {
     const failures = reportFailure(asContentTrustError(e), mode);
     await writeSummary(mode, [], failures).catch(() => {});

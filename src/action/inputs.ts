@@ -75,6 +75,10 @@ export interface CommonInputs {
   built?: BuiltImages | undefined;
   /** Keys held outside the runner: the pkcs11-module, sign-command, delegation-public-key and sign-command-timeout inputs. */
   external: ExternalSignerInputs;
+  /** verify: paths and globs of deployment files (Kubernetes, Compose, workflows) whose images are verified too; read by src/action/manifests.ts. */
+  manifests: string[];
+  /** verify: rewrite each verified reference in the manifests files to name:tag@sha256:<digest>. */
+  pin: boolean;
 }
 
 export interface ExternalSignerInputs {
@@ -183,6 +187,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }
   const dockerfiles = getList(core.getInput('dockerfile'));
   if (dockerfiles.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input dockerfile is for mode verify (checking base images), not ${mode}`);
+  const manifests = getList(core.getInput('manifests'));
+  if (manifests.length > 0 && mode !== 'verify') throw new InputError('INPUT_INVALID', `input manifests is for mode verify (checking the images deployment files name), not ${mode}`);
+  const pin = readBoolean('pin', false);
+  if (pin && manifests.length === 0) throw new InputError('INPUT_INVALID', 'input pin rewrites the images of the files input manifests names: give manifests too, or leave pin false');
   const given = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
   const built = readBuilt(mode, given);
   const listedImages = [...given, ...(built?.names ?? [])];
@@ -196,8 +204,9 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     throw new InputError('INPUT_INVALID', "input metadata has no image.name (buildx writes none for a build merged from several builder nodes) and input images is empty: list the tags to sign in images (e.g. docker/metadata-action's tags output)");
   if (images.length === 0 && mode === 'sign')
     throw new InputError('INPUT_INVALID', "input images is empty: list the image tags to sign, one per line (e.g. the tags output of docker/metadata-action), give images-file, or give metadata (build-push-action's metadata output)");
-  if (images.length === 0)
-    throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ' or dockerfile' : ''));
+  // With manifests, the images are known once the files are read (src/action/manifests.ts checks there are some).
+  if (images.length === 0 && manifests.length === 0)
+    throw new InputError('INPUT_INVALID', 'input images is empty: list the image tags to ' + mode + ', one per line (e.g. the tags output of docker/metadata-action), or give images-file' + (mode === 'verify' ? ', dockerfile or manifests' : ''));
   if (mode === 'status') {
     const given = (['root', 'repository', 'delegation'] as const).filter((k) => keys[k].pem).map((k) => `${k}-key`);
     // A scheduled watch should hold no signing secret: refused rather than ignored.
@@ -233,6 +242,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     dockerfiles,
     built,
     external,
+    manifests,
+    pin,
   };
   return { ...common, ...modeInputs(mode, images, signers) };
 }

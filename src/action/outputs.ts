@@ -77,7 +77,12 @@ export function setOutputs(results: readonly ImageResult[]): void {
   const pinned = outputLines(results.map((r) => `${r.repository}:${r.tag}@${r.digest}`));
   core.setOutput('digests', digests);
   core.setOutput('pinned-refs', pinned);
-  core.setOutput('result', JSON.stringify(results.map(({ image, repository, tag, digest, size, signers, roles, expires, policy }) => ({ image, repository, tag, digest, size, signers, roles, expires, ...(policy ? { policy } : {}) }))));
+  core.setOutput(
+    'result',
+    JSON.stringify(
+      results.map(({ image, repository, tag, digest, size, signers, roles, expires, policy, sources }) => ({ image, repository, tag, digest, size, signers, roles, expires, ...(policy ? { policy } : {}), ...(sources ? { sources } : {}) })),
+    ),
+  );
 }
 
 /** Lines other steps split and use as references: only validated values reach them (a bad one is a bug). */
@@ -107,6 +112,7 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
   const verb = mode === 'sign' ? 'Signed' : 'Verified';
   const s = headed ? core.summary : core.summary.addHeading(`Content trust: ${mode}`, 3);
   const withPolicy = results.some((r) => r.policy);
+  const withSources = results.some((r) => r.sources);
   if (results.length > 0) {
     const rows = results.map((r) => [
       forSummary(`${r.repository}:${r.tag}`),
@@ -115,6 +121,7 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
       forSummary(r.roles.join(', ')),
       forSummary(`${r.expires.slice(0, 10)} (${daysLeft(r.expires)})`),
       ...(withPolicy ? [forSummary(r.policy ?? '—')] : []),
+      ...(withSources ? [forSummary(r.sources?.join(', ') ?? '—')] : []),
     ]);
     const { shown, hidden } = fitToBudget(
       rows.map((cells) => cells.join('')),
@@ -129,6 +136,7 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
         { data: 'Roles', header: true },
         { data: 'Trust data expires', header: true },
         ...(withPolicy ? [{ data: 'Policy entry', header: true }] : []),
+        ...(withSources ? [{ data: 'Named in', header: true }] : []),
       ],
       ...rows.slice(0, shown.length),
     ]);

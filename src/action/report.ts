@@ -51,19 +51,29 @@ export interface ReportedFailure {
 
 /**
  * Reports a run's failure: one error annotation per failed image or
- * repository, up to the cap less one; the others as log lines; then the
- * step's failure (itself an annotation), short, counting them all.
- * Returns the failures, for the job summary.
+ * repository (per place a deployment file names it, at that file and line,
+ * so a pull request shows it there), up to the cap less one; the others as
+ * log lines; then the step's failure (itself an annotation), short, counting
+ * them all. Returns the failures, for the job summary.
  */
 export function reportFailure(error: ContentTrustError, subject: string): ReportedFailure[] {
-  const failures = (error instanceof MultiError ? error.failures : [{ subject, error } satisfies Failure]).map((f) => ({ subject: f.subject, code: f.error.code, message: advise(failureMessage(f), 'action') }));
-  const annotated = Math.min(failures.length, ANNOTATIONS_PER_KIND - 1);
-  failures.forEach((f, i) => {
-    if (i < annotated) core.error(forLog(f.message), { title: forLog(`${f.code}: ${f.subject}`, 200) });
-    else core.info(`Error: ${forLog(`${f.code}: ${f.subject}: ${f.message}`)}`);
-  });
-  const hidden = failures.length - annotated;
+  const failures = (error instanceof MultiError ? error.failures : [{ subject, error } satisfies Failure]).map((f) => ({ subject: f.subject, code: f.error.code, message: advise(failureMessage(f), 'action'), places: f.places ?? [] }));
+  let left = ANNOTATIONS_PER_KIND - 1;
+  let hidden = 0;
+  for (const f of failures) {
+    const title = forLog(`${f.code}: ${f.subject}`, 200);
+    const at = f.places.length > 0 ? f.places : [undefined];
+    const shown = at.slice(0, Math.max(left, 0));
+    // The file is outside text too (a name in the workspace): the log form, and core escapes `:` and `,` in properties.
+    for (const p of shown) core.error(forLog(f.message), { title, ...(p ? { file: forLog(p.file, 1000), ...(p.line === undefined ? {} : { startLine: p.line }) } : {}) });
+    left -= shown.length;
+    if (shown.length === 0) {
+      hidden++;
+      core.info(`Error: ${forLog(`${f.code}: ${f.subject}: ${f.message}`)}`);
+    }
+  }
+  const annotated = failures.length - hidden;
   const what = failures.length === 1 ? advise(error.message, 'action') : `${failures.length} images or repositories failed${hidden > 0 ? ` (the first ${annotated} are annotated; the log lists every one)` : ' (see the errors above)'}`;
   core.setFailed(forLog(`${error.code}: ${what}`, FAILED_MESSAGE_LIMIT));
-  return failures;
+  return failures.map(({ subject: s, code, message }) => ({ subject: s, code, message }));
 }

@@ -37,7 +37,12 @@ export const FLAGS: Readonly<Record<string, boolean>> = {
   'sign-command-timeout': true,
   'repository-key': true,
   'root-key': true,
+  manifests: true,
+  pin: false,
 };
+
+/** Flags that may be given more than once: their values are kept, one per line. */
+const REPEATABLE = new Set(['manifests']);
 
 const FLAG = /^--([a-z][a-z0-9-]*)(?:=([\s\S]*))?$/;
 
@@ -62,12 +67,13 @@ export function parseArgs(argv: readonly string[], see = 'content-trust --help')
     const m = FLAG.exec(a);
     const name = m?.[1];
     if (!m || name === undefined || !Object.hasOwn(FLAGS, name)) throw new InputError('INPUT_INVALID', `unknown flag ${JSON.stringify(a.split('=')[0])}: see \`${see}\``);
-    if (flags.has(name)) throw new InputError('INPUT_INVALID', `--${name} is given twice: give it once`);
+    if (flags.has(name) && !REPEATABLE.has(name)) throw new InputError('INPUT_INVALID', `--${name} is given twice: give it once`);
     if (FLAGS[name]) {
       const next = argv[i + 1];
       const value = m[2] ?? (next === undefined || next.startsWith('--') ? undefined : (i++, next));
       if (value === undefined || value === '') throw new InputError('INPUT_INVALID', `--${name} needs a value: see \`${see}\``);
-      flags.set(name, value);
+      const earlier = flags.get(name);
+      flags.set(name, typeof earlier === 'string' ? `${earlier}\n${value}` : value);
     } else {
       if (m[2] !== undefined) throw new InputError('INPUT_INVALID', `--${name} takes no value (it was given "=${m[2].slice(0, 40)}")`);
       flags.set(name, true);

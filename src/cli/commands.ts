@@ -9,7 +9,8 @@ import { readRepo } from '../notary/admin/workflow.ts';
 import { inspectRepo } from '../notary/admin/inspect.ts';
 import { repoClient } from '../notary/sign.ts';
 import { hasTag, perform, type Mode, type OptionsOf, type ResultOf, type Signer } from '../operations.ts';
-import { InputError } from '../errors.ts';
+import { InputError, asContentTrustError } from '../errors.ts';
+import { collectImages, locateFailures, planPins, readDeployFiles, withSources, writePins } from '../deploy/manifests.ts';
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
 import { givenKeys, trustDirKeys, withGivenKeys } from './keys.ts';
@@ -218,15 +219,37 @@ function builtFromFlags(args: Args): BuiltImages | undefined {
   });
 }
 
+const MANIFESTS_LABEL = { name: '--manifests', fix: 'give paths or globs (k8s/**/*.yaml) of Kubernetes manifests, Compose files or workflow files inside the current directory' };
+
 export async function verify(args: Args, io: Io): Promise<void> {
-  const refs = refsOf(args.positionals, 'verify', 'IMAGE:TAG');
+  const patterns = (flag(args, 'manifests') ?? '')
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const pin = args.flags.has('pin');
+  if (pin && patterns.length === 0) throw new InputError('INPUT_INVALID', '--pin rewrites the images of the files --manifests names: give --manifests too');
+  const files = patterns.length > 0 ? await readDeployFiles(patterns, process.cwd(), MANIFESTS_LABEL) : [];
+  for (const f of files) for (const d of f.digestOnly) io.out(`${f.path}:${d.line}: ${d.image} is pinned by digest only; content trust has no tag to check there\n`);
+  const { added, places } = collectImages(files, args.positionals);
+  const refs = refsOf([...args.positionals, ...added], 'verify', patterns.length > 0 ? 'IMAGE:TAG (the --manifests files name none)' : 'IMAGE:TAG');
   const signers = (flag(args, 'signer') ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const results = await run('verify', refs, { signers, checkRegistry: !args.flags.has('no-registry') }, args, io);
+  const verified = await run('verify', refs, { signers, checkRegistry: !args.flags.has('no-registry') }, args, io).catch((e: unknown) => {
+    throw locateFailures(asContentTrustError(e), places);
+  });
+  const results = withSources(verified, places);
+  // Pinned before anything is printed: a failure to write is the command's failure.
+  const pinned = pin ? planPins(files, verified) : undefined;
+  const written = pinned ? writePins(pinned.plans, MANIFESTS_LABEL) : [];
   if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
-  else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})\n`);
+  else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})${r.sources ? ` named at ${r.sources.join(', ')}` : ''}\n`);
+  if (!pinned) return;
+  const err = args.flags.has('json') ? () => {} : io.out;
+  for (const u of pinned.unverified) err(`${u.what} (${u.image}): not verified, so not pinned\n`);
+  for (const p of pinned.plans) err(`Pinned ${p.file.path}: ${p.pinned.map((x) => `line ${x.found.line} ${x.value}`).join(', ')}\n`);
+  if (written.length === 0) err('Every verified image is pinned to its trusted digest already: no file changed\n');
 }
 
 export async function inspect(args: Args, io: Io): Promise<void> {

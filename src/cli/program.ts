@@ -74,7 +74,18 @@ Every signature is checked against the public key before anything is published.`
     flags: ['signer', 'digest', 'metadata', 'key', 'pkcs11-module', 'sign-command', 'public-key', 'sign-command-timeout'],
     run: commands.sign,
   },
-  verify: { usage: 'verify IMAGE:TAG... [--signer A,B] [--json] [--no-registry]', summary: 'check tags are signed (by A or B)', flags: ['signer', 'json', 'no-registry'], run: commands.verify },
+  verify: {
+    usage: 'verify IMAGE:TAG... [--signer A,B] [--json] [--no-registry] [--manifests PATH,...] [--pin]',
+    summary: 'check tags are signed (by A or B)',
+    help: `--manifests PATH,...  also verify the images of these deployment files (repeatable; paths or globs
+                      such as k8s/**/*.yaml, inside the current directory): Kubernetes manifests (rendered
+                      helm template or kustomize build output too), Compose files, GitHub workflow files.
+                      Each result and failure names the file and line.
+--pin                 then rewrite each verified image in those files to name:tag@sha256:<digest>,
+                      in place (nothing else in the file changes), only when every image verified.`,
+    flags: ['signer', 'json', 'no-registry', 'manifests', 'pin'],
+    run: commands.verify,
+  },
   inspect: { usage: 'inspect IMAGE[:TAG]... [--pretty]', summary: 'what docker trust inspect prints', flags: ['pretty'], run: commands.inspect },
   revoke: { usage: 'revoke IMAGE[:TAG]...', summary: 'remove signatures (all tags without one)', help: ADMIN_KEYS_HELP, flags: [...ADMIN_KEY_FLAGS], run: commands.revoke },
   refresh: {

@@ -36,4 +36,6 @@ export interface ImageResult {
   expires: string;
   /** The policy entry that applied (verify with a `policy` file). */
   policy?: string;
+  /** Where deployment files name the image, `file:line` (verify with manifests; set by the front end). */
+  sources?: string[];
 }

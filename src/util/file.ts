@@ -21,6 +21,8 @@ export interface ReadOptions {
   maxBytes: number;
   /** Relative paths are taken from here (the workspace); default: the working directory. */
   baseDir?: string;
+  /** Keep a UTF-8 byte order mark in the text (a file rewritten in place keeps its bytes). Default: dropped. */
+  keepBom?: boolean;
 }
 
 /** Quotes a path for a message: JSON escapes keep a hostile name on one line. */
@@ -43,7 +45,7 @@ export function readUserFile(path: string, label: FileLabel, options: ReadOption
     if (stats.isDirectory()) throw fail('FILE_IS_DIRECTORY', 'is a directory, not a file');
     if (!stats.isFile()) throw fail('FILE_UNREADABLE', `is ${kindOf(stats)}, not a regular file`);
     const bytes = readBounded(fd, options.maxBytes, fail);
-    return decodeText(bytes, fail);
+    return decodeText(bytes, fail, options.keepBom ? UTF8_WITH_BOM : UTF8);
   } finally {
     closeSync(fd);
   }
@@ -103,11 +105,12 @@ function readBounded(fd: number, maxBytes: number, fail: Fail): Buffer {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8_WITH_BOM = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-function decodeText(bytes: Buffer, fail: Fail): string {
+function decodeText(bytes: Buffer, fail: Fail, decoder: typeof UTF8): string {
   let text: string;
   try {
-    text = UTF8.decode(bytes);
+    text = decoder.decode(bytes);
   } catch (e) {
     throw fail('FILE_NOT_TEXT', 'is not UTF-8 text (a binary file?)', e);
   }

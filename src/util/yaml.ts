@@ -14,6 +14,16 @@
  *   ordinary keys that only the document can set.
  *
  * A UTF-8 byte order mark and `---` / `...` markers are YAML and accepted.
+ *
+ * Deployment files (src/deploy) may use anchors: Compose files share service
+ * settings with `&name` / `*name` and `<<` merge keys, and Kubernetes' own
+ * YAML reader accepts both. With `maxAliasValues`, an alias is read as a copy
+ * of the value its anchor names and a `<<` key merges the maps it is given
+ * (keys written in the map win), every value such a copy makes counting
+ * against the bound and the copy's nesting against `maxDepth`: a "billion
+ * laughs" file or an alias inside its own anchor fails instead of growing.
+ * A copied value keeps the positions of the text it was copied from, so a
+ * rewrite of it edits the anchor's text.
  * The library is loaded on the first call, so runs that read no YAML never
  * load it (the bundle keeps it in a chunk of its own).
  */
@@ -31,9 +41,21 @@ export interface YamlLimits {
   maxDepth?: number;
   /** Refuse more documents (`---` starts one). Default: 1. */
   maxDocuments?: number;
+  /** Read aliases and `<<` merge keys, making at most this many values by copying. Default: 0 (refused). */
+  maxAliasValues?: number;
 }
 
-export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 1024 * 1024, maxDepth: 32, maxDocuments: 1 };
+export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 1024 * 1024, maxDepth: 32, maxDocuments: 1, maxAliasValues: 0 };
+
+/** Where a scalar value is written: offsets in the text parsed (a string's UTF-16 units), its line and quoting. */
+export interface ScalarSource {
+  /** Offset of its first character (the opening quote of a quoted one; after any anchor or tag). */
+  start: number;
+  /** Offset just past its last character (the closing quote), before any comment. */
+  end: number;
+  line: number;
+  style: 'plain' | 'single' | 'double' | 'block';
+}
 
 export interface YamlDocument {
   value: YamlValue;
@@ -42,6 +64,8 @@ export interface YamlDocument {
    * list itself, for messages; undefined for anything not from this document.
    */
   line(container: YamlMap | YamlValue[], at?: string | number): number | undefined;
+  /** Where the scalar value of a map's key or a list's item is written; undefined when it is not a scalar of this document. */
+  scalar(container: YamlMap | YamlValue[], at: string | number): ScalarSource | undefined;
 }
 
 // The failsafe schema makes every scalar a string; merge keys (`<<`) stay ordinary keys.
@@ -52,7 +76,7 @@ const OPTIONS = { schema: 'failsafe', version: '1.2', merge: false, uniqueKeys: 
  * code and subject). `why` starts with the line when one is known.
  */
 export async function parseYaml(input: Buffer | string, fail: (why: string) => ContentTrustError, limits: YamlLimits = {}): Promise<YamlDocument[]> {
-  const { maxBytes, maxDepth, maxDocuments } = { ...DEFAULT_YAML_LIMITS, ...limits };
+  const { maxBytes, maxDepth, maxDocuments, maxAliasValues } = { ...DEFAULT_YAML_LIMITS, ...limits };
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > maxBytes) throw fail(`is larger than the ${maxBytes} bytes allowed`);
   const text = typeof input === 'string' ? input : input.toString('utf8');
@@ -70,7 +94,7 @@ export async function parseYaml(input: Buffer | string, fail: (why: string) => C
   return docs.map((doc) => {
     const problem = doc.errors[0] ?? doc.warnings[0];
     if (problem) throw fail(`${where(lines, problem.pos[0])}${describe(problem, doc, yaml)}`);
-    return toValues(doc, lines, yaml, fail);
+    return toValues(doc, lines, yaml, fail, { maxDepth, maxAliasValues });
   });
 }
 
@@ -142,47 +166,103 @@ function describe(problem: YAMLError, doc: Document.Parsed, yaml: Yaml): string 
   return problem.message;
 }
 
-/** Plain values from the document's nodes; aliases are refused (never expanded, so no "billion laughs"). */
-function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (why: string) => ContentTrustError): YamlDocument {
-  const positions = new WeakMap<object, { line: number; items: Map<string | number, number> }>();
+const STYLES: Partial<Record<string, ScalarSource['style']>> = { PLAIN: 'plain', QUOTE_SINGLE: 'single', QUOTE_DOUBLE: 'double', BLOCK_LITERAL: 'block', BLOCK_FOLDED: 'block' };
+
+/** Tags that change nothing under the failsafe schema: `!`, `!!str`, `!!seq`, `!!map`. */
+const PLAIN_TAGS = new Set(['!', 'tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map']);
+
+interface ItemPosition {
+  line: number;
+  scalar: ScalarSource | undefined;
+}
+
+/**
+ * Plain values from the document's nodes. Aliases are refused (never
+ * expanded, so no "billion laughs"), unless `maxAliasValues` allows copies.
+ */
+function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (why: string) => ContentTrustError, bounds: { maxDepth: number; maxAliasValues: number }): YamlDocument {
+  const positions = new WeakMap<object, { line: number; items: Map<string | number, ItemPosition> }>();
   const lineOf = (node: Node | null | undefined): number => lines.linePos(node?.range?.[0] ?? 0).line;
-  const convert = (node: Node | null | undefined): YamlValue => {
+  const anchors = new Map<string, Node>();
+  let copied = 0;
+  const position = (node: Node | null | undefined, valueNode: Node | null | undefined): ItemPosition => {
+    // An alias's position is its anchor's: what it stands for is written there.
+    const target = yaml.isAlias(valueNode) ? anchors.get(valueNode.source) : valueNode;
+    const style = yaml.isScalar(target) && target.range ? STYLES[target.type ?? ''] : undefined;
+    const scalar = style && yaml.isScalar(target) && target.range ? { start: target.range[0], end: target.range[1], line: lineOf(target), style } : undefined;
+    return { line: lineOf(node), scalar };
+  };
+  // `copy`: -1 outside any alias; else how deep the copy being made nests.
+  const convert = (node: Node | null | undefined, depth: number, copy: number): YamlValue => {
     if (node === null || node === undefined) return null;
-    if (yaml.isAlias(node)) throw fail(`${where(lines, node.range?.[0] ?? 0)}an alias (*${node.source}) is not allowed: write the value out`);
+    if (copy >= 0 && ++copied > bounds.maxAliasValues) throw fail(`${where(lines, node.range?.[0] ?? 0)}aliases expand to more than ${bounds.maxAliasValues} values: write the values out`);
+    if (depth > bounds.maxDepth) throw fail(`${where(lines, node.range?.[0] ?? 0)}nests lists and maps more than ${bounds.maxDepth} deep (through aliases)`);
+    if (yaml.isAlias(node)) {
+      if (bounds.maxAliasValues === 0) throw fail(`${where(lines, node.range?.[0] ?? 0)}an alias (*${node.source}) is not allowed: write the value out`);
+      const target = anchors.get(node.source);
+      if (!target) throw fail(`${where(lines, node.range?.[0] ?? 0)}the alias *${node.source} names no anchor (&${node.source}) before it`);
+      return convert(target, depth, Math.max(copy, 0));
+    }
+    // The library resolves YAML 1.1's binary, set, omap, pairs and timestamp tags under any schema, without a warning.
+    if (node.tag !== undefined && !PLAIN_TAGS.has(node.tag)) throw fail(`${where(lines, node.range?.[0] ?? 0)}the tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: tags are not allowed, every value is read as the text written`);
+    // Anchors are recorded in document order, never from inside a copy (which would rebind a name to an earlier node).
+    if (copy < 0 && node.anchor) anchors.set(node.anchor, node);
     if (yaml.isScalar(node)) {
       // An empty plain scalar is an empty value (`key:`); a quoted "" stays a string.
       const text = String(node.value);
       return text === '' && node.type === 'PLAIN' ? null : text;
     }
-    const items = new Map<string | number, number>();
+    const items = new Map<string | number, ItemPosition>();
     if (yaml.isSeq(node)) {
       const list: YamlValue[] = [];
       positions.set(list, { line: lineOf(node), items });
       node.items.forEach((item, i) => {
-        items.set(i, lineOf(item as Node));
-        list.push(convert(item as Node));
+        items.set(i, position(item as Node, item as Node));
+        list.push(convert(item as Node, depth + 1, copy));
       });
       return list;
     }
     if (yaml.isMap(node)) {
       const map = Object.create(null) as YamlMap;
       positions.set(map, { line: lineOf(node), items });
+      const merged: YamlMap[] = [];
       for (const pair of node.items) {
         // stringKeys and uniqueKeys have made every key a distinct scalar.
         const key = String((pair.key as { value: unknown }).value);
-        items.set(key, lineOf(pair.key as Node));
-        map[key] = convert(pair.value as Node | null);
+        const value = convert(pair.value as Node | null, depth + 1, copy);
+        if (key === '<<' && bounds.maxAliasValues > 0) {
+          const sources = Array.isArray(value) ? value : [value];
+          if (!sources.every(isMap)) throw fail(`${where(lines, (pair.key as Node).range?.[0] ?? 0)}a merge key (<<) takes a map or a list of maps`);
+          merged.push(...sources);
+          continue;
+        }
+        items.set(key, position(pair.key as Node, pair.value as Node | null));
+        map[key] = value;
+      }
+      // YAML's merge: keys written in the map win, then the first map given.
+      for (const source of merged) {
+        for (const key of Object.keys(source)) {
+          if (Object.hasOwn(map, key)) continue;
+          map[key] = source[key]!;
+          const from = positions.get(source)?.items.get(key);
+          if (from) items.set(key, from);
+        }
       }
       return map;
     }
     return null;
   };
-  const value = convert(doc.contents);
+  const value = convert(doc.contents, 0, -1);
   return {
     value,
     line: (container, at) => {
       const p = positions.get(container);
-      return at === undefined ? p?.line : p?.items.get(at);
+      return at === undefined ? p?.line : p?.items.get(at)?.line;
     },
+    scalar: (container, at) => positions.get(container)?.items.get(at)?.scalar,
   };
+}
+
+function isMap(v: YamlValue): v is YamlMap {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

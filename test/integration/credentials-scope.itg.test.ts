@@ -43,12 +43,13 @@ describe('credentials go only where they belong', () => {
   };
 
   /** node dist/index.js with the inputs, an empty Docker config and a workspace holding `dockerfile` (if given). */
-  async function runAction(inputs: Record<string, string>, dockerfile?: string): Promise<ActionRun> {
+  async function runAction(inputs: Record<string, string>, dockerfile?: string, files: Record<string, string> = {}): Promise<ActionRun> {
     const workspace = mkdtempSync(join(work, 'workspace-'));
     const dockerConfig = join(workspace, '.docker');
     mkdirSync(dockerConfig);
     writeFileSync(join(dockerConfig, 'config.json'), '{}');
     if (dockerfile !== undefined) writeFileSync(join(workspace, 'Dockerfile'), dockerfile);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(workspace, name), text);
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', DOCKER_CONFIG: dockerConfig, GITHUB_WORKSPACE: workspace, 'INPUT_CA-CERT': ca.caCertPath };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     return runDist(work, env);
@@ -85,6 +86,22 @@ describe('credentials go only where they belong', () => {
     assert.equal(result.code, 0, describeRun(result));
     assert.ok(seen.some((r) => r.service === a.registryService) && seen.some((r) => r.service === a.notaryService), 'tokens for the registry and the Notary server');
     for (const r of seen) assert.deepEqual([r.grantType, r.account, r.status], ['basic', USER, 200], JSON.stringify(r));
+  });
+
+  it('a registry only a `manifests` file names never gets them either', async () => {
+    const b = await record(ca, wantsToken(a.issuer.realm, a.registryService));
+    const gunB = `${b.host}/org/app`;
+    const deploy = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: b, image: "${gunB}:v1"}\n`;
+    const { result, seen } = await issuerDuring(() => runAction({ mode: 'verify', images: `${gunA}:v1`, manifests: 'pod.yaml', 'trust-server': a.trustServer!, username: USER, password: PASSWORD }, undefined, { 'pod.yaml': deploy }));
+    assert.equal(result.code, 1, describeRun(result));
+    assert.ok(b.requests.length > 0, 'the action asked B for the image the file names');
+    assert.deepEqual(b.authorizations(), [], 'B saw no Authorization header');
+    assert.ok(result.errors.some((e) => e.title.startsWith('AUTH_REFUSED') && e.title.includes(gunB)));
+    for (const r of seen.filter((r) => r.account !== undefined))
+      assert.ok(
+        r.scopes.every((s) => s.name !== gunB),
+        `B's repository with A's credentials: ${JSON.stringify(r)}`,
+      );
   });
 
   it("a registry only a `dockerfile` line names never gets them, even when its challenge copies A's realm, service and scope", async () => {

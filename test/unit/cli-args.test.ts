@@ -48,6 +48,13 @@ describe("parseArgs (the CLI's command line)", () => {
     assertCode(() => parseArgs(['verify', '--signer', 'a', '--signer', 'b', 'x:1']), 'INPUT_INVALID', /^--signer is given twice/);
   });
 
+  it('--manifests may be given several times: its values are kept, one per line', () => {
+    const args = parseArgs(['verify', '--manifests', 'k8s/*.yaml', '--pin', '--manifests=compose.yaml,ci.yml']);
+    assert.equal(args.flags.get('manifests'), 'k8s/*.yaml\ncompose.yaml,ci.yml');
+    assert.equal(args.flags.get('pin'), true);
+    assertCode(() => parseArgs(['verify', '--pin', '--pin']), 'INPUT_INVALID', /^--pin is given twice/);
+  });
+
   it('a value may start with a single dash (--within -1 reaches the command, which refuses it by name)', () => {
     assert.equal(parseArgs(['refresh', 'r', '--within', '-1']).flags.get('within'), '-1');
   });

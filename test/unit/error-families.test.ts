@@ -100,6 +100,12 @@ const EVERY_CODE: Record<ErrorCode, true> = {
   SIGNER_PATHS_CONFLICT: true,
   SIGNER_KEY_NOT_FOUND: true,
   SIGNER_LAST_KEY: true,
+  DEPLOY_FILE_INVALID: true,
+  DEPLOY_IMAGE_UNRESOLVED: true,
+  DEPLOY_PIN_UNSUPPORTED: true,
+  DEPLOY_FILE_CHANGED: true,
+  FILE_OUTSIDE_WORKSPACE: true,
+  FILE_UNWRITABLE: true,
   INTERNAL: true,
 };
 
@@ -115,7 +121,7 @@ const families = [
 
 describe('error families', () => {
   it('ErrorCode is every stable code, each in one family', () => {
-    assert.equal(Object.keys(EVERY_CODE).length, 71);
+    assert.equal(Object.keys(EVERY_CODE).length, 77);
     assert.ok(families.every(Boolean));
   });
 
@@ -263,6 +269,29 @@ describe('reportFailure (the action)', () => {
     assert.match(out, /::error title=SIGNER_MISSING%3A r\.test\/a%3Av1::image r\.test\/a:v1: signer "release" did not sign it \[policy entry "strict"\]/);
     assert.match(out, /::error::SIGNER_MISSING: 2 images or repositories failed/);
     assert.equal(failures[0]!.error.message, 'image r.test/a:v1: signer "release" did not sign it');
+  });
+});
+
+describe('reportFailure (the action): deployment files', () => {
+  it('annotates a failure at each file and line that names the image (properties escaped), and says where in the message', (t) => {
+    const written: string[] = [];
+    t.mock.method(process.stdout, 'write', (chunk: string) => written.push(String(chunk)) > 0);
+    const exitCode = process.exitCode;
+    const places = [
+      { file: 'k8s/app,1.yaml', line: 12 },
+      { file: 'compose::x.yaml', line: 3 },
+    ];
+    try {
+      const reported = reportFailure(new MultiError([{ subject: 'r.test/a:v1', error: new TrustError('NOT_SIGNED', 'image r.test/a:v1: not signed'), places }]), 'verify');
+      assert.equal(reported[0]!.message, 'image r.test/a:v1: not signed [named at k8s/app,1.yaml:12, compose::x.yaml:3]');
+    } finally {
+      process.exitCode = exitCode;
+    }
+    const lines = written.join('').split('\n');
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('::error title=')).map((l) => l.slice(0, l.indexOf('::', 2) + 2)),
+      ['::error title=NOT_SIGNED%3A r.test/a%3Av1,file=k8s/app%2C1.yaml,line=12::', '::error title=NOT_SIGNED%3A r.test/a%3Av1,file=compose%3A\\%3Ax.yaml,line=3::'],
+    );
   });
 });
 

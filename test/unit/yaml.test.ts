@@ -73,6 +73,11 @@ describe('parseYaml', () => {
     ['a second document', 'a: 1\n---\nb: 2\n', /line 2, column 1: holds 2 documents .*only one is allowed/],
     ['an alias', 'a: &x 1\nb: *x\n', /line 2, column 4: an alias \(\*x\) is not allowed/],
     ['an unknown tag', 'a: !!int 10\n', /line 1, column 4: Unresolved tag: .*tags are not allowed/],
+    // The library resolves these under the failsafe schema too, with no warning: refused all the same.
+    ['a binary tag', 'a: !!binary aGk=\n', /line 1, column \d+: the tag !!binary is not allowed/],
+    ['a timestamp tag', 'a: !!timestamp 2001-01-01\n', /line 1, column \d+: the tag !!timestamp is not allowed/],
+    ['a set tag', 'a: !!set {x}\n', /line 1, column \d+: the tag !!set is not allowed/],
+    ['an omap tag', 'a: !!omap [x: 1]\n', /the tag !!omap is not allowed/],
     ['a key that is a list', '? [a]\n: b\n', /line 1, column 3: a key must be a name/],
     ['bad indentation', 'a:\n  - b: 1\n   c: 2\n', /line 3, column 1: /],
     ['a tab as indentation', 'a:\n\t- x\n', /line 2, column 1: Tabs/],
@@ -114,5 +119,45 @@ describe('parseYaml', () => {
   it('keeps << an ordinary key (no merge keys, whatever %YAML says)', async () => {
     const doc = await one('%YAML 1.1\n---\n<<: {a: yes}\n');
     assert.deepEqual(Object.keys(doc.value as YamlMap), ['<<']);
+  });
+
+  it('gives where a scalar value is written: offsets, line and quoting, for an in-place rewrite', async () => {
+    const text = 'a: plain:1 # comment\nb: "double"\nc: \'single\'\nd: |\n  block\nlist: [x, "y"]\nm: {k: v}\n';
+    const doc = await one(text);
+    const top = doc.value as YamlMap;
+    const at = (container: YamlMap | YamlValue[], key: string | number) => {
+      const s = doc.scalar(container, key)!;
+      return [text.slice(s.start, s.end), s.line, s.style];
+    };
+    assert.deepEqual(at(top, 'a'), ['plain:1', 1, 'plain']);
+    assert.deepEqual(at(top, 'b'), ['"double"', 2, 'double']);
+    assert.deepEqual(at(top, 'c'), ["'single'", 3, 'single']);
+    assert.deepEqual(at(top, 'd'), ['|\n  block\n', 4, 'block']);
+    assert.deepEqual(at(top.list as YamlValue[], 1), ['"y"', 6, 'double']);
+    assert.deepEqual(at(top.m as YamlMap, 'k'), ['v', 7, 'plain']);
+    assert.equal(doc.scalar(top, 'm'), undefined, 'a map is no scalar');
+    assert.equal(doc.scalar(top, 'missing'), undefined);
+  });
+
+  it('with maxAliasValues: reads aliases as copies and merges << maps (keys written win), positions from the anchor', async () => {
+    const text = 'base: &b\n  image: app:1\n  restart: always\nweb:\n  <<: *b\n  restart: never\nboth:\n  <<: [{x: 1}, *b]\nname: &n tag\ncopy: *n\n';
+    const [doc] = await parseYaml(text, fail, { maxAliasValues: 100 });
+    const top = doc!.value as YamlMap;
+    assert.deepEqual({ ...(top.web as YamlMap) }, { restart: 'never', image: 'app:1' });
+    assert.deepEqual({ ...(top.both as YamlMap) }, { x: '1', image: 'app:1', restart: 'always' });
+    assert.equal(top.copy, 'tag');
+    const image = doc!.scalar(top.web as YamlMap, 'image')!;
+    assert.deepEqual([text.slice(image.start, image.end), image.line, doc!.line(top.web as YamlMap, 'image')], ['app:1', 2, 2]);
+    const copy = doc!.scalar(top, 'copy')!;
+    assert.equal(text.slice(copy.start, copy.end), 'tag', 'an alias is written where its anchor is');
+  });
+
+  it('with maxAliasValues: bounds what aliases make ("billion laughs"), and refuses an alias inside its own anchor or naming nothing', async () => {
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join('\n');
+    await refuses(laughs, /aliases expand to more than 1000 values: write the values out/, { maxAliasValues: 1000 });
+    await refuses('a: &a [x, *a]\n', /more than|deep/, { maxAliasValues: 1000 });
+    await refuses('a: *nothing\n', /line 1, column 4: the alias \*nothing names no anchor/, { maxAliasValues: 10 });
+    await refuses('a: {<<: x}\n', /a merge key \(<<\) takes a map or a list of maps/, { maxAliasValues: 10 });
+    await refuses('a: &a x\nb: *a\n', /an alias \(\*a\) is not allowed/);
   });
 });
