@@ -44,8 +44,11 @@ export interface HttpClientOptions {
 /** Connections kept per origin (keep-alive), as the node:https agent had. */
 const CONNECTIONS = 8;
 /**
- * HTTP/2 stays off: neither notary-server nor docker-registry offers it here,
- * and over HTTP/1.1 keep-alive the bench showed nothing to win (docs/benchmarks.md, "HTTP/2").
+ * HTTP/2 stays off. notary-server offers only HTTP/1.1; docker-registry
+ * offers h2, but verify's manifest HEADs over one h2 connection were no
+ * faster than over HTTP/1.1 keep-alive, and cost the action more CPU
+ * (docs/benchmarks.md, "HTTP/2"). The bundle has no HTTP/2 client
+ * (scripts/build.mjs); `allowH2` is for scripts/bench/h2.ts, run from source.
  */
 const ALLOW_H2 = false;
 
