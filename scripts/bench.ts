@@ -71,6 +71,7 @@ try {
     processes: runs[0]!.processes,
     ms: runs.map((r) => r.ms),
     maxRssKb: runs.map((r) => r.maxRssKb),
+    cpuMs: runs.map((r) => r.cpuMs),
   });
 
   /** Warm-up + RUNS, the two tools alternating. Each action run is checked to have handled every tag. */
@@ -96,7 +97,10 @@ try {
     }
     const c: Comparison = { scenario, what, target, action: series(scenario, what, 'action', actionRepos, a), notary: notaryRun ? series(scenario, what, against, notaryRepos, n) : undefined };
     const q = ratio(c);
-    log(`${scenario} ${what}: action ${median(c.action.ms).toFixed(0)} ms${c.notary ? `, ${against} ${median(c.notary.ms).toFixed(0)} ms, ratio ${q!.toFixed(2)}` : ''}; action peak ${(Math.max(...c.action.maxRssKb) / 1024).toFixed(0)} MiB`);
+    const cpu = (s: Series) => `${median(s.cpuMs ?? []).toFixed(0)} ms CPU`;
+    log(
+      `${scenario} ${what}: action ${median(c.action.ms).toFixed(0)} ms (${cpu(c.action)})${c.notary ? `, ${against} ${median(c.notary.ms).toFixed(0)} ms (${cpu(c.notary)}), ratio ${q!.toFixed(2)}` : ''}; action peak ${(Math.max(...c.action.maxRssKb) / 1024).toFixed(0)} MiB`,
+    );
     comparisons.push(c);
     return c;
   }

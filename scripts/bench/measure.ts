@@ -12,6 +12,10 @@ export interface ProcessRun {
   ms: number;
   /** Peak resident set size in KiB. */
   maxRssKb: number;
+  /** CPU time (user + system), from GNU time at its 10 ms resolution. */
+  cpuMs: number;
+  /** Of which system (kernel) time. */
+  sysMs: number;
   stdout: string;
   stderr: string;
 }
@@ -25,7 +29,7 @@ export function timeProcess(file: string, args: readonly string[], env: NodeJS.P
   const out = join(scratch, `rss-${counter++}`);
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(GNU_TIME, ['-f', '%M', '-o', out, file, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(GNU_TIME, ['-f', '%M %U %S', '-o', out, file, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => stdout.push(c));
@@ -33,7 +37,8 @@ export function timeProcess(file: string, args: readonly string[], env: NodeJS.P
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const run = { ms, maxRssKb: Number(readFileSync(out, 'utf8').trim().split('\n').at(-1)), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+      const [rss, user, sys] = (readFileSync(out, 'utf8').trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+      const run = { ms, maxRssKb: rss ?? NaN, cpuMs: ((user ?? NaN) + (sys ?? NaN)) * 1000, sysMs: (sys ?? NaN) * 1000, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
       rmSync(out, { force: true });
       if (code !== 0) reject(new Error(`${file} ${args.slice(0, 6).join(' ')}… exited ${code}\n${run.stderr.slice(-4000)}\n${run.stdout.slice(-4000)}`));
       else resolve(run);
@@ -45,14 +50,24 @@ export function timeProcess(file: string, args: readonly string[], env: NodeJS.P
 export interface JobRun {
   ms: number;
   maxRssKb: number;
+  /** CPU time of all its processes, and of that the system time. */
+  cpuMs: number;
+  sysMs: number;
   processes: number;
 }
 
 export async function timeJob(steps: readonly (() => Promise<ProcessRun>)[]): Promise<JobRun> {
   const start = process.hrtime.bigint();
   let maxRssKb = 0;
-  for (const step of steps) maxRssKb = Math.max(maxRssKb, (await step()).maxRssKb);
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, maxRssKb, processes: steps.length };
+  let cpuMs = 0;
+  let sysMs = 0;
+  for (const step of steps) {
+    const run = await step();
+    maxRssKb = Math.max(maxRssKb, run.maxRssKb);
+    cpuMs += run.cpuMs;
+    sysMs += run.sysMs;
+  }
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, maxRssKb, cpuMs, sysMs, processes: steps.length };
 }
 
 export function median(values: readonly number[]): number {

@@ -16,6 +16,8 @@ export interface Series {
   processes: number;
   ms: number[];
   maxRssKb: number[];
+  /** CPU time (user + system) of each run's processes, GNU time's 10 ms resolution. */
+  cpuMs?: number[];
 }
 
 export interface Comparison {

@@ -30,8 +30,12 @@ export class Contestants {
     this.keyPem = keyPem;
   }
 
-  /** One action process over every tag of the repositories; images go in a file past 2,000 tags (the 128 KiB env cap). */
-  async action(mode: 'sign' | 'verify', repos: readonly SeededRepo[]): Promise<ActionOutcome> {
+  /**
+   * One action process over every tag of the repositories; images go in a
+   * file past 2,000 tags (the 128 KiB env cap). `dist`: another build's
+   * index.js (scripts/bench/verify-compare.ts), default this checkout's.
+   */
+  async action(mode: 'sign' | 'verify', repos: readonly SeededRepo[], dist = DIST): Promise<ActionOutcome> {
     const n = this.count++;
     const refs = repos.flatMap((r) => r.tags.map((t) => t.ref));
     const output = join(this.work, `out-${n}`);
@@ -58,7 +62,7 @@ export class Contestants {
       ...images,
       ...(mode === 'sign' ? { 'INPUT_DELEGATION-KEY': this.keyPem, 'INPUT_DELEGATION-PASSPHRASE': REPOSITORY_PASSPHRASE } : {}),
     };
-    const job = await timeJob([() => timeProcess(process.execPath, [DIST], env)]);
+    const job = await timeJob([() => timeProcess(process.execPath, [dist], env)]);
     const text = readFileSync(output, 'utf8');
     const digests = /^digests<<(\S+)\n([\s\S]*?)\n\1$/m.exec(text)?.[2]?.split('\n') ?? [];
     return { ...job, digests };

@@ -19,8 +19,10 @@ import * as report from './report.ts';
 export function createEnv(inputs: Inputs, credentials: ReadonlyMap<string, ResolvedCredentials>): TrustEnv {
   // Traces only when step debug is on (the runner sets RUNNER_DEBUG=1): a
   // line per request is real work at thousands of tags.
-  const debug = core.isDebug() ? report.debug : () => {};
-  const http = new HttpClient({ ca: inputs.caCert, debug });
+  const tracing = core.isDebug();
+  const debug = tracing ? report.debug : () => {};
+  // Without a debug sink the client does not even build the trace lines.
+  const http = new HttpClient({ ca: inputs.caCert, ...(tracing ? { debug } : {}) });
   return {
     client: new AuthClient(http),
     config: http.config,

@@ -37,13 +37,18 @@ export interface HttpClientOptions {
   debug?: (message: string) => void;
   /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read (and their lower-case forms); default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Offer HTTP/2 (ALPN) to servers (default ALLOW_H2); for scripts/bench/h2.ts, which measures both. */
+  allowH2?: boolean;
 }
 
 /** Connections kept per origin (keep-alive), as the node:https agent had. */
 const CONNECTIONS = 8;
 /**
- * HTTP/2 stays off: neither notary-server nor docker-registry offers it here,
- * and over HTTP/1.1 keep-alive the bench showed nothing to win (docs/benchmarks.md, "HTTP/2").
+ * HTTP/2 stays off. notary-server offers only HTTP/1.1; docker-registry
+ * offers h2, but verify's manifest HEADs over one h2 connection were no
+ * faster than over HTTP/1.1 keep-alive, and cost the action more CPU
+ * (docs/benchmarks.md, "HTTP/2"). The bundle has no HTTP/2 client
+ * (scripts/build.mjs); `allowH2` is for scripts/bench/h2.ts, run from source.
  */
 const ALLOW_H2 = false;
 
@@ -60,15 +65,19 @@ export class HttpClient {
   readonly proxies: ProxySettings;
   private readonly dispatcher: Dispatcher;
   private readonly debug: (message: string) => void;
+  /** A debug sink was given: one line per exchange is worth building. */
+  private readonly tracing: boolean;
 
   constructor(options: HttpClientOptions = {}) {
     this.config = { ...defaultConfig, ...options.config };
     this.debug = options.debug ?? (() => {});
+    this.tracing = options.debug !== undefined;
     this.proxies = readProxySettings(options.env ?? process.env);
     // One TLS context for every connection, to the servers and to an https
     // proxy: given as `ca`, the ~150 trusted certificates would be parsed
     // again for each new socket.
-    const tls = { secureContext: createSecureContext(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), allowH2: ALLOW_H2 };
+    const allowH2 = options.allowH2 ?? ALLOW_H2;
+    const tls = { secureContext: createSecureContext(options.ca ? { ca: [...rootCertificates, options.ca] } : {}), allowH2 };
     const { timeoutMs } = this.config;
     // The values read above, never undici's own reading of the environment:
     // an empty string is "no proxy" to it, as to readProxySettings.
@@ -77,7 +86,7 @@ export class HttpClient {
       httpsProxy: this.proxies.https?.url ?? '',
       noProxy: this.proxies.noProxy,
       connections: CONNECTIONS,
-      allowH2: ALLOW_H2,
+      allowH2,
       connect: { ...tls, timeout: timeoutMs },
       connectTimeout: timeoutMs,
       requestTls: tls,
@@ -116,6 +125,7 @@ export class HttpClient {
 
   /** One debug line per exchange: method, URL (no user info), the proxy's host, outcome, duration; never a header or body. */
   private trace(url: string, init: RequestInit, outcome: string, started: number): void {
+    if (!this.tracing) return;
     const proxy = this.proxyOf(url);
     const via = proxy ? ` via ${describeProxy(proxy)}` : '';
     this.debug(`${init.method ?? 'GET'} ${traceUrl(url)}${via} -> ${outcome} (${Math.round(performance.now() - started)} ms)`);

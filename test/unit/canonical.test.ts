@@ -75,6 +75,18 @@ describe('canonicalize', () => {
       assert.equal(out, '{"A":5,"z":4,"é":6,"\u{E000}":2,"\u{FFFF}":3,"\u{1F600}":1}');
     });
 
+    it('sorts keys below U+D800 bytewise without the byte comparison (é, ÿ before U+0100, a 2-byte sequence starting higher)', () => {
+      assert.equal(canonicalize({ Ā: 1, ÿ: 2, é: 3, z: 4, Z: 5 }).toString('utf8'), '{"Z":5,"z":4,"é":3,"ÿ":2,"Ā":1}');
+    });
+
+    it('a key at or above U+D800 anywhere in an object makes every key compare by bytes', () => {
+      const keys = Object.fromEntries([...Array.from({ length: 50 }, (_, i) => `t${String(i).padStart(2, '0')}`), '\u{1F600}', '\u{E000}', 'é'].map((k, i) => [k, i]));
+      const out = Object.keys(JSON.parse(canonicalize(keys).toString('utf8')) as object);
+      const bytewise = Object.keys(keys).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      assert.deepEqual(out, bytewise);
+      assert.deepEqual(out.slice(-3), ['é', '\u{E000}', '\u{1F600}']);
+    });
+
     it('sorts ASCII keys bytewise (uppercase before lowercase, prefix first)', () => {
       assert.equal(canonicalize({ b: 1, a: 2, B: 3, ab: 4, _: 5 }).toString(), '{"B":3,"_":5,"a":2,"ab":4,"b":1}');
     });
