@@ -157,7 +157,9 @@ describe('rotating the root and repository keys, read back by docker, notary and
     assertRefused(
       run,
       'KEY_WRONG_ROLE',
-      new RegExp(`${gun.replace(/[.]/g, '\\.')}: the root key given \\(key ${parsePrivateKey(dockerRoot, ROOT_PASSPHRASE).id}, role "root"\\) is not this repository's root key; it expects ${current.signed.roles.root.keyids[0]} \\(key file ${parsePrivateKey(keys.root2!, ROOT_PASSPHRASE).id}\\.key\\)`),
+      new RegExp(
+        `${gun.replace(/[.]/g, '\\.')}: the root key given \\(key ${parsePrivateKey(dockerRoot, ROOT_PASSPHRASE).id}, role "root"\\) is not this repository's root key; it expects ${current.signed.roles.root.keyids[0]} \\(key file ${parsePrivateKey(keys.root2!, ROOT_PASSPHRASE).id}\\.key\\)`,
+      ),
     );
     assert.equal(run.outputs['root-key'], undefined, 'no new key is made for a refused rotation');
     assert.deepEqual(await serverState(ctx.stack, gun), before, 'nothing published');
