@@ -204,6 +204,16 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
     assert.deepEqual(await readdir(join(config, 'trust', 'private')).catch(() => []), [], 'still no key file');
   });
 
+  it('CLI help: init and rotate say how to give root and repository keys on a token', async () => {
+    const init = await runCli(ctx.stack.docker.env(), ['init', '--help']);
+    assert.match(init.stdout, /^Usage: content-trust init REPOSITORY\.\.\. \[--root-key FILE\|URI\] \[--repository-key FILE\|URI\]$/m);
+    assert.match(init.stdout, /--root-key FILE\|URI +the root key: a PEM file, or a PKCS#11 URI/);
+    const rotate = await runCli(ctx.stack.docker.env(), ['rotate', '--help']);
+    assert.match(rotate.stdout, /root, repository --new-key FILE\|URI: .*PKCS#11 URI of a key on a token/);
+    const misplaced = await runCli(ctx.stack.docker.env(), ['rotate', gun, 'snapshot', '--new-key', hsm.uri('id=%12')]);
+    assertCliBadInput(misplaced, 'INPUT_INVALID', '--new-key');
+  });
+
   describe('each failure is named and publishes nothing', () => {
     it('init with a P-384 key on the token as root key: KEY_UNSUPPORTED naming the curve and root-key; the repository is not created', async () => {
       await hsm.tool(['--keypairgen', '--key-type', 'EC:secp384r1', '--label', 'p384-root', '--id', '20', '--usage-sign']);
