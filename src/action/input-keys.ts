@@ -7,11 +7,10 @@
  */
 import * as core from '@actions/core';
 import { externalKeyInput, keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
-import type { KeyObject } from 'node:crypto';
 import { generateKey, keyFilePem } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
 import type { ImageRef } from '../registry/reference.ts';
-import type { SigningKey } from '../tuf/private-key.ts';
+import { toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import type { KeySource, NewKeys } from '../operations.ts';
 
 export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource {
@@ -27,7 +26,7 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
   let delegation: SigningKey | undefined;
   let repository: SigningKey | undefined;
   let root: SigningKey | undefined;
-  let init: { root: ReturnType<typeof decode>; repository: ReturnType<typeof decode> } | undefined;
+  let init: { root: SigningKey | undefined; repository: SigningKey | undefined } | undefined;
   switch (inputs.mode) {
     case 'sign':
       delegation = signingKey('delegation')!; // getInputs made sure it is given
@@ -36,7 +35,8 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
     case 'status':
       break;
     case 'init':
-      init = { root: decode('root'), repository: decode('repository') };
+      // A key on a token is used as it is (its root certificate signed on the token); an empty input is generated.
+      init = { root: signingKey('root'), repository: signingKey('repository') };
       checkInit(inputs, init.root !== undefined, init.repository !== undefined, refs);
       break;
     case 'add-signer':
@@ -65,18 +65,18 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
   }
   const rotation = rotationKey(inputs, refs);
   // One root key for every repository init makes, as docker does: the given one, else the first generated.
-  let initRoot = init?.root?.keyObject;
+  let initRoot = init?.root;
   return {
     signer: () => Promise.resolve(need(delegation, 'the delegation-key input')),
     root: (_repo, required) => (required ? need(root, 'the root-key input') : root),
     repository: () => need(repository, REPOSITORY),
     signing: () => [delegation, repository].filter((k) => k !== undefined),
     newSigner: () => delegation,
-    initKeys: () => ({ root: initRoot, targets: init?.repository?.keyObject }),
+    initKeys: () => ({ root: initRoot, targets: init?.repository }),
     rotated: (gun, role) => rotation!(gun, role),
     generated: (gun: string, keys: NewKeys) => {
       if (keys.root) {
-        initRoot = keys.root;
+        initRoot = toSigningKey(keys.root, 'root', undefined);
         handBack('root-key', keyFilePem(keys.root, inputs.keys.root.passphrase!, { role: 'root' }));
       }
       if (keys.targets) handBack('repository-key', keyFilePem(keys.targets, inputs.keys.repository.passphrase!, { role: 'targets', gun }));
@@ -104,19 +104,20 @@ const NEW_KEY = {
  * repository-key output at once, encrypted: one root key for every
  * repository of the step, as init; one repository key, for one repository.
  */
-function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, role: 'root' | 'targets') => KeyObject) | undefined {
+function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, role: 'root' | 'targets') => SigningKey) | undefined {
   const wanted = inputs.mode === 'rotate' && (inputs.options.role === 'root' || inputs.options.role === 'repository') ? inputs.options.role : undefined;
   for (const [what, { input }] of Object.entries(NEW_KEY)) {
     if (inputs.keys[input].pem && wanted !== what) throw new InputError('INPUT_INVALID', `input ${input}-key is for mode rotate with rotate-role ${what}: leave it empty here`);
   }
   if (!wanted) return undefined;
   const { input, output, role, passphrases } = NEW_KEY[wanted];
-  const given = keyInput(inputs.keys, input);
+  // A key on a token is opened (and one signature checked) now; it is used as it is, never generated.
+  const given = externalKeyInput(inputs, input) ?? keyInput(inputs.keys, input)?.signing;
   if (given) {
-    if (given.signing.role !== undefined && given.signing.role !== role) {
-      throw new InputError('KEY_WRONG_ROLE', `the ${input}-key input is a key for role "${given.signing.role}" (its role: header), not ${role}: give the new ${wanted} key, or leave it empty to have one generated`);
+    if (given.role !== undefined && given.role !== role) {
+      throw new InputError('KEY_WRONG_ROLE', `the ${input}-key input is a key for role "${given.role}" (its role: header), not ${role}: give the new ${wanted} key, or leave it empty to have one generated`);
     }
-    return () => given.keyObject;
+    return () => given;
   }
   const { passphrase } = inputs.keys[input];
   if (!passphrase) {
@@ -126,11 +127,12 @@ function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, 
   if (wanted === 'repository' && guns.size > 1) {
     throw new InputError('INPUT_INVALID', `mode rotate generates one repository key per repository: give new-repository-key to rotate ${guns.size} repositories at once, or rotate them one per step`);
   }
-  let made: KeyObject | undefined;
+  let made: SigningKey | undefined;
   return (gun) => {
     if (!made) {
-      made = generateKey();
-      handBack(output, keyFilePem(made, passphrase, role === 'root' ? { role } : { role, gun }));
+      const key = generateKey();
+      handBack(output, keyFilePem(key, passphrase, role === 'root' ? { role } : { role, gun }));
+      made = toSigningKey(key, role, role === 'root' ? undefined : gun);
     }
     return made;
   };

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import * as core from '@actions/core';
-import { InputError, messageOf } from '../errors.ts';
+import { InputError, InternalError, messageOf } from '../errors.ts';
 import { parsePemBlocks, readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import { parseTrustServer } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
@@ -25,6 +25,8 @@ export type KeyName = 'root' | 'repository' | 'delegation' | 'new-root' | 'new-r
 export interface KeyText {
   pem: string | undefined;
   passphrase: string | undefined;
+  /** The passphrase is the replaced key's (new-root-key, new-repository-key with their own passphrase input empty). */
+  inherited?: boolean | undefined;
 }
 
 /**
@@ -117,22 +119,19 @@ export function maskSecret(value: string | undefined): void {
 
 function readKeyText(name: KeyName, env: NodeJS.ProcessEnv, fallback?: KeyText): KeyText {
   const pem = core.getInput(`${name}-key`) || undefined;
-  const passphrase = core.getInput(`${name}-passphrase`) || KEY_INPUTS[name].variables.map((v) => env[v]).find(Boolean) || fallback?.passphrase || undefined;
+  const own = core.getInput(`${name}-passphrase`) || KEY_INPUTS[name].variables.map((v) => env[v]).find(Boolean) || undefined;
+  const passphrase = own ?? (fallback?.passphrase || undefined);
   maskSecret(pem);
   maskSecret(passphrase);
-  return { pem, passphrase };
+  return { pem, passphrase, inherited: own === undefined && passphrase !== undefined };
 }
 
-/** Decodes one key input (undefined when empty); errors name the input and where its passphrase comes from. */
+/** Decodes one key input holding a PEM key (undefined when empty); errors name the input and where its passphrase comes from. A PKCS#11 URI is externalKeyInput's. */
 export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyObject; signing: SigningKey } | undefined {
   const { pem, passphrase } = keys[name];
   if (!pem) return undefined;
   const { label } = KEY_INPUTS[name];
-  if (isPkcs11Uri(pem))
-    throw new InputError(
-      'INPUT_INVALID',
-      `${label} is a PKCS#11 URI, but here a key file is needed: init, and rotating to a new root or repository key, certify the key with the key itself. Give the PEM key, or make the key as a file and use the token's key in the other modes`,
-    );
+  if (isPkcs11Uri(pem)) throw new InternalError('INTERNAL', `${label} is a PKCS#11 URI, read as a key file: open it with externalKeyInput`);
   const keyLabel = { name: label, passphrase: passphraseSources(name) };
   const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
   return { keyObject, signing: toSigningKey(keyObject, role, gun, keyLabel) };
@@ -144,12 +143,16 @@ export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyO
  * key. Undefined when the key is a PEM key (keyInput reads it) or not given.
  */
 export function externalKeyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyName, env: NodeJS.ProcessEnv = process.env): SigningKey | undefined {
-  const { pem, passphrase } = inputs.keys[name];
-  const { label, variables } = KEY_INPUTS[name];
+  const { pem, passphrase, inherited } = inputs.keys[name];
+  const { label, fallback } = KEY_INPUTS[name];
   const { external } = inputs;
   if (pem && isPkcs11Uri(pem)) {
-    const names = { key: label, pin: `the \`${name}-passphrase\` input (or ${variables.join(', ')}), which holds the token's user PIN`, module: 'the pkcs11-module input' };
-    return pkcs11Key({ uri: parsePkcs11Uri(pem, label), module: external.pkcs11Module, pin: passphrase, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
+    // A new key's PIN falls back to the replaced key's passphrase only when that key is on a token too: a key file's passphrase tried as a PIN would use up one of the token's few tries.
+    const replacedOnToken = fallback !== undefined && isPkcs11Uri(inputs.keys[fallback].pem ?? '');
+    const pin = inherited && !replacedOnToken ? undefined : passphrase;
+    const sources = fallback ? `the \`${name}-passphrase\` input (or the ${fallback}-passphrase input when ${fallback}-key is on a token too)` : passphraseSources(name);
+    const names = { key: label, pin: `${sources}, which holds the token's user PIN`, module: 'the pkcs11-module input' };
+    return pkcs11Key({ uri: parsePkcs11Uri(pem, label), module: external.pkcs11Module, pin, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
   }
   if (name !== 'delegation' || !external.signCommand) return undefined;
   return readSignCommandKey({

@@ -37,6 +37,7 @@ export const FLAGS: Readonly<Record<string, boolean>> = {
   'sign-command-timeout': true,
   'repository-key': true,
   'root-key': true,
+  'new-key': true,
   manifests: true,
   pin: false,
 };

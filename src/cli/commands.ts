@@ -88,7 +88,10 @@ export function keyLoad(args: Args, io: Io): void {
 /** Runs one mode of the operations table with the trust directory's keys. */
 async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: OptionsOf[M], args: Args, io: Io): Promise<ResultOf[M]> {
   // Keys named by flags (a token, a sign command, a file) are opened first, before any request.
-  const keys = withGivenKeys(trustDirKeys(trustDir(io.env), io.env, mode === 'sign' ? flag(args, 'signer') : undefined), givenKeys(args, io.env, mode === 'sign'));
+  const dir = trustDir(io.env);
+  const rotated = mode === 'rotate' ? (options as OptionsOf['rotate']).role : undefined;
+  const newKeyRole = rotated === 'root' ? 'root' : rotated === 'repository' ? 'targets' : undefined;
+  const keys = withGivenKeys(trustDirKeys(dir, io.env, mode === 'sign' ? flag(args, 'signer') : undefined), givenKeys(args, io.env, mode === 'sign', newKeyRole), dir, io.env);
   const env = envFor(refs, args, io);
   try {
     return await perform(mode, env, refs, options, keys);
@@ -180,11 +183,17 @@ export function rotate(args: Args, io: Io): Promise<void> {
   const [repoName, what, name] = args.positionals;
   if (!repoName || !what) throw new InputError('INPUT_INVALID', ROTATE_USAGE);
   if (what === 'snapshot' || what === 'timestamp' || what === 'root' || what === 'repository') {
-    if (name !== undefined || args.flags.has('key')) throw new InputError('INPUT_INVALID', `\`content-trust rotate REPOSITORY ${what}\` takes nothing more and no --key (a new key is made for it): ${ROTATE_USAGE}`);
+    if (name !== undefined || args.flags.has('key'))
+      throw new InputError(
+        'INPUT_INVALID',
+        `\`content-trust rotate REPOSITORY ${what}\` takes nothing more and no --key (a new key is made for it${what === 'root' || what === 'repository' ? ', or given with --new-key FILE|URI' : ''}): ${ROTATE_USAGE}`,
+      );
+    if (args.flags.has('new-key') && what !== 'root' && what !== 'repository') throw new InputError('INPUT_INVALID', `--new-key is for \`content-trust rotate REPOSITORY root|repository\`: the server makes the new ${what} key`);
     return adminCommand('rotate', [repoName], { role: what }, args, io);
   }
   const keyFile = flag(args, 'key');
   if (what !== 'signer' || !name || !keyFile) throw new InputError('INPUT_INVALID', ROTATE_USAGE);
+  if (args.flags.has('new-key')) throw new InputError('INPUT_INVALID', "--new-key is for `content-trust rotate REPOSITORY root|repository`: a signer's new public key is --key NEW.pub");
   return adminCommand('rotate', [repoName], { role: 'signer', signer: { name, keys: readSignerKeys(keyFile, name) } }, args, io);
 }
 

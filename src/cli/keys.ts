@@ -4,7 +4,6 @@
  * passphrase variables; init's new keys saved there before anything is
  * published, so no key is ever lost.
  */
-import type { KeyObject } from 'node:crypto';
 import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import type { TrustedRepo } from '../notary/model.ts';
 import type { KeySource } from '../operations.ts';
@@ -102,31 +101,33 @@ export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, signer?: strin
       const local = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
       return local ? loadKey(local, env).signing : undefined;
     },
-    initKeys: (gun) => {
-      // One root key for every repository, as docker: the trust directory's, else a new one.
-      const existingRoot = listKeys(dir).find((k) => k.role === 'root');
-      let root: KeyObject;
-      if (existingRoot) root = loadKey(existingRoot, env).keyObject;
-      else saveKey(dir, (root = generateKey()), { role: 'root' }, env);
-      const targets = generateKey();
-      saveKey(dir, targets, { role: 'targets', gun }, env);
-      return { root, targets };
-    },
+    initKeys: (gun) => ({ root: initRootKey(dir, env), targets: newKeyInDir(dir, env, 'targets', gun) }),
     generated: () => {}, // initKeys gives every key: init generates none
-    rotated: (gun, role) => {
-      // As `notary key rotate GUN root|targets`: a new key in the trust directory, saved before anything is published.
-      const key = generateKey();
-      saveKey(dir, key, role === 'root' ? { role } : { role, gun }, env);
-      return key;
-    },
+    // As `notary key rotate GUN root|targets`: a new key in the trust directory, saved before anything is published.
+    rotated: (gun, role) => newKeyInDir(dir, env, role, gun),
   };
 }
 
-/** Keys named on the command line (--key, --sign-command, --repository-key, --root-key), which take precedence over the trust directory's. */
+/** init's root key: one for every repository, as docker: the trust directory's, else a new one saved there. */
+function initRootKey(dir: string, env: NodeJS.ProcessEnv): SigningKey {
+  const existing = listKeys(dir).find((k) => k.role === 'root');
+  return existing ? loadKey(existing, env).signing : newKeyInDir(dir, env, 'root', undefined);
+}
+
+/** A new root or repository key, saved in the trust directory (encrypted) before it is used. */
+function newKeyInDir(dir: string, env: NodeJS.ProcessEnv, role: 'root' | 'targets', gun: string | undefined): SigningKey {
+  const key = generateKey();
+  saveKey(dir, key, role === 'root' ? { role } : { role, gun: gun! }, env);
+  return toSigningKey(key, role, role === 'root' ? undefined : gun);
+}
+
+/** Keys named on the command line (--key, --sign-command, --repository-key, --root-key, --new-key), which take precedence over the trust directory's. */
 export interface GivenKeys {
   signer?: SigningKey | undefined;
   repository?: SigningKey | undefined;
   root?: SigningKey | undefined;
+  /** rotate root|repository: the new key (a file, or on a token), instead of one made in the trust directory. */
+  newKey?: SigningKey | undefined;
 }
 
 /** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
@@ -137,10 +138,10 @@ const KEY_FILE_MAX_BYTES = 64 * 1024;
  * from the role's passphrase variable, the module from --pkcs11-module or
  * the URI) or a PEM private key file.
  */
-function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key', role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): SigningKey | undefined {
+function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key' | 'new-key', role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): SigningKey | undefined {
   const value = flag(args, name);
   if (value === undefined) return undefined;
-  const { value: secret, variable } = passphraseFor(role, env);
+  const { value: secret, variable } = name === 'new-key' ? newKeyPassphrase(role, env) : passphraseFor(role, env);
   if (isPkcs11Uri(value)) {
     const names = { key: `--${name}`, pin: `${variable} (the token's user PIN; content-trust never prompts)`, module: '--pkcs11-module' };
     return pkcs11Key({ uri: parsePkcs11Uri(value, `--${name}`), module: flag(args, 'pkcs11-module'), pin: secret, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
@@ -151,9 +152,32 @@ function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key', role: 
   return toSigningKey(keyObject, header, gun, label);
 }
 
-/** The keys given by flags; `signing` says whether the command signs as a signer (sign) or administers. */
-export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean): GivenKeys {
-  if (!signing) return { repository: keyFlag(args, 'repository-key', 'targets', env), root: keyFlag(args, 'root-key', 'root', env) };
+/** The variable a new key's passphrase (or PIN) comes from: its own when set, so the current key's may differ; else the role's, as docker's. */
+export const NEW_KEY_PASSPHRASE = 'CONTENT_TRUST_NEW_KEY_PASSPHRASE';
+
+function newKeyPassphrase(role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): { value: string | undefined; variable: string } {
+  const own = env[NEW_KEY_PASSPHRASE] || undefined;
+  const { value, variable } = passphraseFor(role, env);
+  return own ? { value: own, variable: NEW_KEY_PASSPHRASE } : { value, variable: `${NEW_KEY_PASSPHRASE} (else ${variable})` };
+}
+
+/**
+ * The keys given by flags; `signing` says whether the command signs as a
+ * signer (sign) or administers; `newKeyRole` is the role whose new key
+ * --new-key names (rotate root|repository).
+ */
+export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean, newKeyRole?: 'root' | 'targets'): GivenKeys {
+  if (!signing) {
+    const newKey = newKeyRole ? keyFlag(args, 'new-key', newKeyRole, env) : undefined;
+    if (newKey?.role !== undefined && newKey.role !== newKeyRole)
+      throw new InputError('KEY_WRONG_ROLE', `the --new-key file is a key for role "${newKey.role}" (its role: header), not ${newKeyRole}: give the new ${newKeyRole === 'root' ? 'root' : 'repository'} key, or leave --new-key out to have one made`);
+    return { repository: keyFlag(args, 'repository-key', 'targets', env), root: keyFlag(args, 'root-key', 'root', env), newKey };
+  }
+  // --signer chooses among the trust directory's signer keys; a key named by flag is the one meant, so the two together are refused rather than one ignored.
+  const chosen = ['key', 'sign-command'].find((f) => flag(args, f) !== undefined);
+  if (chosen !== undefined && flag(args, 'signer') !== undefined) {
+    throw new InputError('INPUT_INVALID', `--signer chooses among the trust directory's signer keys, and --${chosen} names the key to sign with: give one of --signer and --${chosen}, not both`);
+  }
   const command = flag(args, 'sign-command');
   const publicKey = flag(args, 'public-key');
   const timeoutText = flag(args, 'sign-command-timeout');
@@ -178,9 +202,13 @@ export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean):
   };
 }
 
-/** `base` with the keys given by flags in place of the trust directory's. */
-export function withGivenKeys(base: KeySource, given: GivenKeys): KeySource {
-  const { signer, repository, root } = given;
+/**
+ * `base` with the keys given by flags in place of the trust directory's.
+ * init uses a given root or repository key (on a token too: the root
+ * certificate is signed there) and makes in `dir` only the keys not given.
+ */
+export function withGivenKeys(base: KeySource, given: GivenKeys, dir: string, env: NodeJS.ProcessEnv): KeySource {
+  const { signer, repository, root, newKey } = given;
   const held = [signer, repository].filter((k) => k !== undefined);
   return {
     signer: (refs, readRepo) => (signer ? Promise.resolve(signer) : base.signer(refs, readRepo)),
@@ -189,12 +217,10 @@ export function withGivenKeys(base: KeySource, given: GivenKeys): KeySource {
     // Keys named on the command line are the ones meant: the trust directory's are not added to them.
     signing: (repo, r) => (held.length > 0 ? held : base.signing(repo, r)),
     newSigner: (keys) => base.newSigner(keys),
-    rotated: (gun, role) => base.rotated(gun, role),
+    rotated: (gun, role) => newKey ?? base.rotated(gun, role),
     initKeys: (gun) => {
-      if (root || repository) {
-        throw new InputError('INPUT_INVALID', `${gun} has no trust data yet, and init uses the trust directory's keys (it writes the root certificate with the root key itself): initialise it first without --root-key/--repository-key`);
-      }
-      return base.initKeys(gun);
+      if (!root && !repository) return base.initKeys(gun);
+      return { root: root ?? initRootKey(dir, env), targets: repository ?? newKeyInDir(dir, env, 'targets', gun) };
     },
     generated: (gun, keys) => base.generated(gun, keys),
   };

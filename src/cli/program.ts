@@ -36,7 +36,19 @@ const ADMIN_KEYS_HELP = `Keys come from the trust directory, or:
 const COMMANDS: Record<string, Command> = {
   'key generate': { usage: 'key generate NAME [--dir DIR]', summary: 'new signer key in the trust dir, NAME.pub in DIR', flags: ['dir'], run: commands.keyGenerate },
   'key load': { usage: 'key load FILE [--name NAME]', summary: 'import a PEM private key as signer NAME', flags: ['name'], run: commands.keyLoad },
-  init: { usage: 'init REPOSITORY...', summary: 'create trust data (root and repository keys)', flags: [], run: (a, io) => commands.init(a, io) },
+  init: {
+    usage: 'init REPOSITORY... [--root-key FILE|URI] [--repository-key FILE|URI]',
+    summary: 'create trust data (root and repository keys)',
+    help: `The trust directory's root key is used (else a new one is made and saved there), and a new repository key is made and saved there.
+A key given by flag is used instead, and none is made for it; a key on a PKCS#11 token stays there: the token signs the root
+certificate (CN=REPOSITORY) and the first root.json, or targets.json. The root key ID printed is the one docker trust inspect prints.
+  --root-key FILE|URI        the root key: a PEM file, or a PKCS#11 URI (pkcs11:token=…;object=…; PIN in
+                             DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE); ECDSA P-256
+  --repository-key FILE|URI  the repository (targets) key (PIN in DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)
+  --pkcs11-module LIB        the token's PKCS#11 library (or ?module-path= in the URI); needs OpenSC's pkcs11-tool`,
+    flags: [...ADMIN_KEY_FLAGS],
+    run: (a, io) => commands.init(a, io),
+  },
   'signer add': {
     usage: 'signer add --key KEY.pub NAME REPOSITORY... [--paths PATTERN,...]',
     summary: 'add a signer, or a key to one (initialises a new repository)',
@@ -102,8 +114,9 @@ Every signature is checked against the public key before anything is published.`
     summary: "new root, repository or server-held key (needs the root key), or a signer's new key",
     help:
       "root, repository: a new key is made and saved in the trust directory (as `notary key rotate REPOSITORY root|targets` does), and a root naming it is published, signed by the current root key; a new root key signs it too, so clients that trust the old root follow it. repository re-signs targets with the new key, its signers kept. snapshot, timestamp: the server makes the new key. signer NAME --key NEW.pub: the signer's new public key replaces its old one.\n" +
+      "root, repository --new-key FILE|URI: the new key is this one instead of a new file: a PEM file or a PKCS#11 URI of a key on a token (ECDSA P-256), which signs the new root certificate and root.json (root) or targets.json (repository) there; its passphrase or PIN is in CONTENT_TRUST_NEW_KEY_PASSPHRASE, else the role's variable.\n" +
       ADMIN_KEYS_HELP,
-    flags: ['key', ...ADMIN_KEY_FLAGS],
+    flags: ['key', 'new-key', ...ADMIN_KEY_FLAGS],
     run: commands.rotate,
   },
   status: {

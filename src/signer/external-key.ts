@@ -7,7 +7,7 @@
  * spawnSync, with a deadline and bounded output.
  */
 import { createHash, verify, type KeyObject } from 'node:crypto';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptionsWithBufferEncoding, type SpawnSyncReturns } from 'node:child_process';
 import { InputError } from '../errors.ts';
 import { keyId } from '../tuf/keys.ts';
 import { ownerKeyType, type SigningKey } from '../tuf/private-key.ts';
@@ -23,6 +23,8 @@ export interface ExternalKeyOptions {
   /** What went wrong when no candidate verifies, and what to do. */
   mismatch: (keyId: string, candidates: number) => string;
   signDigest: DigestSigner;
+  /** Where the private half is, for summaries (SigningKey.holder), e.g. `token "ci", key "dct-root", id 10`; `name` when absent. */
+  holder?: string | undefined;
 }
 
 /**
@@ -49,7 +51,7 @@ export function externalSigningKey(options: ExternalKeyOptions): SigningKey {
     return { method: 'ecdsa', sig };
   };
   sign(PROBE);
-  return { id, keytype: 'ecdsa', public: spki, role: undefined, gun: undefined, sign };
+  return { id, keytype: 'ecdsa', public: spki, role: undefined, gun: undefined, holder: options.holder ?? name, sign };
 }
 
 /** Output kept from an outside program: a signature is under 200 bytes, a listing a few KiB. */
@@ -80,9 +82,19 @@ export interface RunOptions {
   shell?: boolean;
 }
 
-/** spawnSync with a deadline (the program is killed at it) and bounded output. */
+/**
+ * spawnSync with a deadline and bounded output. spawnSync kills only the
+ * process it started, so the program runs in a process group of its own
+ * (`detached`: setsid, which Node's spawnSync honours though its types omit
+ * it), and when the run did not end on its own (the deadline, the output
+ * bound, a signal) the whole group is killed: what a sign-command started
+ * in the background does not outlive it. A program that leaves the group
+ * itself (setsid, a daemon's double fork) is beyond this reach; see
+ * docs/security.md. Without a controlling terminal, a program that would
+ * prompt on /dev/tty fails at once instead of waiting for the deadline.
+ */
 export function runBounded(file: string, args: readonly string[], options: RunOptions): SpawnSyncReturns<Buffer> {
-  return spawnSync(file, args, {
+  const r = spawnSync(file, args, {
     input: options.input ?? '',
     env: options.env,
     timeout: options.timeoutMs,
@@ -90,7 +102,19 @@ export function runBounded(file: string, args: readonly string[], options: RunOp
     maxBuffer: MAX_OUTPUT_BYTES,
     shell: options.shell ?? false,
     windowsHide: true,
-  });
+    detached: process.platform !== 'win32',
+  } as SpawnSyncOptionsWithBufferEncoding);
+  if ((r.error || r.signal !== null) && r.pid > 0 && process.platform !== 'win32') killGroup(r.pid);
+  return r;
+}
+
+/** SIGKILL to process group `pgid` (the leader's pid); none left is fine. */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is gone already.
+  }
 }
 
 /** The system error code of a run that did not run to its end (ENOENT, ETIMEDOUT, ENOBUFS…), if any. */

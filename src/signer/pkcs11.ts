@@ -88,6 +88,7 @@ export function pkcs11Key(options: Pkcs11Options): SigningKey {
   return externalSigningKey({
     publicKey,
     name: where,
+    holder: `token "${slot.label}", key ${describeKey(key)}`,
     signDigest: (digest) => signatureCandidates(tool.sign(slot, key.id!, digest, where)),
     mismatch: (keyId) =>
       `${where}: the token's signature does not verify against the public key stored with it (key ${keyId}); nothing was published. The token holds a public key object or certificate with ID ${key.id} that is not this private key's: delete it and write the right one (pkcs11-tool --read-object cannot tell them apart)`,

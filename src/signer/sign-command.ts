@@ -66,6 +66,7 @@ export function signCommandKey(options: SignCommandOptions): SigningKey {
   return externalSigningKey({
     publicKey: options.publicKey,
     name: what,
+    holder: `the key service behind ${names.command}`,
     signDigest,
     mismatch: (keyId, candidates) =>
       candidates === 0

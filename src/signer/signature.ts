@@ -8,6 +8,8 @@
  * so a misread can never be published.
  */
 
+import { ecdsaSigValue } from '../tuf/der.ts';
+
 /** Bytes in each of r and s. */
 const HALF = 32;
 
@@ -44,18 +46,9 @@ function readInteger(b: Buffer, at: number): { value: Buffer; end: number } | un
   return { value, end };
 }
 
-/** r‖s as DER (an X.509 signature needs this form). */
+/** r‖s as DER (an X.509 signature needs this form; src/tuf/x509.ts builds certificates with it). */
 export function rawToDer(raw: Buffer): Buffer {
-  if (raw.length !== 2 * HALF) throw new RangeError(`an ECDSA P-256 signature r‖s is ${2 * HALF} bytes, not ${raw.length}`);
-  const integer = (x: Buffer) => {
-    let i = 0;
-    while (i < x.length - 1 && x[i] === 0) i++;
-    const v = x.subarray(i);
-    const body = v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
-    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
-  };
-  const body = Buffer.concat([integer(raw.subarray(0, HALF)), integer(raw.subarray(HALF))]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+  return ecdsaSigValue(raw, HALF);
 }
 
 /** r‖s readings of binary signature bytes: 64 raw bytes, or DER. */

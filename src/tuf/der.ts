@@ -47,6 +47,16 @@ export function integer(value: number | Buffer): Buffer {
   return tlv(0x02, b);
 }
 
+/**
+ * An ECDSA signature as X.509 carries it (ECDSA-Sig-Value, RFC 3279):
+ * DER `SEQUENCE { INTEGER r, INTEGER s }` from raw r‖s, the form TUF
+ * signatures and tokens use (`half` bytes each: 32 for P-256).
+ */
+export function ecdsaSigValue(raw: Buffer, half = 32): Buffer {
+  if (raw.length !== 2 * half) throw new RangeError(`an ECDSA signature r‖s of ${half}-byte halves is ${2 * half} bytes, not ${raw.length}`);
+  return sequence(integer(raw.subarray(0, half)), integer(raw.subarray(half)));
+}
+
 export function oid(dotted: string): Buffer {
   const parts = dotted.split('.').map(Number);
   const out: number[] = [parts[0]! * 40 + parts[1]!];

@@ -23,6 +23,8 @@ export interface SigningKey {
   /** The `role:` header, when the PEM has one (docker: the signer name). */
   readonly role: string | undefined;
   readonly gun: string | undefined;
+  /** Where the private half is held when not in this process (e.g. `token "ci", key "dct-root", id 10`), for messages; undefined for a key file. */
+  readonly holder?: string | undefined;
   sign(message: Buffer): { method: string; sig: Buffer };
 }
 

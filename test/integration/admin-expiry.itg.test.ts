@@ -28,7 +28,7 @@ describe('expiry written as Go writes it', () => {
     env.now = () => now;
     const ref = parseReference(`${stack.gun('org/expiry')}:x`);
     const targetsKey = generateKey();
-    await initRepository(adminClient(env, ref), { targetsKey, now });
+    await initRepository(adminClient(env, ref), { targetsKey: toSigningKey(targetsKey, 'targets', ref.gun), now });
     const keys = parseSignerKeys(await readFile(ci.publicKeyPath, 'utf8'), 'ci');
     await administer(env, [ref], (repo, _c, t) => planAddSigner(repo, toSigningKey(targetsKey, 'targets', ref.gun), 'ci', keys, t));
     const get = (p: string) => httpsRequest(`${stack.notary.url}/v2/${ref.gun}/_trust/tuf/${p}`, { ca: stack.ca.caPem });

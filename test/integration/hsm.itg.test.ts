@@ -35,9 +35,8 @@ describe('keys on a PKCS#11 token and behind a sign-command, against the real st
   let kmsScript: string;
   let images: PushedImage[];
 
-  const uri = (attributes = 'object=dct-signer') => `pkcs11:token=${hsm.label};${attributes}`;
-  /** What a step that uses the token has in its environment: SOFTHSM2_CONF, PATH, and the module input. */
-  const tokenEnv = (extra: Record<string, string> = {}) => ({ ...hsm.env, 'INPUT_PKCS11-MODULE': hsm.module, ...extra });
+  const uri = (attributes = 'object=dct-signer') => hsm.uri(attributes);
+  const tokenEnv = (extra: Record<string, string> = {}) => hsm.actionEnv(extra);
   /** The variables kmsScript reads: which token, key and PIN (from the step's environment, as cloud credentials would be). */
   const kmsEnv = (keyIdHex: string) => ({ ...hsm.env, HSM_MODULE: hsm.module, HSM_TOKEN: hsm.label, HSM_PIN: hsm.pin, HSM_KEY_ID: keyIdHex });
   const signWithToken = (image: PushedImage, key: string, extra: Record<string, string> = {}, passphrase: string | null = hsm.pin) => runAction(ctx.stack, { mode: 'sign', images: [image.ref], key, passphrase }, tokenEnv(extra));
@@ -145,7 +144,7 @@ describe('keys on a PKCS#11 token and behind a sign-command, against the real st
 
   it('admin modes: add-signer with the repository key on the token, refresh with the root key on the token; docker reads the result', async () => {
     const adminGun = ctx.stack.gun('hsm/admin');
-    // The owner's keys, made here and imported into the token: init takes key files (it certifies the root key with itself).
+    // The owner's keys as files, also imported into the token: init from the files, the other modes from the token (init from the token: hsm-admin.itg.test.ts).
     const root = generateKey();
     const targets = generateKey();
     await hsm.importKey(root, 'dct-root', '10');
@@ -257,6 +256,22 @@ describe('keys on a PKCS#11 token and behind a sign-command, against the real st
       await refusedUnpublished(await signWithCommand(images[4]!, 'sleep 30', { 'INPUT_SIGN-COMMAND-TIMEOUT': '1' }), 'SIGN_COMMAND_TIMEOUT', 'sign-command-timeout', posts);
     });
 
+    it('a sign-command that times out is stopped with what it started in the background (its process group is killed)', async () => {
+      const posts = await publishCount(ctx.stack, gun);
+      const pidFile = join(ctx.stack.dir, 'background.pid');
+      // A background child that would outlive the command were only the shell killed.
+      const run = await signWithCommand(images[4]!, `sleep 300 & echo $! > ${pidFile}; wait`, { 'INPUT_SIGN-COMMAND-TIMEOUT': '1' });
+      await refusedUnpublished(run, 'SIGN_COMMAND_TIMEOUT', 'sign-command-timeout', posts);
+      const pid = (await readFile(pidFile, 'utf8')).trim();
+      assert.match(pid, /^\d+$/);
+      // Gone, or a zombie left for PID 1 to reap: either way no longer running.
+      const state = await readFile(`/proc/${pid}/stat`, 'utf8').then(
+        (stat) => stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0],
+        () => 'gone',
+      );
+      assert.ok(state === 'gone' || state === 'Z' || state === 'X', `the background sleep ${pid} is ${state}, still running`);
+    });
+
     it('a sign-command that floods its output: SIGN_COMMAND_FAILED, stopped at the bound', async () => {
       const posts = await publishCount(ctx.stack, gun);
       const run = await signWithCommand(images[4]!, 'yes signature');
@@ -290,6 +305,18 @@ describe('keys on a PKCS#11 token and behind a sign-command, against the real st
       assertCliBadInput(await runCli(env, ['sign', '--key', 'pkcs11:token=nope;id=%01', '--pkcs11-module', hsm.module, images[4]!.ref]), 'PKCS11_TOKEN_NOT_FOUND', '--key');
       const wrong = { ...env, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'not-the-pin-1234' };
       assertCliBadInput(await runCli(wrong, ['sign', '--key', uri(), '--pkcs11-module', hsm.module, images[4]!.ref]), 'PKCS11_PIN_INCORRECT', 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE');
+    });
+
+    it('CLI: --signer with --key or --sign-command is refused (INPUT_INVALID naming both flags), not ignored', async () => {
+      const env = { ...ctx.stack.docker.env(), ...kmsEnv('01'), DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: hsm.pin };
+      const posts = await publishCount(ctx.stack, gun);
+      const byKey = await runCli(env, ['sign', '--signer', 'hsm', '--key', uri(), '--pkcs11-module', hsm.module, images[4]!.ref]);
+      assertCliBadInput(byKey, 'INPUT_INVALID', '--signer');
+      assert.match(byKey.stderr, /give one of --signer and --key, not both/);
+      const byCommand = await runCli(env, ['sign', '--signer', 'hsm', '--sign-command', `bash ${kmsScript}`, '--public-key', publicKeyPath, images[4]!.ref]);
+      assertCliBadInput(byCommand, 'INPUT_INVALID', '--sign-command');
+      assert.match(byCommand.stderr, /--signer/);
+      assert.equal(await publishCount(ctx.stack, gun), posts, 'nothing was published');
     });
   });
 });

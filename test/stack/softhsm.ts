@@ -42,6 +42,10 @@ export interface SoftHsm {
   generate(label: string, id: string, keyType?: string): Promise<TokenKey>;
   /** A private key (PKCS#8 DER) imported with its public key object. */
   importKey(key: KeyObject, label: string, id: string): Promise<TokenKey>;
+  /** A PKCS#11 URI of a key on this token: `pkcs11:token=<label>;<attributes>`. */
+  uri(attributes: string): string;
+  /** What an action step using the token has in its environment: SOFTHSM2_CONF, PATH and the pkcs11-module input, and `extra`. */
+  actionEnv(extra?: Record<string, string>): Record<string, string>;
 }
 
 export async function makeSoftHsm(parent: string, label = 'ci', pin = 'hsm-user-pin-4821'): Promise<SoftHsm> {
@@ -68,6 +72,8 @@ export async function makeSoftHsm(parent: string, label = 'ci', pin = 'hsm-user-
     pin,
     env,
     tool,
+    uri: (attributes) => `pkcs11:token=${label};${attributes}`,
+    actionEnv: (extra = {}) => ({ ...env, 'INPUT_PKCS11-MODULE': module, ...extra }),
     generate: async (keyLabel, id, keyType = 'EC:prime256v1') => {
       await tool(['--keypairgen', '--key-type', keyType, '--label', keyLabel, '--id', id, '--usage-sign']);
       return publicOf(keyLabel, id);

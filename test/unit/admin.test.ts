@@ -381,7 +381,7 @@ describe('rotate the root and repository keys', () => {
     const before = await read();
     const next = generateKey();
     let asked = 0;
-    const [out] = await run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, next), now));
+    const [out] = await run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, toSigningKey(next, 'root', undefined)), now));
     const after = await readRemembering(fake, before);
     assert.deepEqual(out!.roles, ['root']);
     assert.equal(after.root.signed.version, before.root.signed.version + 1);
@@ -395,12 +395,12 @@ describe('rotate the root and repository keys', () => {
 
     // The old key is no root key any more: refused before a new key is even asked for.
     await assert.rejects(
-      run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, generateKey()), now)),
+      run((repo, _c, now) => planRotateRoot(repo, keys.root, () => (asked++, toSigningKey(generateKey(), 'root', undefined)), now)),
       code('KEY_WRONG_ROLE', new RegExp(`the root key given \\(key ${keys.root.id}, role "root"\\) is not this repository's root key; it expects ${out!.rootKeyId} \\(key file ${publicKeyId(next)}\\.key\\)`)),
     );
     assert.equal(asked, 1);
     await assert.rejects(
-      run((repo, _c, now) => planRotateRoot(repo, toSigningKey(next, 'root', undefined), () => next, now)),
+      run((repo, _c, now) => planRotateRoot(repo, toSigningKey(next, 'root', undefined), () => toSigningKey(next, 'root', undefined), now)),
       code('INPUT_INVALID', /the new root key is the current root key/),
     );
 
@@ -418,7 +418,7 @@ describe('rotate the root and repository keys', () => {
   it('root: a new root signed by the old key alone (not by the key it names) is refused by a client remembering the old root', async () => {
     const { fake, keys, read } = await setUp();
     const before = await read();
-    const cert = rootCertKey(GUN, generateKey(), NOW);
+    const cert = rootCertKey(GUN, toSigningKey(generateKey(), 'root', undefined), NOW);
     const root = cloneSigned(before.root.signed);
     root.keys[cert.id] = cert.json;
     root.roles.root = { keyids: [cert.id], threshold: 1 };
@@ -432,7 +432,7 @@ describe('rotate the root and repository keys', () => {
     const before = await read();
     const next = generateKey();
     const published = fake.published.length;
-    const [out] = await run((repo, _c, now) => planRotateRepository(repo, keys.root, () => next, now));
+    const [out] = await run((repo, _c, now) => planRotateRepository(repo, keys.root, () => toSigningKey(next, 'targets', GUN), now));
     assert.deepEqual(out!.roles, ['root', 'targets']);
     assert.equal(fake.published.length, published + 1, 'one publish');
     assert.equal(out!.repositoryKeyId, publicKeyId(next));
@@ -455,16 +455,16 @@ describe('rotate the root and repository keys', () => {
     );
     await run((repo, _c, now) => planAddSigner(repo, toSigningKey(next, 'targets', GUN), 'qa', parseSignerKeys(ecKeyPair().pub, 'qa'), now));
     await assert.rejects(
-      run((repo, _c, now) => planRotateRepository(repo, keys.root, () => next, now)),
+      run((repo, _c, now) => planRotateRepository(repo, keys.root, () => toSigningKey(next, 'targets', GUN), now)),
       code('INPUT_INVALID', /the new repository key is the current repository key/),
     );
     await assert.rejects(
-      run((repo, _c, now) => planRotateRepository(repo, toSigningKey(next, 'targets', GUN), () => generateKey(), now)),
+      run((repo, _c, now) => planRotateRepository(repo, toSigningKey(next, 'targets', GUN), () => toSigningKey(generateKey(), 'targets', GUN), now)),
       code('KEY_WRONG_ROLE', /is not this repository's root key/),
     );
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     await assert.rejects(
-      run((repo, _c, now) => planRotateRepository(repo, keys.root, () => rsa, now)),
+      run((repo, _c, now) => planRotateRepository(repo, keys.root, () => toSigningKey(rsa, 'targets', GUN), now)),
       code('KEY_UNSUPPORTED', /the new repository key is an RSA key/),
     );
   });
@@ -485,7 +485,7 @@ describe('init and reading for administration', () => {
     assert.equal(fake.published.length, 0);
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const n = fake.requests.length;
-    await assert.rejects(initRepository(client, { rootKey: rsa }), code('KEY_UNSUPPORTED', /the root key is an RSA key/));
+    await assert.rejects(initRepository(client, { rootKey: toSigningKey(rsa, 'root', undefined) }), code('KEY_UNSUPPORTED', /the root key is an RSA key/));
     assert.equal(fake.requests.length, n);
     assert.ok(n > requests);
   });

@@ -13,7 +13,7 @@ import type { NotaryRepoClient } from '../../src/notary/server.ts';
 import type { ContentTrustError } from '../../src/errors.ts';
 import { KEY_PEM, PASSPHRASE, PUBLIC_PEM, scenario } from './helpers/fixtures.ts';
 import { generateKey, keyFilePem, publicKeyId } from '../../src/tuf/key-file.ts';
-import { parsePrivateKey } from '../../src/tuf/private-key.ts';
+import { parsePrivateKey, toSigningKey } from '../../src/tuf/private-key.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
 import { makeBadFiles, makeFileNotDirectory } from './helpers/bad-files.ts';
 import { assertCode } from './helpers/errors.ts';
@@ -274,7 +274,7 @@ describe('every bad input gets a named error', () => {
   it('init with an RSA root or repository key: KEY_UNSUPPORTED before any request', async () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const noNetwork = new Proxy({ gun: 'example.com/app' }, { get: (t, p) => (p in t ? t[p as 'gun'] : () => assert.fail(`a request was made (${String(p)})`)) }) as unknown as NotaryRepoClient;
-    for (const options of [{ rootKey: rsa }, { targetsKey: rsa }]) {
+    for (const options of [{ rootKey: toSigningKey(rsa, 'root', undefined) }, { targetsKey: toSigningKey(rsa, 'targets', 'example.com/app') }]) {
       await assertCode(initRepository(noNetwork, options), 'KEY_UNSUPPORTED', /^the (root|repository) key is an RSA key/);
     }
   });
@@ -434,13 +434,13 @@ describe("getInputs: each mode's own inputs", () => {
     assert.equal(keys.rotated('reg.example.com/org/b', 'root'), a, 'one new root key for every repository of the step');
     const handed = /^root-key<<(.+)\n([\s\S]*?)\n\1$/m.exec(readFileSync(output, 'utf8'));
     assert.ok(handed, 'the root-key output');
-    assert.equal(parsePrivateKey(handed[2]!, PASSPHRASE).id, publicKeyId(a));
+    assert.equal(parsePrivateKey(handed[2]!, PASSPHRASE).id, a.id);
     assert.match(handed[2]!, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\nrole: root\n/);
 
     // Given: used as it is, decrypted with new-root-passphrase, else the root passphrase.
     const next = generateKey();
     set({ 'new-root-key': keyFilePem(next, 'new one', { role: 'root' }), 'new-root-passphrase': 'new one' });
-    assert.equal(publicKeyId(inputKeys(getInputs({}), refs).rotated('reg.example.com/org/a', 'root')), publicKeyId(next));
+    assert.equal(inputKeys(getInputs({}), refs).rotated('reg.example.com/org/a', 'root').id, publicKeyId(next));
     set({ 'new-root-passphrase': 'not it' });
     assertCode(() => inputKeys(getInputs({}), refs), 'PASSPHRASE_WRONG', /the new-root-key input.*`new-root-passphrase` input \(or the root-passphrase input, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)/);
 

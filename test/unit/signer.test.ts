@@ -16,9 +16,11 @@ import { parsePrivateKeys, parsePublicKeys, parseSlots } from '../../src/signer/
 import { childEnv, externalSigningKey } from '../../src/signer/external-key.ts';
 import { readCommandPublicKey } from '../../src/signer/sign-command.ts';
 import { keyId, parsePublicKey, verifySignature } from '../../src/tuf/keys.ts';
-import { getInputs, keyInput } from '../../src/action/inputs.ts';
+import { externalKeyInput, getInputs } from '../../src/action/inputs.ts';
+import { inputKeys } from '../../src/action/input-keys.ts';
+import { parseReferences } from '../../src/registry/reference.ts';
 import { assertCode } from './helpers/errors.ts';
-import { KEY_PEM, PUBLIC_PEM } from './helpers/fixtures.ts';
+import { KEY_PEM, PASSPHRASE, PUBLIC_PEM } from './helpers/fixtures.ts';
 
 const WHERE = 'the delegation-key input';
 
@@ -302,7 +304,23 @@ describe("sign-command's public key", () => {
 });
 
 describe('the inputs of keys held outside the runner', () => {
-  const INPUTS = ['INPUT_MODE', 'INPUT_IMAGES', 'INPUT_DELEGATION-KEY', 'INPUT_SIGN-COMMAND', 'INPUT_DELEGATION-PUBLIC-KEY', 'INPUT_SIGN-COMMAND-TIMEOUT', 'INPUT_PKCS11-MODULE', 'INPUT_ROOT-KEY', 'INPUT_TRUST-DIR'];
+  const INPUTS = [
+    'INPUT_MODE',
+    'INPUT_IMAGES',
+    'INPUT_DELEGATION-KEY',
+    'INPUT_SIGN-COMMAND',
+    'INPUT_DELEGATION-PUBLIC-KEY',
+    'INPUT_SIGN-COMMAND-TIMEOUT',
+    'INPUT_PKCS11-MODULE',
+    'INPUT_ROOT-KEY',
+    'INPUT_ROOT-PASSPHRASE',
+    'INPUT_REPOSITORY-KEY',
+    'INPUT_REPOSITORY-PASSPHRASE',
+    'INPUT_NEW-ROOT-KEY',
+    'INPUT_NEW-ROOT-PASSPHRASE',
+    'INPUT_ROTATE-ROLE',
+    'INPUT_TRUST-DIR',
+  ];
   const saved = Object.fromEntries(INPUTS.map((k) => [k, process.env[k]]));
   const write = process.stdout.write;
   beforeEach(() => {
@@ -339,8 +357,30 @@ describe('the inputs of keys held outside the runner', () => {
     assertCode(() => getInputs({}), 'INPUT_INVALID', /delegation-public-key names the key sign-command signs with/);
   });
 
-  it('mode init refuses a PKCS#11 URI for its keys (it certifies the root key with the key itself), naming the input', () => {
-    Object.assign(process.env, { INPUT_MODE: 'init', 'INPUT_ROOT-KEY': 'pkcs11:token=ci;object=root' });
-    assertCode(() => keyInput(getInputs({}).keys, 'root'), 'INPUT_INVALID', /the root-key input is a PKCS#11 URI, but here a key file is needed: init, and rotating to a new root or repository key, certify the key with the key itself/);
+  it('init and rotate take a PKCS#11 URI for the root and repository keys: the token is opened (here: no module given, named), never refused as no key file', () => {
+    const refs = parseReferences(['reg.example/org/app']);
+    Object.assign(process.env, { INPUT_MODE: 'init', 'INPUT_ROOT-KEY': 'pkcs11:token=ci;object=root', 'INPUT_REPOSITORY-PASSPHRASE': 'x' });
+    assertCode(() => inputKeys(getInputs({}), refs), 'PKCS11_MODULE_INVALID', /the root-key input names a key on a PKCS#11 token but no module: set the pkcs11-module input/);
+    delete process.env['INPUT_ROOT-KEY'];
+    Object.assign(process.env, { 'INPUT_REPOSITORY-KEY': 'pkcs11:token=ci;object=repo', 'INPUT_ROOT-PASSPHRASE': 'x' });
+    assertCode(() => inputKeys(getInputs({}), refs), 'PKCS11_MODULE_INVALID', /the repository-key input names a key on a PKCS#11 token/);
+    delete process.env['INPUT_REPOSITORY-KEY'];
+    Object.assign(process.env, { INPUT_MODE: 'rotate', 'INPUT_ROTATE-ROLE': 'root', 'INPUT_ROOT-KEY': KEY_PEM, 'INPUT_ROOT-PASSPHRASE': PASSPHRASE, 'INPUT_NEW-ROOT-KEY': 'pkcs11:token=ci;object=root2' });
+    assertCode(() => inputKeys(getInputs({}), refs), 'PKCS11_MODULE_INVALID', /the new-root-key input names a key on a PKCS#11 token/);
+  });
+
+  it("a new key's PIN is its own passphrase input; the replaced key's passphrase stands in only when that key is on a token too (a key file's passphrase is never tried as a PIN)", () => {
+    // Any file passes the module check; the PIN is checked before the module is loaded.
+    Object.assign(process.env, { INPUT_MODE: 'rotate', 'INPUT_ROTATE-ROLE': 'root', 'INPUT_PKCS11-MODULE': process.execPath, 'INPUT_NEW-ROOT-KEY': 'pkcs11:token=ci;object=root2' });
+    const inputs = { ...getInputs({}) };
+    inputs.keys = { ...inputs.keys, root: { pem: KEY_PEM, passphrase: 'the key file passphrase' }, 'new-root': { pem: 'pkcs11:token=ci;object=root2', passphrase: 'the key file passphrase', inherited: true } };
+    assertCode(() => externalKeyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /set the `new-root-passphrase` input \(or the root-passphrase input when root-key is on a token too\), which holds the token's user PIN/);
+    inputs.keys = { ...inputs.keys, 'new-root': { pem: 'pkcs11:token=ci;object=root2', passphrase: undefined } };
+    assertCode(() => externalKeyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
+    // Read from the inputs as the action reads them: new-root-passphrase empty, root-passphrase set, root-key a file.
+    Object.assign(process.env, { 'INPUT_ROOT-KEY': KEY_PEM, 'INPUT_ROOT-PASSPHRASE': 'p' });
+    const read = getInputs({});
+    assert.equal(read.keys['new-root'].inherited, true);
+    assertCode(() => externalKeyInput(read, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
   });
 });

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
+import { before, describe, it } from 'node:test';
+import { externalSigningKey } from '../../src/signer/external-key.ts';
+import { loadSigner, toSigningKey } from '../../src/tuf/private-key.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
 import { generateKey, publicKeyId } from '../../src/tuf/key-file.ts';
 import { parsePublicKey } from '../../src/tuf/keys.ts';
@@ -45,5 +48,38 @@ describe('root certificate', () => {
   it('uses UTF8String for a GUN PrintableString cannot hold', () => {
     const c = new X509Certificate(rootCertificate({ gun: 'registry.example/org/my_app', key, now }));
     assert.equal(c.subject, 'CN=registry.example/org/my_app');
+  });
+
+  describe("with the root key held elsewhere: the same builder signs the to-be-signed bytes with the key's signer (r‖s over SHA-256) and carries the signature as DER", () => {
+    before(() => loadSigner());
+    /** A token's key as the product opens one: SHA-256 digests signed outside, r‖s back. */
+    const tokenKey = (k: KeyObject) =>
+      externalSigningKey({
+        publicKey: createPublicKey(k),
+        name: 'the root-key input (token "ci")',
+        mismatch: () => 'mismatch',
+        signDigest: (digest) => [Buffer.from(p256.sign(digest, Buffer.from(k.export({ format: 'jwk' }).d!, 'base64url'), { prehash: false, format: 'compact' }))],
+      });
+
+    it("a key file's SigningKey and a token's key make certificates of the same shape, self-signed, DER signatures; the canonical ID is the key's", () => {
+      for (const signer of [toSigningKey(key, 'root', undefined), tokenKey(key)]) {
+        const made = rootCertificate({ gun, key: signer, now });
+        const c = new X509Certificate(made);
+        assert.equal(c.verify(createPublicKey(key)), true);
+        assert.equal(c.subject, `CN=${gun}`);
+        const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: made, encoding: 'utf8' });
+        assert.match(text, /Signature Algorithm: ecdsa-with-SHA256/);
+        const pub = parsePublicKey({ keytype: 'ecdsa-x509', keyval: { public: Buffer.from(made).toString('base64'), private: null } });
+        assert.equal(pub.canonicalId, signer.id);
+        assert.equal(validRootCertificate(pub, gun, now), true);
+      }
+    });
+
+    it('a signer that does not give ECDSA P-256 r‖s, or one whose signature does not verify, makes no certificate', () => {
+      const signer = toSigningKey(key, 'root', undefined);
+      assert.throws(() => rootCertificate({ gun, key: { ...signer, sign: () => ({ method: 'ecdsa', sig: Buffer.alloc(70) }) }, now }), /not ECDSA P-256 r‖s/);
+      assert.throws(() => rootCertificate({ gun, key: { ...signer, sign: () => ({ method: 'ecdsa', sig: Buffer.alloc(64, 1) }) }, now }), /does not verify/);
+      assert.throws(() => rootCertificate({ gun, key: { ...signer, keytype: 'rsa' }, now }), /needs an ECDSA P-256 key/);
+    });
   });
 });

@@ -7,7 +7,6 @@
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { keyId, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
 import { rootCertificate } from '../../tuf/x509.ts';
-import { spkiBase64 } from '../../tuf/key-file.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations, RootSigned } from '../../tuf/metadata.ts';
@@ -82,16 +81,23 @@ export interface SignerKey {
  * The root key as root.json lists it (notary client.go rootCertKey): a new
  * self-signed certificate for `gun` (x509.ts), as an `ecdsa-x509` key whose
  * TUF ID, the hash of the certificate, is the Root key `docker trust
- * inspect` prints. init and root rotation both make it here.
+ * inspect` prints. init and root rotation both make it here, with the root
+ * key wherever it is held (a key file, a PKCS#11 token): it signs the
+ * certificate.
  */
-export function rootCertKey(gun: string, key: KeyObject, now: Date): SignerKey {
+export function rootCertKey(gun: string, key: SigningKey, now: Date): SignerKey {
   const json: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(rootCertificate({ gun, key, now })).toString('base64') } };
   return { id: parsePublicKey(json).id, json };
 }
 
+/** Where a new root or repository key is, for a summary: docker's key file name, or the token (or service) that holds it. */
+export function keyPlace(key: SigningKey): string {
+  return key.holder === undefined ? `key file ${key.id}.key` : `key ${key.id}, held on ${key.holder}`;
+}
+
 /** The repository (targets) key as root.json lists it: the plain public key, as docker makes it (its TUF ID is its canonical ID). */
-export function repositoryKeyJson(key: KeyObject): SignerKey {
-  const json: TufKeyJson = { keytype: 'ecdsa', keyval: { private: null, public: spkiBase64(key) } };
+export function repositoryKeyJson(key: SigningKey): SignerKey {
+  const json: TufKeyJson = { keytype: key.keytype, keyval: { private: null, public: key.public } };
   return { id: parsePublicKey(json).id, json };
 }
 

@@ -8,8 +8,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { parseKeyMap, parsePublicKey } from '../../tuf/keys.ts';
-import { generateKey, publicKeyId } from '../../tuf/key-file.ts';
-import { ownerKeyType, toSigningKey } from '../../tuf/private-key.ts';
+import { generateKey } from '../../tuf/key-file.ts';
+import { toSigningKey, type SigningKey } from '../../tuf/private-key.ts';
 import { InputError, PublishError } from '../../errors.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import { emptyTargets, expiresAfter } from '../sign-plan.ts';
@@ -24,10 +24,10 @@ import { ROOT_DAYS, TARGETS_DAYS, repositoryKeyJson, rootCertKey, signerRole, ty
 import { withSigner } from './signers.ts';
 
 export interface InitOptions {
-  /** The root private key; generated when absent. */
-  rootKey?: KeyObject | undefined;
-  /** The repository (targets) private key; generated when absent. */
-  targetsKey?: KeyObject | undefined;
+  /** The root key (a key file's, or one held on a token: it signs the root certificate too); generated when absent. */
+  rootKey?: SigningKey | undefined;
+  /** The repository (targets) key, wherever held; generated when absent. */
+  targetsKey?: SigningKey | undefined;
   /** A first signer, added in the same publish (as `docker trust signer add` does); `paths` restricts it to tag prefixes. */
   signer?: { name: string; keys: SignerKey[]; paths?: string[] | undefined } | undefined;
   now?: Date;
@@ -49,9 +49,9 @@ export interface InitResult {
   generated: { root?: KeyObject; targets?: KeyObject };
 }
 
-/** Notary's root certificate and docker's repository key are ECDSA P-256: an RSA key given for either is refused before any request. */
-export function requireP256(key: KeyObject | undefined, name: string): void {
-  if (key && ownerKeyType(key, name) !== 'ecdsa') {
+/** Notary's root certificate and docker's repository key are ECDSA P-256: an RSA key given for either is refused before any request (other curves never become a SigningKey). */
+export function requireP256(key: SigningKey | undefined, name: string): void {
+  if (key && key.keytype !== 'ecdsa') {
     throw new InputError('KEY_UNSUPPORTED', `${name} is an RSA key; a new repository's root certificate and repository key are ECDSA P-256, as docker makes them: give P-256 keys (\`docker trust key generate\`), or none to have them generated`);
   }
 }
@@ -81,8 +81,12 @@ async function planInit(client: NotaryRepoClient, options: InitOptions, now: Dat
     return { files: new Map(), result: { gun, created: false, rootKeyId: printedRootKeyIds(root.signed).join(', '), targetsKeyId: canonical('targets'), generated: {} } };
   }
   if (options.signer) signerRole(options.signer.name);
-  const rootKey = options.rootKey ?? generateKey();
-  const targetsKey = options.targetsKey ?? generateKey();
+  // A key is generated only when none is given: a key on a token is never made here.
+  const generated: InitResult['generated'] = {};
+  if (!options.rootKey) generated.root = generateKey();
+  if (!options.targetsKey) generated.targets = generateKey();
+  const rootKey = options.rootKey ?? toSigningKey(generated.root!, 'root', undefined);
+  const targetsKey = options.targetsKey ?? toSigningKey(generated.targets!, 'targets', gun);
   // While the GUN has no root, every GET makes a new key: ask once each.
   const [snapshotKey, timestampKey] = await Promise.all([client.getKey('snapshot'), client.getKey('timestamp')]);
   const rootCert = rootCertKey(gun, rootKey, now);
@@ -105,13 +109,10 @@ async function planInit(client: NotaryRepoClient, options: InitOptions, now: Dat
   if (options.signer) targets = withSigner(targets, options.signer.name, options.signer.keys, options.signer.paths, gun);
 
   const files = new Map<string, Buffer>([
-    ['root', envelope(root, toSigningKey(rootKey, 'root', undefined), [ids.root])],
-    ['targets', envelope(targets, toSigningKey(targetsKey, 'targets', gun), [ids.targets])],
+    ['root', envelope(root, rootKey, [ids.root])],
+    ['targets', envelope(targets, targetsKey, [ids.targets])],
   ]);
-  const generated: InitResult['generated'] = {};
-  if (!options.rootKey) generated.root = rootKey;
-  if (!options.targetsKey) generated.targets = targetsKey;
-  return { files, result: { gun, created: true, rootKeyId: printedRootKeyIds(root).join(', '), targetsKeyId: publicKeyId(targetsKey), generated } };
+  return { files, result: { gun, created: true, rootKeyId: printedRootKeyIds(root).join(', '), targetsKeyId: targetsKey.id, generated } };
 }
 
 /**

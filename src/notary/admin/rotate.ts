@@ -13,7 +13,6 @@
  * the new targets key, signed by the root key, and targets re-signed with
  * the new key (delegations as they were), in one publish.
  */
-import type { KeyObject } from 'node:crypto';
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
@@ -23,9 +22,8 @@ import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
-import { toSigningKey } from '../../tuf/private-key.ts';
 import { expiresAfter } from '../sign-plan.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, allowsEveryTag, checkPathConflicts, dropUnusedKeys, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, allowsEveryTag, checkPathConflicts, dropUnusedKeys, keyPlace, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
 import { requireP256 } from './init.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -83,8 +81,8 @@ export async function planRotateServerKey(client: NotaryRepoClient, repo: Truste
   return { files: new Map([['root', envelope(root, rootKey, rootIds)]]), summary: `${repo.gun}: the server's ${role} key is now ${key.id} (was ${old.join(', ')})` };
 }
 
-/** Where a root or repository rotation gets its new private key: asked once the current root key is known to be right, and the same on every re-plan. */
-export type NewKey = () => KeyObject;
+/** Where a root or repository rotation gets its new key (a key file's or one held on a token): asked once the current root key is known to be right, and the same on every re-plan. */
+export type NewKey = () => SigningKey;
 
 /**
  * The root key: root.json names a new certificate (`CN=<gun>`, made as init
@@ -100,18 +98,17 @@ export function planRotateRoot(repo: TrustedRepo, rootKey: SigningKey, newKey: N
   if (threshold > 1) {
     throw new InputError('INPUT_INVALID', `${repo.gun}: its root role needs ${threshold} root keys to sign a new root, and a rotation here signs with one; rotate it with the notary CLI, which holds several root keys`);
   }
-  const key = newKey();
-  requireP256(key, 'the new root key');
-  const signing = toSigningKey(key, 'root', undefined);
+  const signing = newKey();
+  requireP256(signing, 'the new root key');
   if (signing.id === rootKey.id) throw new InputError('INPUT_INVALID', `${repo.gun}: the new root key is the current root key (${rootKey.id}); a rotation needs a different key`);
-  const cert = rootCertKey(repo.gun, key, now);
+  const cert = rootCertKey(repo.gun, signing, now);
   const root = cloneSigned(repo.root.signed);
   const old = replaceBaseKey(root, 'root', cert);
   root.version += 1;
   root.expires = expiresAfter(now, ROOT_DAYS);
   return {
     files: new Map([['root', envelope(root, signing, [cert.id], { key: rootKey, keyIds: oldIds })]]),
-    summary: `${repo.gun}: the root key is now ${cert.id} (key file ${signing.id}.key) instead of ${old.join(', ')}; root version ${root.version} is signed by both, so clients that trust the old root follow it, and the old key no longer signs a root`,
+    summary: `${repo.gun}: the root key is now ${cert.id} (${keyPlace(signing)}) instead of ${old.join(', ')}; root version ${root.version} is signed by both, so clients that trust the old root follow it, and the old key no longer signs a root`,
     rootKeyId: cert.id,
   };
 }
@@ -124,10 +121,9 @@ export function planRotateRoot(repo: TrustedRepo, rootKey: SigningKey, newKey: N
  */
 export function planRotateRepository(repo: TrustedRepo, rootKey: SigningKey, newKey: NewKey, now: Date): AdminPlan {
   const rootIds = baseRoleKeyIds(repo, 'root', rootKey, 'root key');
-  const key = newKey();
-  requireP256(key, 'the new repository key');
-  const signing = toSigningKey(key, 'targets', repo.gun);
-  const pub = repositoryKeyJson(key);
+  const signing = newKey();
+  requireP256(signing, 'the new repository key');
+  const pub = repositoryKeyJson(signing);
   if (repo.root.signed.roles.targets.keyids.some((id) => repo.rootKeys.get(id)?.canonicalId === signing.id)) {
     throw new InputError('INPUT_INVALID', `${repo.gun}: the new repository key is the current repository key (${signing.id}); a rotation needs a different key`);
   }
@@ -140,7 +136,7 @@ export function planRotateRepository(repo: TrustedRepo, rootKey: SigningKey, new
       ['root', envelope(root, rootKey, rootIds)],
       ['targets', envelope(targets, signing, [pub.id])],
     ]),
-    summary: `${repo.gun}: the repository key is now ${pub.id} instead of ${old.join(', ')}; targets.json is re-signed with it, its signers and their delegations as they were`,
+    summary: `${repo.gun}: the repository key is now ${pub.id}${signing.holder === undefined ? '' : ` (held on ${signing.holder})`} instead of ${old.join(', ')}; targets.json is re-signed with it, its signers and their delegations as they were`,
     repositoryKeyId: pub.id,
   };
 }
