@@ -179,8 +179,7 @@ const OPERATIONS: { [M in Mode]: Operation<M> } = {
       const made = new Map<string, KeyObject>();
       const newKey = (gun: string) => () => made.get(gun) ?? made.set(gun, keys.rotated(gun, role === 'root' ? 'root' : 'targets')).get(gun)!;
       const plan = role === 'root' ? planRotateRoot : planRotateRepository;
-      // A root whose certificate ended is read for its rotation, the one change that gives it a new certificate.
-      return administer(env, refs, (repo, _c, now) => plan(repo, keys.root(repo, true)!, newKey(repo.gun), now), { allowExpiredRootCertificate: role === 'root' });
+      return administer(env, refs, (repo, _c, now) => plan(repo, keys.root(repo, true)!, newKey(repo.gun), now));
     }
     return administer(env, refs, (repo, client) => planRotateServerKey(client, repo, keys.root(repo, true)!, role));
   },

@@ -29,16 +29,22 @@ export function expiryFix(gun: string, role: string): string {
 }
 
 /**
- * The advice for a role whose keys' certificates expire: a certificate
- * cannot be re-signed, only replaced, and a new certificate is a new key ID
- * (a TUF key ID hashes the certificate), so the fix is a key rotation: for
- * root, a new root key and certificate in a root signed by the old one and
- * the new one; for a signer, its key with a new certificate.
+ * The advice for a role whose keys' certificates end: a certificate cannot
+ * be re-signed, only replaced, and a new certificate is a new key ID (a TUF
+ * key ID hashes the certificate), so the fix is a key rotation, before the
+ * end: for root, a new root key and certificate in a root signed by the old
+ * one and the new one; for a signer, its key with a new certificate. Once a
+ * root certificate has `ended`, notary-server 0.7 refuses every update of
+ * the repository, that rotation too, and no client reads it
+ * (test/upstream/expiry.upstream.test.ts): only new trust data revives it.
  */
-export function certificateFix(gun: string, role: string): string {
-  if (role === 'root') return `give the root a new key and certificate (mode: rotate, rotate-role root; or \`content-trust rotate ${gun} root\`)`;
+export function certificateFix(gun: string, role: string, ended = false): string {
+  if (role === 'root' && ended) {
+    return `notary-server accepts no update of a repository whose root certificate has ended, not even a new root key, so its trust data must be made anew: delete it on the Notary server (\`notary delete ${gun} --remote\`), initialise it again and sign its tags again`;
+  }
+  if (role === 'root') return `give the root a new key and certificate before then (mode: rotate, rotate-role root; or \`content-trust rotate ${gun} root\`)`;
   const name = role.slice('targets/'.length);
-  if (role === 'targets' || role === RELEASES || name.includes('/')) return `replace the certificate with ${renewingKey(role)} (rotate that key to one with a new certificate)`;
+  if (role === 'targets' || role === RELEASES || name.includes('/')) return `replace the certificate of ${renewingKey(role)} (rotate that key to one with a new certificate)`;
   return `rotate signer "${name}" to a key with a new certificate (mode: rotate, signer-name ${name}; or \`content-trust rotate ${gun} signer ${name} --key NEW.pub\`)`;
 }
 

@@ -15,12 +15,9 @@ export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryR
   return new NotaryRepoClient(env.client, env.serverFor(ref.domain), ref.gun, env.credentialsFor(ref.domain), push);
 }
 
-/**
- * The trust update with what the environment gives every workflow: remembered trust and root-key pins; `allowExpired` only for
- * refresh's plan and status, `allowExpiredRootCertificate` only for a root key rotation's plan (updater.ts).
- */
-export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date(), options: { allowExpired?: boolean; allowExpiredRootCertificate?: boolean } = {}): Promise<TrustedRepo> {
-  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys, allowExpired: options.allowExpired, allowExpiredRootCertificate: options.allowExpiredRootCertificate });
+/** The trust update with what the environment gives every workflow: remembered trust and root-key pins; `allowExpired` only for refresh's plan and status (updater.ts). */
+export function updateRepoFor(env: TrustEnv, client: NotaryRepoClient, now: Date = env.now?.() ?? new Date(), options: { allowExpired?: boolean } = {}): Promise<TrustedRepo> {
+  return updateRepo(client, { config: env.config, now, store: env.trustStore, rootKeys: env.rootKeys, allowExpired: options.allowExpired });
 }
 
 export function toResult(repo: TrustedRepo, ref: ImageRef, digest: string, size: number): ImageResult {

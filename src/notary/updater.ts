@@ -47,12 +47,6 @@ export interface UpdateOptions {
    * read so is remembered.
    */
   allowExpired?: boolean;
-  /**
-   * Count root certificates past their end (files must still be current):
-   * for a root key rotation only, which replaces the certificate. Nothing
-   * read so is remembered either.
-   */
-  allowExpiredRootCertificate?: boolean;
 }
 
 /** One update: what every step reads, and the warnings and skipped delegations it collects. */
@@ -63,8 +57,6 @@ interface Update {
   readonly now: Date;
   readonly config: Config;
   readonly allowExpired: boolean;
-  /** allowExpired, or allowExpiredRootCertificate. */
-  readonly allowExpiredCertificate: boolean;
   /** 5.2: the trusted state the update starts from (undefined: trust on first use). */
   readonly trusted: TrustedState | undefined;
   readonly warnings: string[];
@@ -84,7 +76,6 @@ export async function updateRepo(source: MetadataSource, options: UpdateOptions)
     now: options.now ?? new Date(),
     config: options.config,
     allowExpired: options.allowExpired === true,
-    allowExpiredCertificate: options.allowExpired === true || options.allowExpiredRootCertificate === true,
     trusted: await options.store?.load(gun),
     warnings: [],
     skipped: new Map(),
@@ -102,7 +93,7 @@ export async function updateRepo(source: MetadataSource, options: UpdateOptions)
   warnExpiringSoon(u, [root.meta, snapshot, ...[...roles.values()].map((r) => r.meta)]);
   const repo: TrustedRepo = { gun, root: root.meta, rootKeys: root.keys, timestamp, snapshot, roles, skipped: u.skipped, warnings: u.warnings, trustedBefore: u.trusted };
   // What was read past its expiry is not trusted state: the next strict read must not start from it.
-  if (options.store && !u.allowExpiredCertificate) await persist(u, options.store, repo);
+  if (options.store && !u.allowExpired) await persist(u, options.store, repo);
   return repo;
 }
 
@@ -123,7 +114,7 @@ async function updateRoot(u: Update, pins: readonly string[] | undefined): Promi
   const meta = unchanged ? u.trusted!.root : parseMetadata(raw, 'root', 'Root');
   const keys = parseKeyMap(meta.signed.keys, `${u.gun} root.json`);
   if (u.trusted && !unchanged) await verifyRootChain(u.source, u.trusted, meta, u.gun, u.config.maxRootBytes, u.config.maxRootRotations);
-  verifyRoot(meta, keys, u.gun, u.allowExpiredCertificate ? undefined : u.now, pins);
+  verifyRoot(meta, keys, u.gun, u.allowExpired ? undefined : u.now, pins);
   // 5.3.10: the final root must not have expired.
   checkFresh(u, meta);
   return { meta, keys };
@@ -259,7 +250,7 @@ async function persist(u: Update, store: TrustStore, repo: TrustedRepo): Promise
   }
 }
 
-/** `now` undefined: certificates past their end still count (allowExpired, allowExpiredRootCertificate). */
+/** `now` undefined: certificates past their end still count (allowExpired). */
 function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date | undefined, pins: readonly string[] | undefined): void {
   // Only certificates valid for this GUN count as root keys (trustpinning/certs.go).
   const certKeys = rootCertificateKeys(root, keys, gun, now);
@@ -269,7 +260,7 @@ function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, Public
       // Only their time is wrong: say which certificate ended and what replaces it, not just "invalid".
       const end = certificatesExpire([...ended.values()], 1)!;
       throw new ExpiredError(
-        `${gun}: the root certificate (root key ${[...ended.keys()].join(', ')}) expired at ${end.toISOString()}, so no client trusts root.json (version ${root.signed.version}), although the file itself runs until ${root.expires.toISOString()}; ${certificateFix(gun, 'root')}`,
+        `${gun}: the root certificate (root key ${[...ended.keys()].join(', ')}) expired at ${end.toISOString()}, so no client trusts root.json (version ${root.signed.version}), although the file itself runs until ${root.expires.toISOString()}; ${certificateFix(gun, 'root', true)}`,
       );
     }
     throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, and not a CA)`);

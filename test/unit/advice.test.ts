@@ -90,8 +90,8 @@ describe('advise: the refresh that renews an expired file', () => {
 describe('advise: the rotation that replaces a certificate that ends', () => {
   it('root: the action names rotate-role and root-key; the CLI its rotate command', () => {
     const core = `x: the root certificate expired at T; ${certificateFix('reg.example.com/org/app', 'root')}`;
-    assert.equal(advise(core, 'action'), 'x: the root certificate expired at T; give the root a new key and certificate (mode: rotate with rotate-role: root and the root-key input)');
-    assert.equal(advise(core, 'cli'), 'x: the root certificate expired at T; give the root a new key and certificate (`content-trust rotate reg.example.com/org/app root`, with the root key in the trust directory)');
+    assert.equal(advise(core, 'action'), 'x: the root certificate expired at T; give the root a new key and certificate before then (mode: rotate with rotate-role: root and the root-key input)');
+    assert.equal(advise(core, 'cli'), 'x: the root certificate expired at T; give the root a new key and certificate before then (`content-trust rotate reg.example.com/org/app root`, with the root key in the trust directory)');
   });
 
   it('a signer: the action names signer-name and signer-key; the CLI rotate signer with --key', () => {

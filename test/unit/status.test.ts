@@ -22,7 +22,7 @@ import { repoClient } from '../../src/notary/repository.ts';
 import { defaultConfig } from '../../src/config.ts';
 import { advise } from '../../src/advice.ts';
 import { assertCode } from './helpers/errors.ts';
-import { fakeEnv, initialised, type FakeNotary } from './helpers/notary-fake.ts';
+import { fakeEnv, initialised } from './helpers/notary-fake.ts';
 import { NOW, delegationKey } from './helpers/fixtures.ts';
 
 const GUN = 'registry.test/org/app';
@@ -142,7 +142,7 @@ describe('status: repositories that cannot be read', () => {
 });
 
 /** Publishes root version N+1 of `gun` whose only root key is the same key with a certificate ending `days` after NOW (a rotation signed by both entries). */
-async function shortCertificate(fake: FakeNotary, gun: string, days: number): Promise<string> {
+async function shortCertificate(fake: Awaited<ReturnType<typeof initialised>>, gun: string, days: number): Promise<string> {
   const key = fake.inits.get(gun)!.generated.root!;
   const json: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(rootCertificate({ gun, key, now: NOW, days })).toString('base64') } };
   const cert: SignerKey = { id: parsePublicKey(json).id, json };
@@ -167,7 +167,7 @@ describe("status and refresh: the root certificate's own end", () => {
     assert.deepEqual(s!.rootKeyIds, [certId]);
     assert.ok(Date.parse(root.fileExpires) > Date.parse(root.certificateExpires!));
     assert.equal(root.expires, root.certificateExpires);
-    assert.match(root.fix!, /give the root a new key and certificate \(mode: rotate, rotate-role root; or `content-trust rotate registry\.test\/org\/app root`\)/);
+    assert.match(root.fix!, /give the root a new key and certificate before then \(mode: rotate, rotate-role root; or `content-trust rotate registry\.test\/org\/app root`\)/);
     const failure = expiryFailure([s!])!.failures.find((f) => f.error.message.includes('root.json'))!.error;
     assert.equal(failure.code, 'EXPIRING');
     assert.match(failure.message, /org\/app: root\.json's key certificate expires at \S+ \(in 19 days, within the 30-day window\) \(the file itself runs until 20\d\d-/);
@@ -184,7 +184,7 @@ describe("status and refresh: the root certificate's own end", () => {
     assert.ok(s!.roles[0]!.certificateExpires);
   });
 
-  it('once the certificate ended: verify refuses EXPIRED naming the certificate and the rotation (not ROOT_INVALID); status reports it expired; refresh refuses before publishing', async () => {
+  it('once the certificate ended: verify refuses EXPIRED naming the certificate and that the trust data must be made anew (not ROOT_INVALID); status reports it expired; refresh refuses before publishing', async () => {
     const fake = await initialised(GUN);
     await shortCertificate(fake, GUN, 100);
     const later = new Date(NOW.getTime() + 101 * DAY);
@@ -192,7 +192,7 @@ describe("status and refresh: the root certificate's own end", () => {
     await assertCode(
       updateRepo(repoClient(env, parseReferences([GUN])[0]!, false), { config: defaultConfig, now: later }),
       'EXPIRED',
-      /org\/app: the root certificate \(root key [0-9a-f]{64}\) expired at \S+, so no client trusts root\.json \(version 2\), although the file itself runs until .*content-trust rotate registry\.test\/org\/app root/,
+      /org\/app: the root certificate \(root key [0-9a-f]{64}\) expired at \S+, so no client trusts root\.json \(version 2\), although the file itself runs until .*; notary-server accepts no update .*`notary delete registry\.test\/org\/app --remote`/,
     );
     const [s] = await repositoryStatuses(env, parseReferences([GUN]), 30);
     assert.deepEqual([s!.state, s!.roles[0]!.state, s!.roles[0]!.expiresBy], ['expired', 'expired', 'certificate']);
@@ -202,7 +202,7 @@ describe("status and refresh: the root certificate's own end", () => {
     await assertCode(
       administer(env, parseReferences([GUN]), (repo, _c, now) => planRefresh(repo, { root, signing: [] }, 182, now), { allowExpired: true }),
       'EXPIRED',
-      /the root certificate expired at \S+, so no client trusts root\.json, and refresh cannot re-sign a certificate: give the root a new key and certificate .*Nothing was published/,
+      /the root certificate expired at \S+, so no client trusts root\.json, and a refresh cannot renew a certificate: notary-server accepts no update .*initialise it again and sign its tags again\. Nothing was published/,
     );
     assert.equal(fake.published.length, published, 'nothing published');
   });
@@ -213,6 +213,6 @@ describe("status and refresh: the root certificate's own end", () => {
     const root = toSigningKey(fake.inits.get(GUN)!.generated.root!, 'root', undefined);
     const [outcome] = await administer(fakeEnv(fake, new Date(NOW.getTime() + 50 * DAY)), parseReferences([GUN]), (repo, _c, now) => planRefresh(repo, { root, signing: [] }, 182, now), { allowExpired: true });
     assert.deepEqual(outcome!.roles, [], 'root.json itself runs for years');
-    assert.match(outcome!.summary, /nothing these keys sign expires within 182 days \(root\); the root certificate ends at \S+, and a refresh cannot renew it: before then, give the root a new key and certificate/);
+    assert.match(outcome!.summary, /nothing these keys sign expires within 182 days \(root\); the root certificate ends at \S+, and a refresh cannot renew it: give the root a new key and certificate before then/);
   });
 });

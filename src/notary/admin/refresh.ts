@@ -16,10 +16,10 @@
  * The root's x509 certificate cannot be re-signed: a new certificate is a
  * new root key ID, i.e. a root key rotation, which changes what users pin
  * (root-keys, docker's printed Root key) and so is never a side effect of a
- * routine refresh. A root whose certificate has ended is refused here, before
- * anything is published, naming the rotation (mode: rotate, rotate-role
- * root); one that ends within the window is refreshed and the summary says
- * to rotate before then.
+ * routine refresh. When it ends within the window the refresh goes ahead
+ * and its summary says to rotate the root key before then. Once it has
+ * ended, notary-server refuses every update (test/upstream/expiry.upstream.test.ts),
+ * so the refresh is refused before anything is sent, saying so.
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
@@ -42,9 +42,7 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
   const limit = now.getTime() + withinDays * 86_400_000;
   const certificates = certificatesExpire([...rootCertificateKeys(repo.root, repo.rootKeys, repo.gun, undefined).values()], repo.root.signed.roles.root.threshold);
   if (certificates && certificates.getTime() <= now.getTime()) {
-    throw new ExpiredError(
-      `${repo.gun}: the root certificate expired at ${certificates.toISOString()}, so no client trusts root.json, and refresh cannot re-sign a certificate: ${certificateFix(repo.gun, 'root')}, which also renews root.json; then refresh the rest. Nothing was published`,
-    );
+    throw new ExpiredError(`${repo.gun}: the root certificate expired at ${certificates.toISOString()}, so no client trusts root.json, and a refresh cannot renew a certificate: ${certificateFix(repo.gun, 'root', true)}. Nothing was published`);
   }
   const files = new Map<string, Buffer>();
   const notes: string[] = [];
@@ -71,7 +69,7 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
     throw new ExpiredError(`${repo.gun}: ${role}.json expired at ${meta.expires.toISOString()}, and no key given here signs it, so nobody can read the repository until it is re-signed: ${expiryFix(repo.gun, role)}. Nothing was published`);
   }
   const done = files.size === 0 ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})` : `${repo.gun}: re-signed ${notes.join(', ')}`;
-  const ending = certificates && certificates.getTime() <= limit ? `; the root certificate ends at ${certificates.toISOString()}, and a refresh cannot renew it: before then, ${certificateFix(repo.gun, 'root')}` : '';
+  const ending = certificates && certificates.getTime() <= limit ? `; the root certificate ends at ${certificates.toISOString()}, and a refresh cannot renew it: ${certificateFix(repo.gun, 'root')}` : '';
   const summary = `${done}${ending}`;
   return { files, summary };
 }

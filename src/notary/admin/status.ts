@@ -143,7 +143,7 @@ function roleStatus(gun: string, meta: Metadata<{ version: number }>, signers: s
     signers,
     keyIds,
   };
-  if (state !== 'ok') status.fix = byCertificate ? certificateFix(gun, meta.role) : expiryFix(gun, meta.role);
+  if (state !== 'ok') status.fix = byCertificate ? certificateFix(gun, meta.role, state === 'expired') : expiryFix(gun, meta.role);
   return status;
 }
 

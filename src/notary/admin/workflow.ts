@@ -33,8 +33,6 @@ export function adminClient(env: TrustEnv, ref: ImageRef): NotaryRepoClient {
 export interface ReadOptions {
   /** Read metadata past its expiry (updater.ts): refresh's plan and status only. */
   allowExpired?: boolean;
-  /** Read a root whose certificate has ended (updater.ts): a root key rotation's plan only, which replaces it. */
-  allowExpiredRootCertificate?: boolean;
 }
 
 /** updateRepo, with an uninitialised repository explained for administrators. */
