@@ -43,7 +43,13 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   // notary/sign.ts, notary/verify.ts: a digest pinned in the reference.
   [/but the input pins/g, 'but the input pins', 'but the reference pins'],
   // notary/expiry.ts: an expired (or expiring) file and the key that re-signs it.
-  [/\(mode: refresh, input ([a-z-]+); or `content-trust refresh ([^`\s]+)`\)/g, '(mode: refresh with the $1 input)', '(`content-trust refresh $2`, with that key in the trust directory)'],
+  [/\(mode: refresh, input ([a-z-]+); or `content-trust refresh ([^`\s]+)`\)/g, '(mode: refresh with the $1 input)', '(`content-trust refresh $2`, with that key in the trust directory)'], // notary/expiry.ts: a certificate that ends, replaced by a key rotation.
+  [/\(mode: rotate, rotate-role root; or `content-trust rotate ([^`\s]+) root`\)/g, '(mode: rotate with rotate-role: root and the root-key input)', '(`content-trust rotate $1 root`, with the root key in the trust directory)'],
+  [
+    /\(mode: rotate, signer-name ([a-z0-9_-]+); or `content-trust rotate ([^`\s]+) signer [a-z0-9_-]+ --key NEW\.pub`\)/g,
+    '(mode: rotate with signer-name: $1, its new certificate as signer-key, and the repository-key input)',
+    '(`content-trust rotate $2 signer $1 --key NEW.pub`, NEW.pub holding its new certificate)',
+  ],
 ];
 
 /** `message` with the core's advice in `frontEnd`'s words. */

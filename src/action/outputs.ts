@@ -5,7 +5,8 @@ import type { AdminOutcome } from '../notary/admin/workflow.ts';
 import type { InitOutcome, Mode, ResultOf } from '../operations.ts';
 import { InternalError } from '../errors.ts';
 import { forSummary } from '../util/untrusted-text.ts';
-import { expiryFailure, type RepositoryStatus } from '../notary/admin/status.ts';
+import { expiryFailure, statusJson, type RepositoryStatus } from '../notary/admin/status.ts';
+import { advise } from '../advice.ts';
 
 /**
  * Bytes this step writes to its summary. GitHub refuses a step summary over
@@ -28,7 +29,8 @@ let headed = false;
 export async function writeResults(mode: Mode, results: ResultOf[Mode]): Promise<void> {
   if (mode === 'status') {
     const statuses = results as RepositoryStatus[];
-    core.setOutput('status', JSON.stringify(statuses));
+    // Every repository, read or not; fixes and errors in the action's words.
+    core.setOutput('status', JSON.stringify(statusJson(statuses, (t) => advise(t, 'action'))));
     await writeStatusSummary(statuses);
     // The report is out (output and summary) before the watch fails the step.
     const due = expiryFailure(statuses);
@@ -154,39 +156,45 @@ export async function writeSummary(mode: Mode, results: readonly ImageResult[], 
 
 /**
  * The expiry watch's table: one row per repository and role, its state
- * first, so a reader sees what to renew. Repository, role and signer names
- * are outside text, made inert; key IDs are shortened to docker's 12
- * characters (the status output has them whole).
+ * first, so a reader sees what to renew; a repository that could not be read
+ * gets one row with its error. Repository, role and signer names and error
+ * messages are outside text, made inert; key IDs are shortened to docker's
+ * 12 characters (the status output has them whole).
  */
 async function writeStatusSummary(statuses: readonly RepositoryStatus[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const STATE = { ok: 'ok', expiring: '⚠️ expiring', expired: '❌ expired' } as const;
-  const rows = statuses.flatMap((s) =>
-    s.roles.map((r) => [
-      forSummary(s.repository),
-      forSummary(r.role),
-      STATE[r.state],
-      String(r.version),
-      forSummary(`${r.expires.slice(0, 10)} (${r.daysLeft < 0 ? `${-r.daysLeft} days ago` : `${r.daysLeft} days left`})`),
-      forSummary(r.signers.join(', ')) || '—',
-      r.keyIds.map((id) => `<code>${forSummary(id.slice(0, 12))}</code>`).join(' ') || '—',
-    ]),
+  const STATE = { ok: 'ok', expiring: '⚠️ expiring', expired: '❌ expired', uninitialised: '❌ no trust data', unreadable: '❌ unreadable' } as const;
+  type Cell = string | { data: string; colspan: string };
+  const rows: Cell[][] = statuses.flatMap((s): Cell[][] =>
+    s.error
+      ? [[forSummary(s.repository), '—', STATE[s.state], { data: `<code>${forSummary(s.error.code)}</code> ${forSummary(advise(s.error.message, 'action'))}`, colspan: '4' }]]
+      : s.roles.map((r) => [
+          forSummary(s.repository),
+          forSummary(r.role),
+          STATE[r.state],
+          String(r.version),
+          forSummary(`${r.expires.slice(0, 10)} (${r.daysLeft < 0 ? `${-r.daysLeft} days ago` : `${r.daysLeft} days left`}${r.expiresBy === 'certificate' ? ', its key certificate' : ''})`),
+          forSummary(r.signers.join(', ')) || '—',
+          r.keyIds.map((id) => `<code>${forSummary(id.slice(0, 12))}</code>`).join(' ') || '—',
+        ]),
   );
   const { shown, hidden } = fitToBudget(
-    rows.map((cells) => cells.join('')),
+    rows.map((cells) => cells.map((c) => (typeof c === 'string' ? c : c.data)).join('')),
     SUMMARY_BUDGET,
     16 + 9 * 7,
   );
   const window = statuses[0]?.withinDays;
   const s = core.summary.addHeading('Content trust: status', 3);
   s.addTable([['Repository', 'Role', 'State', 'Version', 'Expires', 'Signed by', 'Key IDs'].map((data) => ({ data, header: true })), ...rows.slice(0, shown.length)]);
-  const expiring = statuses.filter((x) => x.state !== 'ok').length;
+  const due = statuses.filter((x) => x.state === 'expiring' || x.state === 'expired').length;
+  const unread = statuses.filter((x) => x.error).length;
+  const verdict = [...(due > 0 ? [`${due} need${due === 1 ? 's' : ''} renewing`] : []), ...(unread > 0 ? [`${unread} could not be read`] : [])];
   s.addRaw(
-    `${statuses.length} repositor${statuses.length === 1 ? 'y' : 'ies'} checked; ${expiring === 0 ? `nothing expires within ${window} days` : `${expiring} need${expiring === 1 ? 's' : ''} renewing`}. Snapshot and timestamp are signed by the Notary server, which renews them itself.${hidden > 0 ? ` ${hidden} rows are not in this table: the status output lists every one.` : ''}`,
+    `${statuses.length} repositor${statuses.length === 1 ? 'y' : 'ies'} checked; ${verdict.length === 0 ? `nothing expires within ${window} days` : verdict.join(', ')}. A role expires with its file or with its keys' certificates, whichever ends first. Snapshot and timestamp are signed by the Notary server, which renews them itself.${hidden > 0 ? ` ${hidden} rows are not in this table: the status output lists every one.` : ''}`,
     true,
   );
   // Root key IDs whole, as docker trust inspect prints them (what root-keys pins), for a readable number of repositories.
-  if (statuses.length <= ROOT_KEY_LINES) for (const x of statuses) s.addRaw(`<p>${forSummary(x.repository)}: Root key ${x.rootKeyIds.map((id) => `<code>${forSummary(id)}</code>`).join(', ')}</p>`, true);
+  if (statuses.length <= ROOT_KEY_LINES) for (const x of statuses) if (!x.error) s.addRaw(`<p>${forSummary(x.repository)}: Root key ${x.rootKeyIds.map((id) => `<code>${forSummary(id)}</code>`).join(', ')}</p>`, true);
   await s.write();
   headed = true;
 }

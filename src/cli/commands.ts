@@ -18,7 +18,8 @@ import { passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { forLog, jsonForLog } from '../util/untrusted-text.ts';
 import { builtImages, pinBuilt, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
-import { expiryFailure, type RepositoryStatus } from '../notary/admin/status.ts';
+import { expiryFailure, statusJson, type RepositoryStatus } from '../notary/admin/status.ts';
+import { advise } from '../advice.ts';
 import { readUserFile } from '../util/file.ts';
 
 /** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
@@ -163,13 +164,25 @@ export function refresh(args: Args, io: Io): Promise<void> {
 export async function status(args: Args, io: Io): Promise<void> {
   const days = withinDays(args, 30);
   const statuses = await run('status', refsOf(args.positionals, 'status', 'REPOSITORY'), { withinDays: days }, args, io);
-  io.out(args.flags.has('json') ? `${jsonForLog(statuses, 2)}\n` : statuses.map(statusText).join('\n'));
+  // Every repository, read or not, is printed before the failure (one per expiring role and unreadable repository).
+  io.out(
+    args.flags.has('json')
+      ? `${jsonForLog(
+          statusJson(statuses, (t) => advise(t, 'cli')),
+          2,
+        )}\n`
+      : statuses.map(statusText).join('\n'),
+  );
   const due = expiryFailure(statuses);
   if (due) throw due;
 }
 
 function statusText(s: RepositoryStatus): string {
-  const rows = [['ROLE', 'VERSION', 'EXPIRES', 'DAYS LEFT', 'STATE', 'SIGNED BY', 'KEY IDS'], ...s.roles.map((r) => [r.role, String(r.version), r.expires, String(r.daysLeft), r.state, r.signers.join(', '), r.keyIds.join(', ')])];
+  if (s.error) return `${forLog(s.repository)}: ${s.state} (${s.error.code}: ${forLog(advise(s.error.message, 'cli'))})\n`;
+  const rows = [
+    ['ROLE', 'VERSION', 'EXPIRES', 'DAYS LEFT', 'STATE', 'SIGNED BY', 'KEY IDS'],
+    ...s.roles.map((r) => [r.role, String(r.version), r.expiresBy === 'certificate' ? `${r.expires} (certificate)` : r.expires, String(r.daysLeft), r.state, r.signers.join(', '), r.keyIds.join(', ')]),
+  ];
   // Cells hold names from trust data: one line each.
   const cells = rows.map((r) => r.map((c) => forLog(c)));
   const widths = cells[0]!.map((_, col) => Math.max(...cells.map((r) => r[col]!.length)) + 2);

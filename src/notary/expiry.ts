@@ -27,3 +27,40 @@ export function expiryFix(gun: string, role: string): string {
   const deep = role.split('/').length > 2 ? ' (refresh re-signs only targets and its direct children: its signer must sign it again)' : '';
   return `re-sign it with ${renewingKey(role)}${deep} (mode: refresh, input ${input}; or \`content-trust refresh ${gun}\`)`;
 }
+
+/**
+ * The advice for a role whose keys' certificates end: a certificate cannot
+ * be re-signed, only replaced, and a new certificate is a new key ID (a TUF
+ * key ID hashes the certificate), so the fix is a key rotation, before the
+ * end: for root, a new root key and certificate in a root signed by the old
+ * one and the new one; for a signer, its key with a new certificate. Once a
+ * root certificate has `ended`, notary-server 0.7 refuses every update of
+ * the repository, that rotation too, and no client reads it
+ * (test/upstream/expiry.upstream.test.ts): only new trust data revives it.
+ */
+export function certificateFix(gun: string, role: string, ended = false): string {
+  if (role === 'root' && ended) {
+    return `notary-server accepts no update of a repository whose root certificate has ended, not even a new root key, so its trust data must be made anew: delete it on the Notary server (\`notary delete ${gun} --remote\`), initialise it again and sign its tags again`;
+  }
+  if (role === 'root') return `give the root a new key and certificate before then (mode: rotate, rotate-role root; or \`content-trust rotate ${gun} root\`)`;
+  const name = role.slice('targets/'.length);
+  if (role === 'targets' || role === RELEASES || name.includes('/')) return `replace the certificate of ${renewingKey(role)} (rotate that key to one with a new certificate)`;
+  return `rotate signer "${name}" to a key with a new certificate (mode: rotate, signer-name ${name}; or \`content-trust rotate ${gun} signer ${name} --key NEW.pub\`)`;
+}
+
+/** Until when a key counts: a certificate's notAfter, or forever (undefined) for a plain key. */
+export interface ExpiringKey {
+  certificate?: { validTo: string } | undefined;
+}
+
+/**
+ * When a role with these keys and this threshold stops being trusted because
+ * its keys' certificates expired: the moment fewer than `threshold` of them
+ * are still valid (for one key, its certificate's end). Undefined when
+ * enough of its keys are plain keys, which never expire.
+ */
+export function certificatesExpire(keys: readonly ExpiringKey[], threshold: number): Date | undefined {
+  const ends = keys.map((k) => (k.certificate ? new Date(k.certificate.validTo).getTime() : Infinity)).sort((a, b) => b - a);
+  const end = ends[Math.max(threshold, 1) - 1];
+  return end === undefined || end === Infinity || Number.isNaN(end) ? undefined : new Date(end);
+}

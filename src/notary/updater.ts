@@ -10,11 +10,11 @@
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
 import { parseMetadata, type DelegationRole, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TimestampSigned } from '../tuf/metadata.ts';
 import { checkFileMeta, matchesFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
-import { NotInitialisedError, TrustError, messageOf } from '../errors.ts';
+import { ExpiredError, NotInitialisedError, TrustError, messageOf } from '../errors.ts';
 import type { Config } from '../config.ts';
 import type { TrustStore } from './trust-store.ts';
 import { narrowPaths, trustedRole, type SkippedRole, type TrustedRepo, type TrustedRole, type TrustedState } from './model.ts';
-import { expiryFix } from './expiry.ts';
+import { certificateFix, certificatesExpire, expiryFix } from './expiry.ts';
 
 /**
  * Where the workflow reads metadata from: one repository on a Notary server
@@ -41,8 +41,10 @@ export interface UpdateOptions {
    * Keep metadata past its expiry instead of refusing it: for refresh's plan
    * (which re-signs it) and status (which reports it) only, never to trust a
    * tag. Signatures, thresholds, hashes, lengths, versions and the root chain
-   * are checked as always (a root certificate's validity too); an expired
-   * delegation is kept, not skipped; and nothing read so is remembered.
+   * are checked as always (root certificates must still name the repository
+   * and not be CAs, but may be past their end, which status reports and
+   * refresh refuses); an expired delegation is kept, not skipped; and nothing
+   * read so is remembered.
    */
   allowExpired?: boolean;
 }
@@ -112,7 +114,7 @@ async function updateRoot(u: Update, pins: readonly string[] | undefined): Promi
   const meta = unchanged ? u.trusted!.root : parseMetadata(raw, 'root', 'Root');
   const keys = parseKeyMap(meta.signed.keys, `${u.gun} root.json`);
   if (u.trusted && !unchanged) await verifyRootChain(u.source, u.trusted, meta, u.gun, u.config.maxRootBytes, u.config.maxRootRotations);
-  verifyRoot(meta, keys, u.gun, u.now, pins);
+  verifyRoot(meta, keys, u.gun, u.allowExpired ? undefined : u.now, pins);
   // 5.3.10: the final root must not have expired.
   checkFresh(u, meta);
   return { meta, keys };
@@ -248,11 +250,20 @@ async function persist(u: Update, store: TrustStore, repo: TrustedRepo): Promise
   }
 }
 
-function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date, pins: readonly string[] | undefined): void {
+/** `now` undefined: certificates past their end still count (allowExpired). */
+function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string, now: Date | undefined, pins: readonly string[] | undefined): void {
   // Only certificates valid for this GUN count as root keys (trustpinning/certs.go).
   const certKeys = rootCertificateKeys(root, keys, gun, now);
   if (certKeys.size === 0) {
-    throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, not expired, not a CA)`);
+    const ended = rootCertificateKeys(root, keys, gun, undefined);
+    if (ended.size > 0) {
+      // Only their time is wrong: say which certificate ended and what replaces it, not just "invalid".
+      const end = certificatesExpire([...ended.values()], 1)!;
+      throw new ExpiredError(
+        `${gun}: the root certificate (root key ${[...ended.keys()].join(', ')}) expired at ${end.toISOString()}, so no client trusts root.json (version ${root.signed.version}), although the file itself runs until ${root.expires.toISOString()}; ${certificateFix(gun, 'root', true)}`,
+      );
+    }
+    throw new TrustError('ROOT_INVALID', `${gun}: root.json lists no root certificate valid for this repository (CN must be ${gun}, and not a CA)`);
   }
   verifyThreshold(root, certKeys, root.signed.roles.root, gun);
   if (pins && pins.length > 0) verifyRootPinned(root, certKeys, pins, gun);

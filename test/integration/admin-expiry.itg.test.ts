@@ -4,9 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { httpsRequest } from '../stack/https.ts';
+import { startProxy } from '../stack/proxy.ts';
 import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type Stack } from '../stack/index.ts';
 import { assertCliBadInput, describeRun, hex, initRepo, libraryEnv, runAction, runCli, useStack, type ActionRun } from './helpers.ts';
-import { dockerKeyPem, publishExpiring, publishExpiringIn, runAdminAction, serverState } from './admin-helpers.ts';
+import { dockerKeyPem, publishEndingCertificate, publishExpiring, publishExpiringIn, runAdminAction, serverState } from './admin-helpers.ts';
 import { initRepository } from '../../src/notary/admin/init.ts';
 import { administer, adminClient } from '../../src/notary/admin/workflow.ts';
 import { parseSignerKeys } from '../../src/notary/admin/common.ts';
@@ -154,6 +155,63 @@ describe('reviving expired repositories (refresh) and the expiry watch (status)'
     assert.equal((await stack.docker.inspect(gun))[0]!.SignedTags.length, 1);
   });
 
+  // What notary and docker do with it, and that notary-server then refuses every update, a new root key too: test/upstream/expiry.upstream.test.ts (a root certificate that ended).
+  it('a root certificate that ended (root.json current): verify says EXPIRED naming the certificate (not ROOT_INVALID), status reports root expired by its certificate, refresh refuses before publishing', async () => {
+    const { stack } = ctx;
+    const { gun, ref } = await signedRepo(stack, ctx.ci, 'revive/root-cert');
+    const trustDir = join(stack.dir, 'trust-revive-cert');
+    assert.equal((await verifyRemembering(stack, ref, trustDir)).code, 0);
+    const rootKey = await dockerKeyPem(stack, 'root');
+    const { keyId } = await publishEndingCertificate(stack, gun, rootKey, ROOT_PASSPHRASE);
+
+    const refused = firstError(await verifyRemembering(stack, ref, trustDir));
+    assert.equal(refused.code, 'EXPIRED');
+    assert.match(
+      refused.message,
+      new RegExp(
+        `revive/root-cert: the root certificate \\(root key ${keyId}\\) expired at .*, so no client trusts root\\.json .*; notary-server accepts no update of a repository whose root certificate has ended.*notary delete [^ ]+revive/root-cert --remote`,
+      ),
+    );
+
+    const watch = await runAdminAction(stack, 'status', [gun]);
+    assert.equal(firstError(watch).code, 'EXPIRED');
+    assert.match(watch.errors[0]!.message, /revive\/root-cert: root\.json's key certificate expired at .* \(the file itself runs until 20\d\d-.*notary-server accepts no update/);
+    const [status] = JSON.parse(watch.outputs.status!) as { state: string; roles: { role: string; state: string; expiresBy: string; fix: string }[] }[];
+    assert.equal(status!.state, 'expired');
+    assert.deepEqual(status!.roles.map((r) => [r.role, r.state, r.expiresBy]).slice(0, 2), [
+      ['root', 'expired', 'certificate'],
+      ['targets', 'ok', 'file'],
+    ]);
+    assert.match(watch.summaryText, /its key certificate/);
+
+    const before = await serverState(stack, gun, delegations);
+    const refresh = firstError(await runAdminAction(stack, 'refresh', [gun], { 'root-key': rootKey, 'root-passphrase': ROOT_PASSPHRASE }));
+    assert.equal(refresh.code, 'EXPIRED');
+    assert.match(refresh.message, /the root certificate expired at .*a refresh cannot renew a certificate: notary-server accepts no update.*Nothing was published/);
+    assert.deepEqual(await serverState(stack, gun, delegations), before, 'nothing published');
+  });
+
+  it('status names a root certificate ending within the window, with rotate-role: root as the fix, before anything fails', async () => {
+    const { stack } = ctx;
+    const { gun } = await signedRepo(stack, ctx.ci, 'watch/root-cert');
+    const rootKey = await dockerKeyPem(stack, 'root');
+    const { keyId } = await publishEndingCertificate(stack, gun, rootKey, ROOT_PASSPHRASE, 20 * 86_400, false);
+    const watch = await runAdminAction(stack, 'status', [gun]);
+    assert.equal(firstError(watch).code, 'EXPIRING');
+    assert.match(
+      watch.errors[0]!.message,
+      /watch\/root-cert: root\.json's key certificate expires at .* \(in 19 days, within the 30-day window\).*give the root a new key and certificate before then \(mode: rotate with rotate-role: root and the root-key input\)/,
+    );
+    const [status] = JSON.parse(watch.outputs.status!) as { rootKeyIds: string[]; roles: { role: string; state: string; expiresBy: string; certificateExpires: string; fileExpires: string }[] }[];
+    assert.deepEqual(status!.rootKeyIds, [keyId]);
+    assert.deepEqual([status!.roles[0]!.state, status!.roles[0]!.expiresBy], ['expiring', 'certificate']);
+    assert.ok(Date.parse(status!.roles[0]!.fileExpires) > Date.parse(status!.roles[0]!.certificateExpires));
+    const rotate = await runAdminAction(stack, 'rotate', [gun], { 'rotate-role': 'root', 'root-key': rootKey, 'root-passphrase': ROOT_PASSPHRASE, cache: 'false' });
+    assert.equal(rotate.code, 0, describeRun(rotate));
+    const after = await runAdminAction(stack, 'status', [gun]);
+    assert.equal(after.code, 0, describeRun(after));
+  });
+
   it('status: a healthy repository passes with every role, its signers and key IDs (the root key as docker prints it) in the output and the summary', async () => {
     const { stack } = ctx;
     const { gun } = await signedRepo(stack, ctx.ci, 'watch/healthy');
@@ -230,6 +288,72 @@ describe('reviving expired repositories (refresh) and the expiry watch (status)'
     const text = await runCli(stack.docker.env(), ['status', healthy.gun]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /watch\/fine \(root key [0-9a-f]{64}; window 30 days\): ok\n\s*ROLE\s+VERSION\s+EXPIRES/);
+  });
+
+  it('status over four repositories (healthy, expiring, never initialised, a server answering garbage): every one reported in the output, the summary and the CLI; one failure per failing repository, codes kept', async () => {
+    const { stack } = ctx;
+    const healthy = await signedRepo(stack, ctx.ci, 'watch4/healthy');
+    const soon = await signedRepo(stack, ctx.ci, 'watch4/soon');
+    await publishExpiringIn(stack, soon.gun, ['targets/ci'], ctx.ci.privateKeyPem, REPOSITORY_PASSPHRASE, 10 * 86_400);
+    const never = stack.gun('watch4/never');
+    const garbage = await signedRepo(stack, ctx.ci, 'watch4/garbage');
+    // The real notary-server behind a proxy that answers an HTML page for every trust file of one repository.
+    const proxy = await startProxy(stack.notary.url, stack.ca);
+    proxy.setRule((req) => (req.path.includes('watch4/garbage/_trust/tuf/') ? { body: Buffer.from('<html><body>Bad gateway \u001b[31m</body></html>'), headers: { 'content-type': 'text/html' } } : undefined));
+    try {
+      const guns = [healthy.gun, soon.gun, never, garbage.gun];
+      const run = await runAction(stack, { mode: 'verify', images: guns, trustServer: proxy.url }, { INPUT_MODE: 'status' });
+      assert.equal(run.code, 1, describeRun(run));
+      const statuses = JSON.parse(run.outputs.status!) as { repository: string; state: string; roles: { role: string; state: string }[]; error?: { code: string; message: string } }[];
+      assert.deepEqual(
+        statuses.map((s) => [s.repository, s.state, s.error?.code, s.roles.length]),
+        [
+          [healthy.gun, 'ok', undefined, 6],
+          [soon.gun, 'expiring', undefined, 6],
+          [never, 'uninitialised', 'REPO_NOT_INITIALISED', 0],
+          [garbage.gun, 'unreadable', 'METADATA_INVALID', 0],
+        ],
+      );
+      assert.match(statuses[2]!.error!.message, /watch4\/never has no trust data on the Notary server: initialise it first \(mode: init\)$/, "in the action's words");
+      assert.match(statuses[3]!.error!.message, /root\.json is not JSON/);
+      assert.deepEqual(
+        run.errors.filter((e) => e.title).map((e) => e.title),
+        [`REPO_NOT_INITIALISED: ${never}`, `METADATA_INVALID: ${garbage.gun}`, `EXPIRING: ${soon.gun}`],
+        'one annotation per failing repository, unreadable ones before expiring roles',
+      );
+      assert.match(run.errors.at(-1)!.message, /^REPO_NOT_INITIALISED: 3 images or repositories failed/);
+      assert.match(run.summaryText, /watch4\/never.*no trust data.*REPO_NOT_INITIALISED/s);
+      assert.match(run.summaryText, /watch4\/garbage.*unreadable.*METADATA_INVALID/s);
+      assert.match(run.summaryText, /4 repositories checked; 1 needs renewing, 2 could not be read\./);
+      assert.ok(!run.summaryText.includes('\u001b'), 'outside text made inert');
+      assert.equal(run.summaryText.match(/Content trust: status/g)?.length, 1, 'one heading');
+
+      const cli = await runCli(stack.docker.env(), ['--tlscacert', stack.ca.caCertPath, '--server', proxy.url, 'status', ...guns, '--json']);
+      assert.equal(cli.code, 1, cli.stderr);
+      const printed = JSON.parse(cli.stdout) as { state: string; error?: { code: string; message: string } }[];
+      assert.deepEqual(
+        printed.map((s) => [s.state, s.error?.code]),
+        [
+          ['ok', undefined],
+          ['expiring', undefined],
+          ['uninitialised', 'REPO_NOT_INITIALISED'],
+          ['unreadable', 'METADATA_INVALID'],
+        ],
+      );
+      assert.match(printed[2]!.error!.message, /\(`content-trust init [^`]+watch4\/never`\)$/, "in the CLI's words");
+      assert.deepEqual(
+        [...cli.stderr.matchAll(/^content-trust: ([A-Z_]+): /gm)].map((m) => m[1]),
+        ['REPO_NOT_INITIALISED', 'METADATA_INVALID', 'EXPIRING'],
+        cli.stderr,
+      );
+      const text = await runCli(stack.docker.env(), ['--tlscacert', stack.ca.caCertPath, '--server', proxy.url, 'status', healthy.gun, never, garbage.gun]);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /watch4\/healthy \(root key [0-9a-f]{64}; window 30 days\): ok\n/);
+      assert.match(text.stdout, /watch4\/never: uninitialised \(REPO_NOT_INITIALISED: .*`content-trust init [^`]+`\)\)\n/);
+      assert.match(text.stdout, /watch4\/garbage: unreadable \(METADATA_INVALID: /);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('status takes no key: a key input is refused before any request, naming the input', async () => {

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { httpsRequest } from '../stack/https.ts';
 import type { Stack } from '../stack/index.ts';
 import { libraryEnv, publishCount, runAction, type ActionRun } from './helpers.ts';
-import { parsePrivateKey } from '../../src/tuf/private-key.ts';
+import { parsePrivateKey, readPrivateKey, toSigningKey } from '../../src/tuf/private-key.ts';
+import { parsePublicKey, type TufKeyJson } from '../../src/tuf/keys.ts';
+import { rootCertificate } from '../../src/tuf/x509.ts';
 import { administer } from '../../src/notary/admin/workflow.ts';
-import { baseRoleKeyIds, signableBy } from '../../src/notary/admin/common.ts';
+import { baseRoleKeyIds, replaceBaseKey, signableBy } from '../../src/notary/admin/common.ts';
 import { startFrom } from '../../src/notary/sign-plan.ts';
 import { cloneSigned } from '../../src/tuf/metadata.ts';
 import { envelope, goTime } from '../../src/tuf/go-encoding.ts';
@@ -98,4 +100,38 @@ export async function publishExpiring(stack: Stack, gun: string, roles: string |
   const wait = expires.getTime() - Date.now() + 300;
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   return expires;
+}
+
+/**
+ * Publishes root version N+1 of `gun` whose only root key is the current
+ * root key (`rootPem`) under a new certificate (the product's builder,
+ * CN=<gun>) that ends `seconds` after now, signed under the old key ID and
+ * the new one, as a rotation is; then (`wait`) waits the certificate out. root.json
+ * itself keeps its expiry (years away): only the certificate ends.
+ * Returns the new root key ID and when the certificate ended.
+ */
+export async function publishEndingCertificate(stack: Stack, gun: string, rootPem: string, passphrase: string, seconds = 5, wait = true): Promise<{ keyId: string; ends: Date }> {
+  const env = libraryEnv(stack);
+  const { keyObject } = readPrivateKey(rootPem, passphrase);
+  const signing = toSigningKey(keyObject, 'root', undefined);
+  let keyId = '';
+  let ends = new Date();
+  try {
+    await administer(env, [parseReference(`${gun}:x`)], (repo, _client, now) => {
+      const json: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(rootCertificate({ gun, key: keyObject, now, days: seconds / 86_400 })).toString('base64') } };
+      const cert = parsePublicKey(json);
+      keyId = cert.id;
+      ends = new Date(cert.certificate!.validTo);
+      const oldIds = baseRoleKeyIds(repo, 'root', signing, 'root key');
+      const root = cloneSigned(repo.root.signed);
+      replaceBaseKey(root, 'root', { id: cert.id, json });
+      root.version += 1;
+      return { files: new Map([['root', envelope(root, signing, [cert.id], { key: signing, keyIds: oldIds })]]), summary: `root certificate ends at ${ends.toISOString()}` };
+    });
+  } finally {
+    env.close();
+  }
+  const left = ends.getTime() - Date.now() + 1500;
+  if (wait && left > 0) await new Promise((r) => setTimeout(r, left));
+  return { keyId, ends };
 }

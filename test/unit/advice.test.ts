@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { certificateFix } from '../../src/notary/expiry.ts';
 import { advise } from '../../src/advice.ts';
 import { readFileSync } from 'node:fs';
 
@@ -70,6 +71,8 @@ describe("advise: the core's advice in each front end's words", () => {
       ['src/notary/verify.ts', 'but the input pins'],
       ['src/notary/sign.ts', 'but the input pins'],
       ['src/notary/expiry.ts', '(mode: refresh, input ${input}; or \\`content-trust refresh ${gun}\\`)'],
+      ['src/notary/expiry.ts', '(mode: rotate, rotate-role root; or \\`content-trust rotate ${gun} root\\`)'],
+      ['src/notary/expiry.ts', '(mode: rotate, signer-name ${name}; or \\`content-trust rotate ${gun} signer ${name} --key NEW.pub\\`)'],
     ];
     for (const [file, phrase] of sites) assert.ok(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8').includes(phrase), `${file} no longer says ${phrase}`);
   });
@@ -81,5 +84,19 @@ describe('advise: the refresh that renews an expired file', () => {
   it('the action names the mode and the key input; the CLI its command, with the key in the trust directory', () => {
     assert.equal(advise(core, 'action'), 'reg.example.com/org/app: targets.json expired at 2029-01-01T00:00:00.000Z; re-sign it with the repository key (mode: refresh with the repository-key input)');
     assert.equal(advise(core, 'cli'), 'reg.example.com/org/app: targets.json expired at 2029-01-01T00:00:00.000Z; re-sign it with the repository key (`content-trust refresh reg.example.com/org/app`, with that key in the trust directory)');
+  });
+});
+
+describe('advise: the rotation that replaces a certificate that ends', () => {
+  it('root: the action names rotate-role and root-key; the CLI its rotate command', () => {
+    const core = `x: the root certificate expired at T; ${certificateFix('reg.example.com/org/app', 'root')}`;
+    assert.equal(advise(core, 'action'), 'x: the root certificate expired at T; give the root a new key and certificate before then (mode: rotate with rotate-role: root and the root-key input)');
+    assert.equal(advise(core, 'cli'), 'x: the root certificate expired at T; give the root a new key and certificate before then (`content-trust rotate reg.example.com/org/app root`, with the root key in the trust directory)');
+  });
+
+  it('a signer: the action names signer-name and signer-key; the CLI rotate signer with --key', () => {
+    const core = certificateFix('reg.example.com/org/app', 'targets/ci');
+    assert.equal(advise(core, 'action'), 'rotate signer "ci" to a key with a new certificate (mode: rotate with signer-name: ci, its new certificate as signer-key, and the repository-key input)');
+    assert.equal(advise(core, 'cli'), 'rotate signer "ci" to a key with a new certificate (`content-trust rotate reg.example.com/org/app signer ci --key NEW.pub`, NEW.pub holding its new certificate)');
   });
 });

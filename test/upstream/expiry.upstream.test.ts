@@ -9,10 +9,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type Stack } from '../stack/index.ts';
 import { hex, initRepo, libraryEnv, useStack } from '../integration/helpers.ts';
-import { dockerKeyPem, publishExpiring } from '../integration/admin-helpers.ts';
+import { dockerKeyPem, publishEndingCertificate, publishExpiring } from '../integration/admin-helpers.ts';
 import { readRealRepo, type RealRepo } from '../stack/forger.ts';
-import { administer } from '../../src/notary/admin/workflow.ts';
+import { administer, type Planner } from '../../src/notary/admin/workflow.ts';
+import { signableBy } from '../../src/notary/admin/common.ts';
+import { bump, startFrom } from '../../src/notary/sign-plan.ts';
+import { envelope } from '../../src/tuf/go-encoding.ts';
 import { planRefresh } from '../../src/notary/admin/refresh.ts';
+import { planRotateRoot } from '../../src/notary/admin/rotate.ts';
+import { generateKey } from '../../src/tuf/key-file.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 import { parseReference } from '../../src/registry/reference.ts';
 
@@ -92,5 +97,50 @@ describe('expired metadata on notary-server 0.7, read by the notary and docker C
     assert.equal(versionOf(after, 'root'), versionOf(expired, 'root') + 1);
     assert.ok(expiresOf(after, 'root') > Date.now() + 3000 * DAY);
     assert.equal((await stack.notaryCli.list(gun)).length, 1, 'the notary CLI reads it again');
+  });
+});
+
+describe('a root certificate that ended while root.json has not, on notary-server 0.7, read by the notary and docker CLIs', () => {
+  const ctx = useStack();
+
+  // Product side: admin-expiry.itg.test.ts › a root certificate that ended (verify EXPIRED, status, refresh refuses); status.test.ts; and
+  // src/notary/expiry.ts certificateFix (once ended, only new trust data helps: the watch must warn before), src/notary/admin/refresh.ts.
+  it("notary CLI 0.7 and docker CLI 28 refuse the repository; notary-server 0.7 refuses every update of it, a root naming a new root key signed by the ended certificate's key and the new one included", async () => {
+    const { stack } = ctx;
+    const { gun } = await signedRepo(stack, ctx.ci, 'upstream/root-cert');
+    assert.equal((await stack.notaryCli.list(gun)).length, 1, 'the notary CLI remembers the first root');
+    const rootPem = await dockerKeyPem(stack, 'root');
+    const repoPem = await dockerKeyPem(stack, 'targets', gun);
+    const before = await readRealRepo(stack.notary.url, stack.ca, gun);
+    const { keyId } = await publishEndingCertificate(stack, gun, rootPem, ROOT_PASSPHRASE);
+    const ended = await readRealRepo(stack.notary.url, stack.ca, gun);
+    assert.equal(versionOf(ended, 'root'), versionOf(before, 'root') + 1, 'the server took the short-lived certificate while it was valid');
+    assert.deepEqual((ended.signed.get('root')!.roles as { root: { keyids: string[] } }).root.keyids, [keyId]);
+    assert.ok(expiresOf(ended, 'root') > Date.now() + 3000 * DAY, 'root.json itself runs for years');
+
+    // Neither says the certificate ended: notary finds no valid leaf certificate, docker calls the repository unsigned.
+    await assert.rejects(stack.notaryCli.list(gun), /fatal: could not validate the path to a trusted root: unable to retrieve valid leaf certificates/);
+    await assert.rejects(stack.docker.inspect(gun), /no signatures or cannot access [^\n]*upstream\/root-cert/);
+
+    // The product's code as a convenient signer, reading past the ended certificate (allowExpired).
+    const env = libraryEnv(stack);
+    const publish = (plan: Planner) => administer(env, [parseReference(`${gun}:x`)], plan, { allowExpired: true });
+    try {
+      const rootKey = parsePrivateKey(rootPem, ROOT_PASSPHRASE);
+      await assert.rejects(
+        publish((repo, _c, now) => planRotateRoot(repo, rootKey, () => generateKey(), now)),
+        /refused the update of root: HTTP 400: INVALID_UPDATE/,
+        'a new root key, signed by the old key and the new one',
+      );
+      const repoKey = parsePrivateKey(repoPem, REPOSITORY_PASSPHRASE);
+      await assert.rejects(
+        publish((repo, _c, now) => ({ files: new Map([['targets', envelope(bump(startFrom(repo, 'targets'), now, 1095), repoKey, signableBy(repo, [repoKey])[0]!.keyIds)]]), summary: 'targets' })),
+        /refused the update of targets: HTTP 400: INVALID_UPDATE/,
+        'targets.json re-signed with the repository key',
+      );
+    } finally {
+      env.close();
+    }
+    assert.deepEqual((await readRealRepo(stack.notary.url, stack.ca, gun)).raw, ended.raw, 'nothing changed on the server');
   });
 });

@@ -12,6 +12,14 @@
  * server's: it makes new ones on every publish. A plan that would leave
  * root.json or targets.json expired is refused before anything is published,
  * since the read-back (strict) and every reader would still fail.
+ *
+ * The root's x509 certificate cannot be re-signed: a new certificate is a
+ * new root key ID, i.e. a root key rotation, which changes what users pin
+ * (root-keys, docker's printed Root key) and so is never a side effect of a
+ * routine refresh. When it ends within the window the refresh goes ahead
+ * and its summary says to rotate the root key before then. Once it has
+ * ended, notary-server refuses every update (test/upstream/expiry.upstream.test.ts),
+ * so the refresh is refused before anything is sent, saying so.
  */
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
@@ -19,7 +27,8 @@ import type { TrustedRepo } from '../model.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { ExpiredError, InputError } from '../../errors.ts';
-import { expiryFix } from '../expiry.ts';
+import { certificateFix, certificatesExpire, expiryFix } from '../expiry.ts';
+import { rootCertificateKeys } from '../../tuf/verify.ts';
 import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, signableBy } from './common.ts';
 import type { AdminPlan } from './signers.ts';
 
@@ -31,6 +40,10 @@ export interface RefreshKeys {
 
 export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: number, now: Date): AdminPlan {
   const limit = now.getTime() + withinDays * 86_400_000;
+  const certificates = certificatesExpire([...rootCertificateKeys(repo.root, repo.rootKeys, repo.gun, undefined).values()], repo.root.signed.roles.root.threshold);
+  if (certificates && certificates.getTime() <= now.getTime()) {
+    throw new ExpiredError(`${repo.gun}: the root certificate expired at ${certificates.toISOString()}, so no client trusts root.json, and a refresh cannot renew a certificate: ${certificateFix(repo.gun, 'root', true)}. Nothing was published`);
+  }
   const files = new Map<string, Buffer>();
   const notes: string[] = [];
   if (keys.root) {
@@ -55,6 +68,8 @@ export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: nu
     if (meta.expires.getTime() > now.getTime() || files.has(role)) continue;
     throw new ExpiredError(`${repo.gun}: ${role}.json expired at ${meta.expires.toISOString()}, and no key given here signs it, so nobody can read the repository until it is re-signed: ${expiryFix(repo.gun, role)}. Nothing was published`);
   }
-  const summary = files.size === 0 ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})` : `${repo.gun}: re-signed ${notes.join(', ')}`;
+  const done = files.size === 0 ? `${repo.gun}: nothing these keys sign expires within ${withinDays} days (${[...(keys.root ? ['root'] : []), ...roles.map((r) => r.role)].join(', ')})` : `${repo.gun}: re-signed ${notes.join(', ')}`;
+  const ending = certificates && certificates.getTime() <= limit ? `; the root certificate ends at ${certificates.toISOString()}, and a refresh cannot renew it: ${certificateFix(repo.gun, 'root')}` : '';
+  const summary = `${done}${ending}`;
   return { files, summary };
 }
