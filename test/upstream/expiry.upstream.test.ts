@@ -18,7 +18,7 @@ import { envelope } from '../../src/tuf/go-encoding.ts';
 import { planRefresh } from '../../src/notary/admin/refresh.ts';
 import { planRotateRoot } from '../../src/notary/admin/rotate.ts';
 import { generateKey } from '../../src/tuf/key-file.ts';
-import { parsePrivateKey } from '../../src/tuf/private-key.ts';
+import { parsePrivateKey, toSigningKey } from '../../src/tuf/private-key.ts';
 import { parseReference } from '../../src/registry/reference.ts';
 
 const DAY = 86_400_000;
@@ -128,7 +128,7 @@ describe('a root certificate that ended while root.json has not, on notary-serve
     try {
       const rootKey = parsePrivateKey(rootPem, ROOT_PASSPHRASE);
       await assert.rejects(
-        publish((repo, _c, now) => planRotateRoot(repo, rootKey, () => generateKey(), now)),
+        publish((repo, _c, now) => planRotateRoot(repo, rootKey, () => toSigningKey(generateKey(), 'root', undefined), now)),
         /refused the update of root: HTTP 400: INVALID_UPDATE/,
         'a new root key, signed by the old key and the new one',
       );
