@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { useActionInputs } from './helpers/action-inputs.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { getInputs, getList, keyInput, type KeyName } from '../../src/action/inputs.ts';
@@ -55,20 +56,7 @@ describe('getList', () => {
 });
 
 describe('key inputs (sign and the administrative modes read them the same way)', () => {
-  const INPUTS = ['INPUT_MODE', 'INPUT_IMAGES', 'INPUT_DELEGATION-KEY', 'INPUT_DELEGATION-PASSPHRASE', 'INPUT_ROOT-KEY', 'INPUT_TRUST-DIR'];
-  const saved = Object.fromEntries(INPUTS.map((k) => [k, process.env[k]]));
-  const write = process.stdout.write;
-  beforeEach(() => {
-    Object.assign(process.env, { INPUT_MODE: 'revoke', INPUT_IMAGES: 'alpine:3', 'INPUT_DELEGATION-KEY': KEY_PEM, 'INPUT_TRUST-DIR': '/tmp/unused' });
-    for (const k of ['INPUT_DELEGATION-PASSPHRASE', 'INPUT_ROOT-KEY']) delete process.env[k];
-    process.stdout.write = () => true; // the ::add-mask:: commands
-  });
-  afterEach(() => {
-    process.stdout.write = write;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  useActionInputs({ INPUT_MODE: 'revoke', INPUT_IMAGES: 'alpine:3', 'INPUT_DELEGATION-KEY': KEY_PEM, 'INPUT_TRUST-DIR': '/tmp/unused' });
 
   it('the delegation passphrase falls back to DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, then NOTARY_DELEGATION_PASSPHRASE', () => {
     for (const env of [{ NOTARY_DELEGATION_PASSPHRASE: PASSPHRASE }, { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE: 'not-it' }]) {
@@ -94,20 +82,7 @@ describe('key inputs (sign and the administrative modes read them the same way)'
 });
 
 describe('credential inputs (username, password, registry) and where the images came from', () => {
-  const INPUTS = ['INPUT_MODE', 'INPUT_IMAGES', 'INPUT_DOCKERFILE', 'INPUT_USERNAME', 'INPUT_PASSWORD', 'INPUT_REGISTRY', 'INPUT_TRUST-DIR', 'GITHUB_WORKSPACE'];
-  const saved = Object.fromEntries(INPUTS.map((k) => [k, process.env[k]]));
-  const write = process.stdout.write;
-  beforeEach(() => {
-    for (const k of INPUTS) delete process.env[k];
-    Object.assign(process.env, { INPUT_MODE: 'verify', 'INPUT_TRUST-DIR': '/tmp/unused' });
-    process.stdout.write = () => true; // ::add-mask:: and ::info lines
-  });
-  afterEach(() => {
-    process.stdout.write = write;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  useActionInputs({ INPUT_MODE: 'verify', 'INPUT_TRUST-DIR': '/tmp/unused' }, ['GITHUB_WORKSPACE']);
 
   it('listedImages holds images (and images-file), not the images only a Dockerfile names', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cta-inputs-'));
@@ -134,18 +109,7 @@ describe('credential inputs (username, password, registry) and where the images 
  * INTERNAL or a raw Node error.
  */
 describe('every bad input gets a named error', () => {
-  const saved = { ...process.env };
-  const write = process.stdout.write;
-  beforeEach(() => {
-    for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k];
-    Object.assign(process.env, { INPUT_MODE: 'verify', INPUT_IMAGES: 'alpine:3', 'INPUT_TRUST-DIR': '/tmp/unused', INPUT_CACHE: 'false' });
-    process.stdout.write = () => true; // the ::add-mask:: commands
-  });
-  afterEach(() => {
-    process.stdout.write = write;
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  });
+  useActionInputs({ INPUT_MODE: 'verify', INPUT_IMAGES: 'alpine:3', 'INPUT_TRUST-DIR': '/tmp/unused', INPUT_CACHE: 'false' });
 
   /** What a refusal must be: `code`, a message naming `named`, never INTERNAL or a raw Node error. */
   function refusal(code: string, named: RegExp, label: string): (e: ContentTrustError) => boolean {
@@ -285,18 +249,7 @@ describe('every bad input gets a named error', () => {
  * there: before a credential helper runs or any request is made.
  */
 describe("getInputs: each mode's own inputs", () => {
-  const saved = { ...process.env };
-  const write = process.stdout.write;
-  beforeEach(() => {
-    for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k];
-    Object.assign(process.env, { INPUT_IMAGES: 'reg.example.com/org/app:v1', 'INPUT_TRUST-DIR': '/tmp/unused' });
-    process.stdout.write = () => true; // the ::add-mask:: commands
-  });
-  afterEach(() => {
-    process.stdout.write = write;
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  });
+  useActionInputs({ INPUT_IMAGES: 'reg.example.com/org/app:v1', 'INPUT_TRUST-DIR': '/tmp/unused' });
   const set = (inputs: Record<string, string>) => {
     for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v;
   };

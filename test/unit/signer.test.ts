@@ -7,7 +7,8 @@
  * token and the commands are driven in test/integration/hsm.itg.test.ts.
  */
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { useActionInputs } from './helpers/action-inputs.ts';
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { isPkcs11Uri, parsePkcs11Uri } from '../../src/signer/pkcs11-uri.ts';
@@ -304,36 +305,7 @@ describe("sign-command's public key", () => {
 });
 
 describe('the inputs of keys held outside the runner', () => {
-  const INPUTS = [
-    'INPUT_MODE',
-    'INPUT_IMAGES',
-    'INPUT_DELEGATION-KEY',
-    'INPUT_SIGN-COMMAND',
-    'INPUT_DELEGATION-PUBLIC-KEY',
-    'INPUT_SIGN-COMMAND-TIMEOUT',
-    'INPUT_PKCS11-MODULE',
-    'INPUT_ROOT-KEY',
-    'INPUT_ROOT-PASSPHRASE',
-    'INPUT_REPOSITORY-KEY',
-    'INPUT_REPOSITORY-PASSPHRASE',
-    'INPUT_NEW-ROOT-KEY',
-    'INPUT_NEW-ROOT-PASSPHRASE',
-    'INPUT_ROTATE-ROLE',
-    'INPUT_TRUST-DIR',
-  ];
-  const saved = Object.fromEntries(INPUTS.map((k) => [k, process.env[k]]));
-  const write = process.stdout.write;
-  beforeEach(() => {
-    for (const k of INPUTS) delete process.env[k];
-    Object.assign(process.env, { INPUT_MODE: 'sign', INPUT_IMAGES: 'reg.example/org/app:v1', 'INPUT_TRUST-DIR': '/tmp/unused' });
-    process.stdout.write = () => true; // the ::add-mask:: commands
-  });
-  afterEach(() => {
-    process.stdout.write = write;
-    for (const [k, v] of Object.entries(saved))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
+  useActionInputs({ INPUT_MODE: 'sign', INPUT_IMAGES: 'reg.example/org/app:v1', 'INPUT_TRUST-DIR': '/tmp/unused' });
 
   it('sign takes sign-command with delegation-public-key instead of delegation-key; the timeout defaults to 60 s', () => {
     Object.assign(process.env, { 'INPUT_SIGN-COMMAND': 'aws kms sign …', 'INPUT_DELEGATION-PUBLIC-KEY': PUBLIC_PEM, 'INPUT_PKCS11-MODULE': ' /usr/lib/x.so ' });
