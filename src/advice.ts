@@ -52,8 +52,13 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   ],
 ];
 
+/** Any of the patterns above (each is also searched alone: their groups and flags differ). */
+const ANY_ADVICE = new RegExp(ADVICE.map(([pattern]) => `(?:${pattern.source})`).join('|'));
+
 /** `message` with the core's advice in `frontEnd`'s words. */
 export function advise(message: string, frontEnd: FrontEnd): string {
+  // Most messages (verify's line per image) hold no advice: one scan says so.
+  if (!ANY_ADVICE.test(message)) return message;
   let out = message;
   for (const [pattern, action, cli] of ADVICE) out = out.replace(pattern, frontEnd === 'action' ? action : cli);
   return out;

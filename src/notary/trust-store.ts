@@ -9,9 +9,8 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isObject, parseMetadata } from '../tuf/metadata.ts';
+import { decodeMetadata, isObject, parseMetadata } from '../tuf/metadata.ts';
 import { TrustError, messageOf } from '../errors.ts';
-import { parseJson } from '../util/json.ts';
 import { defaultConfig } from '../config.ts';
 import type { TrustedRepo, TrustedState } from './model.ts';
 
@@ -83,7 +82,7 @@ export class FileTrustStore implements TrustStore {
 }
 
 function storedVersion(raw: Buffer): number {
-  const doc = parseJson(raw, (why) => new TrustError('METADATA_INVALID', why), { maxBytes: MAX_REMEMBERED_BYTES });
+  const doc = decodeMetadata(raw, (why) => new TrustError('METADATA_INVALID', why), { maxBytes: MAX_REMEMBERED_BYTES });
   const version = isObject(doc) && isObject(doc.signed) ? doc.signed.version : undefined;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new Error('no valid signed.version');
   return version;

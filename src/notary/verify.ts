@@ -10,7 +10,7 @@ import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repositor
 import type { TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
 import { ExpiredError, InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
-import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
+import { groupBy, startLimited, type Outcome } from '../util/pool.ts';
 import { own } from '../util/json.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
@@ -41,23 +41,30 @@ export async function verifyImages(env: TrustEnv, refs: readonly ImageRef[], opt
   // Registry look-ups start now, bounded, alongside the trust updates (not queued behind them).
   // A HEAD each (currentDigest): the signed digest is what is trusted, the registry's only compared with it.
   const lookups = options.checkRegistry ? startLimited(refs, env.config.concurrency, (ref) => currentDigest(env.client, ref, env.credentialsFor(ref.domain))) : undefined;
-  const position = new Map(refs.map((r, i) => [r, i]));
-  const outcomes = await settleLimit(refs, refs.length, async (ref) => {
-    // Report a trust failure before a registry one.
-    const registry = lookups ? lookups[position.get(ref)!]! : Promise.resolve(undefined);
-    const repo = await repos.get(ref.gun)!;
-    const hit = trustedTarget(repo, ref, options.signers);
-    if (ref.pin && ref.pin !== hit.digest) {
-      throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: signed as ${hit.digest}, but the input pins ${ref.pin}`);
+  // One loop in input order, not a promise per tag: every look-up is already
+  // in flight, so awaiting them in turn costs no time, and the log lines come
+  // out in input order.
+  const outcomes: Outcome<ImageResult>[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i]!;
+    try {
+      // Report a trust failure before a registry one.
+      const repo = await repos.get(ref.gun)!;
+      const hit = trustedTarget(repo, ref, options.signers);
+      if (ref.pin && ref.pin !== hit.digest) {
+        throw new InputError('PIN_MISMATCH', `image ${formatRef(ref)}: signed as ${hit.digest}, but the input pins ${ref.pin}`);
+      }
+      const current = lookups ? await lookups[i]! : undefined;
+      if (current !== undefined && current !== hit.digest) {
+        throw new RegistryError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
+      }
+      const result = toResult(repo, ref, hit.digest, hit.size);
+      env.log.info(`${formatRef(ref)}: trusted ${hit.digest} (${result.roles.join(', ')})`);
+      outcomes.push({ ok: true, value: result });
+    } catch (error) {
+      outcomes.push({ ok: false, error });
     }
-    const current = await registry;
-    if (current !== undefined && current !== hit.digest) {
-      throw new RegistryError('DIGEST_MISMATCH', `image ${formatRef(ref)}: the registry now serves ${current}, but the signed digest is ${hit.digest}; the tag moved after signing. Re-sign the tag, or pull ${ref.gun}@${hit.digest}`);
-    }
-    const result = toResult(repo, ref, hit.digest, hit.size);
-    env.log.info(`${formatRef(ref)}: trusted ${hit.digest} (${result.roles.join(', ')})`);
-    return result;
-  });
+  }
   return valuesOrThrow(outcomes, (i) => refs[i]!.input);
 }
 

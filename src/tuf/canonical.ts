@@ -41,13 +41,23 @@ function encodeString(s: string): string {
 const ORDER_DIFFERS = /[\uD800-\uFFFF]/;
 
 function encodeObject(obj: Record<string, unknown>): string {
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+  // One pass over the keys: those with a value, and whether any needs the byte order.
+  const keys = Object.keys(obj);
+  let byBytes = false;
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (obj[k] === undefined) continue;
+    keys[n++] = k;
+    if (!byBytes && ORDER_DIFFERS.test(k)) byBytes = true;
+  }
+  keys.length = n;
   // Go sorts map keys by bytes. Below U+D800, JavaScript's UTF-16 order is
   // UTF-8's byte order, so the default sort does (a delegation file of 5,000
   // tags has 5,000 keys: one pass over them, not a check per comparison).
   // Past it, UTF-16 puts surrogates before U+E000..U+FFFF and UTF-8 after:
   // compare the bytes (a lone surrogate encodes as U+FFFD, as Go writes it).
-  if (keys.some((k) => ORDER_DIFFERS.test(k))) {
+  if (byBytes) {
     const bytes = new Map(keys.map((k) => [k, Buffer.from(k, 'utf8')]));
     keys.sort((a, b) => Buffer.compare(bytes.get(a)!, bytes.get(b)!));
   } else {
@@ -56,7 +66,10 @@ function encodeObject(obj: Record<string, unknown>): string {
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    out += `${i ? ',' : ''}${encodeString(k)}:${encode(obj[k])}`;
+    if (i > 0) out += ',';
+    out += encodeString(k);
+    out += ':';
+    out += encode(obj[k]);
   }
   return `${out}}`;
 }

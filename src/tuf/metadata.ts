@@ -4,8 +4,8 @@
  * `signed` object whole, so fields this code does not know survive a re-sign.
  */
 import { canonicalize } from './canonical.ts';
-import { TrustError } from '../errors.ts';
-import { emptyMap, parseJson } from '../util/json.ts';
+import { TrustError, type ContentTrustError } from '../errors.ts';
+import { emptyMap, parseJson, type JsonLimits } from '../util/json.ts';
 import type { TufKeyJson } from './keys.ts';
 
 export interface Signature {
@@ -77,7 +77,7 @@ const DELEGATION_NAME = /^targets(\/[-a-z0-9_]+)+$/;
  * named `constructor` or `__proto__` is an ordinary key.
  */
 export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {
-  const doc = parseJson(raw, (why) => invalid(role, why), { maxBytes: Number.POSITIVE_INFINITY });
+  const doc = takeDecoded(raw) ?? parseJson(raw, (why) => invalid(role, why), { maxBytes: Number.POSITIVE_INFINITY });
   if (!isObject(doc) || !isObject(doc.signed) || !Array.isArray(doc.signatures)) {
     throw invalid(role, 'is not a signed envelope {"signed":{…},"signatures":[…]}');
   }
@@ -99,6 +99,28 @@ export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: str
     signed.delegations = Object.assign(emptyMap<unknown>(), { keys: d?.keys ?? emptyMap<TufKeyJson>(), roles: d?.roles ?? [] });
   }
   return { role, signed: signed as unknown as SignedKind[K], signatures: doc.signatures as Signature[], raw, canonical, expires };
+}
+
+/**
+ * Files decoded before parseMetadata reads them: the trust store decodes a
+ * remembered file for its version, and the update then parses the same
+ * buffer when it still matches what the server announces (a delegation of
+ * 5,000 tags: one decode, not two). Taken once, since parseMetadata changes
+ * the document it is given; keyed by the buffer, so only those bytes match.
+ */
+const decoded = new WeakMap<Buffer, unknown>();
+
+/** parseJson of a metadata file, kept for the parseMetadata of the same buffer. */
+export function decodeMetadata(raw: Buffer, fail: (why: string) => ContentTrustError, limits: JsonLimits): unknown {
+  const doc = parseJson(raw, fail, limits);
+  decoded.set(raw, doc);
+  return doc;
+}
+
+function takeDecoded(raw: Buffer): unknown {
+  const doc = decoded.get(raw);
+  if (doc !== undefined) decoded.delete(raw);
+  return doc;
 }
 
 export function parseExpiry(value: unknown, role: string): Date {

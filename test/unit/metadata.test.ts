@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseExpiry, parseMetadata, type Metadata, type SignedKind, type TargetsSigned } from '../../src/tuf/metadata.ts';
+import { decodeMetadata, parseExpiry, parseMetadata, type Metadata, type SignedKind, type TargetsSigned } from '../../src/tuf/metadata.ts';
 import { canonicalize } from '../../src/tuf/canonical.ts';
-import { ContentTrustError } from '../../src/errors.ts';
+import { ContentTrustError, TrustError } from '../../src/errors.ts';
 import { ROLES, fixtureBytes, type FixtureRole } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
 
@@ -204,6 +204,25 @@ describe('parseMetadata', () => {
     it('a timestamp without meta.snapshot', () => {
       assert.throws(() => parseEdited('timestamp', (d) => (d.signed.meta = { targets: d.signed.meta.snapshot })), invalid('timestamp', /snapshot/));
     });
+  });
+});
+
+describe('decodeMetadata', () => {
+  const fail = (why: string) => new TrustError('METADATA_INVALID', why);
+  it('parseMetadata of the buffer it decoded uses that decoding once: the same result as a fresh parse, and again on a second parse', () => {
+    const raw = fixtureBytes('targets/releases');
+    const decoded = decodeMetadata(raw, fail, {}) as Doc;
+    const first = parseMetadata(raw, 'targets/releases', 'Targets');
+    assert.equal(first.signed, decoded.signed, 'the decoded document was used');
+    const again = parseMetadata(raw, 'targets/releases', 'Targets');
+    assert.notEqual(again.signed, first.signed, 'taken once: the second parse decodes anew');
+    assert.deepEqual(plain(again.signed), plain(first.signed));
+    assert.deepEqual(again.canonical, first.canonical);
+  });
+  it('another buffer with the same bytes is parsed from its own bytes', () => {
+    const raw = fixtureBytes('targets');
+    const decoded = decodeMetadata(raw, fail, {}) as Doc;
+    assert.notEqual(parseMetadata(Buffer.from(raw), 'targets', 'Targets').signed, decoded.signed);
   });
 });
 
