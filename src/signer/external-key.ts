@@ -62,14 +62,15 @@ const STDERR_QUOTED = 1500;
 
 /**
  * The environment an outside program gets: the step's, less the action's
- * own inputs (INPUT_*: keys, passphrases, the registry password) and docker's
- * passphrase variables, which no signer needs. Cloud credentials and tool
+ * own inputs (INPUT_*: keys, passphrases, the registry password), docker's
+ * passphrase variables and the CLI's CONTENT_TRUST_NEW_KEY_PASSPHRASE, which
+ * no signer needs. Cloud credentials and tool
  * settings (AWS_*, AZURE_*, GOOGLE_*, SOFTHSM2_CONF, PATH…) pass through.
  */
 export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || /^INPUT_/i.test(k) || /^(DOCKER_CONTENT_TRUST_(ROOT|REPOSITORY)_PASSPHRASE|NOTARY_DELEGATION_PASSPHRASE)$/.test(k)) continue;
+    if (v === undefined || /^INPUT_/i.test(k) || /^(DOCKER_CONTENT_TRUST_(ROOT|REPOSITORY)_PASSPHRASE|NOTARY_DELEGATION_PASSPHRASE|CONTENT_TRUST_NEW_KEY_PASSPHRASE)$/.test(k)) continue;
     out[k] = v;
   }
   return { ...out, ...extra };

@@ -271,7 +271,7 @@ describe('a signing key held outside the process', () => {
 });
 
 describe('what an outside program gets in its environment', () => {
-  it("the step's variables, less the action's inputs and docker's passphrase variables; the extras added", () => {
+  it("the step's variables, less the action's inputs and the docker and CLI passphrase variables; the extras added", () => {
     const env = childEnv(
       {
         PATH: '/usr/bin',
@@ -283,6 +283,7 @@ describe('what an outside program gets in its environment', () => {
         DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: 'secret',
         DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'secret',
         NOTARY_DELEGATION_PASSPHRASE: 'secret',
+        CONTENT_TRUST_NEW_KEY_PASSPHRASE: 'secret',
         DOCKER_CONTENT_TRUST_SERVER: 'https://notary.example.com',
       },
       { CONTENT_TRUST_DIGEST: 'ab' },
