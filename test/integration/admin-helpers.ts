@@ -3,10 +3,12 @@
  * every trust file of a repository (to prove a refused change left the
  * server as it was), and place keys where docker and notary look for them.
  */
-import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { httpsRequest } from '../stack/https.ts';
-import type { Stack } from '../stack/index.ts';
+import { REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type Stack } from '../stack/index.ts';
+import { DockerCli } from '../stack/docker-cli.ts';
+import { NotaryCli } from '../stack/notary-cli.ts';
 import { libraryEnv, publishCount, runAction, type ActionRun } from './helpers.ts';
 import { parsePrivateKey, readPrivateKey, toSigningKey } from '../../src/tuf/private-key.ts';
 import { parsePublicKey, type TufKeyJson } from '../../src/tuf/keys.ts';
@@ -134,4 +136,24 @@ export async function publishEndingCertificate(stack: Stack, gun: string, rootPe
   const left = ends.getTime() - Date.now() + 1500;
   if (wait && left > 0) await new Promise((r) => setTimeout(r, left));
   return { keyId, ends };
+}
+
+/** A docker CLI with a trust directory of its own: it trusts each repository on first use. */
+export async function freshDocker(stack: Stack): Promise<DockerCli> {
+  const docker = new DockerCli({ configDir: await mkdtemp(join(stack.dir, 'docker-fresh-')), notaryUrl: stack.notary.url, ca: stack.ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
+  await docker.init();
+  return docker;
+}
+
+/** A notary CLI with a trust directory of its own. */
+export async function freshNotary(stack: Stack): Promise<NotaryCli> {
+  const dir = await mkdtemp(join(stack.dir, 'notary-fresh-'));
+  const notary = new NotaryCli({ ...stack.notaryCli.options, trustDir: join(dir, 'trust'), configPath: join(dir, 'config.json') });
+  await notary.init();
+  return notary;
+}
+
+/** The IDs `docker trust inspect` prints for the repository's Root or Repository key. */
+export function administrativeKeyIds(info: Awaited<ReturnType<DockerCli['inspect']>>[number], name: 'Root' | 'Repository'): string[] {
+  return info.AdministrativeKeys.find((k) => k.Name === name)!.Keys.map((k) => k.ID);
 }

@@ -9,12 +9,10 @@ import { cp, mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type PushedImage } from '../stack/index.ts';
-import { DockerCli } from '../stack/docker-cli.ts';
-import { NotaryCli } from '../stack/notary-cli.ts';
 import { httpsRequest } from '../stack/https.ts';
 import { startProxy, tufPath, type RewritingProxy } from '../stack/proxy.ts';
 import { assertRefused, describeRun, hex, initRepo, libraryEnv, runAction, runCli, useStack, type ActionRun, type CliRun } from './helpers.ts';
-import { placeKey, runAdminAction, serverState } from './admin-helpers.ts';
+import { administrativeKeyIds, freshDocker, freshNotary, placeKey, runAdminAction, serverState } from './admin-helpers.ts';
 import { parsePrivateKey } from '../../src/tuf/private-key.ts';
 import { parseMetadata, type RootSigned } from '../../src/tuf/metadata.ts';
 import { envelope } from '../../src/tuf/go-encoding.ts';
@@ -50,18 +48,6 @@ describe('rotating the root and repository keys, read back by docker, notary and
     const meta = parseMetadata(res.body, 'root', 'Root');
     return { raw: res.body, signed: meta.signed, signatures: meta.signatures };
   };
-  const freshDocker = async (): Promise<DockerCli> => {
-    const docker = new DockerCli({ configDir: await mkdtemp(join(ctx.stack.dir, 'docker-fresh-')), notaryUrl: ctx.stack.notary.url, ca: ctx.stack.ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
-    await docker.init();
-    return docker;
-  };
-  const freshNotary = async (): Promise<NotaryCli> => {
-    const dir = await mkdtemp(join(ctx.stack.dir, 'notary-fresh-'));
-    const notary = new NotaryCli({ ...ctx.stack.notaryCli.options, trustDir: join(dir, 'trust'), configPath: join(dir, 'config.json') });
-    await notary.init();
-    return notary;
-  };
-  const keyOf = (info: Awaited<ReturnType<DockerCli['inspect']>>[number], name: 'Root' | 'Repository') => info.AdministrativeKeys.find((k) => k.Name === name)!.Keys.map((k) => k.ID);
   /** docker trust inspect (docker's remembered trust dir and a fresh one) and notary list (both too) read the repository, signed tags as they were. */
   const readByDockerAndNotary = async (): Promise<{ root: string[]; repository: string[] }> => {
     const tags = [
@@ -69,15 +55,15 @@ describe('rotating the root and repository keys, read back by docker, notary and
       { SignedTag: 'v2', Digest: hex(v2.digest), Signers: ['ci'] },
     ];
     const [rememberedInfo] = await ctx.stack.docker.inspect(gun);
-    const [freshInfo] = await (await freshDocker()).inspect(gun);
+    const [freshInfo] = await (await freshDocker(ctx.stack)).inspect(gun);
     assert.deepEqual(rememberedInfo!.SignedTags, tags, 'docker, remembering the old root');
     assert.deepEqual(freshInfo!.SignedTags, tags, 'docker, trusting on first use');
     assert.deepEqual(freshInfo!.AdministrativeKeys, rememberedInfo!.AdministrativeKeys);
-    for (const notary of [ctx.stack.notaryCli, await freshNotary()]) {
+    for (const notary of [ctx.stack.notaryCli, await freshNotary(ctx.stack)]) {
       const rows = (await notary.list(gun)).filter((r) => r.role === 'targets/ci' || r.role === 'targets/releases');
       assert.deepEqual([...new Set(rows.map((r) => `${r.name} ${r.digest}`))].sort(), [`v1 ${hex(v1.digest)}`, `v2 ${hex(v2.digest)}`]);
     }
-    return { root: keyOf(freshInfo!, 'Root'), repository: keyOf(freshInfo!, 'Repository') };
+    return { root: administrativeKeyIds(freshInfo!, 'Root'), repository: administrativeKeyIds(freshInfo!, 'Repository') };
   };
   const cli = (args: string[]): Promise<CliRun> => runCli(cliEnv, ['--tlscacert', ctx.stack.ca.caCertPath, ...args]);
   const okCli = async (args: string[]): Promise<CliRun> => {

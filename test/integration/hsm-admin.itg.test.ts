@@ -13,10 +13,9 @@ import { cp, mkdtemp, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type PushedImage } from '../stack/index.ts';
-import { DockerCli } from '../stack/docker-cli.ts';
-import { NotaryCli } from '../stack/notary-cli.ts';
 import { makeSoftHsm, type SoftHsm, type TokenKey } from '../stack/softhsm.ts';
 import { assertBadInput, assertCliBadInput, describeRun, hex, publishCount, resultOf, runAction, runCli, trustFile, useStack, type ActionRun } from './helpers.ts';
+import { administrativeKeyIds, freshDocker, freshNotary } from './admin-helpers.ts';
 import { keyId, parsePublicKey } from '../../src/tuf/keys.ts';
 import { parseMetadata } from '../../src/tuf/metadata.ts';
 import { generateKey, keyFilePem } from '../../src/tuf/key-file.ts';
@@ -42,18 +41,6 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
     return runAction(ctx.stack, { mode: 'verify', images: [repository] }, hsm.actionEnv(env));
   };
   const verify = (trustDir: string, images: string[]) => runAction(ctx.stack, { mode: 'verify', images, signers: 'hsm' }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': trustDir });
-  const adminKeys = (info: Awaited<ReturnType<DockerCli['inspect']>>[number], name: 'Root' | 'Repository') => info.AdministrativeKeys.find((k) => k.Name === name)!.Keys.map((k) => k.ID);
-  const freshDocker = async (): Promise<DockerCli> => {
-    const docker = new DockerCli({ configDir: await mkdtemp(join(ctx.stack.dir, 'docker-fresh-')), notaryUrl: ctx.stack.notary.url, ca: ctx.stack.ca, rootPassphrase: ROOT_PASSPHRASE, repositoryPassphrase: REPOSITORY_PASSPHRASE });
-    await docker.init();
-    return docker;
-  };
-  const freshNotary = async (): Promise<NotaryCli> => {
-    const dir = await mkdtemp(join(ctx.stack.dir, 'notary-fresh-'));
-    const notary = new NotaryCli({ ...ctx.stack.notaryCli.options, trustDir: join(dir, 'trust'), configPath: join(dir, 'config.json') });
-    await notary.init();
-    return notary;
-  };
   /** A trust file as the server serves it now, with its signatures. */
   const fetched = async (repository: string, role: 'root' | 'targets'): Promise<Buffer> => {
     const res = await httpsRequest(`${ctx.stack.notary.url}${tufPath(repository, `${role}.json`)}`, { ca: ctx.stack.ca.caPem });
@@ -71,15 +58,15 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
   const readByDockerAndNotary = async (repository: string): Promise<{ root: string[]; repository: string[] }> => {
     const tags = [{ SignedTag: 'v1', Digest: hex(image.digest), Signers: ['hsm'] }];
     const [rememberedInfo] = await ctx.stack.docker.inspect(repository);
-    const [freshInfo] = await (await freshDocker()).inspect(repository);
+    const [freshInfo] = await (await freshDocker(ctx.stack)).inspect(repository);
     assert.deepEqual(rememberedInfo!.SignedTags, tags, 'docker, remembering the earlier root');
     assert.deepEqual(freshInfo!.SignedTags, tags, 'docker, trusting on first use');
     assert.deepEqual(freshInfo!.AdministrativeKeys, rememberedInfo!.AdministrativeKeys);
-    for (const notary of [ctx.stack.notaryCli, await freshNotary()]) {
+    for (const notary of [ctx.stack.notaryCli, await freshNotary(ctx.stack)]) {
       const rows = (await notary.list(repository)).filter((r) => r.role === 'targets/hsm' || r.role === 'targets/releases');
       assert.deepEqual([...new Set(rows.map((r) => `${r.name} ${r.digest}`))], [`v1 ${hex(image.digest)}`]);
     }
-    return { root: adminKeys(freshInfo!, 'Root'), repository: adminKeys(freshInfo!, 'Repository') };
+    return { root: administrativeKeyIds(freshInfo!, 'Root'), repository: administrativeKeyIds(freshInfo!, 'Repository') };
   };
 
   before(async () => {
@@ -111,8 +98,8 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
     assert.ok(!shown.some((l) => l.includes(hsm.pin)), 'the PIN is shown nowhere but in the mask command that hides it');
 
     const [info] = await ctx.stack.docker.inspect(gun);
-    assert.deepEqual(adminKeys(info!, 'Root'), [run.outputs['root-key-id']], 'root-key-id is the Root key docker trust inspect prints');
-    assert.deepEqual(adminKeys(info!, 'Repository'), [idOf(keys.repository)]);
+    assert.deepEqual(administrativeKeyIds(info!, 'Root'), [run.outputs['root-key-id']], 'root-key-id is the Root key docker trust inspect prints');
+    assert.deepEqual(administrativeKeyIds(info!, 'Repository'), [idOf(keys.repository)]);
     assert.match(run.stdout, new RegExp(`initialised \\(root key ${run.outputs['root-key-id']}, repository key ${idOf(keys.repository)}`));
   });
 
@@ -178,7 +165,7 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(await rootCertKeyId(fileGun), idOf(keys.root3));
     const [info] = await ctx.stack.docker.inspect(fileGun);
-    assert.deepEqual(adminKeys(info!, 'Root'), [run.outputs['root-key-id']]);
+    assert.deepEqual(administrativeKeyIds(info!, 'Root'), [run.outputs['root-key-id']]);
   });
 
   it('CLI: init --root-key pkcs11:… --repository-key pkcs11:…, then rotate repository --new-key pkcs11:…; no key file is made; docker reads both', async () => {
@@ -191,16 +178,16 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
     const printed = new RegExp(`^Initialised ${cliGun.replace(/[.]/g, '\\.')}: root key ([0-9a-f]{64}), repository key ${idOf(keys.cliRepository)}$`, 'm').exec(init.stdout);
     assert.ok(printed, init.stdout);
     const [info] = await ctx.stack.docker.inspect(cliGun);
-    assert.deepEqual(adminKeys(info!, 'Root'), [printed[1]], 'the CLI prints the Root key as docker trust inspect does');
-    assert.deepEqual(adminKeys(info!, 'Repository'), [idOf(keys.cliRepository)]);
+    assert.deepEqual(administrativeKeyIds(info!, 'Root'), [printed[1]], 'the CLI prints the Root key as docker trust inspect does');
+    assert.deepEqual(administrativeKeyIds(info!, 'Repository'), [idOf(keys.cliRepository)]);
     assert.equal(await rootCertKeyId(cliGun), idOf(keys.root));
     assert.deepEqual(await readdir(join(config, 'trust', 'private')).catch(() => []), [], 'no key file was made');
 
     const rotate = await cli(['rotate', cliGun, 'repository', '--new-key', hsm.uri('id=%15'), '--root-key', hsm.uri('id=%10'), '--pkcs11-module', hsm.module]);
     assert.equal(rotate.code, 0, rotate.stderr);
     assert.match(rotate.stdout, new RegExp(`the repository key is now ${idOf(keys.cliRepository2)} \\(held on token "owner", key "cli-repository-2", id 15\\)`));
-    const [after] = await (await freshDocker()).inspect(cliGun);
-    assert.deepEqual(adminKeys(after!, 'Repository'), [idOf(keys.cliRepository2)]);
+    const [after] = await (await freshDocker(ctx.stack)).inspect(cliGun);
+    assert.deepEqual(administrativeKeyIds(after!, 'Repository'), [idOf(keys.cliRepository2)]);
     assert.deepEqual(await readdir(join(config, 'trust', 'private')).catch(() => []), [], 'still no key file');
   });
 
