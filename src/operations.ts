@@ -6,7 +6,7 @@
  * so is how its errors name them.
  */
 import type { KeyObject } from 'node:crypto';
-import type { ImageRef } from './registry/reference.ts';
+import { hasTag, type ImageRef } from './registry/reference.ts';
 import type { ImageResult, TrustEnv } from './notary/env.ts';
 import { loadSigner, type SigningKey } from './tuf/private-key.ts';
 import type { TrustedRepo } from './notary/model.ts';
@@ -123,12 +123,6 @@ export interface ResultOf {
 }
 
 export type Operation<M extends Mode> = (env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource) => Promise<ResultOf[M]>;
-
-/** Whether an image reference, as written, names a tag (revoke never assumes `latest`). */
-export function hasTag(reference: string): boolean {
-  const name = reference.trim().split('@')[0]!;
-  return name.lastIndexOf(':') > name.lastIndexOf('/');
-}
 
 /** The tags to revoke in `gun`: every one named, or undefined (all tags) when a reference of it names none. */
 function tagsToRevoke(refs: readonly ImageRef[], gun: string): string[] | undefined {

@@ -1,14 +1,14 @@
 /** The `content-trust` commands, on the same core as the action. */
 import { statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseReference, type ImageRef } from '../registry/reference.ts';
+import { hasTag, parseReference, type ImageRef } from '../registry/reference.ts';
 import { readPrivateKey, toSigningKey } from '../tuf/private-key.ts';
 import { generateKey, publicKeyPem } from '../tuf/key-file.ts';
 import { parseSignerKeys, parseSignerPaths, signerKeyIds, signerRole } from '../notary/admin/common.ts';
 import { readRepo } from '../notary/admin/workflow.ts';
 import { inspectRepo } from '../notary/admin/inspect.ts';
 import { repoClient } from '../notary/sign.ts';
-import { hasTag, perform, type Mode, type OptionsOf, type ResultOf, type Signer } from '../operations.ts';
+import { perform, type Mode, type OptionsOf, type ResultOf, type Signer } from '../operations.ts';
 import { InputError, asContentTrustError } from '../errors.ts';
 import { collectImages, locateFailures, planPins, readDeployFiles, withSources, writePins } from '../deploy/manifests.ts';
 import { flag, type Args } from './args.ts';

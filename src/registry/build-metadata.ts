@@ -19,7 +19,7 @@
  */
 import { InputError, MultiError, type Failure } from '../errors.ts';
 import { own, parseJson, type JsonObject } from '../util/json.ts';
-import type { ImageRef } from './reference.ts';
+import { hasTag, type ImageRef } from './reference.ts';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const DIGEST_KEY = 'containerimage.digest';
@@ -124,16 +124,6 @@ function buildResult(o: JsonObject, target: string | undefined, bad: (why: strin
 }
 
 /**
- * Whether a name as written carries a tag (`repo:tag`, `repo:tag@sha256:…`).
- * The same rule as operations.ts hasTag, kept here so the registry layer does
- * not import the operations table.
- */
-function namesTag(name: string): boolean {
-  const base = name.split('@')[0]!;
-  return base.lastIndexOf(':') > base.lastIndexOf('/');
-}
-
-/**
  * The images to sign from a build's record and the digest each must have.
  *
  * A name without a tag is left out (reported in `untagged`): buildkit pushes
@@ -165,7 +155,7 @@ export function builtImages(record: BuildRecord): BuiltImages {
     const pin = { digest: b.digest, by: `${label}${where}` };
     if (!bake) out.every = pin;
     for (const name of b.names) {
-      if (!namesTag(name)) {
+      if (!hasTag(name)) {
         if (!out.untagged.includes(name)) out.untagged.push(name);
         continue;
       }

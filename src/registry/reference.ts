@@ -151,3 +151,9 @@ export function parseReferences(inputs: readonly string[]): ImageRef[] {
   if (failures.length > 0) throw new MultiError(failures);
   return refs;
 }
+
+/** Whether an image reference, as written, names a tag (revoke and build metadata never assume `latest`; a registry port is not a tag). */
+export function hasTag(reference: string): boolean {
+  const name = reference.trim().split('@')[0]!;
+  return name.lastIndexOf(':') > name.lastIndexOf('/');
+}

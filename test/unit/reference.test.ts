@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatRef, parseReference, parseReferences, parseTrustServer, registryHost, trustServerFor } from '../../src/registry/reference.ts';
+import { formatRef, hasTag, parseReference, parseReferences, parseTrustServer, registryHost, trustServerFor } from '../../src/registry/reference.ts';
 import { ContentTrustError, MultiError } from '../../src/errors.ts';
 import { assertCode } from './helpers/errors.ts';
 
@@ -206,5 +206,12 @@ describe('parseTrustServer', () => {
 describe('formatRef', () => {
   it('is gun:tag', () => {
     assert.equal(formatRef(parseReference(`org/app:v1@${D}`)), 'docker.io/org/app:v1');
+  });
+});
+
+describe('hasTag', () => {
+  it('hasTag: a tag written in the reference, not one the parser assumes (a registry port is not a tag)', () => {
+    for (const r of ['alpine:3', 'reg.example.com:5000/org/app:v1', ' ghcr.io/o/a:v1@sha256:' + 'a'.repeat(64)]) assert.equal(hasTag(r), true, r);
+    for (const r of ['alpine', 'reg.example.com:5000/org/app', 'ghcr.io/o/a@sha256:' + 'a'.repeat(64)]) assert.equal(hasTag(r), false, r);
   });
 });
