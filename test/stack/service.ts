@@ -48,6 +48,11 @@ export interface Live {
   watchdog: ChildProcess | undefined;
 }
 
+/** Whether the process has exited (and been reaped): its pid may then belong to another process. */
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 const live = new Set<Live>();
 let exitHookInstalled = false;
 
@@ -66,7 +71,8 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const entry of live) {
       killGroup(entry.watchdog?.pid, 'SIGKILL');
-      killGroup(entry.child.pid, 'SIGKILL');
+      // A pid reaped minutes ago may be another test file's service by now (pid_max is often 32768).
+      if (!hasExited(entry.child)) killGroup(entry.child.pid, 'SIGKILL');
     }
     live.clear();
   });
@@ -87,13 +93,12 @@ export function spawnSupervised(command: string, args: string[], logPath: string
   } finally {
     closeSync(logFd);
   }
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => resolve());
-  });
   const pid = child.pid;
   child.unref();
-  if (pid === undefined) return { live: { child, watchdog: undefined }, exited };
+  if (pid === undefined) {
+    const failed = new Promise<void>((resolve) => child.once('error', () => resolve()));
+    return { live: { child, watchdog: undefined }, exited: failed };
+  }
   const watchdog = spawn('/bin/sh', ['-c', `read _ignored; kill -KILL -${pid} 2>/dev/null`], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
@@ -104,6 +109,16 @@ export function spawnSupervised(command: string, args: string[], logPath: string
   watchdog.unref();
   const entry: Live = { child, watchdog };
   live.add(entry);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      // Right away, while the pid cannot have been reused yet: end what the service left in its group,
+      // and its watchdog, whose later kill would otherwise hit whatever process gets this pid next.
+      killGroup(pid, 'SIGKILL');
+      killGroup(watchdog.pid, 'SIGKILL');
+      resolve();
+    });
+    child.once('error', () => resolve());
+  });
   return { live: entry, exited };
 }
 
@@ -135,6 +150,16 @@ export async function logTail(logPath: string, lines = 30): Promise<string> {
 const BIND_RACE = /address already in use/i;
 
 /**
+ * Stops a service that was ready; fails, with its log's tail, when it had already ended by itself,
+ * so a crash shows up as its cause rather than only as the next request's ECONNREFUSED.
+ */
+async function stopRunning(name: string, entry: Live, stop: () => Promise<void>, logPath: string): Promise<void> {
+  const ended = hasExited(entry.child) && live.has(entry) ? `exit code ${entry.child.exitCode}, signal ${entry.child.signalCode}` : undefined;
+  await stop();
+  if (ended) throw new Error(`${name} ended while its tests ran (${ended})\n--- ${logPath} (tail) ---\n${await logTail(logPath)}`);
+}
+
+/**
  * Starts an HTTPS service on a free loopback port and waits until
  * `GET <readyPath>` answers 200 with the test CA. Retries with another port
  * when the port was taken in the meantime; otherwise throws with the log tail.
@@ -159,7 +184,7 @@ export async function startHttpsService(spec: ServiceSpec): Promise<RunningServi
       if (entry.child.exitCode !== null || entry.child.signalCode !== null) break;
       try {
         const res = await httpsRequest(url + readyPath, { ca: spec.ca.caPem, timeoutMs: 1_000 });
-        if (res.status === 200) return { name: spec.name, port, url, logPath, pid: entry.child.pid ?? -1, stop };
+        if (res.status === 200) return { name: spec.name, port, url, logPath, pid: entry.child.pid ?? -1, stop: () => stopRunning(spec.name, entry, stop, logPath) };
         lastProblem = `HTTP ${res.status}`;
       } catch (err) {
         lastProblem = (err as Error).message;

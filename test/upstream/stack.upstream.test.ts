@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { httpsRequest } from '../stack/https.ts';
 import { makeUntrustedCa, pushImage, startStack, tagImage, type GeneratedKey, type PushedImage, type Stack } from '../stack/index.ts';
 
@@ -126,4 +127,31 @@ describe('stack lifecycle', () => {
     await assert.rejects(httpsRequest(`${stack.notary.url}/v2/`, { ca: stack.ca.caPem }), /ECONNREFUSED/);
     await assert.rejects(httpsRequest(`${stack.registry.url}/v2/`, { ca: stack.ca.caPem }), /ECONNREFUSED/);
   });
+
+  it('a service that ended by itself fails stop() with its name, how it ended and its log, and takes its watchdog with it', async () => {
+    const stack = await startStack();
+    const watchdogs = () => processes().filter((p) => p.args.includes(`kill -KILL -${stack.notary.pid}`));
+    assert.equal(watchdogs().length, 1, 'the notary server has a watchdog while it runs');
+    process.kill(stack.notary.pid, 'SIGKILL');
+    await assert.rejects(httpsRequest(`${stack.notary.url}/v2/`, { ca: stack.ca.caPem }), /ECONNREFUSED/);
+    // The watchdog would otherwise kill whatever process group gets this pid next when this process exits.
+    for (let i = 0; i < 50 && watchdogs().length > 0; i++) await sleep(100);
+    assert.deepEqual(watchdogs(), []);
+    await assert.rejects(stack.stop(), /notary-server ended while its tests ran \(exit code null, signal SIGKILL\)\n--- .*notary-server\.log \(tail\) ---/);
+    assert.equal(existsSync(stack.dir), false);
+  });
 });
+
+/** This machine's processes, from /proc: pid and command line. */
+function processes(): { pid: number; args: string }[] {
+  const found: { pid: number; args: string }[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      found.push({ pid: Number(name), args: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return found;
+}
