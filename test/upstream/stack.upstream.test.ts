@@ -133,10 +133,10 @@ describe('stack lifecycle', () => {
     const watchdogs = () => processes().filter((p) => p.args.includes(`kill -KILL -${stack.notary.pid}`));
     assert.equal(watchdogs().length, 1, 'the notary server has a watchdog while it runs');
     process.kill(stack.notary.pid, 'SIGKILL');
-    await assert.rejects(httpsRequest(`${stack.notary.url}/v2/`, { ca: stack.ca.caPem }), /ECONNREFUSED/);
     // The watchdog would otherwise kill whatever process group gets this pid next when this process exits.
     for (let i = 0; i < 50 && watchdogs().length > 0; i++) await sleep(100);
     assert.deepEqual(watchdogs(), []);
+    await assert.rejects(httpsRequest(`${stack.notary.url}/v2/`, { ca: stack.ca.caPem }), /ECONNREFUSED/);
     await assert.rejects(stack.stop(), /notary-server ended while its tests ran \(exit code null, signal SIGKILL\)\n--- .*notary-server\.log \(tail\) ---/);
     assert.equal(existsSync(stack.dir), false);
   });
