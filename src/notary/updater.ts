@@ -8,7 +8,7 @@
  * runs.
  */
 import { parseKeyMap, type PublicKey } from '../tuf/keys.ts';
-import { parseMetadata, type DelegationRole, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TimestampSigned } from '../tuf/metadata.ts';
+import { parseMetadata, type DelegationRole, type SignedKind, type FileMeta, type Metadata, type RootSigned, type SnapshotSigned, type TimestampSigned } from '../tuf/metadata.ts';
 import { checkFileMeta, matchesFileMeta, checkNoRollback, checkNotExpired, rootCertificateKeys, verifyRootPinned, verifyRootRotation, verifyThreshold } from '../tuf/verify.ts';
 import { ExpiredError, NotInitialisedError, TrustError, messageOf } from '../errors.ts';
 import type { Config } from '../config.ts';
@@ -111,7 +111,7 @@ async function updateRoot(u: Update, pins: readonly string[] | undefined): Promi
     throw new NotInitialisedError(`${u.gun} has no trust data on the Notary server${remembered}: the repository owner must initialise it and add this signer first, e.g. \`docker trust signer add --key ci.pub ci ${u.gun}\``);
   }
   const unchanged = u.trusted?.root.raw.equals(raw) ?? false;
-  const meta = unchanged ? u.trusted!.root : parseMetadata(raw, 'root', 'Root');
+  const meta = unchanged ? u.trusted!.root : parseServed(u.gun, raw, 'root', 'Root');
   const keys = parseKeyMap(meta.signed.keys, `${u.gun} root.json`);
   if (u.trusted && !unchanged) await verifyRootChain(u.source, u.trusted, meta, u.gun, u.config.maxRootBytes, u.config.maxRootRotations);
   verifyRoot(meta, keys, u.gun, u.allowExpired ? undefined : u.now, pins);
@@ -124,7 +124,7 @@ async function updateRoot(u: Update, pins: readonly string[] | undefined): Promi
 async function updateTimestamp(u: Update, root: TrustedRoot, fetch: Promise<Buffer | undefined>): Promise<Metadata<TimestampSigned>> {
   const raw = await fetch;
   if (!raw) throw new TrustError('METADATA_INVALID', `${u.gun}: the server has a root but no timestamp`);
-  const timestamp = parseMetadata(raw, 'timestamp', 'Timestamp');
+  const timestamp = parseServed(u.gun, raw, 'timestamp', 'Timestamp');
   verifyThreshold(timestamp, root.keys, root.meta.signed.roles.timestamp, u.gun);
   checkNoRollback(timestamp, floor(u, 'timestamp'), u.gun);
   checkFresh(u, timestamp);
@@ -140,7 +140,7 @@ async function updateTimestamp(u: Update, root: TrustedRoot, fetch: Promise<Buff
  * listed, needs the delegations read: checkSnapshotKeepsRoles, at the end.
  */
 async function updateSnapshot(u: Update, root: TrustedRoot, timestamp: Metadata<TimestampSigned>): Promise<Metadata<SnapshotSigned>> {
-  const snapshot = parseMetadata(await fetchAnnounced(u, 'snapshot', timestamp.signed.meta.snapshot), 'snapshot', 'Snapshot');
+  const snapshot = parseServed(u.gun, await fetchAnnounced(u, 'snapshot', timestamp.signed.meta.snapshot), 'snapshot', 'Snapshot');
   verifyThreshold(snapshot, root.keys, root.meta.signed.roles.snapshot, u.gun);
   checkNoRollback(snapshot, floor(u, 'snapshot'), u.gun);
   checkFresh(u, snapshot);
@@ -158,7 +158,7 @@ async function updateSnapshot(u: Update, root: TrustedRoot, timestamp: Metadata<
 async function updateTargets(u: Update, root: TrustedRoot, snapshot: Metadata<SnapshotSigned>): Promise<TrustedRole> {
   const entry = snapshot.signed.meta.targets;
   if (!entry) throw new TrustError('METADATA_INVALID', `${u.gun}: snapshot.json does not list targets`);
-  const targets = parseMetadata(await fetchAnnounced(u, 'targets', entry), 'targets', 'Targets');
+  const targets = parseServed(u.gun, await fetchAnnounced(u, 'targets', entry), 'targets', 'Targets');
   verifyThreshold(targets, root.keys, root.meta.signed.roles.targets, u.gun);
   checkNoRollback(targets, floor(u, 'targets'), u.gun);
   checkFresh(u, targets);
@@ -197,7 +197,7 @@ async function updateDelegation(u: Update, snapshot: Metadata<SnapshotSigned>, p
   }
   const entry = snapshot.signed.meta[role.name];
   if (!entry) return undefined; // delegated, but nothing signed yet
-  const meta = parseMetadata(await fetchAnnounced(u, role.name, entry), role.name, 'Targets');
+  const meta = parseServed(u.gun, await fetchAnnounced(u, role.name, entry), role.name, 'Targets');
   const skip = (e: unknown): undefined => {
     if (!(e instanceof TrustError)) throw e;
     u.warnings.push(`${e.message}; ${role.name} is ignored`);
@@ -293,7 +293,7 @@ async function verifyRootChain(source: MetadataSource, trusted: TrustedState, ro
     if (!raw) {
       throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: the server has no ${v}.root.json, so root version ${root.signed.version} cannot be connected to the trusted version ${trusted.root.signed.version}`);
     }
-    const step = parseMetadata(raw, 'root', 'Root');
+    const step = parseServed(gun, raw, 'root', 'Root');
     if (step.signed.version !== v) throw new TrustError('ROOT_ROTATION_INVALID', `${gun}: ${v}.root.json says it is version ${step.signed.version}`);
     const stepKeys = parseKeyMap(step.signed.keys, `${gun} ${v}.root.json`);
     verifyRootRotation(prev, prevKeys, step, gun);
@@ -303,6 +303,21 @@ async function verifyRootChain(source: MetadataSource, trusted: TrustedState, ro
     prevKeys = stepKeys;
   }
   verifyRootRotation(prev, prevKeys, root, gun);
+}
+
+/**
+ * A metadata file the Notary server sent, parsed: one that is not well-formed metadata
+ * (an HTML page, another service's JSON) names the repository and where it came from.
+ */
+function parseServed<K extends keyof SignedKind>(gun: string, raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {
+  try {
+    return parseMetadata(raw, role, kind);
+  } catch (e) {
+    if (!(e instanceof TrustError) || e.code !== 'METADATA_INVALID') throw e;
+    throw new TrustError('METADATA_INVALID', `${gun}: the Notary server's ${e.message}, so it is not trust data for this repository: check the server with its operator, or that trust-server and the image names point at the right server`, {
+      cause: e,
+    });
+  }
 }
 
 /** The snapshot remembered with the trusted state, if it has one. */

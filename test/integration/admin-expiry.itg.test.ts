@@ -315,7 +315,10 @@ describe('reviving expired repositories (refresh) and the expiry watch (status)'
         ],
       );
       assert.match(statuses[2]!.error!.message, /watch4\/never has no trust data on the Notary server: initialise it first \(mode: init\)$/, "in the action's words");
-      assert.match(statuses[3]!.error!.message, /root\.json is not JSON/);
+      assert.match(
+        statuses[3]!.error!.message,
+        /^[^ ]+watch4\/garbage: the Notary server's root\.json is not JSON, so it is not trust data for this repository: check the server with its operator, or that trust-server and the image names point at the right server$/,
+      );
       assert.deepEqual(
         run.errors.filter((e) => e.title).map((e) => e.title),
         [`REPO_NOT_INITIALISED: ${never}`, `METADATA_INVALID: ${garbage.gun}`, `EXPIRING: ${soon.gun}`],
@@ -341,6 +344,7 @@ describe('reviving expired repositories (refresh) and the expiry watch (status)'
         ],
       );
       assert.match(printed[2]!.error!.message, /\(`content-trust init [^`]+watch4\/never`\)$/, "in the CLI's words");
+      assert.match(printed[3]!.error!.message, /watch4\/garbage: the Notary server's root\.json is not JSON, .* or that --server \(or \$DOCKER_CONTENT_TRUST_SERVER\) and the image names point at the right server$/);
       assert.deepEqual(
         [...cli.stderr.matchAll(/^content-trust: ([A-Z_]+): /gm)].map((m) => m[1]),
         ['REPO_NOT_INITIALISED', 'METADATA_INVALID', 'EXPIRING'],
