@@ -43,6 +43,8 @@ export interface HttpClientOptions {
 
 /** Connections kept per origin (keep-alive), as the node:https agent had. */
 const CONNECTIONS = 8;
+/** An answer's header block larger than this fails the exchange: node's default, stated here (the bundle's undici does not read node's; scripts/build.mjs). */
+const MAX_HEADER_BYTES = 16 * 1024;
 /**
  * HTTP/2 stays off. notary-server offers only HTTP/1.1; docker-registry
  * offers h2, but verify's manifest HEADs over one h2 connection were no
@@ -86,6 +88,7 @@ export class HttpClient {
       httpsProxy: this.proxies.https?.url ?? '',
       noProxy: this.proxies.noProxy,
       connections: CONNECTIONS,
+      maxHeaderSize: MAX_HEADER_BYTES,
       allowH2,
       connect: { ...tls, timeout: timeoutMs },
       connectTimeout: timeoutMs,
