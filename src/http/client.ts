@@ -340,7 +340,8 @@ const FIRST_ONLY = new Set([
 
 function nodeHeaders(raw: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
   const out = Object.create(null) as Record<string, string | string[]>;
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name of Object.keys(raw)) {
+    const value = raw[name];
     if (value === undefined) continue;
     if (!Array.isArray(value)) out[name] = value;
     else if (name === 'set-cookie') out[name] = value;
