@@ -264,6 +264,9 @@ export class HttpClient {
       const which = proxy?.url.startsWith('https:') ? 'the server or the https proxy uses a private CA, pass its certificate' : 'the server uses a private CA, pass its certificate';
       return final(new NetworkError('TLS_FAILED', `TLS to ${host}${through} failed (${code || message}): if ${which} in the \`ca-cert\` input`, { cause: e }));
     }
+    if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+      return final(new NetworkError('LENGTH_EXCEEDED', `${host}${through} sent a header block larger than the ${MAX_HEADER_BYTES} bytes allowed; refusing an oversized response`, { cause: e }));
+    }
     if (TIMEOUT_CODES.has(code)) {
       return new NetworkError('TIMEOUT', `${host}${through} did not answer within ${this.config.timeoutMs} ms`, { cause: e });
     }
