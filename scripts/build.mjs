@@ -47,6 +47,29 @@ const noHttp2 = {
   },
 };
 
+/**
+ * undici loads node:http at start for two values: the default header size
+ * limit of its HTTP/1.1 client (node's --max-http-header-size, 16 KiB unless
+ * set) and the IncomingMessage class, whose socket its stream destroy helper
+ * clears. node:http brings node's HTTP server and client with it: about
+ * 40 ms of CPU at every start (docs/benchmarks.md, "fourth pass"). The bundle
+ * gives undici a stand-in: the limit as node's default (src/http/client.ts
+ * passes its own, MAX_HEADER_BYTES, the same; only the CONNECT client of a
+ * proxy takes the default), and an IncomingMessage class nothing is an instance of:
+ * the client's request bodies are Buffers, never a node:http message.
+ */
+const UNDICI_UTIL = fileURLToPath(new URL('../node_modules/undici/lib/core/util.js', import.meta.url));
+const noNodeHttp = {
+  name: 'no-node-http',
+  setup(b) {
+    b.onResolve({ filter: /^node:http$/ }, (args) => (args.importer === UNDICI_CLIENT || args.importer === UNDICI_UTIL ? { path: 'undici-node-http', namespace: 'no-node-http' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-node-http' }, () => ({
+      contents: 'module.exports = { maxHeaderSize: 16384, IncomingMessage: class IncomingMessageNotLoaded {} }',
+      loader: 'js',
+    }));
+  },
+};
+
 /** The esbuild options `npm run build` uses, writing into `outdir`. */
 export function options(outdir) {
   return {
@@ -62,7 +85,7 @@ export function options(outdir) {
     minify: true,
     legalComments: 'eof',
     logLevel: 'warning',
-    plugins: [lazyOidc, noHttp2],
+    plugins: [lazyOidc, noHttp2, noNodeHttp],
     // Chunk names hash module paths: keep them as seen from the project, wherever node_modules really lives.
     preserveSymlinks: true,
     // Some CommonJS dependencies call require() for Node built-ins.

@@ -54,7 +54,8 @@ export class AuthClient {
   async send(url: string, init: AuthedInit = {}): Promise<HttpResponse> {
     const origin = new URL(url).origin;
     const known = this.challenges.get(origin);
-    const first = await this.http.send(url, await this.withAuth(origin, init, known));
+    // No challenge known for the origin yet (every request to a registry without auth): no detour through withAuth's promise.
+    const first = await this.http.send(url, known ? await this.withAuth(origin, init, known) : init);
     if (first.status !== 401) return first;
     const challenge = parseChallenge(first.headers['www-authenticate']);
     if (!challenge || (challenge.scheme !== 'bearer' && challenge.scheme !== 'basic')) {

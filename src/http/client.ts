@@ -43,6 +43,8 @@ export interface HttpClientOptions {
 
 /** Connections kept per origin (keep-alive), as the node:https agent had. */
 const CONNECTIONS = 8;
+/** An answer's header block larger than this fails the exchange: node's default, stated here (the bundle's undici does not read node's; scripts/build.mjs). */
+const MAX_HEADER_BYTES = 16 * 1024;
 /**
  * HTTP/2 stays off. notary-server offers only HTTP/1.1; docker-registry
  * offers h2, but verify's manifest HEADs over one h2 connection were no
@@ -86,6 +88,7 @@ export class HttpClient {
       httpsProxy: this.proxies.https?.url ?? '',
       noProxy: this.proxies.noProxy,
       connections: CONNECTIONS,
+      maxHeaderSize: MAX_HEADER_BYTES,
       allowH2,
       connect: { ...tls, timeout: timeoutMs },
       connectTimeout: timeoutMs,
@@ -261,6 +264,9 @@ export class HttpClient {
       const which = proxy?.url.startsWith('https:') ? 'the server or the https proxy uses a private CA, pass its certificate' : 'the server uses a private CA, pass its certificate';
       return final(new NetworkError('TLS_FAILED', `TLS to ${host}${through} failed (${code || message}): if ${which} in the \`ca-cert\` input`, { cause: e }));
     }
+    if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+      return final(new NetworkError('LENGTH_EXCEEDED', `${host}${through} sent a header block larger than the ${MAX_HEADER_BYTES} bytes allowed; refusing an oversized response`, { cause: e }));
+    }
     if (TIMEOUT_CODES.has(code)) {
       return new NetworkError('TIMEOUT', `${host}${through} did not answer within ${this.config.timeoutMs} ms`, { cause: e });
     }
@@ -337,7 +343,8 @@ const FIRST_ONLY = new Set([
 
 function nodeHeaders(raw: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
   const out = Object.create(null) as Record<string, string | string[]>;
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name of Object.keys(raw)) {
+    const value = raw[name];
     if (value === undefined) continue;
     if (!Array.isArray(value)) out[name] = value;
     else if (name === 'set-cookie') out[name] = value;

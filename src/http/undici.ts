@@ -8,11 +8,29 @@
  * opens its CONNECT tunnels with one of them (`connect`), so that one is
  * added here, the same function undici's index would add.
  */
+import { setFlagsFromString } from 'node:v8';
 import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
 import connect from 'undici/lib/api/api-connect.js';
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
 
 const proto = Dispatcher.prototype as { connect?: unknown };
 if (typeof proto.connect !== 'function') proto.connect = connect;
+
+/**
+ * undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 runs it
+ * first as baseline code (Liftoff) and, once the parser's main function is
+ * hot (after a few dozen responses), recompiles that one large function with
+ * its optimising compiler on a background thread: about 0.2 s of CPU in
+ * every run, one tag or five thousand. Liftoff parses a response in about
+ * 2 µs, so even 5,000 responses cost a fraction of the recompile
+ * (docs/benchmarks.md, "fourth pass"). V8's tier-up filter lets only the
+ * function with the given index tier up; no module has a function at index
+ * 2^31 − 1 (V8 allows 10^6), so none does. It changes which compiler runs,
+ * not what the code does; the only WebAssembly in the process is llhttp.
+ * Set before undici compiles llhttp (at its first connection). The flag
+ * exists in every V8 that Node 22 and 24 ship (an unknown one would only
+ * print a line).
+ */
+setFlagsFromString('--wasm-tier-up-filter=2147483647');
 
 export { EnvHttpProxyAgent };

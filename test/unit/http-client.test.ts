@@ -182,6 +182,29 @@ describe('HttpClient: connections, TLS, answers', () => {
     }
   });
 
+  it('a header block over 16 KiB: LENGTH_EXCEEDED naming the host, not retried; one under it is read', async () => {
+    const { http } = client();
+    try {
+      await serving(
+        (req, _body, res) => {
+          res.writeHead(200, { 'x-filler': 'a'.repeat(req.url === '/huge' ? 20 * 1024 : 12 * 1024) });
+          res.end('ok');
+        },
+        async () => {
+          const ok = await http.send(`${origin}/large`);
+          assert.equal(ok.headers['x-filler']?.length, 12 * 1024);
+          seen.length = 0;
+          const e = await rejects(http.send(`${origin}/huge`));
+          assert.equal(e.code, 'LENGTH_EXCEEDED');
+          assert.equal(e.message, `${host} sent a header block larger than the 16384 bytes allowed; refusing an oversized response`);
+          assert.equal(seen.length, 1);
+        },
+      );
+    } finally {
+      http.close();
+    }
+  });
+
   it('an endless body: LENGTH_EXCEEDED once past the cap, and the client hangs up', async () => {
     const { http } = client();
     let hungUp: Promise<void> | undefined;
