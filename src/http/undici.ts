@@ -27,10 +27,11 @@ if (typeof proto.connect !== 'function') proto.connect = connect;
  * function with the given index tier up; no module has a function at index
  * 2^31 − 1 (V8 allows 10^6), so none does. It changes which compiler runs,
  * not what the code does; the only WebAssembly in the process is llhttp.
- * Set before undici compiles llhttp (at its first connection). The flag
- * exists in every V8 that Node 22 and 24 ship (an unknown one would only
- * print a line).
+ * Set before undici compiles llhttp (at its first connection), and only on
+ * the V8 majors Node 22 and 24 ship, which have the flag
+ * (test/unit/undici.test.ts): a V8 without it would print an error line.
  */
-setFlagsFromString('--wasm-tier-up-filter=2147483647');
+export const WASM_TIER_UP_FLAG = '--wasm-tier-up-filter=2147483647';
+if (/^1[23]\./.test(process.versions.v8)) setFlagsFromString(WASM_TIER_UP_FLAG);
 
 export { EnvHttpProxyAgent };
