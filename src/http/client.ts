@@ -265,7 +265,13 @@ export class HttpClient {
       return final(new NetworkError('TLS_FAILED', `TLS to ${host}${through} failed (${code || message}): if ${which} in the \`ca-cert\` input`, { cause: e }));
     }
     if (code === 'UND_ERR_HEADERS_OVERFLOW') {
-      return final(new NetworkError('LENGTH_EXCEEDED', `${host}${through} sent a header block larger than the ${MAX_HEADER_BYTES} bytes allowed; refusing an oversized response`, { cause: e }));
+      return final(
+        new NetworkError(
+          'LENGTH_EXCEEDED',
+          `${host}${through} sent a header block larger than the ${MAX_HEADER_BYTES} bytes allowed, which no registry or Notary server needs: check that the URL names one, and what stands in front of it (a proxy or load balancer adding headers)`,
+          { cause: e },
+        ),
+      );
     }
     if (TIMEOUT_CODES.has(code)) {
       return new NetworkError('TIMEOUT', `${host}${through} did not answer within ${this.config.timeoutMs} ms`, { cause: e });
