@@ -5,11 +5,12 @@
 //   npm run bench -- --growth 10,100   growth sizes (default 10,100,1000,5000; '' for none)
 //   npm run bench -- --floor 5000      tags for the verify-vs-registry floor (0: skip)
 //   npm run bench -- --no-write        print, do not write docs/benchmarks.*
+//   npm run bench -- --report          no runs: write docs/benchmarks.md anew from docs/benchmarks.json
 //
 // Starts notary-server and docker-registry on loopback, seeds the images,
 // adds the signer with `docker trust signer add`, then times whole processes
 // (see docs/benchmarks.md). Benchmarks report; no test asserts a time.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,11 +23,17 @@ import { measureStartup } from './bench/startup.ts';
 import { describeMachine } from './bench/machine.ts';
 import { ratio, writeReport, type Comparison, type Series } from './bench/report.ts';
 
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' }, growth: { type: 'string', default: '10,100,1000,5000' }, floor: { type: 'string', default: '5000' }, 'no-write': { type: 'boolean', default: false } } });
+const { values: opts } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, growth: { type: 'string', default: '10,100,1000,5000' }, floor: { type: 'string', default: '5000' }, 'no-write': { type: 'boolean', default: false }, report: { type: 'boolean', default: false } },
+});
 const RUNS = Number(opts.runs);
 const GROWTH = opts.growth.split(',').filter(Boolean).map(Number);
 const log = (s: string) => console.error(`bench: ${s}`);
 
+if (opts.report) {
+  writeReport(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'docs', 'benchmarks.json'), 'utf8')) as Parameters<typeof writeReport>[0]);
+  process.exit(0);
+}
 if (!ensureDeps({ install: true }).ok || !ensureDockerTrust().ok) process.exit(1);
 if (!existsSync(GNU_TIME)) {
   console.error(`bench: ${GNU_TIME} (GNU time, for peak memory) is missing: apt-get install time`);

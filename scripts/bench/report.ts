@@ -122,7 +122,7 @@ function markdown(r: Report): string {
     '## Start-up',
     '',
     `From spawning \`node dist/index.js\` to its first TCP connection (a loopback listener stands in for the servers), median of ${s.verifyMs.length}: `,
-    `verify ${fmt(median(s.verifyMs))}, sign ${fmt(median(s.signMs))} (includes decrypting the delegation key); Node alone (\`node -e 'net.connect()'\`) ${fmt(median(s.nodeFloorMs))}. Target: under 150 ms. Start-up loads ${(m.distBytes / 1024).toFixed(0)} KiB of dist/ (index.js and the chunks it imports); the cache client and OIDC chunks (${((m.distTotalBytes - m.distBytes) / 1024).toFixed(0)} KiB more) load only when used.`,
+    `verify ${fmt(median(s.verifyMs))}, sign ${fmt(median(s.signMs))} (includes decrypting the delegation key); Node alone (\`node -e 'net.connect()'\`) ${fmt(median(s.nodeFloorMs))}, so the action's own start-up is ${fmt(median(s.verifyMs) - median(s.nodeFloorMs))} (verify). Issue 4's target, under 150 ms, was set where Node alone started in 26 ms: ${startupVerdict(median(s.verifyMs), median(s.nodeFloorMs))}. Start-up loads ${(m.distBytes / 1024).toFixed(0)} KiB of dist/ (index.js and the chunks it imports); the cache client and OIDC chunks (${((m.distTotalBytes - m.distBytes) / 1024).toFixed(0)} KiB more) load only when used.`,
     '',
     '## Notes',
     '',
@@ -130,4 +130,11 @@ function markdown(r: Report): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** Issue 4's start-up target (150 ms in all, 124 ms above a Node that started in 26 ms), judged on this machine. */
+function startupVerdict(verifyMs: number, nodeMs: number): string {
+  if (verifyMs < 150) return 'met ✓';
+  const above = verifyMs - nodeMs;
+  return above < 124 ? `not met as a whole, as Node alone takes ${fmt(nodeMs)} here; the action adds ${fmt(above)} to Node's own start-up, within the 124 ms the target left it` : `not met ✗ (the action adds ${fmt(above)} to Node's own start-up)`;
 }
