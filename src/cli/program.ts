@@ -212,4 +212,4 @@ export async function main(argv: readonly string[], io: commands.Io & { err: (te
 // Results carry outside values (tags, signer names, server messages): no
 // control sequence reaches the terminal and no workflow command the runner,
 // when the CLI runs in a workflow step.
-process.exitCode = await main(process.argv.slice(2), { out: (t) => process.stdout.write(linesForLog(t)), err: (t) => process.stderr.write(t), env: process.env });
+process.exitCode = await main(process.argv.slice(2), { out: (t) => process.stdout.write(linesForLog(t)), err: (t) => process.stderr.write(linesForLog(t)), env: process.env });
