@@ -151,7 +151,8 @@ const CHECKS: { [K in keyof SignedKind]: (s: Record<string, unknown>, role: stri
     // A delegation may list thousands of targets: the entry's name goes into a message only when it fails.
     const targets = s.targets;
     for (const name of Object.keys(targets)) {
-      if (!isFileMeta(targets[name])) checkFileMeta(targets[name], `${role} target ${JSON.stringify(name)}`);
+      const problem = fileMetaProblem(targets[name]);
+      if (problem) throw new TrustError('METADATA_INVALID', `${role} target ${JSON.stringify(name)} ${problem}`);
     }
     const d = s.delegations;
     if (d === undefined) return;
@@ -194,18 +195,15 @@ function checkRoleKeys(r: unknown, where: string): void {
 }
 
 function checkFileMeta(m: unknown, where: string): void {
-  if (!isObject(m) || !isObject(m.hashes) || typeof m.length !== 'number' || !Number.isSafeInteger(m.length) || m.length < 0) {
-    throw new TrustError('METADATA_INVALID', `${where} needs hashes and a length`);
-  }
-  for (const v of Object.values(m.hashes)) {
-    if (typeof v !== 'string') throw new TrustError('METADATA_INVALID', `${where} has a non-string hash`);
-  }
+  const problem = fileMetaProblem(m);
+  if (problem) throw new TrustError('METADATA_INVALID', `${where} ${problem}`);
 }
 
-/** What checkFileMeta accepts, without building its message. */
-function isFileMeta(m: unknown): boolean {
-  if (!isObject(m) || !isObject(m.hashes) || typeof m.length !== 'number' || !Number.isSafeInteger(m.length) || m.length < 0) return false;
-  return Object.values(m.hashes).every((v) => typeof v === 'string');
+/** What is wrong with a file's hashes and length, if anything. */
+function fileMetaProblem(m: unknown): string | undefined {
+  if (!isObject(m) || !isObject(m.hashes) || typeof m.length !== 'number' || !Number.isSafeInteger(m.length) || m.length < 0) return 'needs hashes and a length';
+  for (const v of Object.values(m.hashes)) if (typeof v !== 'string') return 'has a non-string hash';
+  return undefined;
 }
 
 function isVersion(v: unknown): v is number {

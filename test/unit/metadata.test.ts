@@ -185,14 +185,15 @@ describe('parseMetadata', () => {
       assert.equal(m.signed.delegations.roles[0]!.name.length, 255);
     });
 
-    const targetEdits: [string, (d: Doc) => void][] = [
-      ['a target without hashes', (d) => delete d.signed.targets.v1.hashes],
-      ['a target with a string length', (d) => (d.signed.targets.v1.length = '401')],
-      ['a target with a negative length', (d) => (d.signed.targets.v1.length = -1)],
-      ['a target with a numeric hash', (d) => (d.signed.targets.v1.hashes.sha256 = 5)],
+    const NO_LENGTH = /^targets\/releases target "v1" needs hashes and a length$/;
+    const targetEdits: [string, (d: Doc) => void, RegExp][] = [
+      ['a target without hashes', (d) => delete d.signed.targets.v1.hashes, NO_LENGTH],
+      ['a target with a string length', (d) => (d.signed.targets.v1.length = '401'), NO_LENGTH],
+      ['a target with a negative length', (d) => (d.signed.targets.v1.length = -1), NO_LENGTH],
+      ['a target with a numeric hash', (d) => (d.signed.targets.v1.hashes.sha256 = 5), /^targets\/releases target "v1" has a non-string hash$/],
     ];
-    for (const [label, edit] of targetEdits) {
-      it(label, () => assert.throws(() => parseEdited('targets/releases', edit), invalid('targets/releases', /"v1"/)));
+    for (const [label, edit, what] of targetEdits) {
+      it(label, () => assert.throws(() => parseEdited('targets/releases', edit), invalid('targets/releases', what)));
     }
   });
 
