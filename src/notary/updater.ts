@@ -140,7 +140,7 @@ async function updateTimestamp(u: Update, root: TrustedRoot, fetch: Promise<Buff
  * listed, needs the delegations read: checkSnapshotKeepsRoles, at the end.
  */
 async function updateSnapshot(u: Update, root: TrustedRoot, timestamp: Metadata<TimestampSigned>): Promise<Metadata<SnapshotSigned>> {
-  const snapshot = parseServed(u.gun, await fetchAnnounced(u, 'snapshot', timestamp.signed.meta.snapshot), 'snapshot', 'Snapshot');
+  const snapshot = parseMetadata(await fetchAnnounced(u, 'snapshot', timestamp.signed.meta.snapshot), 'snapshot', 'Snapshot');
   verifyThreshold(snapshot, root.keys, root.meta.signed.roles.snapshot, u.gun);
   checkNoRollback(snapshot, floor(u, 'snapshot'), u.gun);
   checkFresh(u, snapshot);
@@ -158,7 +158,7 @@ async function updateSnapshot(u: Update, root: TrustedRoot, timestamp: Metadata<
 async function updateTargets(u: Update, root: TrustedRoot, snapshot: Metadata<SnapshotSigned>): Promise<TrustedRole> {
   const entry = snapshot.signed.meta.targets;
   if (!entry) throw new TrustError('METADATA_INVALID', `${u.gun}: snapshot.json does not list targets`);
-  const targets = parseServed(u.gun, await fetchAnnounced(u, 'targets', entry), 'targets', 'Targets');
+  const targets = parseMetadata(await fetchAnnounced(u, 'targets', entry), 'targets', 'Targets');
   verifyThreshold(targets, root.keys, root.meta.signed.roles.targets, u.gun);
   checkNoRollback(targets, floor(u, 'targets'), u.gun);
   checkFresh(u, targets);
@@ -197,7 +197,7 @@ async function updateDelegation(u: Update, snapshot: Metadata<SnapshotSigned>, p
   }
   const entry = snapshot.signed.meta[role.name];
   if (!entry) return undefined; // delegated, but nothing signed yet
-  const meta = parseServed(u.gun, await fetchAnnounced(u, role.name, entry), role.name, 'Targets');
+  const meta = parseMetadata(await fetchAnnounced(u, role.name, entry), role.name, 'Targets');
   const skip = (e: unknown): undefined => {
     if (!(e instanceof TrustError)) throw e;
     u.warnings.push(`${e.message}; ${role.name} is ignored`);
@@ -306,8 +306,10 @@ async function verifyRootChain(source: MetadataSource, trusted: TrustedState, ro
 }
 
 /**
- * A metadata file the Notary server sent, parsed: one that is not well-formed metadata
- * (an HTML page, another service's JSON) names the repository and where it came from.
+ * A root or timestamp the Notary server sent, parsed: the files a client asks for by name, not by a
+ * signed hash, so one that is not well-formed metadata (an HTML page, another service's JSON) most
+ * likely comes from the wrong server; the message names the repository and says so. (A file fetched
+ * by the hash signed metadata lists is the repository's own, and its error stays as it is.)
  */
 function parseServed<K extends keyof SignedKind>(gun: string, raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {
   try {
