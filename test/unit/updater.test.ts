@@ -151,6 +151,13 @@ describe('updateRepo, step by step (TUF client workflow 5.3-5.6.7)', () => {
     await assertCode(updateRepo(answering({ timestamp: async () => undefined }), { config: defaultConfig, now: NOW }), 'METADATA_INVALID', /has a root but no timestamp/);
   });
 
+  it('5.3, 5.4: a root or timestamp that is not metadata (an HTML page) is METADATA_INVALID naming the repository and blaming the server', async () => {
+    const page = async () => Buffer.from('<html><body>502 Bad Gateway</body></html>');
+    const blamed = (file: string) => new RegExp(`^${GUN.replace(/[.]/g, '\\.')}: the Notary server's ${file}\\.json is not JSON, so it is not trust data for this repository: check the server with its operator, or that trust-server`);
+    await assertCode(updateRepo(answering({ root: page }), { config: defaultConfig, now: NOW }), 'METADATA_INVALID', blamed('root'));
+    await assertCode(updateRepo(answering({ timestamp: page }), { config: defaultConfig, now: NOW }), 'METADATA_INVALID', blamed('timestamp'));
+  });
+
   it('5.3: no root on the server, though one is remembered: REPO_NOT_INITIALISED says where it is remembered', async () => {
     const state: TrustedState = { root: rootMeta(), versions: new Map(), source: '/remembered/dir', files: new Map() };
     await assertCode(updateRepo(answering({ root: async () => undefined }), { config: defaultConfig, now: NOW, store: memoryStore(state) }), 'REPO_NOT_INITIALISED', /remembered in \/remembered\/dir/);
