@@ -38,7 +38,7 @@
  * naming the file, the object and the line.
  */
 import { ContentTrustError, InputError, type InputErrorCode } from '../errors.ts';
-import { parseReference, type ImageRef } from '../registry/reference.ts';
+import { hasTag, parseReference, type ImageRef } from '../registry/reference.ts';
 import { parseYaml, type ScalarSource, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
 
 export type DeployKind = 'kubernetes' | 'compose' | 'workflow';
@@ -101,7 +101,6 @@ const CONTAINER_LABEL: Record<(typeof CONTAINER_LISTS)[number], string> = { cont
 
 // A value Compose, Helm, Kustomize's vars, envsubst or Actions would fill in.
 const TEMPLATE = /\$\{\{|\$\{|\$\(|\{\{|\$[A-Za-z_]/;
-const DIGEST_ONLY = /^([^@:]+(?::[0-9]+)?(?:\/[^@:]+)*)@(sha256:[0-9a-f]{64})$/;
 
 /** Parses one deployment file; its problems are collected, not thrown (a YAML error is one problem). */
 export async function parseDeployFile(text: string, path: string): Promise<DeployFile> {
@@ -304,9 +303,10 @@ class Reader {
         `${this.file.path}: ${what}: image ${JSON.stringify(image)} holds a variable or template (${template[0]}…), so the image deployed is only known at deploy time and content trust cannot check it: render the file first (helm template, kustomize build, docker compose config) and give the rendered file, or write the image out`,
       );
     }
-    const digestOnly = DIGEST_ONLY.exec(image);
+    // A digest and no tag (a registry port is no tag: hasTag): nothing signed names it.
+    const digestOnly = /@sha256:[0-9a-f]{64}$/.test(image) && !hasTag(image);
     try {
-      const ref = parseReference(digestOnly ? digestOnly[1]! : image);
+      const ref = parseReference(digestOnly ? image.slice(0, image.indexOf('@')) : image);
       const found: DeployImage = { image, ref, line, source: doc.scalar(map, key), prefix, what };
       (digestOnly ? this.file.digestOnly : this.file.images).push(found);
     } catch (e) {

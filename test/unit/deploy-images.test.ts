@@ -131,6 +131,23 @@ describe('parseDeployFile: Kubernetes', () => {
 });
 
 describe('parseDeployFile: Compose', () => {
+  it('a numeric tag with a digest is a tag to verify (redis:7@…), not a registry port; only a digest with no tag is digest-only', async () => {
+    const text = `services:\n  cache:\n    image: redis:7@${WORKER_V1}\n  db:\n    image: ${REGISTRY}/postgres@${WORKER_V1}\n  web:\n    image: ${REGISTRY}/org/app:16@${WORKER_V1}\n`;
+    const file = await parseDeployFile(text, 'compose.yaml');
+    assert.deepEqual(problems(file), []);
+    assert.deepEqual(
+      file.images.map((i) => [i.line, i.ref.tag, i.ref.pin]),
+      [
+        [3, '7', WORKER_V1],
+        [7, '16', WORKER_V1],
+      ],
+    );
+    assert.deepEqual(
+      file.digestOnly.map((d) => [d.line, d.ref.gun]),
+      [[5, `${REGISTRY}/postgres`]],
+    );
+  });
+
   it('reads services.*.image of a 2.x file; a service Compose never pulls (pull_policy build) is skipped and said', async () => {
     const file = await parseDeployFile(sample('compose-v2.yml'), 'docker-compose.yml');
     assert.equal(file.kind, 'compose');
