@@ -105,8 +105,11 @@ describe('rotating the root and repository keys, read back by docker, notary and
 
   it('action, rotate-role root: a new root key handed back once (encrypted, masked); root version 2 names it, signed by the old and the new key; docker, notary and the action remembering version 1 read the repository', async () => {
     const v1Root = await served();
-    const run = await runAdminAction(ctx.stack, 'rotate', [gun], { 'rotate-role': 'root', 'root-key': dockerRoot, 'root-passphrase': ROOT_PASSPHRASE, 'trust-dir': remembered, cache: 'false' });
+    // root-keys pins the old root key: the rotation reads back under the new one and says to update the pin.
+    const oldPin = v1Root.signed.roles.root.keyids.join(',');
+    const run = await runAdminAction(ctx.stack, 'rotate', [gun], { 'rotate-role': 'root', 'root-key': dockerRoot, 'root-passphrase': ROOT_PASSPHRASE, 'trust-dir': remembered, cache: 'false', 'root-keys': oldPin });
     assert.equal(run.code, 0, describeRun(run));
+    assert.match(run.stdout, new RegExp(`^::warning.*root-keys pins the root key this rotation replaced: set root-keys to ${run.outputs['root-key-id']} for the runs that follow`, 'm'), describeRun(run));
     const newKey = run.outputs['root-key']!;
     assert.match(newKey, /^-----BEGIN ENCRYPTED PRIVATE KEY-----\nrole: root\n\n/);
     const body = newKey.split('\n')[3]!;
@@ -125,6 +128,8 @@ describe('rotating the root and repository keys, read back by docker, notary and
     assert.deepEqual(read.root, [run.outputs['root-key-id']], 'root-key-id is the Root key docker trust inspect prints');
     const again = await verify(remembered);
     assert.equal(again.code, 0, describeRun(again));
+    const pinnedNew = await runAction(ctx.stack, { mode: 'verify', images: [v1.ref], signers: 'ci' }, { INPUT_CACHE: 'false', 'INPUT_TRUST-DIR': await mkdtemp(join(ctx.stack.dir, 'pin-new-')), 'INPUT_ROOT-KEYS': run.outputs['root-key-id']! });
+    assert.equal(pinnedNew.code, 0, describeRun(pinnedNew));
   });
 
   it('the action remembering root version 1 verifies the old tags after the rotation, and remembers version 2', async () => {

@@ -61,9 +61,13 @@ export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan:
         return plan(await readRepo(env, client, now, read), client, now);
       },
       async readBack(done) {
-        if (done.files.size > 0) await updateRepoFor(env, client);
-        env.log.info(done.summary);
         const { rootKeyId, repositoryKeyId } = done;
+        // A rotated root names only its new key: pins of the old one would refuse it, though the
+        // remembered old root still checks the chain to it. The read-back pins the new key instead.
+        const rotatedFromPin = rootKeyId !== undefined && env.rootKeys !== undefined && env.rootKeys.length > 0 && !env.rootKeys.includes(rootKeyId);
+        if (done.files.size > 0) await updateRepoFor(rotatedFromPin ? { ...env, rootKeys: [rootKeyId] } : env, client);
+        env.log.info(done.summary);
+        if (rotatedFromPin) env.log.warning(`${client.gun}: root-keys pins the root key this rotation replaced: set root-keys to ${rootKeyId} for the runs that follow, or they refuse the repository (ROOT_NOT_PINNED)`);
         return { repository: client.gun, changed: done.files.size > 0, roles: [...done.files.keys()], summary: done.summary, ...(rootKeyId ? { rootKeyId } : {}), ...(repositoryKeyId ? { repositoryKeyId } : {}) };
       },
     };
