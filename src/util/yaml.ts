@@ -184,10 +184,14 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
   const positions = new WeakMap<object, { line: number; items: Map<string | number, ItemPosition> }>();
   const lineOf = (node: Node | null | undefined): number => lines.linePos(node?.range?.[0] ?? 0).line;
   const anchors = new Map<string, Node>();
+  // Each alias stands for the anchor of that name before it in the document, bound when the alias is first
+  // met (outside any copy, in document order): a copy made later, after a name was anchored again, keeps it.
+  const aliasTargets = new WeakMap<Node, Node>();
+  const aliasTarget = (alias: Node & { source: string }): Node | undefined => aliasTargets.get(alias) ?? anchors.get(alias.source);
   let copied = 0;
   const position = (node: Node | null | undefined, valueNode: Node | null | undefined): ItemPosition => {
     // An alias's position is its anchor's: what it stands for is written there.
-    const target = yaml.isAlias(valueNode) ? anchors.get(valueNode.source) : valueNode;
+    const target = yaml.isAlias(valueNode) ? aliasTarget(valueNode) : valueNode;
     const style = yaml.isScalar(target) && target.range ? STYLES[target.type ?? ''] : undefined;
     const scalar = style && yaml.isScalar(target) && target.range ? { start: target.range[0], end: target.range[1], line: lineOf(target), style } : undefined;
     return { line: lineOf(node), scalar };
@@ -199,7 +203,8 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
     if (depth > bounds.maxDepth) throw fail(`${where(lines, node.range?.[0] ?? 0)}nests lists and maps more than ${bounds.maxDepth} deep (through aliases)`);
     if (yaml.isAlias(node)) {
       if (bounds.maxAliasValues === 0) throw fail(`${where(lines, node.range?.[0] ?? 0)}an alias (*${node.source}) is not allowed: write the value out`);
-      const target = anchors.get(node.source);
+      const target = aliasTarget(node);
+      if (target && copy < 0) aliasTargets.set(node, target);
       if (!target) throw fail(`${where(lines, node.range?.[0] ?? 0)}the alias *${node.source} names no anchor (&${node.source}) before it`);
       return convert(target, depth, Math.max(copy, 0));
     }

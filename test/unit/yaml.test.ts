@@ -152,6 +152,17 @@ describe('parseYaml', () => {
     assert.equal(text.slice(copy.start, copy.end), 'tag', 'an alias is written where its anchor is');
   });
 
+  it('with maxAliasValues: an alias inside an anchored node keeps the anchor it named, though the name is anchored again before the copy (as the yaml library resolves it)', async () => {
+    const text = 'x-a: &img nginx:1.0\nx-b: &svc\n  image: *img\nx-c: &img evil:6.6\nservices:\n  web: *svc\n';
+    const [doc] = await parseYaml(text, fail, { maxAliasValues: 100 });
+    const web = ((doc!.value as YamlMap).services as YamlMap).web as YamlMap;
+    assert.equal(web.image, 'nginx:1.0');
+    const image = doc!.scalar(web, 'image')!;
+    assert.deepEqual([text.slice(image.start, image.end), image.line], ['nginx:1.0', 1], 'the position is the value used');
+    const { parse } = await import('yaml');
+    assert.equal((parse(text) as { services: { web: { image: string } } }).services.web.image, 'nginx:1.0', 'the yaml library reads it the same');
+  });
+
   it('with maxAliasValues: bounds what aliases make ("billion laughs"), and refuses an alias inside its own anchor or naming nothing', async () => {
     const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join('\n');
     await refuses(laughs, /aliases expand to more than 1000 values: write the values out/, { maxAliasValues: 1000 });
