@@ -251,7 +251,9 @@ export async function verify(args: Args, io: Io): Promise<void> {
   const pin = args.flags.has('pin');
   if (pin && patterns.length === 0) throw new InputError('INPUT_INVALID', '--pin rewrites the images of the files --manifests names: give --manifests too');
   const files = patterns.length > 0 ? await readDeployFiles(patterns, process.cwd(), MANIFESTS_LABEL) : [];
-  for (const f of files) for (const d of f.digestOnly) io.out(`${f.path}:${d.line}: ${d.image} is pinned by digest only; content trust has no tag to check there\n`);
+  // With --json, standard output is the JSON document alone.
+  const note = args.flags.has('json') ? () => {} : io.out;
+  for (const f of files) for (const d of f.digestOnly) note(`${f.path}:${d.line}: ${d.image} is pinned by digest only; content trust has no tag to check there\n`);
   const { added, places } = collectImages(files, args.positionals);
   const refs = refsOf([...args.positionals, ...added], 'verify', patterns.length > 0 ? 'IMAGE:TAG (the --manifests files name none)' : 'IMAGE:TAG');
   const signers = (flag(args, 'signer') ?? '')
@@ -268,10 +270,9 @@ export async function verify(args: Args, io: Io): Promise<void> {
   if (args.flags.has('json')) io.out(`${jsonForLog(results, 2)}\n`);
   else for (const r of results) io.out(`${r.repository}:${r.tag} ${r.digest} signed by ${r.signers.join(', ') || r.roles.join(', ')} (trust data expires ${r.expires})${r.sources ? ` named at ${r.sources.join(', ')}` : ''}\n`);
   if (!pinned) return;
-  const err = args.flags.has('json') ? () => {} : io.out;
-  for (const u of pinned.unverified) err(`${u.what} (${u.image}): not verified, so not pinned\n`);
-  for (const p of pinned.plans) err(`Pinned ${p.file.path}: ${p.pinned.map((x) => `line ${x.found.line} ${x.value}`).join(', ')}\n`);
-  if (written.length === 0) err('Every verified image is pinned to its trusted digest already: no file changed\n');
+  for (const u of pinned.unverified) note(`${u.what} (${u.image}): not verified, so not pinned\n`);
+  for (const p of pinned.plans) note(`Pinned ${p.file.path}: ${p.pinned.map((x) => `line ${x.found.line} ${x.value}`).join(', ')}\n`);
+  if (written.length === 0) note('Every verified image is pinned to its trusted digest already: no file changed\n');
 }
 
 export async function inspect(args: Args, io: Io): Promise<void> {
