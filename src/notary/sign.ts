@@ -104,14 +104,14 @@ async function verifyPublished(env: TrustEnv, items: readonly Resolved[], roles:
   const dct = roles.includes(RELEASES) || roles.includes('targets');
   return items.map(({ ref, manifest }) => {
     let hit;
+    const reader = dct ? 'a DCT pull' : `verify with signers ${signerNames(roles).join(', ')}`;
     try {
       hit = dct ? resolveTag(repo, ref.tag) : trustedTarget(repo, ref, signerNames(roles));
     } catch (e) {
-      const reader = dct ? 'a DCT pull' : `verify with signers ${signerNames(roles).join(', ')}`;
       throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but ${reader} would not accept it: ${(e as Error).message}`, { cause: e });
     }
     if (hit.digest !== manifest.digest) {
-      throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but a DCT pull resolves the tag to ${hit.digest} (in ${hit.role}), not the signed ${manifest.digest}`);
+      throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but ${reader} resolves the tag to ${hit.digest} (in ${hit.role}), not the signed ${manifest.digest}`);
     }
     return toResult(repo, ref, hit.digest, hit.size);
   });
