@@ -139,12 +139,27 @@ export async function stopSupervised(entry: Live, exited: Promise<void>): Promis
   }
 }
 
+/** The line a Go program's runtime starts its crash report with (then every goroutine's stack follows). */
+const GO_CRASH = /^(?:panic: |fatal error: |SIG[A-Z]+: )/m;
+
+/**
+ * The log's last lines; when the log holds a Go crash report, its start too (the reason and the
+ * crashing goroutine), which a long goroutine dump would otherwise push out of the tail.
+ */
 export async function logTail(logPath: string, lines = 30): Promise<string> {
+  let text: string;
   try {
-    return (await readFile(logPath, 'utf8')).split('\n').slice(-lines).join('\n');
+    text = await readFile(logPath, 'utf8');
   } catch {
     return '(no log)';
   }
+  const all = text.split('\n');
+  const tail = all.slice(-lines).join('\n');
+  const crash = GO_CRASH.exec(text);
+  if (!crash) return tail;
+  const head = text.slice(crash.index).split('\n').slice(0, 40);
+  if (all.length - text.slice(0, crash.index).split('\n').length + 1 <= lines) return tail;
+  return `${head.join('\n')}\n[…]\n${tail}`;
 }
 
 const BIND_RACE = /address already in use/i;

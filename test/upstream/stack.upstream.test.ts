@@ -140,7 +140,29 @@ describe('stack lifecycle', () => {
     await assert.rejects(stack.stop(), /notary-server ended while its tests ran \(exit code null, signal SIGKILL\)\n--- .*notary-server\.log \(tail\) ---/);
     assert.equal(existsSync(stack.dir), false);
   });
+
+  it('a Go service that crashed fails stop() with the start of its crash report, which its goroutine dump pushes out of the tail', async () => {
+    const stack = await startStack();
+    // SIGQUIT makes Go's runtime end the process as a fatal error does: a reason line, then every goroutine's stack, exit code 2.
+    process.kill(stack.notary.pid, 'SIGQUIT');
+    await waitFor(() => !existsSync(`/proc/${stack.notary.pid}`));
+    const failure = await stack.stop().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    assert.ok(failure, 'stop() fails');
+    assert.match(failure.message, /notary-server ended while its tests ran \(exit code 2, signal null\)\n--- .*notary-server\.log \(tail\) ---\nSIGQUIT: quit\n/);
+    assert.match(failure.message, /\n\[…\]\n/, 'the report’s start and the log’s tail are marked apart');
+  });
 });
+
+async function waitFor(ended: () => boolean): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (ended()) return;
+    await sleep(100);
+  }
+  assert.fail('the service did not end');
+}
 
 /** This machine's processes, from /proc: pid and command line. */
 function processes(): { pid: number; args: string }[] {
