@@ -31,11 +31,12 @@
 // - Upstream tests do not run dist/ (they drive the programs, and at most call
 //   src/ directly), so they need no build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ensureDeps, ensureDockerTrust } from './ensure-deps.mjs';
 import { checkCoverage, coverageArgs } from './coverage.mjs';
+import { SERVICE_CRASHED } from './test-failures.mjs';
 
 const TIERS = {
   unit: 'test/unit/**/*.test.ts',
@@ -100,7 +101,38 @@ if (full) {
 // test/load-signer.ts loads the ECDSA signer, which the product loads lazily
 // (src/tuf/ecdsa.ts), for the tests that sign without going through perform().
 const TEST = ['--test', '--test-concurrency=2', '--test-timeout=300000', '--import', './test/load-signer.ts'];
-if (!full && !args.includes('unit')) process.exit(run(process.execPath, [...TEST, ...files]));
+
+/**
+ * Runs test files that start the real stack. A file that failed because a
+ * service of its stack (notary-server, the registry…) crashed by itself runs
+ * once more, and says so: those programs are not the product, and notary-server
+ * 0.7 has crashed mid-file in CI (exit code 2) under requests it had answered
+ * thousands of times here. The crash report stays in the output above. A file
+ * that fails again, or any failure without such a crash, fails the run.
+ */
+function runStackTests(stackFiles) {
+  const dir = mkdtempSync(join(tmpdir(), 'content-trust-failures-'));
+  const report = join(dir, 'failures.jsonl');
+  try {
+    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/test-failures.mjs', `--test-reporter-destination=${report}`];
+    const status = run(process.execPath, [...TEST, ...reporters, ...stackFiles]);
+    if (status === 0) return 0;
+    const failed = existsSync(report)
+      ? readFileSync(report, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+      : [];
+    if (failed.length === 0 || failed.some((f) => !f.serviceCrashed)) return status;
+    const again = failed.map((f) => relative(process.cwd(), f.file));
+    for (const file of again) console.error(`npm test: ${file} failed because a service of its stack crashed by itself (see "${SERVICE_CRASHED}" above, with its crash report); running it once more`);
+    return run(process.execPath, [...TEST, ...again]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (!full && !args.includes('unit')) process.exit(runStackTests(files));
 
 // The whole unit tier (npm test, npm test -- unit) runs first and on its own,
 // with Node's coverage: a summary per directory, and a failure when src/notary,
@@ -117,5 +149,5 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const rest = files.filter((f) => tierOf(f) !== 'unit');
-if (rest.length > 0) status = run(process.execPath, [...TEST, ...rest]) || status;
+if (rest.length > 0) status = runStackTests(rest) || status;
 process.exit(status);
