@@ -6,7 +6,7 @@
  * outputs; nothing is written to disk.
  */
 import * as core from '@actions/core';
-import { externalKeyInput, keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
+import { keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
 import { generateKey, keyFilePem } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
 import type { ImageRef } from '../registry/reference.ts';
@@ -15,9 +15,8 @@ import type { KeySource, NewKeys } from '../operations.ts';
 
 export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource {
   const { mode } = inputs;
-  const decode = (name: KeyName) => keyInput(inputs.keys, name);
-  // A key on a token or behind sign-command is opened here too, before any request.
-  const signingKey = (name: KeyName): SigningKey | undefined => externalKeyInput(inputs, name) ?? decode(name)?.signing;
+  // Every key is opened here (a key on a token or behind sign-command too), before any request.
+  const signingKey = (name: KeyName): SigningKey | undefined => keyInput(inputs, name);
   const need = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new InputError('INPUT_INVALID', `mode ${mode} needs ${what}`);
     return value;
@@ -111,8 +110,8 @@ function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, 
   }
   if (!wanted) return undefined;
   const { input, output, role, passphrases } = NEW_KEY[wanted];
-  // A key on a token is opened (and one signature checked) now; it is used as it is, never generated.
-  const given = externalKeyInput(inputs, input) ?? keyInput(inputs.keys, input)?.signing;
+  // A given key (a key on a token too) is opened now and used as it is, never generated.
+  const given = keyInput(inputs, input);
   if (given) {
     if (given.role !== undefined && given.role !== role) {
       throw new InputError('KEY_WRONG_ROLE', `the ${input}-key input is a key for role "${given.role}" (its role: header), not ${role}: give the new ${wanted} key, or leave it empty to have one generated`);

@@ -1,8 +1,8 @@
 /** Every action input, read and checked in one place; secrets masked first. */
 import { statSync } from 'node:fs';
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import * as core from '@actions/core';
-import { InputError, InternalError, messageOf } from '../errors.ts';
+import { InputError, messageOf } from '../errors.ts';
 import { parsePemBlocks, readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import { hasTag, parseTrustServer } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
@@ -126,23 +126,13 @@ function readKeyText(name: KeyName, env: NodeJS.ProcessEnv, fallback?: KeyText):
   return { pem, passphrase, inherited: own === undefined && passphrase !== undefined };
 }
 
-/** Decodes one key input holding a PEM key (undefined when empty); errors name the input and where its passphrase comes from. A PKCS#11 URI is externalKeyInput's. */
-export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyObject; signing: SigningKey } | undefined {
-  const { pem, passphrase } = keys[name];
-  if (!pem) return undefined;
-  const { label } = KEY_INPUTS[name];
-  if (isPkcs11Uri(pem)) throw new InternalError('INTERNAL', `${label} is a PKCS#11 URI, read as a key file: open it with externalKeyInput`);
-  const keyLabel = { name: label, passphrase: passphraseSources(name) };
-  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
-  return { keyObject, signing: toSigningKey(keyObject, role, gun, keyLabel) };
-}
-
 /**
- * A key input held outside the runner, opened (and one signature checked)
- * now: a PKCS#11 URI in `<name>-key`, or sign-command for the delegation
- * key. Undefined when the key is a PEM key (keyInput reads it) or not given.
+ * Opens one key input now, before any request (undefined when not given): a
+ * PKCS#11 URI in `<name>-key` on its token, sign-command for the delegation
+ * key (each with one signature checked), else the PEM key it holds. Errors
+ * name the input and where its passphrase comes from.
  */
-export function externalKeyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyName, env: NodeJS.ProcessEnv = process.env): SigningKey | undefined {
+export function keyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyName, env: NodeJS.ProcessEnv = process.env): SigningKey | undefined {
   const { pem, passphrase, inherited } = inputs.keys[name];
   const { label, fallback } = KEY_INPUTS[name];
   const { external } = inputs;
@@ -154,15 +144,20 @@ export function externalKeyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name
     const names = { key: label, pin: `${sources}, which holds the token's user PIN`, module: 'the pkcs11-module input' };
     return pkcs11Key({ uri: parsePkcs11Uri(pem, label), module: external.pkcs11Module, pin, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
   }
-  if (name !== 'delegation' || !external.signCommand) return undefined;
-  return readSignCommandKey({
-    command: external.signCommand,
-    publicKeyPem: external.publicKey,
-    names: { command: 'the sign-command input', publicKey: 'the delegation-public-key input', timeout: 'the sign-command-timeout input' },
-    timeoutMs: external.timeoutSeconds * 1000,
-    env,
-    onStderr: (text) => report.info(text),
-  });
+  if (name === 'delegation' && external.signCommand) {
+    return readSignCommandKey({
+      command: external.signCommand,
+      publicKeyPem: external.publicKey,
+      names: { command: 'the sign-command input', publicKey: 'the delegation-public-key input', timeout: 'the sign-command-timeout input' },
+      timeoutMs: external.timeoutSeconds * 1000,
+      env,
+      onStderr: (text) => report.info(text),
+    });
+  }
+  if (!pem) return undefined;
+  const keyLabel = { name: label, passphrase: passphraseSources(name) };
+  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
+  return toSigningKey(keyObject, role, gun, keyLabel);
 }
 
 /** The inputs of keys held outside the runner, checked (not yet opened). */

@@ -60,18 +60,17 @@ describe('key inputs (sign and the administrative modes read them the same way)'
 
   it('the delegation passphrase falls back to DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, then NOTARY_DELEGATION_PASSPHRASE', () => {
     for (const env of [{ NOTARY_DELEGATION_PASSPHRASE: PASSPHRASE }, { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE: 'not-it' }]) {
-      const { keys } = getInputs(env);
-      assert.equal(keyInput(keys, 'delegation')?.signing.id, scenario.delegationKey.canonicalId);
+      assert.equal(keyInput(getInputs(env), 'delegation')?.id, scenario.delegationKey.canonicalId);
     }
     process.env['INPUT_DELEGATION-PASSPHRASE'] = PASSPHRASE;
-    assert.equal(keyInput(getInputs({ NOTARY_DELEGATION_PASSPHRASE: 'not-it' }).keys, 'delegation')?.signing.id, scenario.delegationKey.canonicalId, 'the input comes first');
+    assert.equal(keyInput(getInputs({ NOTARY_DELEGATION_PASSPHRASE: 'not-it' }), 'delegation')?.id, scenario.delegationKey.canonicalId, 'the input comes first');
   });
 
   it('an empty key input is undefined; a missing passphrase names the input and every variable read', () => {
-    const { keys } = getInputs({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE });
-    assert.equal(keyInput(keys, 'root'), undefined);
+    const inputs = getInputs({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE });
+    assert.equal(keyInput(inputs, 'root'), undefined);
     assert.throws(
-      () => keyInput(keys, 'delegation'),
+      () => keyInput(inputs, 'delegation'),
       (e: ContentTrustError) => {
         assert.equal(e.code, 'PASSPHRASE_MISSING');
         assert.match(e.message, /the delegation-key input is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
@@ -207,9 +206,9 @@ describe('every bad input gets a named error', () => {
     process.env.INPUT_MODE = 'sign';
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
     process.env['INPUT_DELEGATION-KEY'] = rsa;
-    assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+    assert.equal(keyInput(getInputs({}), 'delegation')?.keytype, 'rsa');
     process.env['INPUT_DELEGATION-PASSPHRASE'] = 'not needed';
-    assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+    assert.equal(keyInput(getInputs({}), 'delegation')?.keytype, 'rsa');
   });
 
   it('signer-key: unsupported types are KEY_UNSUPPORTED, a private key KEY_INVALID without echoing it; each names the input and the signer', () => {

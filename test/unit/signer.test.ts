@@ -17,7 +17,7 @@ import { parsePrivateKeys, parsePublicKeys, parseSlots } from '../../src/signer/
 import { childEnv, externalSigningKey } from '../../src/signer/external-key.ts';
 import { readCommandPublicKey } from '../../src/signer/sign-command.ts';
 import { keyId, parsePublicKey, verifySignature } from '../../src/tuf/keys.ts';
-import { externalKeyInput, getInputs } from '../../src/action/inputs.ts';
+import { getInputs, keyInput } from '../../src/action/inputs.ts';
 import { inputKeys } from '../../src/action/input-keys.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
 import { assertCode } from './helpers/errors.ts';
@@ -347,13 +347,13 @@ describe('the inputs of keys held outside the runner', () => {
     Object.assign(process.env, { INPUT_MODE: 'rotate', 'INPUT_ROTATE-ROLE': 'root', 'INPUT_PKCS11-MODULE': process.execPath, 'INPUT_NEW-ROOT-KEY': 'pkcs11:token=ci;object=root2' });
     const inputs = { ...getInputs({}) };
     inputs.keys = { ...inputs.keys, root: { pem: KEY_PEM, passphrase: 'the key file passphrase' }, 'new-root': { pem: 'pkcs11:token=ci;object=root2', passphrase: 'the key file passphrase', inherited: true } };
-    assertCode(() => externalKeyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /set the `new-root-passphrase` input \(or the root-passphrase input when root-key is on a token too\), which holds the token's user PIN/);
+    assertCode(() => keyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /set the `new-root-passphrase` input \(or the root-passphrase input when root-key is on a token too\), which holds the token's user PIN/);
     inputs.keys = { ...inputs.keys, 'new-root': { pem: 'pkcs11:token=ci;object=root2', passphrase: undefined } };
-    assertCode(() => externalKeyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
+    assertCode(() => keyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
     // Read from the inputs as the action reads them: new-root-passphrase empty, root-passphrase set, root-key a file.
     Object.assign(process.env, { 'INPUT_ROOT-KEY': KEY_PEM, 'INPUT_ROOT-PASSPHRASE': 'p' });
     const read = getInputs({});
     assert.equal(read.keys['new-root'].inherited, true);
-    assertCode(() => externalKeyInput(read, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
+    assertCode(() => keyInput(read, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
   });
 });
