@@ -6,7 +6,7 @@
  * outputs; nothing is written to disk.
  */
 import * as core from '@actions/core';
-import { keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
+import { keyInput, maskSecret, passphraseSources, type Inputs, type KeyName } from './inputs.ts';
 import { generateKey, keyFilePem } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
 import type { ImageRef } from '../registry/reference.ts';
@@ -85,16 +85,15 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
 
 /** init hands generated keys back encrypted: it needs their passphrases, and one repository key per repository. */
 function checkInit(inputs: Inputs, hasRoot: boolean, hasRepository: boolean, refs: readonly ImageRef[]): void {
-  if (!hasRoot && !inputs.keys.root.passphrase) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a root key when root-key is empty, and hands it back encrypted: set root-passphrase (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)');
-  if (!hasRepository && !inputs.keys.repository.passphrase)
-    throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
+  if (!hasRoot && !inputs.keys.root.passphrase) throw new InputError('PASSPHRASE_MISSING', `mode init generates a root key when root-key is empty, and hands it back encrypted: set ${passphraseSources('root')}`);
+  if (!hasRepository && !inputs.keys.repository.passphrase) throw new InputError('PASSPHRASE_MISSING', `mode init generates a repository key when repository-key is empty, and hands it back encrypted: set ${passphraseSources('repository')}`);
   const guns = new Set(refs.map((r) => r.gun));
   if (!hasRepository && guns.size > 1) throw new InputError('INPUT_INVALID', `mode init generates one repository key per repository: give repository-key to initialise ${guns.size} repositories at once, or initialise them one per step`);
 }
 
 const NEW_KEY = {
-  root: { input: 'new-root', output: 'root-key', role: 'root', passphrases: 'new-root-passphrase (or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)' },
-  repository: { input: 'new-repository', output: 'repository-key', role: 'targets', passphrases: 'new-repository-passphrase (or repository-passphrase, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)' },
+  root: { input: 'new-root', output: 'root-key', role: 'root' },
+  repository: { input: 'new-repository', output: 'repository-key', role: 'targets' },
 } as const;
 
 /**
@@ -109,7 +108,7 @@ function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, 
     if (inputs.keys[input].pem && wanted !== what) throw new InputError('INPUT_INVALID', `input ${input}-key is for mode rotate with rotate-role ${what}: leave it empty here`);
   }
   if (!wanted) return undefined;
-  const { input, output, role, passphrases } = NEW_KEY[wanted];
+  const { input, output, role } = NEW_KEY[wanted];
   // A given key (a key on a token too) is opened now and used as it is, never generated.
   const given = keyInput(inputs, input);
   if (given) {
@@ -120,7 +119,7 @@ function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, 
   }
   const { passphrase } = inputs.keys[input];
   if (!passphrase) {
-    throw new InputError('PASSPHRASE_MISSING', `mode rotate generates the new ${wanted} key when ${input}-key is empty, and hands it back encrypted in the ${output} output: set ${passphrases}`);
+    throw new InputError('PASSPHRASE_MISSING', `mode rotate generates the new ${wanted} key when ${input}-key is empty, and hands it back encrypted in the ${output} output: set ${passphraseSources(input)}`);
   }
   const guns = new Set(refs.map((r) => r.gun));
   if (wanted === 'repository' && guns.size > 1) {

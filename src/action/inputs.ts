@@ -43,7 +43,7 @@ const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[];
 };
 
 /** Where a key input's passphrase comes from, for messages: its own input, then its fallback's, then the variables. */
-function passphraseSources(name: KeyName): string {
+export function passphraseSources(name: KeyName): string {
   const { fallback } = KEY_INPUTS[name];
   const rest = fallback ? [`the ${fallback}-passphrase input`, ...KEY_INPUTS[fallback].variables] : KEY_INPUTS[name].variables;
   return `the \`${name}-passphrase\` input (or ${rest.join(', ')})`;

@@ -371,7 +371,7 @@ describe("getInputs: each mode's own inputs", () => {
     assertCode(
       () => inputKeys(getInputs({}), []),
       'PASSPHRASE_MISSING',
-      /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set new-root-passphrase \(or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/,
+      /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set the `new-root-passphrase` input \(or the root-passphrase input, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/,
     );
     set({ 'root-key': root });
 
@@ -405,13 +405,13 @@ describe("getInputs: each mode's own inputs", () => {
     assert.throws(() => inputKeys(getInputs({}), refs), invalid(/^mode rotate generates one repository key per repository: give new-repository-key to rotate 2 repositories/));
     assert.ok(inputKeys(getInputs({}), refs.slice(0, 1)), 'one repository: its new key is generated');
     set({ 'repository-passphrase': '' });
-    assertCode(() => inputKeys(getInputs({}), refs.slice(0, 1)), 'PASSPHRASE_MISSING', /set new-repository-passphrase \(or repository-passphrase, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE\)/);
+    assertCode(() => inputKeys(getInputs({}), refs.slice(0, 1)), 'PASSPHRASE_MISSING', /set the `new-repository-passphrase` input \(or the repository-passphrase input, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE\)/);
   });
 
   it('init: generated keys need their passphrases, and one repository key per repository', () => {
     set({ mode: 'init', images: 'reg.example.com/org/a:1\nreg.example.com/org/b:1' });
     const refs = parseReferences(getInputs({}).images);
-    assertCode(() => inputKeys(getInputs({}), refs), 'PASSPHRASE_MISSING', /set root-passphrase/);
+    assertCode(() => inputKeys(getInputs({}), refs), 'PASSPHRASE_MISSING', /set the `root-passphrase` input \(or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)/);
     const both = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE };
     assert.throws(() => inputKeys(getInputs(both), refs), invalid(/^mode init generates one repository key per repository: give repository-key to initialise 2 repositories/));
     assert.ok(inputKeys(getInputs(both), refs.slice(0, 1)), 'one repository: its keys are generated');
