@@ -7,7 +7,8 @@ import { parsePemBlocks, readPrivateKey, toSigningKey, type SigningKey } from '.
 import { hasTag, parseTrustServer } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
 import { readDockerfile } from './dockerfile.ts';
-import { builtImages, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
+import type { BuiltImages } from '../registry/build-metadata.ts';
+import { readBuildRecord } from '../build-record.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
 import { parseSignerKeys, parseSignerPaths, signerKeyIds, signerRole } from '../notary/admin/common.ts';
@@ -15,7 +16,7 @@ import { isMode, MODES, type Mode, type OptionsOf, type RotateOptions, type Sign
 import * as report from './report.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
-import { readSignCommandKey, SIGN_COMMAND_TIMEOUT_SECONDS } from '../signer/sign-command.ts';
+import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
 
 export type { Mode };
 
@@ -162,15 +163,11 @@ export function keyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyNam
 
 /** The inputs of keys held outside the runner, checked (not yet opened). */
 function readExternalSignerInputs(keys: { delegation: KeyText }): ExternalSignerInputs {
-  const signCommand = core.getInput('sign-command').trim() || undefined;
-  const publicKey = core.getInput('delegation-public-key').trim() || undefined;
-  if (signCommand && keys.delegation.pem) throw new InputError('INPUT_INVALID', 'give delegation-key or sign-command, not both: sign-command signs for the delegation key, whose public half is delegation-public-key');
-  if (signCommand && !publicKey) throw new InputError('INPUT_INVALID', 'sign-command needs delegation-public-key: the PEM public key (or certificate) of the key the command signs with, as given to `docker trust signer add`');
-  if (publicKey && !signCommand) throw new InputError('INPUT_INVALID', 'delegation-public-key names the key sign-command signs with: give sign-command too, or leave it empty');
-  const text = core.getInput('sign-command-timeout').trim();
-  const timeoutSeconds = Number(text || String(SIGN_COMMAND_TIMEOUT_SECONDS));
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) throw new InputError('INPUT_INVALID', `input sign-command-timeout is "${text}": a whole number of seconds from 1 to 3600`);
-  return { pkcs11Module: core.getInput('pkcs11-module').trim() || undefined, signCommand, publicKey, timeoutSeconds };
+  const text = (name: string) => core.getInput(name).trim() || undefined;
+  const names = { key: 'delegation-key', command: 'sign-command', publicKey: 'delegation-public-key', timeout: 'input sign-command-timeout', addSigner: '`docker trust signer add`' };
+  const given = { key: Boolean(keys.delegation.pem), command: text('sign-command'), publicKey: text('delegation-public-key'), timeout: text('sign-command-timeout') };
+  const { command: signCommand, ...settings } = signCommandSettings(given, names);
+  return { pkcs11Module: text('pkcs11-module'), signCommand, ...settings };
 }
 
 export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
@@ -190,16 +187,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const pin = readBoolean('pin', false);
   if (pin && manifests.length === 0) throw new InputError('INPUT_INVALID', 'input pin rewrites the images of the files input manifests names: give manifests too, or leave pin false');
   const given = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
-  const built = readBuilt(mode, given);
-  const listedImages = [...given, ...(built?.names ?? [])];
+  const record = readBuilt(mode, given);
+  const built = record?.built;
+  const listedImages = record?.images ?? given;
   const images = [...listedImages, ...dockerfileImages(dockerfiles, env)];
-  if (built && built.untagged.length > 0) {
-    const notice = untaggedNotice(built, 'input metadata', 'the images input');
-    if (images.length === 0) throw new InputError('INPUT_INVALID', notice);
-    report.warning(notice);
-  }
-  if (built && images.length === 0 && core.getInput('metadata').trim())
-    throw new InputError('INPUT_INVALID', "input metadata has no image.name (buildx writes none for a build merged from several builder nodes) and input images is empty: list the tags to sign in images (e.g. docker/metadata-action's tags output)");
   if (images.length === 0 && mode === 'sign')
     throw new InputError('INPUT_INVALID', "input images is empty: list the image tags to sign, one per line (e.g. the tags output of docker/metadata-action), give images-file, or give metadata (build-push-action's metadata output)");
   // With manifests, the images are known once the files are read (src/action/manifests.ts checks there are some).
@@ -246,29 +237,25 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   return { ...common, ...modeInputs(mode, images, signers) };
 }
 
-/** Bounds on the metadata file: buildx writes a few KiB (more with max provenance); far below what would exhaust the runner. */
-const METADATA_MAX_BYTES = 8 * 1024 * 1024;
-
 /**
  * The digest and metadata inputs (sign only): build-push-action's outputs.
  * metadata is the JSON itself (the output, as it is) or the path of the
  * file buildx --metadata-file wrote.
  */
-function readBuilt(mode: Mode, listed: readonly string[]): BuiltImages | undefined {
-  const digest = core.getInput('digest').trim();
-  const metadata = core.getInput('metadata').trim();
+function readBuilt(mode: Mode, listed: readonly string[]): ReturnType<typeof readBuildRecord> {
+  const digest = core.getInput('digest').trim() || undefined;
+  const metadata = core.getInput('metadata').trim() || undefined;
   if (!digest && !metadata) return undefined;
   if (mode !== 'sign') throw new InputError('INPUT_INVALID', `input ${digest ? 'digest' : 'metadata'} is for mode sign (signing what a build pushed), not ${mode}: leave it empty`);
-  const fix = "give build-push-action's metadata output, or the path of the file `docker buildx build --metadata-file` wrote";
-  return builtImages({
-    listed,
-    digest: digest ? { value: digest, label: 'input digest' } : undefined,
-    metadata: !metadata
-      ? undefined
-      : metadata.startsWith('{')
-        ? { text: metadata, label: 'input metadata' }
-        : { text: readUserFile(metadata, { name: 'input metadata', fix }, { maxBytes: METADATA_MAX_BYTES }), label: `input metadata (file ${JSON.stringify(metadata)})` },
-  });
+  const names = {
+    digest: 'input digest',
+    metadata: 'input metadata',
+    metadataFile: (path: string) => `input metadata (file ${JSON.stringify(path)})`,
+    metadataFix: "give build-push-action's metadata output, or the path of the file `docker buildx build --metadata-file` wrote",
+    list: 'the images input',
+    listTags: "list the tags to sign in images (e.g. docker/metadata-action's tags output)",
+  };
+  return readBuildRecord({ listed, digest, metadata, inline: true }, names, (notice) => report.warning(notice));
 }
 
 /** The inputs of one mode: signer-name, signer-key, expires-within, rotate-role; checked here, before any request. */

@@ -13,7 +13,7 @@ import { listKeys, loadKey, passphraseFor, saveKey, type LocalKey } from './trus
 import { flag, type Args } from './args.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
-import { readSignCommandKey, SIGN_COMMAND_TIMEOUT_SECONDS } from '../signer/sign-command.ts';
+import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
 import { readUserFile } from '../util/file.ts';
 import { forLog } from '../util/untrusted-text.ts';
 
@@ -178,24 +178,20 @@ export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean, 
   if (chosen !== undefined && flag(args, 'signer') !== undefined) {
     throw new InputError('INPUT_INVALID', `--signer chooses among the trust directory's signer keys, and --${chosen} names the key to sign with: give one of --signer and --${chosen}, not both`);
   }
-  const command = flag(args, 'sign-command');
-  const publicKey = flag(args, 'public-key');
   const timeoutText = flag(args, 'sign-command-timeout');
-  if (command === undefined) {
-    if (publicKey !== undefined || timeoutText !== undefined) throw new InputError('INPUT_INVALID', `--${publicKey !== undefined ? 'public-key' : 'sign-command-timeout'} goes with --sign-command: give it too, or leave it out`);
-    return { signer: keyFlag(args, 'key', 'signer', env) };
-  }
-  if (flag(args, 'key') !== undefined) throw new InputError('INPUT_INVALID', 'give --key or --sign-command, not both');
-  if (publicKey === undefined) throw new InputError('INPUT_INVALID', '--sign-command needs --public-key FILE: the PEM public key (or certificate) of the key the command signs with, as given to `content-trust signer add --key`');
-  const timeout = Number(timeoutText ?? String(SIGN_COMMAND_TIMEOUT_SECONDS));
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new InputError('INPUT_INVALID', `--sign-command-timeout is "${timeoutText}": a whole number of seconds from 1 to 3600`);
+  // The action's timeout input has a default; a flag given alone is refused rather than ignored.
+  if (timeoutText !== undefined && flag(args, 'sign-command') === undefined) throw new InputError('INPUT_INVALID', '--sign-command-timeout goes with --sign-command: give it too, or leave it out');
+  const names = { key: '--key', command: '--sign-command', publicKey: '--public-key', timeout: '--sign-command-timeout', addSigner: '`content-trust signer add --key`' };
+  const given = { key: flag(args, 'key') !== undefined, command: flag(args, 'sign-command'), publicKey: flag(args, 'public-key'), timeout: timeoutText };
+  const { command, publicKey, timeoutSeconds } = signCommandSettings(given, names);
+  if (command === undefined || publicKey === undefined) return { signer: keyFlag(args, 'key', 'signer', env) };
   const pem = readUserFile(publicKey, { name: '--public-key', fix: 'give the PEM public key file of the key the command signs with' }, { maxBytes: KEY_FILE_MAX_BYTES });
   return {
     signer: readSignCommandKey({
       command,
       publicKeyPem: pem,
       names: { command: '--sign-command', publicKey: `--public-key ${JSON.stringify(publicKey)}`, timeout: '--sign-command-timeout' },
-      timeoutMs: timeout * 1000,
+      timeoutMs: timeoutSeconds * 1000,
       env,
       onStderr: (text) => process.stderr.write(`${forLog(text)}\n`),
     }),

@@ -15,7 +15,7 @@ import { isPkcs11Uri, parsePkcs11Uri } from '../../src/signer/pkcs11-uri.ts';
 import { derToRaw, rawToDer, signatureCandidates } from '../../src/signer/signature.ts';
 import { parsePrivateKeys, parsePublicKeys, parseSlots } from '../../src/signer/pkcs11.ts';
 import { childEnv, externalSigningKey } from '../../src/signer/external-key.ts';
-import { readCommandPublicKey } from '../../src/signer/sign-command.ts';
+import { readCommandPublicKey, signCommandSettings } from '../../src/signer/sign-command.ts';
 import { keyId, parsePublicKey, verifySignature } from '../../src/tuf/keys.ts';
 import { getInputs, keyInput } from '../../src/action/inputs.ts';
 import { inputKeys } from '../../src/action/input-keys.ts';
@@ -302,6 +302,23 @@ describe("sign-command's public key", () => {
     assert.ok(!e.message.includes(KEY_PEM.split('\n')[3]!));
     assertCode(() => readCommandPublicKey('not a key', 'the delegation-public-key input'), 'KEY_INVALID', /is not a PEM public key or certificate/);
     assertCode(() => readCommandPublicKey(undefined, '--public-key "k.pub"'), 'KEY_INVALID', /--public-key "k.pub"/);
+  });
+});
+
+describe("sign-command's settings, one check for the action's inputs and the CLI's flags", () => {
+  const names = { key: '--key', command: '--sign-command', publicKey: '--public-key', timeout: '--sign-command-timeout', addSigner: '`content-trust signer add --key`' };
+  const given = { key: false, command: 'cmd', publicKey: 'k.pub', timeout: undefined };
+
+  it('a command with its public key; the timeout defaults to 60 s; none given: no command', () => {
+    assert.deepEqual(signCommandSettings(given, names), { command: 'cmd', publicKey: 'k.pub', timeoutSeconds: 60 });
+    assert.deepEqual(signCommandSettings({ ...given, command: undefined, publicKey: undefined, key: true }, names), { command: undefined, publicKey: undefined, timeoutSeconds: 60 });
+  });
+
+  it('refuses a command beside a key, without its public key (or the reverse), and a timeout that is no whole number of seconds from 1 to 3600, naming what the front end calls each', () => {
+    assertCode(() => signCommandSettings({ ...given, key: true }, names), 'INPUT_INVALID', /^give --key or --sign-command, not both/);
+    assertCode(() => signCommandSettings({ ...given, publicKey: undefined }, names), 'INPUT_INVALID', /^--sign-command needs --public-key: .*`content-trust signer add --key`$/);
+    assertCode(() => signCommandSettings({ ...given, command: undefined }, names), 'INPUT_INVALID', /^--public-key names the key --sign-command signs with/);
+    for (const t of ['0', '1.5', '3601', 'soon']) assertCode(() => signCommandSettings({ ...given, timeout: t }, names), 'INPUT_INVALID', `--sign-command-timeout is "${t}"`);
   });
 });
 
