@@ -14,7 +14,7 @@ import { collectImages, locateFailures, planPins, readDeployFiles, withSources, 
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
 import { givenKeys, trustDirKeys, withGivenKeys } from './keys.ts';
-import { passphraseFor, saveKey, trustDir } from './trust-dir.ts';
+import { KEY_FILE_MAX_BYTES, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { forLog, jsonForLog } from '../util/untrusted-text.ts';
 import { pinBuilt } from '../registry/build-metadata.ts';
@@ -22,9 +22,6 @@ import { readBuildRecord } from '../build-record.ts';
 import { expiryFailure, statusJson, type RepositoryStatus } from '../notary/admin/status.ts';
 import { advise } from '../advice.ts';
 import { readUserFile } from '../util/file.ts';
-
-/** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
-const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /** A signer's public key file (--key), read with errors naming the flag. */
 function readSignerKeys(file: string, name: string) {

@@ -9,7 +9,7 @@ import type { TrustedRepo } from '../notary/model.ts';
 import type { KeySource } from '../operations.ts';
 import { generateKey } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
-import { listKeys, loadKey, passphraseFor, saveKey, type LocalKey } from './trust-dir.ts';
+import { KEY_FILE_MAX_BYTES, listKeys, loadKey, passphraseFor, saveKey, type LocalKey } from './trust-dir.ts';
 import { flag, type Args } from './args.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
@@ -129,9 +129,6 @@ export interface GivenKeys {
   /** rotate root|repository: the new key (a file, or on a token), instead of one made in the trust directory. */
   newKey?: SigningKey | undefined;
 }
-
-/** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
-const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /**
  * A key flag's key, opened now (before any request): a PKCS#11 URI (the PIN

@@ -31,8 +31,8 @@ export interface LocalKey {
   path: string;
 }
 
-/** A key file is a few hundred bytes; this bound only stops a huge or endless file. */
-const KEY_FILE_MAX_BYTES = 64 * 1024;
+/** Private and public key files are a few hundred bytes (a certificate chain a few KiB); this bound only stops a huge or endless file. */
+export const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /** Reads a private key file of the trust directory; a bad one is named with what to do. */
 function readKeyFile(path: string): string {
