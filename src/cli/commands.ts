@@ -13,7 +13,7 @@ import { InputError, asContentTrustError } from '../errors.ts';
 import { collectImages, locateFailures, planPins, readDeployFiles, withSources, writePins } from '../deploy/manifests.ts';
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
-import { givenKeys, trustDirKeys, withGivenKeys } from './keys.ts';
+import { givenKeys, trustDirKeys } from './keys.ts';
 import { KEY_FILE_MAX_BYTES, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { forLog, jsonForLog } from '../util/untrusted-text.ts';
@@ -90,7 +90,7 @@ async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: 
   const dir = trustDir(io.env);
   const rotated = mode === 'rotate' ? (options as OptionsOf['rotate']).role : undefined;
   const newKeyRole = rotated === 'root' ? 'root' : rotated === 'repository' ? 'targets' : undefined;
-  const keys = withGivenKeys(trustDirKeys(dir, io.env, mode === 'sign' ? flag(args, 'signer') : undefined), givenKeys(args, io.env, mode === 'sign', newKeyRole), dir, io.env);
+  const keys = trustDirKeys(dir, io.env, givenKeys(args, io.env, mode === 'sign', newKeyRole), mode === 'sign' ? flag(args, 'signer') : undefined);
   const env = envFor(refs, args, io);
   try {
     return await perform(mode, env, refs, options, keys);

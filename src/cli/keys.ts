@@ -87,24 +87,33 @@ export function signerKey(dir: string, repo: TrustedRepo, signer: string | undef
   return signingKeys(dir, repo, false, env)[0]!;
 }
 
-/** The trust directory `dir` as the CLI's KeySource; `env` holds the passphrase variables; `signer` is sign's --signer. */
-export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, signer?: string): KeySource {
+/**
+ * The CLI's KeySource: the keys named by flags (`given`, opened by
+ * givenKeys) where there are, else the trust directory `dir`'s; `env` holds
+ * the passphrase variables; `signer` is sign's --signer. init uses a given
+ * root or repository key (on a token too: the root certificate is signed
+ * there) and makes in `dir` only the keys not given.
+ */
+export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, given: GivenKeys, signer?: string): KeySource {
+  // Keys named on the command line are the ones meant: the trust directory's are not added to them.
+  const held = [given.signer, given.repository].filter((k) => k !== undefined);
   return {
     signer: async (refs, readRepo) => {
+      if (given.signer) return given.signer;
       if (new Set(refs.map((r) => r.gun)).size > 1) throw new InputError('INPUT_INVALID', '`content-trust sign` takes tags of one repository at a time: run it once per repository');
       return signerKey(dir, await readRepo(), signer, env);
     },
-    root: (repo, required) => (required ? baseKey(dir, repo, 'root', env) : findBaseKey(dir, repo, 'root', env)),
-    repository: (repo) => baseKey(dir, repo, 'targets', env),
-    signing: (repo) => signingKeys(dir, repo, true, env),
+    root: (repo, required) => given.root ?? (required ? baseKey(dir, repo, 'root', env) : findBaseKey(dir, repo, 'root', env)),
+    repository: (repo) => given.repository ?? baseKey(dir, repo, 'targets', env),
+    signing: (repo) => (held.length > 0 ? held : signingKeys(dir, repo, true, env)),
     newSigner: (keys) => {
       const local = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
       return local ? loadKey(local, env).signing : undefined;
     },
-    initKeys: (gun) => ({ root: initRootKey(dir, env), targets: newKeyInDir(dir, env, 'targets', gun) }),
+    initKeys: (gun) => ({ root: given.root ?? initRootKey(dir, env), targets: given.repository ?? newKeyInDir(dir, env, 'targets', gun) }),
     generated: () => {}, // initKeys gives every key: init generates none
-    // As `notary key rotate GUN root|targets`: a new key in the trust directory, saved before anything is published.
-    rotated: (gun, role) => newKeyInDir(dir, env, role, gun),
+    // As `notary key rotate GUN root|targets`: the key given by --new-key, else a new key in the trust directory, saved before anything is published.
+    rotated: (gun, role) => given.newKey ?? newKeyInDir(dir, env, role, gun),
   };
 }
 
@@ -122,7 +131,7 @@ function newKeyInDir(dir: string, env: NodeJS.ProcessEnv, role: 'root' | 'target
 }
 
 /** Keys named on the command line (--key, --sign-command, --repository-key, --root-key, --new-key), which take precedence over the trust directory's. */
-export interface GivenKeys {
+interface GivenKeys {
   signer?: SigningKey | undefined;
   repository?: SigningKey | undefined;
   root?: SigningKey | undefined;
@@ -192,29 +201,5 @@ export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean, 
       env,
       onStderr: (text) => process.stderr.write(`${forLog(text)}\n`),
     }),
-  };
-}
-
-/**
- * `base` with the keys given by flags in place of the trust directory's.
- * init uses a given root or repository key (on a token too: the root
- * certificate is signed there) and makes in `dir` only the keys not given.
- */
-export function withGivenKeys(base: KeySource, given: GivenKeys, dir: string, env: NodeJS.ProcessEnv): KeySource {
-  const { signer, repository, root, newKey } = given;
-  const held = [signer, repository].filter((k) => k !== undefined);
-  return {
-    signer: (refs, readRepo) => (signer ? Promise.resolve(signer) : base.signer(refs, readRepo)),
-    root: (repo, required) => root ?? base.root(repo, required),
-    repository: (repo) => repository ?? base.repository(repo),
-    // Keys named on the command line are the ones meant: the trust directory's are not added to them.
-    signing: (repo, r) => (held.length > 0 ? held : base.signing(repo, r)),
-    newSigner: (keys) => base.newSigner(keys),
-    rotated: (gun, role) => newKey ?? base.rotated(gun, role),
-    initKeys: (gun) => {
-      if (!root && !repository) return base.initKeys(gun);
-      return { root: root ?? initRootKey(dir, env), targets: repository ?? newKeyInDir(dir, env, 'targets', gun) };
-    },
-    generated: (gun, keys) => base.generated(gun, keys),
   };
 }
