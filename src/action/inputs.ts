@@ -17,6 +17,7 @@ import * as report from './report.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
 import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
+import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 export type { Mode };
 
@@ -36,9 +37,9 @@ export interface KeyText {
  * key of a rotation: the passphrase of the key it replaces, `fallback`).
  */
 const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[]; fallback?: KeyName }> = {
-  root: { label: 'the root-key input', variables: ['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE'] },
-  repository: { label: 'the repository-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] },
-  delegation: { label: 'the delegation-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
+  root: { label: 'the root-key input', variables: [PASSPHRASE_VARIABLES.root] },
+  repository: { label: 'the repository-key input', variables: [PASSPHRASE_VARIABLES.repository] },
+  delegation: { label: 'the delegation-key input', variables: [PASSPHRASE_VARIABLES.repository, PASSPHRASE_VARIABLES.delegation] },
   'new-root': { label: 'the new-root-key input', variables: [], fallback: 'root' },
   'new-repository': { label: 'the new-repository-key input', variables: [], fallback: 'repository' },
 };

@@ -16,6 +16,7 @@ import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
 import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
 import { readUserFile } from '../util/file.ts';
 import { forLog } from '../util/untrusted-text.ts';
+import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 function canonicalIds(repo: TrustedRepo, role: 'root' | 'targets'): string[] {
   return repo.root.signed.roles[role].keyids.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id);
@@ -158,13 +159,11 @@ function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key' | 'new-
   return toSigningKey(keyObject, header, gun, label);
 }
 
-/** The variable a new key's passphrase (or PIN) comes from: its own when set, so the current key's may differ; else the role's, as docker's. */
-export const NEW_KEY_PASSPHRASE = 'CONTENT_TRUST_NEW_KEY_PASSPHRASE';
-
+/** A new key's passphrase (or PIN): from its own variable when set, so the current key's may differ; else the role's, as docker's. */
 function newKeyPassphrase(role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): { value: string | undefined; variable: string } {
-  const own = env[NEW_KEY_PASSPHRASE] || undefined;
+  const own = PASSPHRASE_VARIABLES.newKey;
   const { value, variable } = passphraseFor(role, env);
-  return own ? { value: own, variable: NEW_KEY_PASSPHRASE } : { value, variable: `${NEW_KEY_PASSPHRASE} (else ${variable})` };
+  return env[own] ? { value: env[own], variable: own } : { value, variable: `${own} (else ${variable})` };
 }
 
 /**
