@@ -7,7 +7,7 @@
  * `docker trust`, so neither sends anyone there). Only this fixed advice is
  * rewritten, never the outside text around it.
  */
-export type FrontEnd = 'action' | 'cli';
+type FrontEnd = 'action' | 'cli';
 
 /** [the core's advice, the action's words, the CLI's words]; `$1` is the repository named. */
 const ADVICE: readonly (readonly [RegExp, string, string])[] = [

@@ -24,7 +24,7 @@ export interface BuildRecordNames {
   listTags: string;
 }
 
-export interface BuildRecordGiven {
+interface BuildRecordGiven {
   /** The image tags given besides the record. */
   listed: readonly string[];
   /** build-push-action's digest output. */

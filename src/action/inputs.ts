@@ -24,7 +24,7 @@ export type { Mode };
 export type KeyName = 'root' | 'repository' | 'delegation' | 'new-root' | 'new-repository';
 
 /** A private key input as given (PEM text) and its passphrase, both masked. */
-export interface KeyText {
+interface KeyText {
   pem: string | undefined;
   passphrase: string | undefined;
   /** The passphrase is the replaced key's (new-root-key, new-repository-key with their own passphrase input empty). */
@@ -52,7 +52,7 @@ export function passphraseSources(name: KeyName): string {
 }
 
 /** The inputs every mode reads. */
-export interface CommonInputs {
+interface CommonInputs {
   images: string[];
   /** The images of `images` and `images-file`, the ones the user named (not those only a Dockerfile names). */
   listedImages: string[];
@@ -85,7 +85,7 @@ export interface CommonInputs {
   pin: boolean;
 }
 
-export interface ExternalSignerInputs {
+interface ExternalSignerInputs {
   /** The PKCS#11 provider library for keys given as pkcs11: URIs. */
   pkcs11Module: string | undefined;
   /** A command that signs for the delegation key (instead of delegation-key). */
@@ -96,7 +96,7 @@ export interface ExternalSignerInputs {
 }
 
 /** The mode and its options (operations.ts), read from the inputs only that mode reads. */
-export type ModeInputs = { [M in Mode]: { mode: M; options: OptionsOf[M] } }[Mode];
+type ModeInputs = { [M in Mode]: { mode: M; options: OptionsOf[M] } }[Mode];
 
 export type Inputs = CommonInputs & ModeInputs;
 

@@ -94,7 +94,7 @@ function outputLines(lines: readonly string[]): string {
  * The items that fit in `budget` bytes, in order, and how many did not.
  * Items are already HTML; each is counted with the markup around it.
  */
-export function fitToBudget(items: readonly string[], budget: number, overhead: number): { shown: string[]; hidden: number } {
+function fitToBudget(items: readonly string[], budget: number, overhead: number): { shown: string[]; hidden: number } {
   const shown: string[] = [];
   let used = 0;
   for (const item of items) {

@@ -23,13 +23,13 @@ function canonicalIds(repo: TrustedRepo, role: 'root' | 'targets'): string[] {
 }
 
 /** The local key of a base role (root or targets), or undefined when the trust directory has none. */
-export function findBaseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey | undefined {
+function findBaseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey | undefined {
   const ids = canonicalIds(repo, role);
   const local = listKeys(dir).find((k) => ids.includes(k.id));
   return local ? loadKey(local, env).signing : undefined;
 }
 
-export function baseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey {
+function baseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey {
   const key = findBaseKey(dir, repo, role, env);
   if (!key) {
     throw new InputError(
@@ -57,7 +57,7 @@ export function signingKeys(dir: string, repo: TrustedRepo, withTargets: boolean
  * direct delegation of targets other than targets/releases, which holds
  * every signer's key). Several signers' keys: `signer` (--signer) chooses.
  */
-export function signerKey(dir: string, repo: TrustedRepo, signer: string | undefined, env: NodeJS.ProcessEnv): SigningKey {
+function signerKey(dir: string, repo: TrustedRepo, signer: string | undefined, env: NodeJS.ProcessEnv): SigningKey {
   const { meta, delegationKeys } = repo.roles.get('targets')!;
   const local = new Map(listKeys(dir).map((k) => [k.id, k]));
   const signers = meta.signed.delegations.roles

@@ -15,9 +15,9 @@ import { bounded } from '../util/untrusted-text.ts';
 import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 /** What an outside signer returns for a SHA-256 digest: its output, to be read as r‖s (src/signer/signature.ts). */
-export type DigestSigner = (digest: Buffer) => Buffer[];
+type DigestSigner = (digest: Buffer) => Buffer[];
 
-export interface ExternalKeyOptions {
+interface ExternalKeyOptions {
   publicKey: KeyObject;
   /** How errors name the key, e.g. "the delegation-key input (pkcs11:…, token "ci", key "dct-signer")". */
   name: string;

@@ -16,10 +16,10 @@ import { signatureCandidates } from './signature.ts';
 import { bounded } from '../util/untrusted-text.ts';
 
 /** Default deadline for one signature: a cloud call with its tool's start-up (az and gcloud take seconds to start). */
-export const SIGN_COMMAND_TIMEOUT_SECONDS = 60;
+const SIGN_COMMAND_TIMEOUT_SECONDS = 60;
 
 /** How a front end names sign-command's settings in its messages: the action's inputs or the CLI's flags. */
-export interface SignCommandNames {
+interface SignCommandNames {
   /** The key given instead of a command (delegation-key, --key). */
   key: string;
   command: string;
@@ -49,7 +49,7 @@ export function signCommandSettings(
   return { command, publicKey, timeoutSeconds };
 }
 
-export interface SignCommandOptions {
+interface SignCommandOptions {
   command: string;
   /** The public key the command signs with (from the public-key input or flag). */
   publicKey: KeyObject;
@@ -67,7 +67,7 @@ function shown(command: string): string {
   return `\`${bounded(command.trim().replace(/\s+/g, ' '), 80)}\``;
 }
 
-export function signCommandKey(options: SignCommandOptions): SigningKey {
+function signCommandKey(options: SignCommandOptions): SigningKey {
   const { command, names } = options;
   if (!command.trim()) throw new InputError('INPUT_INVALID', `${names.command} is empty`);
   const what = `${names.command} (${shown(command)})`;
