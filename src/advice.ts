@@ -7,6 +7,8 @@
  * `docker trust`, so neither sends anyone there). Only this fixed advice is
  * rewritten, never the outside text around it.
  */
+import { InternalError } from './errors.ts';
+
 type FrontEnd = 'action' | 'cli';
 
 /** [the core's advice, the action's words, the CLI's words]; `$1` is the repository named. */
@@ -52,8 +54,24 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   ],
 ];
 
+/**
+ * One pattern that matches where any of `patterns` does, each keeping its
+ * own i, m and s flags (a modifier group, `(?i:…)`). Their g flags do not
+ * carry over, so the result's test() keeps no state between messages. A
+ * flag no group can scope (u, v, y) is refused: that pattern is a bug here.
+ */
+export function anyOf(patterns: readonly RegExp[]): RegExp {
+  const groups = patterns.map((pattern) => {
+    const flags = pattern.flags.replace(/[gd]/g, '');
+    const unscoped = flags.replace(/[ims]/g, '');
+    if (unscoped) throw new InternalError('INTERNAL', `advice pattern ${String(pattern)} has flag ${unscoped}, which cannot be scoped to one alternative: search it alone`);
+    return `(?${flags}:${pattern.source})`;
+  });
+  return new RegExp(groups.join('|'));
+}
+
 /** Any of the patterns above (each is also searched alone: their groups and flags differ). */
-const ANY_ADVICE = new RegExp(ADVICE.map(([pattern]) => `(?:${pattern.source})`).join('|'));
+const ANY_ADVICE = anyOf(ADVICE.map(([pattern]) => pattern));
 
 /** `message` with the core's advice in `frontEnd`'s words. */
 export function advise(message: string, frontEnd: FrontEnd): string {
