@@ -7,7 +7,7 @@
  * `docker trust`, so neither sends anyone there). Only this fixed advice is
  * rewritten, never the outside text around it.
  */
-export type FrontEnd = 'action' | 'cli';
+type FrontEnd = 'action' | 'cli';
 
 /** [the core's advice, the action's words, the CLI's words]; `$1` is the repository named. */
 const ADVICE: readonly (readonly [RegExp, string, string])[] = [
@@ -52,13 +52,30 @@ const ADVICE: readonly (readonly [RegExp, string, string])[] = [
   ],
 ];
 
-/** Any of the patterns above (each is also searched alone: their groups and flags differ). */
-const ANY_ADVICE = new RegExp(ADVICE.map(([pattern]) => `(?:${pattern.source})`).join('|'));
+/**
+ * Whether any of `patterns` matches, in one scan per set of flags among
+ * them: patterns with the same flags are joined into one pattern, so each
+ * keeps its own i, m, s, u and v. Their g and y flags are dropped (no state
+ * is kept between messages; a sticky pattern is looked for anywhere), which
+ * can only find more: this only decides whether to run the patterns.
+ */
+export function anyOf(patterns: readonly RegExp[]): (text: string) => boolean {
+  const byFlags = new Map<string, string[]>();
+  for (const pattern of patterns) {
+    const flags = pattern.flags.replace(/[dgy]/g, '');
+    byFlags.set(flags, [...(byFlags.get(flags) ?? []), `(?:${pattern.source})`]);
+  }
+  const joined = [...byFlags].map(([flags, sources]) => new RegExp(sources.join('|'), flags));
+  return (text) => joined.some((pattern) => pattern.test(text));
+}
+
+/** Any of the patterns above (each is also searched alone: their groups differ). */
+const hasAdvice = anyOf(ADVICE.map(([pattern]) => pattern));
 
 /** `message` with the core's advice in `frontEnd`'s words. */
 export function advise(message: string, frontEnd: FrontEnd): string {
   // Most messages (verify's line per image) hold no advice: one scan says so.
-  if (!ANY_ADVICE.test(message)) return message;
+  if (!hasAdvice(message)) return message;
   let out = message;
   for (const [pattern, action, cli] of ADVICE) out = out.replace(pattern, frontEnd === 'action' ? action : cli);
   return out;

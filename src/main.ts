@@ -12,7 +12,6 @@ import { asContentTrustError } from './errors.ts';
 import { reportFailure } from './action/report.ts';
 import { restoreTrustCache, type TrustCache } from './action/cache.ts';
 import { finishManifests, locate, readManifests } from './action/manifests.ts';
-import type { ImageResult } from './notary/env.ts';
 
 export async function run(): Promise<void> {
   let mode: Mode = 'verify';
@@ -40,10 +39,13 @@ export async function run(): Promise<void> {
         { explicit },
       ),
     );
-    const results = await perform(request.mode, env, refs, request.options, keys).catch((e: unknown) => {
-      throw manifests ? locate(manifests, asContentTrustError(e)) : e;
-    });
-    await writeResults(request.mode, manifests && request.mode === 'verify' ? finishManifests(manifests, results as ImageResult[]) : results);
+    if (request.mode === 'verify') {
+      // The manifests input is verify's: its files' images are told where they are named, on failure and in the results.
+      const results = await perform('verify', env, refs, request.options, keys).catch((e: unknown) => {
+        throw manifests ? locate(manifests, asContentTrustError(e)) : e;
+      });
+      await writeResults('verify', manifests ? finishManifests(manifests, results) : results);
+    } else await writeResults(request.mode, await perform(request.mode, env, refs, request.options, keys));
   } catch (e) {
     const failures = reportFailure(asContentTrustError(e), mode);
     await writeSummary(mode, [], failures).catch(() => {});

@@ -44,7 +44,7 @@ export interface NewKeys {
 }
 
 /** Keys given for a new repository: key files' or held on a token (the root key signs the root certificate wherever it is). */
-export interface InitKeys {
+interface InitKeys {
   root?: SigningKey | undefined;
   targets?: SigningKey | undefined;
 }
@@ -80,7 +80,7 @@ export interface KeySource {
   rotated(gun: string, role: 'root' | 'targets'): SigningKey;
 }
 
-export interface VerifyOperationOptions {
+interface VerifyOperationOptions {
   signers: string[];
   /** Check that the registry still serves the signed digest. */
   checkRegistry: boolean;
@@ -89,7 +89,7 @@ export interface VerifyOperationOptions {
 
 export type RotateOptions = { role: 'snapshot' | 'timestamp' | 'root' | 'repository' } | { role: 'signer'; signer: Signer };
 
-export interface InitOutcome extends AdminOutcome {
+interface InitOutcome extends AdminOutcome {
   rootKeyId: string;
   repositoryKeyId: string;
 }
@@ -122,7 +122,7 @@ export interface ResultOf {
   status: RepositoryStatus[];
 }
 
-export type Operation<M extends Mode> = (env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource) => Promise<ResultOf[M]>;
+type Operation<M extends Mode> = (env: TrustEnv, refs: readonly ImageRef[], options: OptionsOf[M], keys: KeySource) => Promise<ResultOf[M]>;
 
 /** The tags to revoke in `gun`: every one named, or undefined (all tags) when a reference of it names none. */
 function tagsToRevoke(refs: readonly ImageRef[], gun: string): string[] | undefined {

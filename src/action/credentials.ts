@@ -31,7 +31,7 @@ interface HelperAnswer {
 /** Docker's marker: a helper entry whose Username is this holds an identity token in Secret. */
 const TOKEN_USERNAME = '<token>';
 
-export type CredentialOrigin = 'input' | 'helper' | 'auths' | 'none';
+type CredentialOrigin = 'input' | 'helper' | 'auths' | 'none';
 
 export interface ResolvedCredentials {
   credentials: Credentials | undefined;
@@ -41,12 +41,12 @@ export interface ResolvedCredentials {
 }
 
 /** The `username`/`password` inputs and the one registry domain they belong to. */
-export interface ExplicitCredentials {
+interface ExplicitCredentials {
   registry: string;
   credentials: Credentials;
 }
 
-export interface ResolveOptions {
+interface ResolveOptions {
   explicit?: ExplicitCredentials | undefined;
   env?: NodeJS.ProcessEnv;
   /** Runs a helper; the default uses @actions/exec, silently (its output holds secrets). */

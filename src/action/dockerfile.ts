@@ -8,14 +8,14 @@
 import { InputError } from '../errors.ts';
 import { readUserFile } from '../util/file.ts';
 
-export interface BaseImage {
+interface BaseImage {
   /** The reference as substituted, e.g. `node:24-slim` or `ghcr.io/org/base:1@sha256:…`. */
   image: string;
   /** 1-based line of the FROM instruction. */
   line: number;
 }
 
-export interface DockerfileImages {
+interface DockerfileImages {
   images: BaseImage[];
   /** FROM lines pinned by digest only: immutable already, no tag for content trust to check. */
   digestOnly: BaseImage[];

@@ -6,7 +6,7 @@
  * outputs; nothing is written to disk.
  */
 import * as core from '@actions/core';
-import { externalKeyInput, keyInput, maskSecret, type Inputs, type KeyName } from './inputs.ts';
+import { keyInput, maskSecret, passphraseSources, type Inputs, type KeyName } from './inputs.ts';
 import { generateKey, keyFilePem } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
 import type { ImageRef } from '../registry/reference.ts';
@@ -15,9 +15,8 @@ import type { KeySource, NewKeys } from '../operations.ts';
 
 export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource {
   const { mode } = inputs;
-  const decode = (name: KeyName) => keyInput(inputs.keys, name);
-  // A key on a token or behind sign-command is opened here too, before any request.
-  const signingKey = (name: KeyName): SigningKey | undefined => externalKeyInput(inputs, name) ?? decode(name)?.signing;
+  // Every key is opened here (a key on a token or behind sign-command too), before any request.
+  const signingKey = (name: KeyName): SigningKey | undefined => keyInput(inputs, name);
   const need = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new InputError('INPUT_INVALID', `mode ${mode} needs ${what}`);
     return value;
@@ -86,16 +85,15 @@ export function inputKeys(inputs: Inputs, refs: readonly ImageRef[]): KeySource 
 
 /** init hands generated keys back encrypted: it needs their passphrases, and one repository key per repository. */
 function checkInit(inputs: Inputs, hasRoot: boolean, hasRepository: boolean, refs: readonly ImageRef[]): void {
-  if (!hasRoot && !inputs.keys.root.passphrase) throw new InputError('PASSPHRASE_MISSING', 'mode init generates a root key when root-key is empty, and hands it back encrypted: set root-passphrase (or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)');
-  if (!hasRepository && !inputs.keys.repository.passphrase)
-    throw new InputError('PASSPHRASE_MISSING', 'mode init generates a repository key when repository-key is empty, and hands it back encrypted: set repository-passphrase (or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)');
+  if (!hasRoot && !inputs.keys.root.passphrase) throw new InputError('PASSPHRASE_MISSING', `mode init generates a root key when root-key is empty, and hands it back encrypted: set ${passphraseSources('root')}`);
+  if (!hasRepository && !inputs.keys.repository.passphrase) throw new InputError('PASSPHRASE_MISSING', `mode init generates a repository key when repository-key is empty, and hands it back encrypted: set ${passphraseSources('repository')}`);
   const guns = new Set(refs.map((r) => r.gun));
   if (!hasRepository && guns.size > 1) throw new InputError('INPUT_INVALID', `mode init generates one repository key per repository: give repository-key to initialise ${guns.size} repositories at once, or initialise them one per step`);
 }
 
 const NEW_KEY = {
-  root: { input: 'new-root', output: 'root-key', role: 'root', passphrases: 'new-root-passphrase (or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE)' },
-  repository: { input: 'new-repository', output: 'repository-key', role: 'targets', passphrases: 'new-repository-passphrase (or repository-passphrase, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE)' },
+  root: { input: 'new-root', output: 'root-key', role: 'root' },
+  repository: { input: 'new-repository', output: 'repository-key', role: 'targets' },
 } as const;
 
 /**
@@ -110,9 +108,9 @@ function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, 
     if (inputs.keys[input].pem && wanted !== what) throw new InputError('INPUT_INVALID', `input ${input}-key is for mode rotate with rotate-role ${what}: leave it empty here`);
   }
   if (!wanted) return undefined;
-  const { input, output, role, passphrases } = NEW_KEY[wanted];
-  // A key on a token is opened (and one signature checked) now; it is used as it is, never generated.
-  const given = externalKeyInput(inputs, input) ?? keyInput(inputs.keys, input)?.signing;
+  const { input, output, role } = NEW_KEY[wanted];
+  // A given key (a key on a token too) is opened now and used as it is, never generated.
+  const given = keyInput(inputs, input);
   if (given) {
     if (given.role !== undefined && given.role !== role) {
       throw new InputError('KEY_WRONG_ROLE', `the ${input}-key input is a key for role "${given.role}" (its role: header), not ${role}: give the new ${wanted} key, or leave it empty to have one generated`);
@@ -121,7 +119,7 @@ function rotationKey(inputs: Inputs, refs: readonly ImageRef[]): ((gun: string, 
   }
   const { passphrase } = inputs.keys[input];
   if (!passphrase) {
-    throw new InputError('PASSPHRASE_MISSING', `mode rotate generates the new ${wanted} key when ${input}-key is empty, and hands it back encrypted in the ${output} output: set ${passphrases}`);
+    throw new InputError('PASSPHRASE_MISSING', `mode rotate generates the new ${wanted} key when ${input}-key is empty, and hands it back encrypted in the ${output} output: set ${passphraseSources(input)}`);
   }
   const guns = new Set(refs.map((r) => r.gun));
   if (wanted === 'repository' && guns.size > 1) {

@@ -1,13 +1,14 @@
 /** Every action input, read and checked in one place; secrets masked first. */
 import { statSync } from 'node:fs';
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import * as core from '@actions/core';
-import { InputError, InternalError, messageOf } from '../errors.ts';
+import { InputError, messageOf } from '../errors.ts';
 import { parsePemBlocks, readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
 import { hasTag, parseTrustServer } from '../registry/reference.ts';
 import { readUserFile } from '../util/file.ts';
 import { readDockerfile } from './dockerfile.ts';
-import { builtImages, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
+import type { BuiltImages } from '../registry/build-metadata.ts';
+import { readBuildRecord } from '../build-record.ts';
 import { homedir } from 'node:os';
 import { defaultTrustDir } from '../notary/trust-store.ts';
 import { parseSignerKeys, parseSignerPaths, signerKeyIds, signerRole } from '../notary/admin/common.ts';
@@ -15,14 +16,15 @@ import { isMode, MODES, type Mode, type OptionsOf, type RotateOptions, type Sign
 import * as report from './report.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
-import { readSignCommandKey, SIGN_COMMAND_TIMEOUT_SECONDS } from '../signer/sign-command.ts';
+import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
+import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 export type { Mode };
 
 export type KeyName = 'root' | 'repository' | 'delegation' | 'new-root' | 'new-repository';
 
 /** A private key input as given (PEM text) and its passphrase, both masked. */
-export interface KeyText {
+interface KeyText {
   pem: string | undefined;
   passphrase: string | undefined;
   /** The passphrase is the replaced key's (new-root-key, new-repository-key with their own passphrase input empty). */
@@ -35,22 +37,22 @@ export interface KeyText {
  * key of a rotation: the passphrase of the key it replaces, `fallback`).
  */
 const KEY_INPUTS: Record<KeyName, { label: string; variables: readonly string[]; fallback?: KeyName }> = {
-  root: { label: 'the root-key input', variables: ['DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE'] },
-  repository: { label: 'the repository-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE'] },
-  delegation: { label: 'the delegation-key input', variables: ['DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE', 'NOTARY_DELEGATION_PASSPHRASE'] },
+  root: { label: 'the root-key input', variables: [PASSPHRASE_VARIABLES.root] },
+  repository: { label: 'the repository-key input', variables: [PASSPHRASE_VARIABLES.repository] },
+  delegation: { label: 'the delegation-key input', variables: [PASSPHRASE_VARIABLES.repository, PASSPHRASE_VARIABLES.delegation] },
   'new-root': { label: 'the new-root-key input', variables: [], fallback: 'root' },
   'new-repository': { label: 'the new-repository-key input', variables: [], fallback: 'repository' },
 };
 
 /** Where a key input's passphrase comes from, for messages: its own input, then its fallback's, then the variables. */
-function passphraseSources(name: KeyName): string {
+export function passphraseSources(name: KeyName): string {
   const { fallback } = KEY_INPUTS[name];
   const rest = fallback ? [`the ${fallback}-passphrase input`, ...KEY_INPUTS[fallback].variables] : KEY_INPUTS[name].variables;
   return `the \`${name}-passphrase\` input (or ${rest.join(', ')})`;
 }
 
 /** The inputs every mode reads. */
-export interface CommonInputs {
+interface CommonInputs {
   images: string[];
   /** The images of `images` and `images-file`, the ones the user named (not those only a Dockerfile names). */
   listedImages: string[];
@@ -83,7 +85,7 @@ export interface CommonInputs {
   pin: boolean;
 }
 
-export interface ExternalSignerInputs {
+interface ExternalSignerInputs {
   /** The PKCS#11 provider library for keys given as pkcs11: URIs. */
   pkcs11Module: string | undefined;
   /** A command that signs for the delegation key (instead of delegation-key). */
@@ -94,7 +96,7 @@ export interface ExternalSignerInputs {
 }
 
 /** The mode and its options (operations.ts), read from the inputs only that mode reads. */
-export type ModeInputs = { [M in Mode]: { mode: M; options: OptionsOf[M] } }[Mode];
+type ModeInputs = { [M in Mode]: { mode: M; options: OptionsOf[M] } }[Mode];
 
 export type Inputs = CommonInputs & ModeInputs;
 
@@ -126,23 +128,13 @@ function readKeyText(name: KeyName, env: NodeJS.ProcessEnv, fallback?: KeyText):
   return { pem, passphrase, inherited: own === undefined && passphrase !== undefined };
 }
 
-/** Decodes one key input holding a PEM key (undefined when empty); errors name the input and where its passphrase comes from. A PKCS#11 URI is externalKeyInput's. */
-export function keyInput(keys: Inputs['keys'], name: KeyName): { keyObject: KeyObject; signing: SigningKey } | undefined {
-  const { pem, passphrase } = keys[name];
-  if (!pem) return undefined;
-  const { label } = KEY_INPUTS[name];
-  if (isPkcs11Uri(pem)) throw new InternalError('INTERNAL', `${label} is a PKCS#11 URI, read as a key file: open it with externalKeyInput`);
-  const keyLabel = { name: label, passphrase: passphraseSources(name) };
-  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
-  return { keyObject, signing: toSigningKey(keyObject, role, gun, keyLabel) };
-}
-
 /**
- * A key input held outside the runner, opened (and one signature checked)
- * now: a PKCS#11 URI in `<name>-key`, or sign-command for the delegation
- * key. Undefined when the key is a PEM key (keyInput reads it) or not given.
+ * Opens one key input now, before any request (undefined when not given): a
+ * PKCS#11 URI in `<name>-key` on its token, sign-command for the delegation
+ * key (each with one signature checked), else the PEM key it holds. Errors
+ * name the input and where its passphrase comes from.
  */
-export function externalKeyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyName, env: NodeJS.ProcessEnv = process.env): SigningKey | undefined {
+export function keyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyName, env: NodeJS.ProcessEnv = process.env): SigningKey | undefined {
   const { pem, passphrase, inherited } = inputs.keys[name];
   const { label, fallback } = KEY_INPUTS[name];
   const { external } = inputs;
@@ -154,28 +146,29 @@ export function externalKeyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name
     const names = { key: label, pin: `${sources}, which holds the token's user PIN`, module: 'the pkcs11-module input' };
     return pkcs11Key({ uri: parsePkcs11Uri(pem, label), module: external.pkcs11Module, pin, names, env, timeoutMs: PKCS11_TIMEOUT_MS });
   }
-  if (name !== 'delegation' || !external.signCommand) return undefined;
-  return readSignCommandKey({
-    command: external.signCommand,
-    publicKeyPem: external.publicKey,
-    names: { command: 'the sign-command input', publicKey: 'the delegation-public-key input', timeout: 'the sign-command-timeout input' },
-    timeoutMs: external.timeoutSeconds * 1000,
-    env,
-    onStderr: (text) => report.info(text),
-  });
+  if (name === 'delegation' && external.signCommand) {
+    return readSignCommandKey({
+      command: external.signCommand,
+      publicKeyPem: external.publicKey,
+      names: { command: 'the sign-command input', publicKey: 'the delegation-public-key input', timeout: 'the sign-command-timeout input' },
+      timeoutMs: external.timeoutSeconds * 1000,
+      env,
+      onStderr: (text) => report.info(text),
+    });
+  }
+  if (!pem) return undefined;
+  const keyLabel = { name: label, passphrase: passphraseSources(name) };
+  const { keyObject, role, gun } = readPrivateKey(pem, passphrase, keyLabel);
+  return toSigningKey(keyObject, role, gun, keyLabel);
 }
 
 /** The inputs of keys held outside the runner, checked (not yet opened). */
 function readExternalSignerInputs(keys: { delegation: KeyText }): ExternalSignerInputs {
-  const signCommand = core.getInput('sign-command').trim() || undefined;
-  const publicKey = core.getInput('delegation-public-key').trim() || undefined;
-  if (signCommand && keys.delegation.pem) throw new InputError('INPUT_INVALID', 'give delegation-key or sign-command, not both: sign-command signs for the delegation key, whose public half is delegation-public-key');
-  if (signCommand && !publicKey) throw new InputError('INPUT_INVALID', 'sign-command needs delegation-public-key: the PEM public key (or certificate) of the key the command signs with, as given to `docker trust signer add`');
-  if (publicKey && !signCommand) throw new InputError('INPUT_INVALID', 'delegation-public-key names the key sign-command signs with: give sign-command too, or leave it empty');
-  const text = core.getInput('sign-command-timeout').trim();
-  const timeoutSeconds = Number(text || String(SIGN_COMMAND_TIMEOUT_SECONDS));
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) throw new InputError('INPUT_INVALID', `input sign-command-timeout is "${text}": a whole number of seconds from 1 to 3600`);
-  return { pkcs11Module: core.getInput('pkcs11-module').trim() || undefined, signCommand, publicKey, timeoutSeconds };
+  const text = (name: string) => core.getInput(name).trim() || undefined;
+  const names = { key: 'delegation-key', command: 'sign-command', publicKey: 'delegation-public-key', timeout: 'input sign-command-timeout', addSigner: '`docker trust signer add`' };
+  const given = { key: Boolean(keys.delegation.pem), command: text('sign-command'), publicKey: text('delegation-public-key'), timeout: text('sign-command-timeout') };
+  const { command: signCommand, ...settings } = signCommandSettings(given, names);
+  return { pkcs11Module: text('pkcs11-module'), signCommand, ...settings };
 }
 
 export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
@@ -195,16 +188,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const pin = readBoolean('pin', false);
   if (pin && manifests.length === 0) throw new InputError('INPUT_INVALID', 'input pin rewrites the images of the files input manifests names: give manifests too, or leave pin false');
   const given = [...getList(core.getInput('images')), ...readImagesFile(core.getInput('images-file'))];
-  const built = readBuilt(mode, given);
-  const listedImages = [...given, ...(built?.names ?? [])];
+  const record = readBuilt(mode, given);
+  const built = record?.built;
+  const listedImages = record?.images ?? given;
   const images = [...listedImages, ...dockerfileImages(dockerfiles, env)];
-  if (built && built.untagged.length > 0) {
-    const notice = untaggedNotice(built, 'input metadata', 'the images input');
-    if (images.length === 0) throw new InputError('INPUT_INVALID', notice);
-    report.warning(notice);
-  }
-  if (built && images.length === 0 && core.getInput('metadata').trim())
-    throw new InputError('INPUT_INVALID', "input metadata has no image.name (buildx writes none for a build merged from several builder nodes) and input images is empty: list the tags to sign in images (e.g. docker/metadata-action's tags output)");
   if (images.length === 0 && mode === 'sign')
     throw new InputError('INPUT_INVALID', "input images is empty: list the image tags to sign, one per line (e.g. the tags output of docker/metadata-action), give images-file, or give metadata (build-push-action's metadata output)");
   // With manifests, the images are known once the files are read (src/action/manifests.ts checks there are some).
@@ -251,29 +238,25 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   return { ...common, ...modeInputs(mode, images, signers) };
 }
 
-/** Bounds on the metadata file: buildx writes a few KiB (more with max provenance); far below what would exhaust the runner. */
-const METADATA_MAX_BYTES = 8 * 1024 * 1024;
-
 /**
  * The digest and metadata inputs (sign only): build-push-action's outputs.
  * metadata is the JSON itself (the output, as it is) or the path of the
  * file buildx --metadata-file wrote.
  */
-function readBuilt(mode: Mode, listed: readonly string[]): BuiltImages | undefined {
-  const digest = core.getInput('digest').trim();
-  const metadata = core.getInput('metadata').trim();
+function readBuilt(mode: Mode, listed: readonly string[]): ReturnType<typeof readBuildRecord> {
+  const digest = core.getInput('digest').trim() || undefined;
+  const metadata = core.getInput('metadata').trim() || undefined;
   if (!digest && !metadata) return undefined;
   if (mode !== 'sign') throw new InputError('INPUT_INVALID', `input ${digest ? 'digest' : 'metadata'} is for mode sign (signing what a build pushed), not ${mode}: leave it empty`);
-  const fix = "give build-push-action's metadata output, or the path of the file `docker buildx build --metadata-file` wrote";
-  return builtImages({
-    listed,
-    digest: digest ? { value: digest, label: 'input digest' } : undefined,
-    metadata: !metadata
-      ? undefined
-      : metadata.startsWith('{')
-        ? { text: metadata, label: 'input metadata' }
-        : { text: readUserFile(metadata, { name: 'input metadata', fix }, { maxBytes: METADATA_MAX_BYTES }), label: `input metadata (file ${JSON.stringify(metadata)})` },
-  });
+  const names = {
+    digest: 'input digest',
+    metadata: 'input metadata',
+    metadataFile: (path: string) => `input metadata (file ${JSON.stringify(path)})`,
+    metadataFix: "give build-push-action's metadata output, or the path of the file `docker buildx build --metadata-file` wrote",
+    list: 'the images input',
+    listTags: "list the tags to sign in images (e.g. docker/metadata-action's tags output)",
+  };
+  return readBuildRecord({ listed, digest, metadata, inline: true }, names, (notice) => report.warning(notice));
 }
 
 /** The inputs of one mode: signer-name, signer-key, expires-within, rotate-role; checked here, before any request. */

@@ -2,7 +2,7 @@
 import * as core from '@actions/core';
 import type { ImageResult } from '../notary/env.ts';
 import type { AdminOutcome } from '../notary/admin/workflow.ts';
-import type { InitOutcome, Mode, ResultOf } from '../operations.ts';
+import type { Mode, ResultOf } from '../operations.ts';
 import { InternalError } from '../errors.ts';
 import { forSummary } from '../util/untrusted-text.ts';
 import { expiryFailure, statusJson, type RepositoryStatus } from '../notary/admin/status.ts';
@@ -42,24 +42,20 @@ export async function writeResults(mode: Mode, results: ResultOf[Mode]): Promise
     await writeSummary(mode, results as ImageResult[], []);
     return;
   }
-  if (mode === 'init') {
-    for (const r of results as InitOutcome[]) {
-      core.setOutput('root-key-id', r.rootKeyId);
-      core.setOutput('repository-key-id', r.repositoryKeyId);
-    }
-  }
-  if (mode === 'rotate') {
-    // Root and repository rotation: the new key's ID, as docker trust inspect prints it.
-    for (const r of results as AdminOutcome[]) {
-      if (r.rootKeyId) core.setOutput('root-key-id', r.rootKeyId);
-      if (r.repositoryKeyId) core.setOutput('repository-key-id', r.repositoryKeyId);
-    }
-  }
   await writeAdminResults(mode, results as AdminOutcome[]);
 }
 
-/** The administrative modes: every outcome in the result output, their summaries in the job summary. */
+/**
+ * The administrative modes: every outcome in the result output, their
+ * summaries in the job summary; the key IDs init gives and root or
+ * repository rotation makes (as docker trust inspect prints them) in the
+ * root-key-id and repository-key-id outputs.
+ */
 async function writeAdminResults(mode: Mode, outcomes: readonly AdminOutcome[]): Promise<void> {
+  for (const o of outcomes) {
+    if (o.rootKeyId) core.setOutput('root-key-id', o.rootKeyId);
+    if (o.repositoryKeyId) core.setOutput('repository-key-id', o.repositoryKeyId);
+  }
   core.setOutput('result', JSON.stringify(outcomes));
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   // Summaries name repositories, signers and roles: outside text, made inert and kept under the budget.
@@ -98,7 +94,7 @@ function outputLines(lines: readonly string[]): string {
  * The items that fit in `budget` bytes, in order, and how many did not.
  * Items are already HTML; each is counted with the markup around it.
  */
-export function fitToBudget(items: readonly string[], budget: number, overhead: number): { shown: string[]; hidden: number } {
+function fitToBudget(items: readonly string[], budget: number, overhead: number): { shown: string[]; hidden: number } {
   const shown: string[] = [];
   let used = 0;
   for (const item of items) {

@@ -43,7 +43,7 @@ export function resetReportCounts(): void {
   warnings = 0;
 }
 
-export interface ReportedFailure {
+interface ReportedFailure {
   subject: string;
   code: string;
   message: string;

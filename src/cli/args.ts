@@ -13,7 +13,7 @@ export interface Args {
 }
 
 /** Every flag the CLI knows: true when it takes a value. */
-export const FLAGS: Readonly<Record<string, boolean>> = {
+const FLAGS: Readonly<Record<string, boolean>> = {
   server: true,
   tlscacert: true,
   debug: false,

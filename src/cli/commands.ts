@@ -13,17 +13,15 @@ import { InputError, asContentTrustError } from '../errors.ts';
 import { collectImages, locateFailures, planPins, readDeployFiles, withSources, writePins } from '../deploy/manifests.ts';
 import { flag, type Args } from './args.ts';
 import { createCliEnv } from './env.ts';
-import { givenKeys, trustDirKeys, withGivenKeys } from './keys.ts';
-import { passphraseFor, saveKey, trustDir } from './trust-dir.ts';
+import { givenKeys, trustDirKeys } from './keys.ts';
+import { KEY_FILE_MAX_BYTES, passphraseFor, saveKey, trustDir } from './trust-dir.ts';
 import { inspectJson, inspectPretty } from './inspect-format.ts';
 import { forLog, jsonForLog } from '../util/untrusted-text.ts';
-import { builtImages, pinBuilt, untaggedNotice, type BuiltImages } from '../registry/build-metadata.ts';
+import { pinBuilt } from '../registry/build-metadata.ts';
+import { readBuildRecord } from '../build-record.ts';
 import { expiryFailure, statusJson, type RepositoryStatus } from '../notary/admin/status.ts';
 import { advise } from '../advice.ts';
 import { readUserFile } from '../util/file.ts';
-
-/** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
-const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /** A signer's public key file (--key), read with errors naming the flag. */
 function readSignerKeys(file: string, name: string) {
@@ -92,7 +90,7 @@ async function run<M extends Mode>(mode: M, refs: readonly ImageRef[], options: 
   const dir = trustDir(io.env);
   const rotated = mode === 'rotate' ? (options as OptionsOf['rotate']).role : undefined;
   const newKeyRole = rotated === 'root' ? 'root' : rotated === 'repository' ? 'targets' : undefined;
-  const keys = withGivenKeys(trustDirKeys(dir, io.env, mode === 'sign' ? flag(args, 'signer') : undefined), givenKeys(args, io.env, mode === 'sign', newKeyRole), dir, io.env);
+  const keys = trustDirKeys(dir, io.env, givenKeys(args, io.env, mode === 'sign', newKeyRole), mode === 'sign' ? flag(args, 'signer') : undefined);
   const env = envFor(refs, args, io);
   try {
     return await perform(mode, env, refs, options, keys);
@@ -211,34 +209,19 @@ export function rotate(args: Args, io: Io): Promise<void> {
 }
 
 export async function sign(args: Args, io: Io): Promise<void> {
-  const built = builtFromFlags(args);
-  const images = [...args.positionals, ...(built?.names ?? [])];
-  if (built && built.untagged.length > 0) {
-    const notice = untaggedNotice(built, '--metadata', 'IMAGE:TAG arguments');
-    if (images.length === 0) throw new InputError('INPUT_INVALID', notice);
-    process.stderr.write(`warning: ${forLog(notice)}\n`);
-  }
-  if (built && images.length === 0 && flag(args, 'metadata') !== undefined)
-    throw new InputError('INPUT_INVALID', '--metadata has no image.name (buildx writes none for a build merged from several builder nodes): give the tags to sign as IMAGE:TAG arguments');
-  const listed = refsOf(images, 'sign', 'IMAGE:TAG (or --metadata FILE)');
-  const refs = built ? pinBuilt(listed, built) : listed;
+  const names = {
+    digest: '--digest',
+    metadata: '--metadata',
+    metadataFile: (path: string) => `--metadata ${JSON.stringify(path)}`,
+    metadataFix: 'give the JSON file `docker buildx build --metadata-file` (or `buildx bake --metadata-file`) wrote',
+    list: 'IMAGE:TAG arguments',
+    listTags: 'give the tags to sign as IMAGE:TAG arguments',
+  };
+  const given = { listed: args.positionals, digest: flag(args, 'digest'), metadata: flag(args, 'metadata'), inline: false };
+  const record = readBuildRecord(given, names, (notice) => process.stderr.write(`warning: ${forLog(notice)}\n`));
+  const listed = refsOf(record?.images ?? args.positionals, 'sign', 'IMAGE:TAG (or --metadata FILE)');
+  const refs = record ? pinBuilt(listed, record.built) : listed;
   for (const r of await run('sign', refs, {}, args, io)) io.out(`Signed ${r.repository}:${r.tag} ${r.digest} (${r.roles.join(', ')})\n`);
-}
-
-/** Build metadata and JSON are small; this bound only stops a huge or endless file. */
-const METADATA_FILE_MAX_BYTES = 8 * 1024 * 1024;
-
-/** --digest and --metadata: build-push-action's or buildx's record of what the build pushed. */
-function builtFromFlags(args: Args): BuiltImages | undefined {
-  const digest = flag(args, 'digest');
-  const file = flag(args, 'metadata');
-  if (digest === undefined && file === undefined) return undefined;
-  const fix = 'give the JSON file `docker buildx build --metadata-file` (or `buildx bake --metadata-file`) wrote';
-  return builtImages({
-    listed: args.positionals,
-    digest: digest === undefined ? undefined : { value: digest, label: '--digest' },
-    metadata: file === undefined ? undefined : { text: readUserFile(file, { name: '--metadata', fix }, { maxBytes: METADATA_FILE_MAX_BYTES }), label: `--metadata ${JSON.stringify(file)}` },
-  });
 }
 
 const MANIFESTS_LABEL = { name: '--manifests', fix: 'give paths or globs (k8s/**/*.yaml) of Kubernetes manifests, Compose files or workflow files inside the current directory' };

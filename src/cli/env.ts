@@ -17,7 +17,7 @@ import { trustDir } from './trust-dir.ts';
 import { forLog } from '../util/untrusted-text.ts';
 import { advise } from '../advice.ts';
 
-export interface CliEnvOptions {
+interface CliEnvOptions {
   server?: string | undefined;
   tlsCaCert?: string | undefined;
   /** Progress lines on stderr (stdout has the results: without this, each is said once). */

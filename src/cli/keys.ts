@@ -9,26 +9,27 @@ import type { TrustedRepo } from '../notary/model.ts';
 import type { KeySource } from '../operations.ts';
 import { generateKey } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
-import { listKeys, loadKey, passphraseFor, saveKey, type LocalKey } from './trust-dir.ts';
+import { KEY_FILE_MAX_BYTES, listKeys, loadKey, passphraseFor, saveKey, type LocalKey } from './trust-dir.ts';
 import { flag, type Args } from './args.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
-import { readSignCommandKey, SIGN_COMMAND_TIMEOUT_SECONDS } from '../signer/sign-command.ts';
+import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
 import { readUserFile } from '../util/file.ts';
 import { forLog } from '../util/untrusted-text.ts';
+import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 function canonicalIds(repo: TrustedRepo, role: 'root' | 'targets'): string[] {
   return repo.root.signed.roles[role].keyids.map((id) => repo.rootKeys.get(id)?.canonicalId ?? id);
 }
 
 /** The local key of a base role (root or targets), or undefined when the trust directory has none. */
-export function findBaseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey | undefined {
+function findBaseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey | undefined {
   const ids = canonicalIds(repo, role);
   const local = listKeys(dir).find((k) => ids.includes(k.id));
   return local ? loadKey(local, env).signing : undefined;
 }
 
-export function baseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey {
+function baseKey(dir: string, repo: TrustedRepo, role: 'root' | 'targets', env: NodeJS.ProcessEnv): SigningKey {
   const key = findBaseKey(dir, repo, role, env);
   if (!key) {
     throw new InputError(
@@ -56,7 +57,7 @@ export function signingKeys(dir: string, repo: TrustedRepo, withTargets: boolean
  * direct delegation of targets other than targets/releases, which holds
  * every signer's key). Several signers' keys: `signer` (--signer) chooses.
  */
-export function signerKey(dir: string, repo: TrustedRepo, signer: string | undefined, env: NodeJS.ProcessEnv): SigningKey {
+function signerKey(dir: string, repo: TrustedRepo, signer: string | undefined, env: NodeJS.ProcessEnv): SigningKey {
   const { meta, delegationKeys } = repo.roles.get('targets')!;
   const local = new Map(listKeys(dir).map((k) => [k.id, k]));
   const signers = meta.signed.delegations.roles
@@ -87,24 +88,33 @@ export function signerKey(dir: string, repo: TrustedRepo, signer: string | undef
   return signingKeys(dir, repo, false, env)[0]!;
 }
 
-/** The trust directory `dir` as the CLI's KeySource; `env` holds the passphrase variables; `signer` is sign's --signer. */
-export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, signer?: string): KeySource {
+/**
+ * The CLI's KeySource: the keys named by flags (`given`, opened by
+ * givenKeys) where there are, else the trust directory `dir`'s; `env` holds
+ * the passphrase variables; `signer` is sign's --signer. init uses a given
+ * root or repository key (on a token too: the root certificate is signed
+ * there) and makes in `dir` only the keys not given.
+ */
+export function trustDirKeys(dir: string, env: NodeJS.ProcessEnv, given: GivenKeys, signer?: string): KeySource {
+  // Keys named on the command line are the ones meant: the trust directory's are not added to them.
+  const held = [given.signer, given.repository].filter((k) => k !== undefined);
   return {
     signer: async (refs, readRepo) => {
+      if (given.signer) return given.signer;
       if (new Set(refs.map((r) => r.gun)).size > 1) throw new InputError('INPUT_INVALID', '`content-trust sign` takes tags of one repository at a time: run it once per repository');
       return signerKey(dir, await readRepo(), signer, env);
     },
-    root: (repo, required) => (required ? baseKey(dir, repo, 'root', env) : findBaseKey(dir, repo, 'root', env)),
-    repository: (repo) => baseKey(dir, repo, 'targets', env),
-    signing: (repo) => signingKeys(dir, repo, true, env),
+    root: (repo, required) => given.root ?? (required ? baseKey(dir, repo, 'root', env) : findBaseKey(dir, repo, 'root', env)),
+    repository: (repo) => given.repository ?? baseKey(dir, repo, 'targets', env),
+    signing: (repo) => (held.length > 0 ? held : signingKeys(dir, repo, true, env)),
     newSigner: (keys) => {
       const local = listKeys(dir).find((k) => keys.some((pk) => pk.id === k.id));
       return local ? loadKey(local, env).signing : undefined;
     },
-    initKeys: (gun) => ({ root: initRootKey(dir, env), targets: newKeyInDir(dir, env, 'targets', gun) }),
+    initKeys: (gun) => ({ root: given.root ?? initRootKey(dir, env), targets: given.repository ?? newKeyInDir(dir, env, 'targets', gun) }),
     generated: () => {}, // initKeys gives every key: init generates none
-    // As `notary key rotate GUN root|targets`: a new key in the trust directory, saved before anything is published.
-    rotated: (gun, role) => newKeyInDir(dir, env, role, gun),
+    // As `notary key rotate GUN root|targets`: the key given by --new-key, else a new key in the trust directory, saved before anything is published.
+    rotated: (gun, role) => given.newKey ?? newKeyInDir(dir, env, role, gun),
   };
 }
 
@@ -122,16 +132,13 @@ function newKeyInDir(dir: string, env: NodeJS.ProcessEnv, role: 'root' | 'target
 }
 
 /** Keys named on the command line (--key, --sign-command, --repository-key, --root-key, --new-key), which take precedence over the trust directory's. */
-export interface GivenKeys {
+interface GivenKeys {
   signer?: SigningKey | undefined;
   repository?: SigningKey | undefined;
   root?: SigningKey | undefined;
   /** rotate root|repository: the new key (a file, or on a token), instead of one made in the trust directory. */
   newKey?: SigningKey | undefined;
 }
-
-/** Key and public key files are a few KiB; this bound only stops a huge or endless file. */
-const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /**
  * A key flag's key, opened now (before any request): a PKCS#11 URI (the PIN
@@ -152,13 +159,11 @@ function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key' | 'new-
   return toSigningKey(keyObject, header, gun, label);
 }
 
-/** The variable a new key's passphrase (or PIN) comes from: its own when set, so the current key's may differ; else the role's, as docker's. */
-export const NEW_KEY_PASSPHRASE = 'CONTENT_TRUST_NEW_KEY_PASSPHRASE';
-
+/** A new key's passphrase (or PIN): from its own variable when set, so the current key's may differ; else the role's, as docker's. */
 function newKeyPassphrase(role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): { value: string | undefined; variable: string } {
-  const own = env[NEW_KEY_PASSPHRASE] || undefined;
+  const own = PASSPHRASE_VARIABLES.newKey;
   const { value, variable } = passphraseFor(role, env);
-  return own ? { value: own, variable: NEW_KEY_PASSPHRASE } : { value, variable: `${NEW_KEY_PASSPHRASE} (else ${variable})` };
+  return env[own] ? { value: env[own], variable: own } : { value, variable: `${own} (else ${variable})` };
 }
 
 /**
@@ -178,50 +183,22 @@ export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean, 
   if (chosen !== undefined && flag(args, 'signer') !== undefined) {
     throw new InputError('INPUT_INVALID', `--signer chooses among the trust directory's signer keys, and --${chosen} names the key to sign with: give one of --signer and --${chosen}, not both`);
   }
-  const command = flag(args, 'sign-command');
-  const publicKey = flag(args, 'public-key');
   const timeoutText = flag(args, 'sign-command-timeout');
-  if (command === undefined) {
-    if (publicKey !== undefined || timeoutText !== undefined) throw new InputError('INPUT_INVALID', `--${publicKey !== undefined ? 'public-key' : 'sign-command-timeout'} goes with --sign-command: give it too, or leave it out`);
-    return { signer: keyFlag(args, 'key', 'signer', env) };
-  }
-  if (flag(args, 'key') !== undefined) throw new InputError('INPUT_INVALID', 'give --key or --sign-command, not both');
-  if (publicKey === undefined) throw new InputError('INPUT_INVALID', '--sign-command needs --public-key FILE: the PEM public key (or certificate) of the key the command signs with, as given to `content-trust signer add --key`');
-  const timeout = Number(timeoutText ?? String(SIGN_COMMAND_TIMEOUT_SECONDS));
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new InputError('INPUT_INVALID', `--sign-command-timeout is "${timeoutText}": a whole number of seconds from 1 to 3600`);
+  // The action's timeout input has a default; a flag given alone is refused rather than ignored.
+  if (timeoutText !== undefined && flag(args, 'sign-command') === undefined) throw new InputError('INPUT_INVALID', '--sign-command-timeout goes with --sign-command: give it too, or leave it out');
+  const names = { key: '--key', command: '--sign-command', publicKey: '--public-key', timeout: '--sign-command-timeout', addSigner: '`content-trust signer add --key`' };
+  const given = { key: flag(args, 'key') !== undefined, command: flag(args, 'sign-command'), publicKey: flag(args, 'public-key'), timeout: timeoutText };
+  const { command, publicKey, timeoutSeconds } = signCommandSettings(given, names);
+  if (command === undefined || publicKey === undefined) return { signer: keyFlag(args, 'key', 'signer', env) };
   const pem = readUserFile(publicKey, { name: '--public-key', fix: 'give the PEM public key file of the key the command signs with' }, { maxBytes: KEY_FILE_MAX_BYTES });
   return {
     signer: readSignCommandKey({
       command,
       publicKeyPem: pem,
       names: { command: '--sign-command', publicKey: `--public-key ${JSON.stringify(publicKey)}`, timeout: '--sign-command-timeout' },
-      timeoutMs: timeout * 1000,
+      timeoutMs: timeoutSeconds * 1000,
       env,
       onStderr: (text) => process.stderr.write(`${forLog(text)}\n`),
     }),
-  };
-}
-
-/**
- * `base` with the keys given by flags in place of the trust directory's.
- * init uses a given root or repository key (on a token too: the root
- * certificate is signed there) and makes in `dir` only the keys not given.
- */
-export function withGivenKeys(base: KeySource, given: GivenKeys, dir: string, env: NodeJS.ProcessEnv): KeySource {
-  const { signer, repository, root, newKey } = given;
-  const held = [signer, repository].filter((k) => k !== undefined);
-  return {
-    signer: (refs, readRepo) => (signer ? Promise.resolve(signer) : base.signer(refs, readRepo)),
-    root: (repo, required) => root ?? base.root(repo, required),
-    repository: (repo) => repository ?? base.repository(repo),
-    // Keys named on the command line are the ones meant: the trust directory's are not added to them.
-    signing: (repo, r) => (held.length > 0 ? held : base.signing(repo, r)),
-    newSigner: (keys) => base.newSigner(keys),
-    rotated: (gun, role) => newKey ?? base.rotated(gun, role),
-    initKeys: (gun) => {
-      if (!root && !repository) return base.initKeys(gun);
-      return { root: root ?? initRootKey(dir, env), targets: repository ?? newKeyInDir(dir, env, 'targets', gun) };
-    },
-    generated: (gun, keys) => base.generated(gun, keys),
   };
 }

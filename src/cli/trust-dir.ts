@@ -12,6 +12,7 @@ import { keyFilePem, publicKeyId, type KeyFileHeaders } from '../tuf/key-file.ts
 import { InputError } from '../errors.ts';
 import { defaultTrustDir } from '../notary/trust-store.ts';
 import { readUserFile } from '../util/file.ts';
+import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 /** The trust directory, as the action's default: `$DOCKER_CONFIG/trust`, else `~/.docker/trust`. */
 export function trustDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -20,7 +21,7 @@ export function trustDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Docker's rule: `root` uses the root passphrase; every other alias the repository one. */
 export function passphraseFor(role: string | undefined, env: NodeJS.ProcessEnv = process.env): { value: string | undefined; variable: string } {
-  const variable = role === 'root' ? 'DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE' : 'DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE';
+  const variable = role === 'root' ? PASSPHRASE_VARIABLES.root : PASSPHRASE_VARIABLES.repository;
   return { value: env[variable] || undefined, variable };
 }
 
@@ -31,8 +32,8 @@ export interface LocalKey {
   path: string;
 }
 
-/** A key file is a few hundred bytes; this bound only stops a huge or endless file. */
-const KEY_FILE_MAX_BYTES = 64 * 1024;
+/** Private and public key files are a few hundred bytes (a certificate chain a few KiB); this bound only stops a huge or endless file. */
+export const KEY_FILE_MAX_BYTES = 64 * 1024;
 
 /** Reads a private key file of the trust directory; a bad one is named with what to do. */
 function readKeyFile(path: string): string {

@@ -12,11 +12,12 @@ import { InputError } from '../errors.ts';
 import { keyId } from '../tuf/keys.ts';
 import { ownerKeyType, type SigningKey } from '../tuf/private-key.ts';
 import { bounded } from '../util/untrusted-text.ts';
+import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 /** What an outside signer returns for a SHA-256 digest: its output, to be read as r‖s (src/signer/signature.ts). */
-export type DigestSigner = (digest: Buffer) => Buffer[];
+type DigestSigner = (digest: Buffer) => Buffer[];
 
-export interface ExternalKeyOptions {
+interface ExternalKeyOptions {
   publicKey: KeyObject;
   /** How errors name the key, e.g. "the delegation-key input (pkcs11:…, token "ci", key "dct-signer")". */
   name: string;
@@ -60,17 +61,20 @@ export const MAX_OUTPUT_BYTES = 64 * 1024;
 /** Characters of a program's standard error quoted in a message. */
 const STDERR_QUOTED = 1500;
 
+/** Variables no outside program gets: every key passphrase the front ends read. */
+const WITHHELD: ReadonlySet<string> = new Set(Object.values(PASSPHRASE_VARIABLES));
+
 /**
  * The environment an outside program gets: the step's, less the action's
- * own inputs (INPUT_*: keys, passphrases, the registry password), docker's
- * passphrase variables and the CLI's CONTENT_TRUST_NEW_KEY_PASSPHRASE, which
- * no signer needs. Cloud credentials and tool
- * settings (AWS_*, AZURE_*, GOOGLE_*, SOFTHSM2_CONF, PATH…) pass through.
+ * own inputs (INPUT_*: keys, passphrases, the registry password) and the
+ * passphrase variables (src/passphrase-variables.ts), which no signer
+ * needs. Cloud credentials and tool settings (AWS_*, AZURE_*, GOOGLE_*,
+ * SOFTHSM2_CONF, PATH…) pass through.
  */
 export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || /^INPUT_/i.test(k) || /^(DOCKER_CONTENT_TRUST_(ROOT|REPOSITORY)_PASSPHRASE|NOTARY_DELEGATION_PASSPHRASE|CONTENT_TRUST_NEW_KEY_PASSPHRASE)$/.test(k)) continue;
+    if (v === undefined || /^INPUT_/i.test(k) || WITHHELD.has(k)) continue;
     out[k] = v;
   }
   return { ...out, ...extra };

@@ -16,9 +16,40 @@ import { signatureCandidates } from './signature.ts';
 import { bounded } from '../util/untrusted-text.ts';
 
 /** Default deadline for one signature: a cloud call with its tool's start-up (az and gcloud take seconds to start). */
-export const SIGN_COMMAND_TIMEOUT_SECONDS = 60;
+const SIGN_COMMAND_TIMEOUT_SECONDS = 60;
 
-export interface SignCommandOptions {
+/** How a front end names sign-command's settings in its messages: the action's inputs or the CLI's flags. */
+interface SignCommandNames {
+  /** The key given instead of a command (delegation-key, --key). */
+  key: string;
+  command: string;
+  publicKey: string;
+  timeout: string;
+  /** Where the public key was given before (the command that added the signer). */
+  addSigner: string;
+}
+
+/**
+ * sign-command's settings as either front end takes them, checked before
+ * anything runs: a command only with the public key it signs with and never
+ * beside a key, a deadline of whole seconds from 1 to 3600 (`timeout`
+ * undefined: the default). The command and public key are as given (the
+ * public key: PEM text or a file's path, the front end's business).
+ */
+export function signCommandSettings(
+  given: { key: boolean; command: string | undefined; publicKey: string | undefined; timeout: string | undefined },
+  names: SignCommandNames,
+): { command: string | undefined; publicKey: string | undefined; timeoutSeconds: number } {
+  const { command, publicKey, timeout } = given;
+  if (command !== undefined && given.key) throw new InputError('INPUT_INVALID', `give ${names.key} or ${names.command}, not both: ${names.command} signs for the key whose public half is ${names.publicKey}`);
+  if (command !== undefined && publicKey === undefined) throw new InputError('INPUT_INVALID', `${names.command} needs ${names.publicKey}: the PEM public key (or certificate) of the key the command signs with, as given to ${names.addSigner}`);
+  if (publicKey !== undefined && command === undefined) throw new InputError('INPUT_INVALID', `${names.publicKey} names the key ${names.command} signs with: give ${names.command} too, or leave it out`);
+  const timeoutSeconds = Number(timeout ?? String(SIGN_COMMAND_TIMEOUT_SECONDS));
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) throw new InputError('INPUT_INVALID', `${names.timeout} is "${timeout}": a whole number of seconds from 1 to 3600`);
+  return { command, publicKey, timeoutSeconds };
+}
+
+interface SignCommandOptions {
   command: string;
   /** The public key the command signs with (from the public-key input or flag). */
   publicKey: KeyObject;
@@ -36,7 +67,7 @@ function shown(command: string): string {
   return `\`${bounded(command.trim().replace(/\s+/g, ' '), 80)}\``;
 }
 
-export function signCommandKey(options: SignCommandOptions): SigningKey {
+function signCommandKey(options: SignCommandOptions): SigningKey {
   const { command, names } = options;
   if (!command.trim()) throw new InputError('INPUT_INVALID', `${names.command} is empty`);
   const what = `${names.command} (${shown(command)})`;

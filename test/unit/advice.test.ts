@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { certificateFix } from '../../src/notary/expiry.ts';
-import { advise } from '../../src/advice.ts';
+import { advise, anyOf } from '../../src/advice.ts';
 import { readFileSync } from 'node:fs';
 
 /** The core's advice as it throws it today (copied from the throw sites, whose tests pin them). */
@@ -98,5 +98,22 @@ describe('advise: the rotation that replaces a certificate that ends', () => {
     const core = certificateFix('reg.example.com/org/app', 'targets/ci');
     assert.equal(advise(core, 'action'), 'rotate signer "ci" to a key with a new certificate (mode: rotate with signer-name: ci, its new certificate as signer-key, and the repository-key input)');
     assert.equal(advise(core, 'cli'), 'rotate signer "ci" to a key with a new certificate (`content-trust rotate reg.example.com/org/app signer ci --key NEW.pub`, NEW.pub holding its new certificate)');
+  });
+});
+
+describe('anyOf: one scan for any advice, each pattern with its own flags', () => {
+  it("keeps each pattern's i, m, s and u flags, and no g state between scans", () => {
+    const any = anyOf([/add a signer/gi, /^sign it$/gm, /pass.its certificate/s, /key \u{1F511}/u]);
+    assert.ok(any('Add A Signer'), 'i');
+    assert.ok(any('first line\nsign it'), 'm');
+    assert.ok(any('pass\nits certificate'), 's');
+    assert.ok(any('key 🔑'), 'u');
+    assert.ok(!any('ADD A KEY'));
+    assert.ok(!any('SIGN IT\nNOW'), 'the i flag stays with its own pattern');
+    assert.ok(any('add a signer') && any('add a signer'), 'no lastIndex carried from one scan to the next');
+  });
+
+  it('a sticky pattern is looked for anywhere (a pre-check may find more, never less)', () => {
+    assert.ok(anyOf([/signer/y])('add a signer'));
   });
 });

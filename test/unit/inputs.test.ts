@@ -60,18 +60,17 @@ describe('key inputs (sign and the administrative modes read them the same way)'
 
   it('the delegation passphrase falls back to DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, then NOTARY_DELEGATION_PASSPHRASE', () => {
     for (const env of [{ NOTARY_DELEGATION_PASSPHRASE: PASSPHRASE }, { DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE: 'not-it' }]) {
-      const { keys } = getInputs(env);
-      assert.equal(keyInput(keys, 'delegation')?.signing.id, scenario.delegationKey.canonicalId);
+      assert.equal(keyInput(getInputs(env), 'delegation')?.id, scenario.delegationKey.canonicalId);
     }
     process.env['INPUT_DELEGATION-PASSPHRASE'] = PASSPHRASE;
-    assert.equal(keyInput(getInputs({ NOTARY_DELEGATION_PASSPHRASE: 'not-it' }).keys, 'delegation')?.signing.id, scenario.delegationKey.canonicalId, 'the input comes first');
+    assert.equal(keyInput(getInputs({ NOTARY_DELEGATION_PASSPHRASE: 'not-it' }), 'delegation')?.id, scenario.delegationKey.canonicalId, 'the input comes first');
   });
 
   it('an empty key input is undefined; a missing passphrase names the input and every variable read', () => {
-    const { keys } = getInputs({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE });
-    assert.equal(keyInput(keys, 'root'), undefined);
+    const inputs = getInputs({ DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE });
+    assert.equal(keyInput(inputs, 'root'), undefined);
     assert.throws(
-      () => keyInput(keys, 'delegation'),
+      () => keyInput(inputs, 'delegation'),
       (e: ContentTrustError) => {
         assert.equal(e.code, 'PASSPHRASE_MISSING');
         assert.match(e.message, /the delegation-key input is encrypted .*`delegation-passphrase` input \(or DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE, NOTARY_DELEGATION_PASSPHRASE\)/);
@@ -207,9 +206,9 @@ describe('every bad input gets a named error', () => {
     process.env.INPUT_MODE = 'sign';
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
     process.env['INPUT_DELEGATION-KEY'] = rsa;
-    assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+    assert.equal(keyInput(getInputs({}), 'delegation')?.keytype, 'rsa');
     process.env['INPUT_DELEGATION-PASSPHRASE'] = 'not needed';
-    assert.equal(keyInput(getInputs({}).keys, 'delegation')?.signing.keytype, 'rsa');
+    assert.equal(keyInput(getInputs({}), 'delegation')?.keytype, 'rsa');
   });
 
   it('signer-key: unsupported types are KEY_UNSUPPORTED, a private key KEY_INVALID without echoing it; each names the input and the signer', () => {
@@ -372,7 +371,7 @@ describe("getInputs: each mode's own inputs", () => {
     assertCode(
       () => inputKeys(getInputs({}), []),
       'PASSPHRASE_MISSING',
-      /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set new-root-passphrase \(or root-passphrase, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/,
+      /^mode rotate generates the new root key when new-root-key is empty, and hands it back encrypted in the root-key output: set the `new-root-passphrase` input \(or the root-passphrase input, DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)$/,
     );
     set({ 'root-key': root });
 
@@ -406,13 +405,13 @@ describe("getInputs: each mode's own inputs", () => {
     assert.throws(() => inputKeys(getInputs({}), refs), invalid(/^mode rotate generates one repository key per repository: give new-repository-key to rotate 2 repositories/));
     assert.ok(inputKeys(getInputs({}), refs.slice(0, 1)), 'one repository: its new key is generated');
     set({ 'repository-passphrase': '' });
-    assertCode(() => inputKeys(getInputs({}), refs.slice(0, 1)), 'PASSPHRASE_MISSING', /set new-repository-passphrase \(or repository-passphrase, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE\)/);
+    assertCode(() => inputKeys(getInputs({}), refs.slice(0, 1)), 'PASSPHRASE_MISSING', /set the `new-repository-passphrase` input \(or the repository-passphrase input, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE\)/);
   });
 
   it('init: generated keys need their passphrases, and one repository key per repository', () => {
     set({ mode: 'init', images: 'reg.example.com/org/a:1\nreg.example.com/org/b:1' });
     const refs = parseReferences(getInputs({}).images);
-    assertCode(() => inputKeys(getInputs({}), refs), 'PASSPHRASE_MISSING', /set root-passphrase/);
+    assertCode(() => inputKeys(getInputs({}), refs), 'PASSPHRASE_MISSING', /set the `root-passphrase` input \(or DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE\)/);
     const both = { DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE };
     assert.throws(() => inputKeys(getInputs(both), refs), invalid(/^mode init generates one repository key per repository: give repository-key to initialise 2 repositories/));
     assert.ok(inputKeys(getInputs(both), refs.slice(0, 1)), 'one repository: its keys are generated');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setOutputs, SUMMARY_BUDGET, writeSummary } from '../../src/action/outputs.ts';
+import { setOutputs, SUMMARY_BUDGET, writeResults, writeSummary } from '../../src/action/outputs.ts';
 import { ANNOTATIONS_PER_KIND, resetReportCounts, warning } from '../../src/action/report.ts';
 import type { ImageResult } from '../../src/notary/env.ts';
 import { runnerCommands } from './helpers/runner-commands.ts';
@@ -57,6 +57,22 @@ describe('outputs and summary', () => {
     assert.ok(Buffer.byteLength(summary) <= SUMMARY_BUDGET + 4096, `${Buffer.byteLength(summary)} bytes`);
     assert.match(summary, /Verified 5000 image\(s\)\. \d+ of them are not in this table: the result output lists every one\./);
     assert.doesNotMatch(summary, /<img|\]\(/);
+  });
+
+  it("the key IDs init gives and root or repository rotation makes go to root-key-id and repository-key-id, with every outcome in result; other modes' outcomes set neither", async () => {
+    const ID = (c: string) => c.repeat(64);
+    const outcome = { repository: 'example.com/app', changed: true, roles: ['root'], summary: 'done' };
+    const outputs = () => readFileSync(process.env.GITHUB_OUTPUT!, 'utf8');
+    await writeResults('init', [{ ...outcome, rootKeyId: ID('1'), repositoryKeyId: ID('2') }]);
+    assert.match(outputs(), new RegExp(`root-key-id<<[^\\n]+\\n${ID('1')}\\n[\\s\\S]*repository-key-id<<[^\\n]+\\n${ID('2')}\\n[\\s\\S]*result<<`));
+    writeFileSync(process.env.GITHUB_OUTPUT!, '');
+    await writeResults('rotate', [{ ...outcome, repositoryKeyId: ID('3') }]);
+    assert.match(outputs(), new RegExp(`repository-key-id<<[^\\n]+\\n${ID('3')}\\n`));
+    assert.doesNotMatch(outputs(), /root-key-id/);
+    writeFileSync(process.env.GITHUB_OUTPUT!, '');
+    await writeResults('refresh', [outcome]);
+    assert.doesNotMatch(outputs(), /key-id/);
+    assert.match(outputs(), /result<</);
   });
 });
 

@@ -15,9 +15,9 @@ import { isPkcs11Uri, parsePkcs11Uri } from '../../src/signer/pkcs11-uri.ts';
 import { derToRaw, rawToDer, signatureCandidates } from '../../src/signer/signature.ts';
 import { parsePrivateKeys, parsePublicKeys, parseSlots } from '../../src/signer/pkcs11.ts';
 import { childEnv, externalSigningKey } from '../../src/signer/external-key.ts';
-import { readCommandPublicKey } from '../../src/signer/sign-command.ts';
+import { readCommandPublicKey, signCommandSettings } from '../../src/signer/sign-command.ts';
 import { keyId, parsePublicKey, verifySignature } from '../../src/tuf/keys.ts';
-import { externalKeyInput, getInputs } from '../../src/action/inputs.ts';
+import { getInputs, keyInput } from '../../src/action/inputs.ts';
 import { inputKeys } from '../../src/action/input-keys.ts';
 import { parseReferences } from '../../src/registry/reference.ts';
 import { assertCode } from './helpers/errors.ts';
@@ -305,6 +305,23 @@ describe("sign-command's public key", () => {
   });
 });
 
+describe("sign-command's settings, one check for the action's inputs and the CLI's flags", () => {
+  const names = { key: '--key', command: '--sign-command', publicKey: '--public-key', timeout: '--sign-command-timeout', addSigner: '`content-trust signer add --key`' };
+  const given = { key: false, command: 'cmd', publicKey: 'k.pub', timeout: undefined };
+
+  it('a command with its public key; the timeout defaults to 60 s; none given: no command', () => {
+    assert.deepEqual(signCommandSettings(given, names), { command: 'cmd', publicKey: 'k.pub', timeoutSeconds: 60 });
+    assert.deepEqual(signCommandSettings({ ...given, command: undefined, publicKey: undefined, key: true }, names), { command: undefined, publicKey: undefined, timeoutSeconds: 60 });
+  });
+
+  it('refuses a command beside a key, without its public key (or the reverse), and a timeout that is no whole number of seconds from 1 to 3600, naming what the front end calls each', () => {
+    assertCode(() => signCommandSettings({ ...given, key: true }, names), 'INPUT_INVALID', /^give --key or --sign-command, not both/);
+    assertCode(() => signCommandSettings({ ...given, publicKey: undefined }, names), 'INPUT_INVALID', /^--sign-command needs --public-key: .*`content-trust signer add --key`$/);
+    assertCode(() => signCommandSettings({ ...given, command: undefined }, names), 'INPUT_INVALID', /^--public-key names the key --sign-command signs with/);
+    for (const t of ['0', '1.5', '3601', 'soon']) assertCode(() => signCommandSettings({ ...given, timeout: t }, names), 'INPUT_INVALID', `--sign-command-timeout is "${t}"`);
+  });
+});
+
 describe('the inputs of keys held outside the runner', () => {
   useActionInputs({ INPUT_MODE: 'sign', INPUT_IMAGES: 'reg.example/org/app:v1', 'INPUT_TRUST-DIR': '/tmp/unused' });
 
@@ -347,13 +364,13 @@ describe('the inputs of keys held outside the runner', () => {
     Object.assign(process.env, { INPUT_MODE: 'rotate', 'INPUT_ROTATE-ROLE': 'root', 'INPUT_PKCS11-MODULE': process.execPath, 'INPUT_NEW-ROOT-KEY': 'pkcs11:token=ci;object=root2' });
     const inputs = { ...getInputs({}) };
     inputs.keys = { ...inputs.keys, root: { pem: KEY_PEM, passphrase: 'the key file passphrase' }, 'new-root': { pem: 'pkcs11:token=ci;object=root2', passphrase: 'the key file passphrase', inherited: true } };
-    assertCode(() => externalKeyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /set the `new-root-passphrase` input \(or the root-passphrase input when root-key is on a token too\), which holds the token's user PIN/);
+    assertCode(() => keyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /set the `new-root-passphrase` input \(or the root-passphrase input when root-key is on a token too\), which holds the token's user PIN/);
     inputs.keys = { ...inputs.keys, 'new-root': { pem: 'pkcs11:token=ci;object=root2', passphrase: undefined } };
-    assertCode(() => externalKeyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
+    assertCode(() => keyInput(inputs, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
     // Read from the inputs as the action reads them: new-root-passphrase empty, root-passphrase set, root-key a file.
     Object.assign(process.env, { 'INPUT_ROOT-KEY': KEY_PEM, 'INPUT_ROOT-PASSPHRASE': 'p' });
     const read = getInputs({});
     assert.equal(read.keys['new-root'].inherited, true);
-    assertCode(() => externalKeyInput(read, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
+    assertCode(() => keyInput(read, 'new-root'), 'PASSPHRASE_MISSING', /new-root-passphrase/);
   });
 });
