@@ -4,7 +4,7 @@
  * and the expiry watch (status) alike. The front ends word the refresh
  * advice as their own (src/advice.ts).
  */
-import { RELEASES } from './resolve.ts';
+import { RELEASES } from './model.ts';
 
 /** Roles notary-server signs itself (with the keys it holds), re-signing one that has expired when it is read. */
 export const SERVER_ROLES: readonly string[] = ['snapshot', 'timestamp'];

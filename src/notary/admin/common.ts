@@ -10,7 +10,7 @@ import { rootCertificate } from '../../tuf/x509.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations, RootSigned } from '../../tuf/metadata.ts';
-import { narrowPaths, type TrustedRepo } from '../model.ts';
+import { allowsEveryTag, narrowPaths, pathsText, type TrustedRepo } from '../model.ts';
 import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 
@@ -187,18 +187,6 @@ export function parseSignerPaths(patterns: readonly string[], signer: string, la
   }
   if (out.length === 0) throw new InputError('INPUT_INVALID', `signer "${signer}": ${label} is empty: give tag patterns such as "v1.*", or leave it unset for every tag`);
   return out.includes('') ? [''] : out;
-}
-
-/** Whether a role's paths allow every tag (notary's ""). */
-export function allowsEveryTag(paths: readonly string[] | undefined): boolean {
-  return (paths ?? []).includes('');
-}
-
-/** Paths as the patterns users write: `any tag`, or `"v1.*", "release-*"`. */
-export function pathsText(paths: readonly string[] | undefined): string {
-  if (allowsEveryTag(paths)) return 'any tag';
-  const list = paths ?? [];
-  return list.length === 0 ? 'no tag (its paths are empty)' : `tags matching ${list.map((p) => JSON.stringify(`${p}*`)).join(', ')}`;
 }
 
 /** The same paths, in any order. */

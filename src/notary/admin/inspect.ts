@@ -5,8 +5,7 @@
  * the signers (delegations other than releases, with canonical key IDs),
  * and the administrative keys (root and repository).
  */
-import { pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
-import { RELEASES } from '../resolve.ts';
+import { RELEASES, pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
 
 export interface InspectTag {
   SignedTag: string;

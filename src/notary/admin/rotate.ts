@@ -16,14 +16,13 @@
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../model.ts';
+import { RELEASES, allowsEveryTag, type TrustedRepo } from '../model.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
-import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
 import { expiresAfter } from '../sign-plan.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, allowsEveryTag, checkPathConflicts, dropUnusedKeys, keyPlace, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, checkPathConflicts, dropUnusedKeys, keyPlace, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
 import { requireP256 } from './init.ts';
 import type { AdminPlan } from './signers.ts';
 

@@ -14,12 +14,11 @@
  */
 import { cloneSigned, type DelegationRole, type Delegations, type TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
-import type { TrustedRepo } from '../model.ts';
+import { RELEASES, allowsEveryTag, pathsText, type TrustedRepo } from '../model.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
-import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
-import { TARGETS_DAYS, allowsEveryTag, baseRoleKeyIds, checkPathConflicts, dropUnusedKeys, pathsText, samePaths, signerRole, type SignerKey } from './common.ts';
+import { TARGETS_DAYS, baseRoleKeyIds, checkPathConflicts, dropUnusedKeys, samePaths, signerRole, type SignerKey } from './common.ts';
 
 /**
  * Adds the keys to `targets/<name>` (made with `paths`, every tag when

@@ -22,12 +22,11 @@
  */
 import type { ImageRef } from '../../registry/reference.ts';
 import type { TrustEnv } from '../env.ts';
-import type { TrustedRepo } from '../model.ts';
+import { RELEASES, type TrustedRepo } from '../model.ts';
 import type { Metadata } from '../../tuf/metadata.ts';
 import type { PublicKey } from '../../tuf/keys.ts';
 import { validRootCertificate } from '../../tuf/verify.ts';
 import { repoClient } from '../repository.ts';
-import { RELEASES } from '../resolve.ts';
 import { SERVER_ROLES, certificateFix, certificatesExpire, expiryFix } from '../expiry.ts';
 import { inspectRepo, type InspectSigner } from './inspect.ts';
 import { readRepo } from './workflow.ts';
