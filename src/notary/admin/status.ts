@@ -25,9 +25,8 @@ import type { TrustEnv } from '../env.ts';
 import { RELEASES, type TrustedRepo } from '../model.ts';
 import type { Metadata } from '../../tuf/metadata.ts';
 import type { PublicKey } from '../../tuf/keys.ts';
-import { validRootCertificate } from '../../tuf/verify.ts';
 import { repoClient } from '../repository.ts';
-import { SERVER_ROLES, certificateFix, certificatesExpire, expiryFix } from '../expiry.ts';
+import { SERVER_ROLES, certificateFix, certificatesExpire, expiryFix, rootCertificatesEnd } from '../expiry.ts';
 import { inspectRepo, type InspectSigner } from './inspect.ts';
 import { readRepo } from './workflow.ts';
 import { ExpiredError, MultiError, NotInitialisedError, TrustError, asContentTrustError, type ContentTrustError, type ErrorCode, type Failure } from '../../errors.ts';
@@ -108,9 +107,7 @@ export function statusOf(repo: TrustedRepo, withinDays: number, now: Date): Repo
   const roles: RoleStatus[] = [];
   const add = (meta: Metadata<{ version: number }>, signers: string[], keyIds: string[], certificates?: Date) => roles.push(roleStatus(repo.gun, meta, signers, keyIds, certificates, withinDays, now));
   const root = repo.root.signed.roles;
-  // Root keys count only as certificates for this repository (updater.ts verifyRoot); their end is the root's too.
-  const rootKeys = root.root.keyids.map((id) => repo.rootKeys.get(id)).filter((k): k is PublicKey => k !== undefined && validRootCertificate(k, repo.gun, undefined));
-  add(repo.root, ['Root'], keysOf('Root'), certificatesExpire(rootKeys, root.root.threshold));
+  add(repo.root, ['Root'], keysOf('Root'), rootCertificatesEnd(repo.root, repo.rootKeys, repo.gun));
   add(repo.roles.get('targets')!.meta, ['Repository'], keysOf('Repository'), certificatesExpire(listedKeys(repo.rootKeys, root.targets.keyids), root.targets.threshold));
   const delegations = [...repo.roles.values(), ...[...repo.skipped].map(([name, s]) => ({ name, meta: s.meta }))].filter((r) => r.name !== 'targets').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const { name, meta } of delegations) {
