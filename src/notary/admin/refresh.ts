@@ -28,7 +28,8 @@ import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { ExpiredError, InputError } from '../../errors.ts';
 import { certificateFix, expiryFix, rootCertificatesEnd } from '../expiry.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, signableBy } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, signableBy } from './common.ts';
+import { baseRoleKeyIds } from './owner-keys.ts';
 import type { AdminPlan } from './signers.ts';
 
 export interface RefreshKeys {

@@ -18,7 +18,8 @@ import { RELEASES, allowsEveryTag, pathsText, type TrustedRepo } from '../model.
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { InputError } from '../../errors.ts';
-import { TARGETS_DAYS, baseRoleKeyIds, checkPathConflicts, dropUnusedKeys, samePaths, signerRole, type SignerKey } from './common.ts';
+import { baseRoleKeyIds } from './owner-keys.ts';
+import { TARGETS_DAYS, checkPathConflicts, dropUnusedKeys, samePaths, signerRole, type SignerKey } from './common.ts';
 
 /**
  * Adds the keys to `targets/<name>` (made with `paths`, every tag when
