@@ -138,15 +138,17 @@ export function samePaths(a: readonly string[] | undefined, b: readonly string[]
   return x.size === y.size && [...x].every((p) => y.has(p));
 }
 
-/** A key's canonical ID (a certificate counts as its key); its listed ID when it cannot be read. */
-function canonicalOf(d: Delegations, id: string): string {
-  const json = d.keys[id];
-  if (!json) return id;
-  try {
-    return parsePublicKey(json).canonicalId;
-  } catch {
-    return id;
+/** Each listed key's canonical ID (a certificate counts as its key), read once; a key that cannot be read keeps its listed ID. */
+function canonicalIds(d: Delegations): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, json] of Object.entries(d.keys)) {
+    try {
+      out.set(id, parsePublicKey(json).canonicalId);
+    } catch {
+      out.set(id, id);
+    }
   }
+  return out;
 }
 
 /**
@@ -159,14 +161,16 @@ function canonicalOf(d: Delegations, id: string): string {
  */
 export function checkPathConflicts(d: Delegations, involving: readonly string[], gun: string): void {
   const direct = d.roles.filter((r) => r.name.split('/').length === 2);
+  const ids = canonicalIds(d);
+  const canonicalOf = (id: string) => ids.get(id) ?? id;
   for (const a of direct) {
     if (allowsEveryTag(a.paths)) continue;
-    const aKeys = new Map(a.keyids.map((id) => [canonicalOf(d, id), id]));
+    const aKeys = new Map(a.keyids.map((id) => [canonicalOf(id), id]));
     for (const b of direct) {
       if (b === a || !(involving.includes(a.name) || involving.includes(b.name))) continue;
       const bPaths = b.paths ?? [];
       if (narrowPaths(a.paths ?? [], bPaths).length === bPaths.length) continue; // b allows nothing a does not
-      const shared = b.keyids.map((id) => aKeys.get(canonicalOf(d, id))).find((id) => id !== undefined);
+      const shared = b.keyids.map((id) => aKeys.get(canonicalOf(id))).find((id) => id !== undefined);
       if (shared === undefined) continue;
       throw new InputError(
         'SIGNER_PATHS_CONFLICT',
