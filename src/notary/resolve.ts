@@ -6,7 +6,7 @@
  */
 import { RELEASES, pathAllowed, type TrustedRepo } from './model.ts';
 import { ExpiredError, TrustError } from '../errors.ts';
-import { own } from '../util/json.ts';
+import { own } from '../util/maps.ts';
 
 export interface TargetHit {
   role: string;

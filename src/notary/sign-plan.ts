@@ -7,7 +7,7 @@ import type { PublicKey } from '../tuf/keys.ts';
 import { cloneSigned, type DelegationRole, type FileMeta, type TargetsSigned } from '../tuf/metadata.ts';
 import { envelope, goTime } from '../tuf/go-encoding.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
-import { emptyMap, own } from '../util/json.ts';
+import { emptyMap, own } from '../util/maps.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import { RELEASES, allowsEveryTag, pathAllowed, pathsText, type TrustedRepo } from './model.ts';
 import { ExpiredError, InputError, TrustError } from '../errors.ts';

@@ -11,7 +11,7 @@ import { pathsText, type TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
 import { ExpiredError, InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, startLimited, type Outcome } from '../util/pool.ts';
-import { own } from '../util/json.ts';
+import { own } from '../util/maps.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 export interface VerifyOptions {

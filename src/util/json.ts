@@ -72,13 +72,3 @@ function withoutPrototypes(value: unknown): unknown {
   for (const key in value) withoutPrototypes((value as JsonObject)[key]);
   return value;
 }
-
-/** An own property of a parsed or plain object, never one inherited. */
-export function own<T>(map: { readonly [key: string]: T } | undefined, key: string): T | undefined {
-  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
-}
-
-/** An empty object without a prototype, for maps written with outside keys. */
-export function emptyMap<T>(): { [key: string]: T } {
-  return Object.create(null) as { [key: string]: T };
-}

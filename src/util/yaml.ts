@@ -29,6 +29,7 @@
  */
 import type { CST, Document, LineCounter, Node, YAMLError } from 'yaml';
 import type { ContentTrustError } from '../errors.ts';
+import { isMap, own } from './maps.ts';
 
 /** A parsed value: strings, null for an empty value, lists, and maps without prototypes. */
 export type YamlValue = string | null | YamlValue[] | YamlMap;
@@ -237,7 +238,7 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
         const value = convert(pair.value as Node | null, depth + 1, copy);
         if (key === '<<' && bounds.maxAliasValues > 0) {
           const sources = Array.isArray(value) ? value : [value];
-          if (!sources.every(isMap)) throw fail(`${where(lines, (pair.key as Node).range?.[0] ?? 0)}a merge key (<<) takes a map or a list of maps`);
+          if (!sources.every((s) => isMap(s))) throw fail(`${where(lines, (pair.key as Node).range?.[0] ?? 0)}a merge key (<<) takes a map or a list of maps`);
           merged.push(...sources);
           continue;
         }
@@ -268,6 +269,7 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
   };
 }
 
-function isMap(v: YamlValue): v is YamlMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A map's value for `key`, or null when the key is absent or its value empty; never one inherited. */
+export function entry(map: YamlMap, key: string): YamlValue {
+  return own(map, key) ?? null;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emptyMap, nestingDepth, own, parseJson } from '../../src/util/json.ts';
+import { nestingDepth, parseJson } from '../../src/util/json.ts';
+import { emptyMap, own } from '../../src/util/maps.ts';
 import { ContentTrustError, TrustError } from '../../src/errors.ts';
 import { assertCode } from './helpers/errors.ts';
 
