@@ -15,7 +15,7 @@ import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unl
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { InputError, InternalError, MultiError, type ContentTrustError, type Failure, type Place } from '../errors.ts';
-import { parseReference } from '../registry/reference.ts';
+import { parseReference, type ImageRef } from '../registry/reference.ts';
 import type { ImageResult } from '../notary/env.ts';
 import { readUserFile } from '../util/file.ts';
 import { findDeployFiles, type FoundFile, type PatternLabel } from './files.ts';
@@ -40,10 +40,14 @@ function readDeployText(found: FoundFile, label: PatternLabel): string {
 }
 
 /** One image verified once however it is spelt: its repository, tag and pin. */
-function identity(image: string): string | undefined {
+function identity(ref: ImageRef): string {
+  return `${ref.gun}:${ref.tag}@${ref.pin ?? ''}`;
+}
+
+/** The identity of an image given as text (an input's, a result's); undefined when it does not parse. */
+function identityOf(image: string): string | undefined {
   try {
-    const ref = parseReference(image);
-    return `${ref.gun}:${ref.tag}@${ref.pin ?? ''}`;
+    return identity(parseReference(image));
   } catch {
     return undefined; // reported when the images are parsed for verify
   }
@@ -60,14 +64,14 @@ export interface DeployImages {
 export function collectImages(files: readonly DeployFile[], known: readonly string[]): DeployImages {
   const byIdentity = new Map<string, string>();
   for (const k of known) {
-    const id = identity(k);
+    const id = identityOf(k);
     if (id !== undefined && !byIdentity.has(id)) byIdentity.set(id, k.trim());
   }
   const added: string[] = [];
   const places = new Map<string, Place[]>();
   for (const file of files) {
     for (const found of file.images) {
-      const id = identity(found.image)!;
+      const id = identity(found.ref);
       let image = byIdentity.get(id);
       if (image === undefined) {
         image = found.image;
@@ -116,7 +120,7 @@ export interface PinOutcome {
 export function planPins(files: readonly ReadDeployFile[], results: readonly ImageResult[]): PinOutcome {
   const digests = new Map<string, string>();
   for (const r of results) {
-    const id = identity(r.image);
+    const id = identityOf(r.image);
     if (id !== undefined) digests.set(id, r.digest);
   }
   const failures: Failure[] = [];
@@ -126,7 +130,7 @@ export function planPins(files: readonly ReadDeployFile[], results: readonly Ima
     const edits = new Map<number, { start: number; end: number; text: string }>();
     const pinned: PinPlan['pinned'] = [];
     for (const found of file.images) {
-      const digest = digests.get(identity(found.image)!);
+      const digest = digests.get(identity(found.ref));
       if (digest === undefined) {
         unverified.push(found);
         continue;
