@@ -69,8 +69,7 @@ export class AuthClient {
     return second;
   }
 
-  private async withAuth(origin: string, init: AuthedInit, challenge: Challenge | undefined): Promise<RequestInit> {
-    if (!challenge) return init;
+  private async withAuth(origin: string, init: AuthedInit, challenge: Challenge): Promise<RequestInit> {
     const headers = { ...init.headers, authorization: await this.authorization(origin, challenge, init) };
     return { ...init, headers };
   }
