@@ -42,7 +42,7 @@ import { hasTag, parseReference, type ImageRef } from '../registry/reference.ts'
 import { entry, parseYaml, type ScalarSource, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
 import { isMap } from '../util/maps.ts';
 
-export type DeployKind = 'kubernetes' | 'compose' | 'workflow';
+type DeployKind = 'kubernetes' | 'compose' | 'workflow';
 
 export interface DeployImage {
   /** The reference as written, without a `docker://` prefix. */
@@ -58,7 +58,7 @@ export interface DeployImage {
   what: string;
 }
 
-export interface DeployProblem {
+interface DeployProblem {
   error: ContentTrustError;
   line: number | undefined;
 }

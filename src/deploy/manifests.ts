@@ -21,7 +21,6 @@ import { readUserFile } from '../util/file.ts';
 import { findDeployFiles, type FoundFile, type PatternLabel } from './files.ts';
 import { DEPLOY_YAML_LIMITS, parseDeployFile, type DeployFile, type DeployImage } from './images.ts';
 
-export type { DeployFile, DeployImage } from './images.ts';
 export type { PatternLabel } from './files.ts';
 
 export type ReadDeployFile = DeployFile & { full: string };
@@ -53,7 +52,7 @@ function identityOf(image: string): string | undefined {
   }
 }
 
-export interface DeployImages {
+interface DeployImages {
   /** Images to verify besides `known`: the first spelling of each, in file order. */
   added: string[];
   /** Where each image verified (as given to verify) is named. */
@@ -101,7 +100,7 @@ export function withSources(results: readonly ImageResult[], places: ReadonlyMap
   });
 }
 
-export interface PinPlan {
+interface PinPlan {
   file: ReadDeployFile;
   /** The new text: the old with each verified reference pinned. */
   text: string;
@@ -109,7 +108,7 @@ export interface PinPlan {
   pinned: { found: DeployImage; value: string }[];
 }
 
-export interface PinOutcome {
+interface PinOutcome {
   /** Files with something to pin (the others are left untouched). */
   plans: PinPlan[];
   /** Images not verified (a policy's allow-unsigned left them out): not pinned. */

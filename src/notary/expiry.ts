@@ -13,7 +13,7 @@ import { rootCertificateKeys } from '../tuf/verify.ts';
 export const SERVER_ROLES: readonly string[] = ['snapshot', 'timestamp'];
 
 /** The key that re-signs `role`, as the fix names it. */
-export function renewingKey(role: string): string {
+function renewingKey(role: string): string {
   if (role === 'root') return 'the root key';
   if (role === 'targets') return 'the repository key';
   if (role === RELEASES) return "a signer's key (any key targets/releases lists)";
@@ -52,7 +52,7 @@ export function certificateFix(gun: string, role: string, ended = false): string
 }
 
 /** Until when a key counts: a certificate's notAfter, or forever (undefined) for a plain key. */
-export interface ExpiringKey {
+interface ExpiringKey {
   certificate?: { validTo: string } | undefined;
 }
 

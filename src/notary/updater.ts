@@ -30,7 +30,7 @@ export interface MetadataSource {
   byChecksum(role: string, sha256Hex: string, length: number, check: (body: Buffer) => void): Promise<Buffer>;
 }
 
-export interface UpdateOptions {
+interface UpdateOptions {
   now?: Date;
   config: Config;
   /** Remembered trust: read before the update, written after a successful one. */

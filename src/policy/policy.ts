@@ -17,7 +17,7 @@ import { InputError } from '../errors.ts';
 import { entry, parseYaml, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
 import { isMap } from '../util/maps.ts';
 
-export type PolicyDefault = 'deny' | 'verify' | 'allow-unsigned';
+type PolicyDefault = 'deny' | 'verify' | 'allow-unsigned';
 
 export interface PolicyEntry {
   name: string;

@@ -54,7 +54,7 @@ export interface BuiltImages {
   byName: Map<string, Pin>;
 }
 
-export interface BuildRecord {
+interface BuildRecord {
   /** The images given besides the metadata (the images input, the CLI's arguments). */
   listed: readonly string[];
   /** build-push-action's `digest` output; `label` names the input or flag. */

@@ -15,7 +15,7 @@ export interface JsonLimits {
   maxDepth?: number;
 }
 
-export const DEFAULT_JSON_LIMITS: Required<JsonLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 64 };
+const DEFAULT_JSON_LIMITS: Required<JsonLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 64 };
 
 /** A JSON object as parsed here: own keys only, no prototype. */
 export type JsonObject = { [key: string]: unknown };

@@ -35,7 +35,7 @@ import { isMap, own } from './maps.ts';
 export type YamlValue = string | null | YamlValue[] | YamlMap;
 export type YamlMap = { [key: string]: YamlValue };
 
-export interface YamlLimits {
+interface YamlLimits {
   /** Refuse larger input (bytes, or UTF-8 bytes of a string). Default: 1 MiB. */
   maxBytes?: number;
   /** Refuse deeper nesting of lists and maps. Default: 32. */
@@ -46,7 +46,7 @@ export interface YamlLimits {
   maxAliasValues?: number;
 }
 
-export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 1024 * 1024, maxDepth: 32, maxDocuments: 1, maxAliasValues: 0 };
+const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 1024 * 1024, maxDepth: 32, maxDocuments: 1, maxAliasValues: 0 };
 
 /** Where a scalar value is written: offsets in the text parsed (a string's UTF-16 units), its line and quoting. */
 export interface ScalarSource {

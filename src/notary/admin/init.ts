@@ -24,7 +24,7 @@ import { ROOT_DAYS, TARGETS_DAYS, signerRole, type SignerKey } from './common.ts
 import { repositoryKeyJson, requireP256, rootCertKey } from './owner-keys.ts';
 import { withSigner } from './signers.ts';
 
-export interface InitOptions {
+interface InitOptions {
   /** The root key (a key file's, or one held on a token: it signs the root certificate too); generated when absent. */
   rootKey?: SigningKey | undefined;
   /** The repository (targets) key, wherever held; generated when absent. */

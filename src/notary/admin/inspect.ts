@@ -7,7 +7,7 @@
  */
 import { RELEASES, pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
 
-export interface InspectTag {
+interface InspectTag {
   SignedTag: string;
   /** Hex sha256, no prefix. */
   Digest: string;

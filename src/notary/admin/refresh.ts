@@ -32,7 +32,7 @@ import { ROOT_DAYS, TARGETS_DAYS, signableBy } from './common.ts';
 import { baseRoleKeyIds } from './owner-keys.ts';
 import type { AdminPlan } from './signers.ts';
 
-export interface RefreshKeys {
+interface RefreshKeys {
   root?: SigningKey | undefined;
   /** Repository and/or delegation keys. */
   signing: readonly SigningKey[];

@@ -81,7 +81,7 @@ export async function planRotateServerKey(client: NotaryRepoClient, repo: Truste
 }
 
 /** Where a root or repository rotation gets its new key (a key file's or one held on a token): asked once the current root key is known to be right, and the same on every re-plan. */
-export type NewKey = () => SigningKey;
+type NewKey = () => SigningKey;
 
 /**
  * The root key: root.json names a new certificate (`CN=<gun>`, made as init

@@ -52,7 +52,7 @@ export function withSigner(targets: TargetsSigned, name: string, keys: readonly 
 }
 
 /** Removes `targets/<name>` and its keys from `targets/releases`; keys nobody lists go too. */
-export function withoutSigner(targets: TargetsSigned, name: string, gun: string): TargetsSigned {
+function withoutSigner(targets: TargetsSigned, name: string, gun: string): TargetsSigned {
   const out = cloneSigned(targets);
   const d = out.delegations;
   const entry = signerEntry(d, name, gun);

@@ -32,12 +32,12 @@ import { readRepo } from './workflow.ts';
 import { ExpiredError, MultiError, NotInitialisedError, TrustError, asContentTrustError, type ContentTrustError, type ErrorCode, type Failure } from '../../errors.ts';
 import { settleLimit } from '../../util/pool.ts';
 
-export type ExpiryState = 'ok' | 'expiring' | 'expired';
+type ExpiryState = 'ok' | 'expiring' | 'expired';
 
 /** A repository's state: its worst role's, or why it could not be read (no trust data; anything else). */
-export type RepositoryState = ExpiryState | 'uninitialised' | 'unreadable';
+type RepositoryState = ExpiryState | 'uninitialised' | 'unreadable';
 
-export interface RoleStatus {
+interface RoleStatus {
   role: string;
   version: number;
   /** When the role stops being trusted, RFC 3339, UTC: the earlier of its file's expiry and its keys' certificates' end. */
@@ -77,7 +77,7 @@ export interface RepositoryStatus {
 }
 
 /** A status as the front ends write it (the `status` output, `content-trust status --json`): the error as its code and message. */
-export type RepositoryStatusJson = Omit<RepositoryStatus, 'error'> & { error?: { code: ErrorCode; message: string } };
+type RepositoryStatusJson = Omit<RepositoryStatus, 'error'> & { error?: { code: ErrorCode; message: string } };
 
 const DAY = 86_400_000;
 const SERVER = 'Notary server';
@@ -95,13 +95,13 @@ export async function repositoryStatuses(env: TrustEnv, refs: readonly ImageRef[
 }
 
 /** A repository that could not be read: its state and error, nothing else. */
-export function unreadableStatus(gun: string, withinDays: number, error: ContentTrustError): RepositoryStatus {
+function unreadableStatus(gun: string, withinDays: number, error: ContentTrustError): RepositoryStatus {
   const state = error instanceof NotInitialisedError ? 'uninitialised' : 'unreadable';
   return { repository: gun, withinDays, state, rootKeyIds: [], repositoryKeyIds: [], signers: [], roles: [], error };
 }
 
 /** One repository's roles, root first, then targets and its delegations, then the server's. */
-export function statusOf(repo: TrustedRepo, withinDays: number, now: Date): RepositoryStatus {
+function statusOf(repo: TrustedRepo, withinDays: number, now: Date): RepositoryStatus {
   const inspected = inspectRepo(repo.gun, repo);
   const keysOf = (name: 'Root' | 'Repository') => inspected.AdministrativeKeys.find((k) => k.Name === name)!.Keys.map((k) => k.ID);
   const roles: RoleStatus[] = [];
