@@ -31,9 +31,9 @@ export interface PatternLabel {
 }
 
 /** Far above a repository's deployment files, far below what would exhaust a runner. */
-export const MAX_DEPLOY_FILES = 1000;
+const MAX_DEPLOY_FILES = 1000;
 /** Directory entries one run may read while walking globs. */
-export const MAX_WALK_ENTRIES = 100_000;
+const MAX_WALK_ENTRIES = 100_000;
 
 /** A file found: its path relative to the workspace (as shown and output) and its full path. */
 export interface FoundFile {

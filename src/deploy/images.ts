@@ -39,9 +39,10 @@
  */
 import { ContentTrustError, InputError, type InputErrorCode } from '../errors.ts';
 import { hasTag, parseReference, type ImageRef } from '../registry/reference.ts';
-import { parseYaml, type ScalarSource, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
+import { entry, parseYaml, type ScalarSource, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
+import { isMap } from '../util/maps.ts';
 
-export type DeployKind = 'kubernetes' | 'compose' | 'workflow';
+type DeployKind = 'kubernetes' | 'compose' | 'workflow';
 
 export interface DeployImage {
   /** The reference as written, without a `docker://` prefix. */
@@ -57,7 +58,7 @@ export interface DeployImage {
   what: string;
 }
 
-export interface DeployProblem {
+interface DeployProblem {
   error: ContentTrustError;
   line: number | undefined;
 }
@@ -171,16 +172,16 @@ class Reader {
   }
 
   private kubernetesObject(doc: YamlDocument, obj: YamlMap, where: string, depth: number): void {
-    const kind = own(obj, 'kind');
-    const apiVersion = own(obj, 'apiVersion');
+    const kind = entry(obj, 'kind');
+    const apiVersion = entry(obj, 'apiVersion');
     if (typeof kind !== 'string' || !kind || typeof apiVersion !== 'string' || !apiVersion) {
       return this.structure(doc.line(obj), where, 'has no apiVersion and kind (every document of a Kubernetes manifest needs both)');
     }
-    const metadata = own(obj, 'metadata');
-    const name = isMap(metadata) && typeof own(metadata, 'name') === 'string' ? ` ${own(metadata, 'name') as string}` : '';
+    const metadata = entry(obj, 'metadata');
+    const name = isMap(metadata) && typeof entry(metadata, 'name') === 'string' ? ` ${entry(metadata, 'name') as string}` : '';
     const what = `${kind}${name}`;
     if (kind.endsWith('List') && has(obj, 'items')) {
-      const items = own(obj, 'items');
+      const items = entry(obj, 'items');
       if (!Array.isArray(items)) return this.structure(doc.line(obj, 'items'), what, 'items is not a list');
       // Depth is bounded by the YAML nesting bound already; this stops a List of Lists early.
       items.forEach((item, i) => (isMap(item) && depth < 8 ? this.kubernetesObject(doc, item, `${what}, item ${i + 1}`, depth + 1) : this.structure(doc.line(items, i), `${what}, item ${i + 1}`, 'is not an object')));
@@ -203,7 +204,7 @@ class Reader {
   private follow(doc: YamlDocument, obj: YamlMap, path: readonly string[], what: string): YamlMap | undefined {
     let at = obj;
     for (const [i, key] of path.entries()) {
-      const next = own(at, key);
+      const next = entry(at, key);
       if (!isMap(next)) {
         this.structure(doc.line(at, key) ?? doc.line(at), what, `${path.slice(0, i + 1).join('.')} is ${next === null ? 'missing' : 'not a mapping'}`);
         return undefined;
@@ -215,7 +216,7 @@ class Reader {
 
   private podSpec(doc: YamlDocument, spec: YamlMap, what: string, containersRequired: boolean): void {
     for (const list of CONTAINER_LISTS) {
-      const containers = own(spec, list);
+      const containers = entry(spec, list);
       if (containers === null) {
         if (list === 'containers' && containersRequired) this.structure(doc.line(spec), what, 'the pod spec has no containers');
         continue;
@@ -226,7 +227,7 @@ class Reader {
       }
       containers.forEach((c, i) => {
         if (!isMap(c)) return this.structure(doc.line(containers, i), what, `${list} item ${i + 1} is not a mapping`);
-        const cname = own(c, 'name');
+        const cname = entry(c, 'name');
         const label = `${what}, ${CONTAINER_LABEL[list]} ${typeof cname === 'string' ? cname : i + 1}`;
         this.image(doc, c, 'image', label, { required: true });
       });
@@ -234,7 +235,7 @@ class Reader {
   }
 
   compose(doc: YamlDocument, top: YamlMap): void {
-    const services = own(top, 'services');
+    const services = entry(top, 'services');
     if (!isMap(services)) return this.structure(doc.line(top, 'services'), 'services', 'is not a mapping of service names to services');
     for (const name of Object.keys(services)) {
       const service = services[name]!;
@@ -243,7 +244,7 @@ class Reader {
         this.structure(doc.line(services, name), what, 'is not a mapping');
         continue;
       }
-      const pull = own(service, 'pull_policy');
+      const pull = entry(service, 'pull_policy');
       if (has(service, 'image') && (pull === 'build' || pull === 'never')) {
         this.file.skipped.push({ what, line: doc.line(service, 'image'), why: `pull_policy: ${pull}: Compose never pulls it` });
         continue;
@@ -253,7 +254,7 @@ class Reader {
   }
 
   workflow(doc: YamlDocument, top: YamlMap): void {
-    const jobs = own(top, 'jobs');
+    const jobs = entry(top, 'jobs');
     if (!isMap(jobs)) return this.structure(doc.line(top, 'jobs'), 'jobs', 'is not a mapping of job IDs to jobs');
     for (const id of Object.keys(jobs)) {
       const job = jobs[id]!;
@@ -262,11 +263,11 @@ class Reader {
         this.structure(doc.line(jobs, id), what, 'is not a mapping');
         continue;
       }
-      const container = own(job, 'container');
+      const container = entry(job, 'container');
       if (typeof container === 'string') this.image(doc, job, 'container', `${what}, container`, { required: false });
       else if (isMap(container)) this.image(doc, container, 'image', `${what}, container`, { required: false });
       else if (container !== null) this.structure(doc.line(job, 'container'), `${what}, container`, 'is neither an image nor a mapping with image');
-      const services = own(job, 'services');
+      const services = entry(job, 'services');
       if (isMap(services)) {
         for (const sid of Object.keys(services)) {
           const service = services[sid]!;
@@ -274,10 +275,10 @@ class Reader {
           else this.structure(doc.line(services, sid), `${what}, service ${sid}`, 'is not a mapping with image');
         }
       } else if (services !== null) this.structure(doc.line(job, 'services'), `${what}, services`, 'is not a mapping');
-      const steps = own(job, 'steps');
+      const steps = entry(job, 'steps');
       if (Array.isArray(steps)) {
         steps.forEach((step, i) => {
-          const uses = isMap(step) ? own(step, 'uses') : null;
+          const uses = isMap(step) ? entry(step, 'uses') : null;
           if (isMap(step) && typeof uses === 'string' && uses.startsWith('docker://')) this.image(doc, step, 'uses', `${what}, step ${i + 1}`, { required: true, prefix: 'docker://' });
         });
       }
@@ -287,7 +288,7 @@ class Reader {
   /** The image at `map[key]`: checked, parsed, and filed as to verify, digest-only or a problem. */
   private image(doc: YamlDocument, map: YamlMap, key: string, what: string, options: { required: boolean; prefix?: string }): void {
     const prefix = options.prefix ?? '';
-    const value = own(map, key);
+    const value = entry(map, key);
     const line = doc.line(map, key) ?? doc.line(map) ?? 1;
     if (value === null || value === '') {
       if (options.required) this.structure(line, what, `has no ${key}`);
@@ -316,24 +317,15 @@ class Reader {
   }
 }
 
-function isMap(v: YamlValue | undefined): v is YamlMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function has(map: YamlMap, key: string): boolean {
   return Object.hasOwn(map, key);
-}
-
-/** A value of the map, or null when the key is absent or empty; never one inherited. */
-function own(map: YamlMap, key: string): YamlValue {
-  return Object.hasOwn(map, key) ? map[key]! : null;
 }
 
 function lookup(obj: YamlMap, path: readonly string[]): YamlValue {
   let at: YamlValue = obj;
   for (const key of path) {
     if (!isMap(at)) return null;
-    at = own(at, key);
+    at = entry(at, key);
   }
   return at;
 }

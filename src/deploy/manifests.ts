@@ -15,13 +15,12 @@ import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unl
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { InputError, InternalError, MultiError, type ContentTrustError, type Failure, type Place } from '../errors.ts';
-import { parseReference } from '../registry/reference.ts';
+import { parseReference, type ImageRef } from '../registry/reference.ts';
 import type { ImageResult } from '../notary/env.ts';
 import { readUserFile } from '../util/file.ts';
 import { findDeployFiles, type FoundFile, type PatternLabel } from './files.ts';
 import { DEPLOY_YAML_LIMITS, parseDeployFile, type DeployFile, type DeployImage } from './images.ts';
 
-export type { DeployFile, DeployImage } from './images.ts';
 export type { PatternLabel } from './files.ts';
 
 export type ReadDeployFile = DeployFile & { full: string };
@@ -40,16 +39,20 @@ function readDeployText(found: FoundFile, label: PatternLabel): string {
 }
 
 /** One image verified once however it is spelt: its repository, tag and pin. */
-function identity(image: string): string | undefined {
+function identity(ref: ImageRef): string {
+  return `${ref.gun}:${ref.tag}@${ref.pin ?? ''}`;
+}
+
+/** The identity of an image given as text (an input's, a result's); undefined when it does not parse. */
+function identityOf(image: string): string | undefined {
   try {
-    const ref = parseReference(image);
-    return `${ref.gun}:${ref.tag}@${ref.pin ?? ''}`;
+    return identity(parseReference(image));
   } catch {
     return undefined; // reported when the images are parsed for verify
   }
 }
 
-export interface DeployImages {
+interface DeployImages {
   /** Images to verify besides `known`: the first spelling of each, in file order. */
   added: string[];
   /** Where each image verified (as given to verify) is named. */
@@ -60,14 +63,14 @@ export interface DeployImages {
 export function collectImages(files: readonly DeployFile[], known: readonly string[]): DeployImages {
   const byIdentity = new Map<string, string>();
   for (const k of known) {
-    const id = identity(k);
+    const id = identityOf(k);
     if (id !== undefined && !byIdentity.has(id)) byIdentity.set(id, k.trim());
   }
   const added: string[] = [];
   const places = new Map<string, Place[]>();
   for (const file of files) {
     for (const found of file.images) {
-      const id = identity(found.image)!;
+      const id = identity(found.ref);
       let image = byIdentity.get(id);
       if (image === undefined) {
         image = found.image;
@@ -97,7 +100,7 @@ export function withSources(results: readonly ImageResult[], places: ReadonlyMap
   });
 }
 
-export interface PinPlan {
+interface PinPlan {
   file: ReadDeployFile;
   /** The new text: the old with each verified reference pinned. */
   text: string;
@@ -105,7 +108,7 @@ export interface PinPlan {
   pinned: { found: DeployImage; value: string }[];
 }
 
-export interface PinOutcome {
+interface PinOutcome {
   /** Files with something to pin (the others are left untouched). */
   plans: PinPlan[];
   /** Images not verified (a policy's allow-unsigned left them out): not pinned. */
@@ -116,7 +119,7 @@ export interface PinOutcome {
 export function planPins(files: readonly ReadDeployFile[], results: readonly ImageResult[]): PinOutcome {
   const digests = new Map<string, string>();
   for (const r of results) {
-    const id = identity(r.image);
+    const id = identityOf(r.image);
     if (id !== undefined) digests.set(id, r.digest);
   }
   const failures: Failure[] = [];
@@ -126,7 +129,7 @@ export function planPins(files: readonly ReadDeployFile[], results: readonly Ima
     const edits = new Map<number, { start: number; end: number; text: string }>();
     const pinned: PinPlan['pinned'] = [];
     for (const found of file.images) {
-      const digest = digests.get(identity(found.image)!);
+      const digest = digests.get(identity(found.ref));
       if (digest === undefined) {
         unverified.push(found);
         continue;

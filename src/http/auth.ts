@@ -22,7 +22,8 @@ import { createHash } from 'node:crypto';
 import { HttpClient, type HttpResponse, type RequestInit } from './client.ts';
 import { parseChallenge, type Challenge } from './challenge.ts';
 import { NetworkError } from '../errors.ts';
-import { own, parseJson } from '../util/json.ts';
+import { parseJson } from '../util/json.ts';
+import { isMap, own } from '../util/maps.ts';
 
 export interface Credentials {
   username?: string;
@@ -68,8 +69,7 @@ export class AuthClient {
     return second;
   }
 
-  private async withAuth(origin: string, init: AuthedInit, challenge: Challenge | undefined): Promise<RequestInit> {
-    if (!challenge) return init;
+  private async withAuth(origin: string, init: AuthedInit, challenge: Challenge): Promise<RequestInit> {
     const headers = { ...init.headers, authorization: await this.authorization(origin, challenge, init) };
     return { ...init, headers };
   }
@@ -117,7 +117,7 @@ export class AuthClient {
     if (res.status === 401 || res.status === 403) throw refused(where, init, 'refused the credentials');
     if (res.status !== 200) throw new NetworkError('AUTH_REFUSED', `${where} answered HTTP ${res.status}${init.scope ? ` for scope ${init.scope}` : ''}: check that the server's token auth is up`, { status: res.status });
     const body = parseJson(res.body, (why) => new NetworkError('AUTH_REFUSED', `${where}: its answer ${why}; a token service answers a JSON object with a token`), { maxBytes: MAX_TOKEN_ANSWER });
-    const answer = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as { [key: string]: unknown }) : undefined;
+    const answer = isMap(body) ? body : undefined;
     const token = own(answer, 'token') ?? own(answer, 'access_token');
     if (typeof token !== 'string' || !TOKEN_CHARS.test(token)) throw new NetworkError('AUTH_REFUSED', `${where} sent no usable token (a "token" or "access_token" string of visible ASCII characters)`);
     return token;

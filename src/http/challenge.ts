@@ -1,5 +1,5 @@
 /** WWW-Authenticate parsing (RFC 7235 auth-params, as docker/distribution sends them). */
-import { emptyMap } from '../util/json.ts';
+import { emptyMap } from '../util/maps.ts';
 
 export interface Challenge {
   /** Lower-cased: `bearer`, `basic`, or another the server names. */

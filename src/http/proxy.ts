@@ -25,7 +25,7 @@
  */
 import { InputError } from '../errors.ts';
 
-export type ProxyVariable = 'https_proxy' | 'HTTPS_PROXY' | 'http_proxy' | 'HTTP_PROXY';
+type ProxyVariable = 'https_proxy' | 'HTTPS_PROXY' | 'http_proxy' | 'HTTP_PROXY';
 
 export interface Proxy {
   /** What undici is given: scheme, user info, host and port. Never shown. */

@@ -24,7 +24,7 @@
  */
 import type { Config } from '../config.ts';
 
-export const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 /** Statuses whose Retry-After is honoured (RFC 9110 §10.2.3, RFC 6585 §4). */
 const RETRY_AFTER_STATUS: ReadonlySet<number> = new Set([429, 503]);
 
@@ -53,9 +53,9 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Math.max(0, at - now);
 }
 
-export type RetryDecision = { retry: true; delayMs: number; why: 'backoff' | 'retry-after' } | { retry: false; why: 'not retryable' | 'attempts spent' | 'retry-after too long'; retryAfterMs?: number };
+type RetryDecision = { retry: true; delayMs: number; why: 'backoff' | 'retry-after' } | { retry: false; why: 'not retryable' | 'attempts spent' | 'retry-after too long'; retryAfterMs?: number };
 
-export interface Attempt {
+interface Attempt {
   /** 0 for the first try. */
   attempt: number;
   /** The answer's status; undefined after a network error. */

@@ -32,7 +32,7 @@ export interface RepoEdit<P extends EditPlan, R> {
   readBack(plan: P): Promise<R>;
 }
 
-export interface EditOptions {
+interface EditOptions {
   /** Publishes tried per repository; each VERSION conflict costs one. */
   publishAttempts: number;
   /** Repositories planned, or published, at once. */

@@ -4,13 +4,16 @@
  * and the expiry watch (status) alike. The front ends word the refresh
  * advice as their own (src/advice.ts).
  */
-import { RELEASES } from './resolve.ts';
+import { RELEASES } from './model.ts';
+import type { Metadata, RootSigned } from '../tuf/metadata.ts';
+import type { PublicKey } from '../tuf/keys.ts';
+import { rootCertificateKeys } from '../tuf/verify.ts';
 
 /** Roles notary-server signs itself (with the keys it holds), re-signing one that has expired when it is read. */
 export const SERVER_ROLES: readonly string[] = ['snapshot', 'timestamp'];
 
 /** The key that re-signs `role`, as the fix names it. */
-export function renewingKey(role: string): string {
+function renewingKey(role: string): string {
   if (role === 'root') return 'the root key';
   if (role === 'targets') return 'the repository key';
   if (role === RELEASES) return "a signer's key (any key targets/releases lists)";
@@ -49,7 +52,7 @@ export function certificateFix(gun: string, role: string, ended = false): string
 }
 
 /** Until when a key counts: a certificate's notAfter, or forever (undefined) for a plain key. */
-export interface ExpiringKey {
+interface ExpiringKey {
   certificate?: { validTo: string } | undefined;
 }
 
@@ -63,4 +66,17 @@ export function certificatesExpire(keys: readonly ExpiringKey[], threshold: numb
   const ends = keys.map((k) => (k.certificate ? new Date(k.certificate.validTo).getTime() : Infinity)).sort((a, b) => b - a);
   const end = ends[Math.max(threshold, 1) - 1];
   return end === undefined || end === Infinity || Number.isNaN(end) ? undefined : new Date(end);
+}
+
+/**
+ * When root.json stops being trusted because its root certificates end (the
+ * root listing them, keys as parsed, the GUN they must name): status shows
+ * it, refresh refuses after it, verify says it when the root fails for it.
+ * Certificates for another GUN never count (tuf/verify.ts
+ * rootCertificateKeys). A root listing fewer certificates than its threshold
+ * never verifies; it is taken to end with the first of them.
+ */
+export function rootCertificatesEnd(root: Metadata<RootSigned>, keys: ReadonlyMap<string, PublicKey>, gun: string): Date | undefined {
+  const certificates = [...rootCertificateKeys(root, keys, gun, undefined).values()];
+  return certificatesExpire(certificates, Math.min(root.signed.roles.root.threshold, certificates.length));
 }

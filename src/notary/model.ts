@@ -72,6 +72,21 @@ export function pathAllowed(paths: readonly string[], target: string): boolean {
   return paths.some((p) => target.startsWith(p));
 }
 
+/** Whether a role's paths allow every tag (notary's ""). */
+export function allowsEveryTag(paths: readonly string[] | undefined): boolean {
+  return (paths ?? []).includes('');
+}
+
+/** Paths as the patterns users write: `any tag`, or `"v1.*", "release-*"`. */
+export function pathsText(paths: readonly string[] | undefined): string {
+  if (allowsEveryTag(paths)) return 'any tag';
+  const list = paths ?? [];
+  return list.length === 0 ? 'no tag (its paths are empty)' : `tags matching ${list.map((p) => JSON.stringify(`${p}*`)).join(', ')}`;
+}
+
+/** The role a DCT pull reads (with targets): every signer allowed every tag has its keys here. */
+export const RELEASES = 'targets/releases';
+
 /**
  * The root key IDs as `docker trust inspect` prints them ("Root Key"): the
  * TUF key IDs root.json lists for the root role. For notary's root, an

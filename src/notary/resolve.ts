@@ -4,9 +4,9 @@
  * search the targets/releases subtree, then targets and its other children;
  * the first match wins, and only targets/releases or targets is accepted.
  */
-import { pathAllowed, type TrustedRepo } from './model.ts';
+import { RELEASES, pathAllowed, type TrustedRepo } from './model.ts';
 import { ExpiredError, TrustError } from '../errors.ts';
-import { own } from '../util/json.ts';
+import { own } from '../util/maps.ts';
 
 export interface TargetHit {
   role: string;
@@ -15,8 +15,7 @@ export interface TargetHit {
   size: number;
 }
 
-export const RELEASES = 'targets/releases';
-const DCT_ROLES = ['targets/releases', 'targets'];
+const DCT_ROLES = [RELEASES, 'targets'];
 
 /** The role's own entry for the tag (a tag named `constructor` finds only a target of that name). */
 export function targetIn(repo: TrustedRepo, role: string, tag: string): TargetHit | undefined {

@@ -7,7 +7,7 @@ import type { AuthClient, Credentials } from '../http/auth.ts';
 import type { HttpResponse } from '../http/client.ts';
 import { NetworkError, PublishError, TrustError, VersionConflictError } from '../errors.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
-import { isObject } from '../tuf/metadata.ts';
+import { isMap } from '../util/maps.ts';
 import { parseJson } from '../util/json.ts';
 import type { MetadataSource } from './updater.ts';
 
@@ -77,7 +77,7 @@ export class NotaryRepoClient implements MetadataSource {
     }
     const bad = (why: string) => new TrustError('METADATA_INVALID', `${this.gun}: the server's ${role} key (${method} ${role}.key) ${why}`);
     const doc = parseJson(res.body, bad, { maxBytes: KEY_MAX_BYTES });
-    if (!isObject(doc) || typeof doc.keytype !== 'string' || !isObject(doc.keyval) || typeof doc.keyval.public !== 'string') {
+    if (!isMap(doc) || typeof doc.keytype !== 'string' || !isMap(doc.keyval) || typeof doc.keyval.public !== 'string') {
       throw bad('is not a TUF key {"keytype": string, "keyval": {"public": base64}}');
     }
     // A fresh object: nothing of the server's answer but these two strings is kept.
@@ -150,10 +150,10 @@ function firstError(res: HttpResponse): ServerError | undefined {
   } catch {
     return undefined;
   }
-  const e: unknown = isObject(doc) && Array.isArray(doc.errors) ? doc.errors[0] : undefined;
-  if (!isObject(e)) return undefined;
-  const detail = isObject(e.detail) ? e.detail : undefined;
-  const inner = detail && isObject(detail.Error) ? detail.Error : undefined;
+  const e: unknown = isMap(doc) && Array.isArray(doc.errors) ? doc.errors[0] : undefined;
+  if (!isMap(e)) return undefined;
+  const detail = isMap(e.detail) ? e.detail : undefined;
+  const inner = detail && isMap(detail.Error) ? detail.Error : undefined;
   return { code: str(e.code), message: str(e.message), name: str(detail?.Name), msg: str(inner?.Msg) };
 }
 

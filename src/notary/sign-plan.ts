@@ -7,9 +7,9 @@ import type { PublicKey } from '../tuf/keys.ts';
 import { cloneSigned, type DelegationRole, type FileMeta, type TargetsSigned } from '../tuf/metadata.ts';
 import { envelope, goTime } from '../tuf/go-encoding.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
-import { emptyMap, own } from '../util/json.ts';
+import { emptyMap, own } from '../util/maps.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
-import { pathAllowed, type TrustedRepo } from './model.ts';
+import { RELEASES, allowsEveryTag, pathAllowed, pathsText, type TrustedRepo } from './model.ts';
 import { ExpiredError, InputError, TrustError } from '../errors.ts';
 
 export interface NewTarget {
@@ -56,13 +56,12 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
   // A signer's own role that does not allow a tag refuses the whole sign (targets/releases, shared by
   // every signer, is only left out, as notary's AddToAllSignableRoles leaves out roles whose paths do not allow the tag).
   for (const { role } of mine) {
-    if (role.name === 'targets/releases') continue;
+    if (role.name === RELEASES) continue;
     const outside = tags.filter((t) => !pathAllowed(role.paths ?? [], t));
     if (outside.length === 0) continue;
-    const allowed = (role.paths ?? []).map((p) => JSON.stringify(`${p}*`)).join(', ') || 'none';
     throw new InputError(
       'TAG_OUTSIDE_PATHS',
-      `${repo.gun}: signer "${role.name.slice('targets/'.length)}" (${role.name}) may sign only tags matching ${allowed} (its delegation's paths), and ${outside.map((t) => JSON.stringify(t)).join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside them; nothing was published for ${repo.gun}. Sign only tags matching those patterns, or have the repository owner remove the signer and add it again with wider paths`,
+      `${repo.gun}: signer "${role.name.slice('targets/'.length)}" (${role.name}) may sign only ${pathsText(role.paths)} (its delegation's paths), and ${outside.map((t) => JSON.stringify(t)).join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside them; nothing was published for ${repo.gun}. Sign only tags matching those patterns, or have the repository owner remove the signer and add it again with wider paths`,
     );
   }
   const out = mine.filter(({ role }) => tags.every((t) => pathAllowed(role.paths ?? [], t)));
@@ -74,7 +73,7 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
             .map((k) => keys.get(k)?.canonicalId ?? k)
             .map((k) => k.slice(0, 12))
             .join(', ') || 'none'
-        }${d.paths && !d.paths.includes('') ? `; paths ${JSON.stringify(d.paths)}` : ''})`,
+        }${allowsEveryTag(d.paths) ? '' : `; ${pathsText(d.paths)}`})`,
     );
     throw new InputError(
       'KEY_NOT_DELEGATE',

@@ -11,7 +11,8 @@ import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
 import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
 import { editRepositories, type RepoEdit } from './edit.ts';
-import { RELEASES, resolveTag, signerNames } from './resolve.ts';
+import { RELEASES } from './model.ts';
+import { resolveTag, signerNames } from './resolve.ts';
 import { trustedTarget } from './verify.ts';
 import { InputError, PublishError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
@@ -19,7 +20,7 @@ import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 // Kept here for callers that import them with signImages.
-export { repoClient, updateRepoFor } from './repository.ts';
+export { repoClient } from './repository.ts';
 
 interface Resolved {
   ref: ImageRef;

@@ -9,7 +9,8 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { decodeMetadata, isObject, parseMetadata } from '../tuf/metadata.ts';
+import { decodeMetadata, parseMetadata } from '../tuf/metadata.ts';
+import { isMap } from '../util/maps.ts';
 import { TrustError, messageOf } from '../errors.ts';
 import { defaultConfig } from '../config.ts';
 import type { TrustedRepo, TrustedState } from './model.ts';
@@ -83,7 +84,7 @@ export class FileTrustStore implements TrustStore {
 
 function storedVersion(raw: Buffer): number {
   const doc = decodeMetadata(raw, (why) => new TrustError('METADATA_INVALID', why), { maxBytes: MAX_REMEMBERED_BYTES });
-  const version = isObject(doc) && isObject(doc.signed) ? doc.signed.version : undefined;
+  const version = isMap(doc) && isMap(doc.signed) ? doc.signed.version : undefined;
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) throw new Error('no valid signed.version');
   return version;
 }

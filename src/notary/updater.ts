@@ -14,7 +14,7 @@ import { ExpiredError, NotInitialisedError, TrustError, messageOf } from '../err
 import type { Config } from '../config.ts';
 import type { TrustStore } from './trust-store.ts';
 import { narrowPaths, trustedRole, type SkippedRole, type TrustedRepo, type TrustedRole, type TrustedState } from './model.ts';
-import { certificateFix, certificatesExpire, expiryFix } from './expiry.ts';
+import { certificateFix, expiryFix, rootCertificatesEnd } from './expiry.ts';
 
 /**
  * Where the workflow reads metadata from: one repository on a Notary server
@@ -30,7 +30,7 @@ export interface MetadataSource {
   byChecksum(role: string, sha256Hex: string, length: number, check: (body: Buffer) => void): Promise<Buffer>;
 }
 
-export interface UpdateOptions {
+interface UpdateOptions {
   now?: Date;
   config: Config;
   /** Remembered trust: read before the update, written after a successful one. */
@@ -258,7 +258,7 @@ function verifyRoot(root: Metadata<RootSigned>, keys: ReadonlyMap<string, Public
     const ended = rootCertificateKeys(root, keys, gun, undefined);
     if (ended.size > 0) {
       // Only their time is wrong: say which certificate ended and what replaces it, not just "invalid".
-      const end = certificatesExpire([...ended.values()], 1)!;
+      const end = rootCertificatesEnd(root, keys, gun)!;
       throw new ExpiredError(
         `${gun}: the root certificate (root key ${[...ended.keys()].join(', ')}) expired at ${end.toISOString()}, so no client trusts root.json (version ${root.signed.version}), although the file itself runs until ${root.expires.toISOString()}; ${certificateFix(gun, 'root', true)}`,
       );

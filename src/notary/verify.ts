@@ -7,11 +7,11 @@
 import { currentDigest } from '../registry/manifest.ts';
 import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
-import type { TrustedRepo } from './model.ts';
+import { pathsText, type TrustedRepo } from './model.ts';
 import { resolveTag, targetIn, type TargetHit } from './resolve.ts';
 import { ExpiredError, InputError, RegistryError, TrustError, valuesOrThrow } from '../errors.ts';
 import { groupBy, startLimited, type Outcome } from '../util/pool.ts';
-import { own } from '../util/json.ts';
+import { own } from '../util/maps.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 export interface VerifyOptions {
@@ -81,9 +81,7 @@ export function trustedTarget(repo: TrustedRepo, ref: ImageRef, signers: readonl
       const trusted = repo.roles.get(role);
       const why =
         repo.skipped.get(role)?.error.message ??
-        (trusted && own(trusted.meta.signed.targets, ref.tag)
-          ? `${role} lists it, but its delegation allows only ${trusted.paths.map((p) => JSON.stringify(`${p}*`)).join(', ') || 'no tag'}, so the entry is ignored, as notary and docker ignore it`
-          : undefined) ??
+        (trusted && own(trusted.meta.signed.targets, ref.tag) ? `${role} lists it, but its delegation allows only ${pathsText(trusted.paths)}, so the entry is ignored, as notary and docker ignore it` : undefined) ??
         (trusted ? 'it has not signed this tag' : repo.roles.get('targets')!.meta.signed.delegations.roles.some((r) => r.name === role) ? 'it has signed nothing yet' : 'no such signer in this repository');
       throw new TrustError('SIGNER_MISSING', `image ${formatRef(ref)}: signer "${name}" did not sign it (${why})`);
     }

@@ -14,9 +14,10 @@
  *       min-validity: 30d                     # s, m, h, d or w
  */
 import { InputError } from '../errors.ts';
-import { parseYaml, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
+import { entry, parseYaml, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
+import { isMap } from '../util/maps.ts';
 
-export type PolicyDefault = 'deny' | 'verify' | 'allow-unsigned';
+type PolicyDefault = 'deny' | 'verify' | 'allow-unsigned';
 
 export interface PolicyEntry {
   name: string;
@@ -63,11 +64,11 @@ export async function parsePolicy(input: Buffer | string, source: string): Promi
   const top = doc?.value;
   if (!isMap(top)) throw bad('must be a mapping with a "repositories" list');
   checkKeys(doc!, top, TOP_KEYS, '', bad);
-  const version = own(top, 'version');
+  const version = entry(top, 'version');
   if (version !== null && version !== '1') throw bad(`version ${shown(version)} is not supported (use 1)`, doc!.line(top, 'version'));
-  const def = own(top, 'default') ?? 'deny';
+  const def = entry(top, 'default') ?? 'deny';
   if (typeof def !== 'string' || !DEFAULTS.has(def)) throw bad(`default is ${JSON.stringify(shown(def))}: use deny, verify or allow-unsigned`, doc!.line(top, 'default'));
-  const list = own(top, 'repositories') ?? [];
+  const list = entry(top, 'repositories') ?? [];
   if (!Array.isArray(list)) throw bad('"repositories" must be a list of entries', doc!.line(top, 'repositories'));
   const entries = list.map((raw, i) => parseEntry(doc!, raw, doc!.line(list, i), i, bad));
   if (entries.length === 0 && def === 'deny') throw bad('has no repositories entries and default deny: every image would fail');
@@ -79,21 +80,21 @@ function parseEntry(doc: YamlDocument, raw: YamlValue, line: number | undefined,
   if (!isMap(raw)) throw bad(`${where} must be a mapping with "match"`, line);
   checkKeys(doc, raw, ENTRY_KEYS, `${where}: `, bad);
   const lineOf = (key: string) => doc.line(raw, key) ?? line;
-  const patterns = stringList(own(raw, 'match'), `${where}.match`, lineOf('match'), bad);
+  const patterns = stringList(entry(raw, 'match'), `${where}.match`, lineOf('match'), bad);
   if (patterns.length === 0) throw bad(`${where} has no "match" pattern`, line);
-  const rootKeys = stringList(own(raw, 'root-keys'), `${where}.root-keys`, lineOf('root-keys'), bad).map((k) => k.toLowerCase());
+  const rootKeys = stringList(entry(raw, 'root-keys'), `${where}.root-keys`, lineOf('root-keys'), bad).map((k) => k.toLowerCase());
   for (const k of rootKeys) if (!KEY_ID.test(k)) throw bad(`${where}.root-keys: "${k}" is not a key ID (64 hex digits, as \`docker trust inspect\` prints the Root key)`, lineOf('root-keys'));
-  const signers = stringList(own(raw, 'signers'), `${where}.signers`, lineOf('signers'), bad);
+  const signers = stringList(entry(raw, 'signers'), `${where}.signers`, lineOf('signers'), bad);
   for (const s of signers) if (!SIGNER_NAME.test(s) || s === 'releases') throw bad(`${where}.signers: "${s}" is not a valid signer name`, lineOf('signers'));
   let minValidityMs = 0;
   let minValidity: string | undefined;
-  const validity = own(raw, 'min-validity');
+  const validity = entry(raw, 'min-validity');
   if (validity !== null) {
     const m = typeof validity === 'string' ? DURATION.exec((minValidity = validity.trim())) : null;
     if (!m) throw bad(`${where}.min-validity "${shown(validity)}" is not a duration such as 30d, 12h or 2w`, lineOf('min-validity'));
     minValidityMs = Number(m[1]) * UNIT_MS[m[2]!]!;
   }
-  const name = own(raw, 'name');
+  const name = entry(raw, 'name');
   if (name !== null && typeof name !== 'string') throw bad(`${where}.name must be a string`, lineOf('name'));
   const globs = patterns.map((p) => compileGlob(p, `${where}.match`, lineOf('match'), bad));
   return { name: name ?? patterns[0]!, patterns, rootKeys, signers, minValidityMs, minValidity, globs };
@@ -170,15 +171,6 @@ function stringList(v: YamlValue, where: string, line: number | undefined, bad: 
     if (typeof x !== 'string') throw bad(`${where} must be a string or a list of strings`, line);
     return x.trim();
   });
-}
-
-/** A value of the map, or null when the key is absent or empty; never one inherited. */
-function own(map: YamlMap, key: string): YamlValue {
-  return Object.hasOwn(map, key) ? map[key]! : null;
-}
-
-function isMap(v: YamlValue | undefined): v is YamlMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A value for a message: the text written, or what kind of thing it is. */

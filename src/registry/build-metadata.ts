@@ -18,7 +18,8 @@
  * registry serves (fetchManifest), which must equal it.
  */
 import { InputError, MultiError, type Failure } from '../errors.ts';
-import { own, parseJson, type JsonObject } from '../util/json.ts';
+import { parseJson, type JsonObject } from '../util/json.ts';
+import { isMap, own } from '../util/maps.ts';
 import { hasTag, type ImageRef } from './reference.ts';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -53,7 +54,7 @@ export interface BuiltImages {
   byName: Map<string, Pin>;
 }
 
-export interface BuildRecord {
+interface BuildRecord {
   /** The images given besides the metadata (the images input, the CLI's arguments). */
   listed: readonly string[];
   /** build-push-action's `digest` output; `label` names the input or flag. */
@@ -76,17 +77,13 @@ export function parseBuildMetadata(text: string, label: string): BuildResult[] {
   const fix = "give build-push-action's metadata output as it is, or the file `docker buildx build --metadata-file` wrote";
   const bad = (why: string) => new InputError('BUILD_METADATA_INVALID', `${label} ${why}: ${fix}`);
   const doc = parseJson(text, (why) => bad(why));
-  if (!isObject(doc)) throw bad(`is JSON ${describe(doc)}, not buildx's metadata object`);
+  if (!isMap(doc)) throw bad(`is JSON ${describe(doc)}, not buildx's metadata object`);
   if (isBuild(doc)) return [buildResult(doc, undefined, bad)];
   // A bake: one build per target; other keys (buildx.build.warnings) and targets that exported no image are left out.
   const results: BuildResult[] = [];
-  for (const [k, v] of Object.entries(doc)) if (isObject(v) && isBuild(v)) results.push(buildResult(v, k, bad));
+  for (const [k, v] of Object.entries(doc)) if (isMap(v) && isBuild(v)) results.push(buildResult(v, k, bad));
   if (results.length === 0) throw bad(`records no image build (no "${DIGEST_KEY}" or "${DESCRIPTOR_KEY}", nor a bake target with one): the build must push an image (build-push-action's push: true)`);
   return results;
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isBuild(o: JsonObject): boolean {
@@ -111,7 +108,7 @@ function buildResult(o: JsonObject, target: string | undefined, bad: (why: strin
   if (stated !== undefined) digest = digestOf(`"${DIGEST_KEY}"`, stated);
   else {
     const descriptor = own(o, DESCRIPTOR_KEY);
-    if (!isObject(descriptor)) throw bad(`has "${DESCRIPTOR_KEY}"${where} ${describe(descriptor)}, not an OCI descriptor`);
+    if (!isMap(descriptor)) throw bad(`has "${DESCRIPTOR_KEY}"${where} ${describe(descriptor)}, not an OCI descriptor`);
     digest = digestOf(`"${DESCRIPTOR_KEY}".digest`, own(descriptor, 'digest'));
   }
   const name = own(o, NAME_KEY);

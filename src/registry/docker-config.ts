@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Credentials } from '../http/auth.ts';
 import { InputError } from '../errors.ts';
-import { isObject } from '../tuf/metadata.ts';
+import { isMap } from '../util/maps.ts';
 import { parseJson } from '../util/json.ts';
 
 interface AuthEntry {
@@ -81,16 +81,16 @@ export function readDockerConfig(env: NodeJS.ProcessEnv = process.env, otherwise
   // JSON.parse's own words quote the text, which holds secrets: only the size and depth are told.
   const fail = (why: string) => new InputError('INPUT_INVALID', `the Docker config ${path} ${why.startsWith('is not JSON') ? 'is not valid JSON' : why}: fix or remove it${otherwise ? `, or ${otherwise}` : ''}`);
   const doc = parseJson(text, fail, { maxBytes: MAX_CONFIG_BYTES });
-  if (!isObject(doc)) return empty;
-  for (const [key, entry] of Object.entries(isObject(doc.auths) ? doc.auths : {})) {
-    if (!isObject(entry)) continue;
+  if (!isMap(doc)) return empty;
+  for (const [key, entry] of Object.entries(isMap(doc.auths) ? doc.auths : {})) {
+    if (!isMap(entry)) continue;
     const creds = entryCredentials(entry);
     if (creds) empty.auths.set(authsKeyDomain(key), creds);
     const user = entryUsername(entry);
     if (user) empty.usernames.set(authsKeyDomain(key), user);
   }
   if (typeof doc.credsStore === 'string' && doc.credsStore) empty.credsStore = checkHelper(doc.credsStore, path);
-  for (const [key, name] of Object.entries(isObject(doc.credHelpers) ? doc.credHelpers : {})) {
+  for (const [key, name] of Object.entries(isMap(doc.credHelpers) ? doc.credHelpers : {})) {
     if (typeof name === 'string' && name) empty.credHelpers.set(authsKeyDomain(key), checkHelper(name, path));
   }
   return empty;

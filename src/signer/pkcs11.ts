@@ -24,7 +24,7 @@ import type { Pkcs11Uri } from './pkcs11-uri.ts';
 import * as der from '../tuf/der.ts';
 
 /** The program this drives. */
-export const PKCS11_TOOL = 'pkcs11-tool';
+const PKCS11_TOOL = 'pkcs11-tool';
 
 /** Deadline for each pkcs11-tool run: far above a token's answer (tens of milliseconds), below a hung one. */
 export const PKCS11_TIMEOUT_MS = 60_000;
@@ -32,7 +32,7 @@ export const PKCS11_TIMEOUT_MS = 60_000;
 /** The variable of pkcs11-tool's own environment that carries the PIN. */
 const PIN_VARIABLE = 'CONTENT_TRUST_PKCS11_PIN';
 
-export interface Pkcs11Names {
+interface Pkcs11Names {
   /** The key's input or flag, e.g. "the delegation-key input". */
   key: string;
   /** Where the PIN comes from, e.g. "the delegation-passphrase input". */
@@ -41,7 +41,7 @@ export interface Pkcs11Names {
   module: string;
 }
 
-export interface Pkcs11Options {
+interface Pkcs11Options {
   uri: Pkcs11Uri;
   /** The provider library from the module input or flag (the URI's module-path wins). */
   module: string | undefined;

@@ -8,8 +8,6 @@
  * so a misread can never be published.
  */
 
-import { ecdsaSigValue } from '../tuf/der.ts';
-
 /** Bytes in each of r and s. */
 const HALF = 32;
 
@@ -44,11 +42,6 @@ function readInteger(b: Buffer, at: number): { value: Buffer; end: number } | un
   const value = Buffer.alloc(HALF);
   bytes.copy(value, HALF - bytes.length);
   return { value, end };
-}
-
-/** r‖s as DER (an X.509 signature needs this form; src/tuf/x509.ts builds certificates with it). */
-export function rawToDer(raw: Buffer): Buffer {
-  return ecdsaSigValue(raw, HALF);
 }
 
 /** r‖s readings of binary signature bytes: 64 raw bytes, or DER. */

@@ -8,7 +8,7 @@ import { canonicalize } from './canonical.ts';
 import type { Signature, FileMeta, TargetsSigned } from './metadata.ts';
 import type { TufKeyJson } from './keys.ts';
 import type { SigningKey } from './private-key.ts';
-import { emptyMap } from '../util/json.ts';
+import { emptyMap } from '../util/maps.ts';
 
 /** What the envelope needs of a private key: its signature over the canonical bytes. */
 export type Signer = Pick<SigningKey, 'sign'>;

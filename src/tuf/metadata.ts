@@ -5,7 +5,8 @@
  */
 import { canonicalize } from './canonical.ts';
 import { TrustError, type ContentTrustError } from '../errors.ts';
-import { emptyMap, parseJson, type JsonLimits } from '../util/json.ts';
+import { parseJson, type JsonLimits } from '../util/json.ts';
+import { emptyMap, isMap } from '../util/maps.ts';
 import type { TufKeyJson } from './keys.ts';
 
 export interface Signature {
@@ -78,12 +79,12 @@ const DELEGATION_NAME = /^targets(\/[-a-z0-9_]+)+$/;
  */
 export function parseMetadata<K extends keyof SignedKind>(raw: Buffer, role: string, kind: K): Metadata<SignedKind[K]> {
   const doc = takeDecoded(raw) ?? parseJson(raw, (why) => invalid(role, why), { maxBytes: Number.POSITIVE_INFINITY });
-  if (!isObject(doc) || !isObject(doc.signed) || !Array.isArray(doc.signatures)) {
+  if (!isMap(doc) || !isMap(doc.signed) || !Array.isArray(doc.signatures)) {
     throw invalid(role, 'is not a signed envelope {"signed":{…},"signatures":[…]}');
   }
   const signed = doc.signed;
   for (const s of doc.signatures) {
-    if (!isObject(s) || typeof s.keyid !== 'string' || typeof s.method !== 'string' || typeof s.sig !== 'string') {
+    if (!isMap(s) || typeof s.keyid !== 'string' || typeof s.method !== 'string' || typeof s.sig !== 'string') {
       throw invalid(role, 'has a malformed signature entry');
     }
   }
@@ -143,11 +144,11 @@ function isCalendarTime(s: string): boolean {
 const CHECKS: { [K in keyof SignedKind]: (s: Record<string, unknown>, role: string) => void } = {
   Root(s, role) {
     checkKeys(s.keys, role);
-    if (!isObject(s.roles)) throw invalid(role, 'has no roles');
+    if (!isMap(s.roles)) throw invalid(role, 'has no roles');
     for (const r of BASE_ROLES) checkRoleKeys(s.roles[r], `${role} role ${r}`);
   },
   Targets(s, role) {
-    if (!isObject(s.targets)) throw invalid(role, 'has no targets map');
+    if (!isMap(s.targets)) throw invalid(role, 'has no targets map');
     // A delegation may list thousands of targets: the entry's name goes into a message only when it fails.
     const targets = s.targets;
     for (const name of Object.keys(targets)) {
@@ -156,7 +157,7 @@ const CHECKS: { [K in keyof SignedKind]: (s: Record<string, unknown>, role: stri
     }
     const d = s.delegations;
     if (d === undefined) return;
-    if (!isObject(d) || !Array.isArray(d.roles)) throw invalid(role, 'has malformed delegations');
+    if (!isMap(d) || !Array.isArray(d.roles)) throw invalid(role, 'has malformed delegations');
     checkKeys(d.keys ?? {}, role);
     for (const r of d.roles) {
       checkRoleKeys(r, `${role} delegation`);
@@ -170,26 +171,26 @@ const CHECKS: { [K in keyof SignedKind]: (s: Record<string, unknown>, role: stri
     }
   },
   Snapshot(s, role) {
-    if (!isObject(s.meta)) throw invalid(role, 'has no meta map');
+    if (!isMap(s.meta)) throw invalid(role, 'has no meta map');
     for (const [name, meta] of Object.entries(s.meta)) checkFileMeta(meta, `${role} entry ${name}`);
   },
   Timestamp(s, role) {
-    if (!isObject(s.meta)) throw invalid(role, 'has no meta map');
+    if (!isMap(s.meta)) throw invalid(role, 'has no meta map');
     checkFileMeta(s.meta.snapshot, `${role} entry snapshot`);
   },
 };
 
 function checkKeys(keys: unknown, role: string): void {
-  if (!isObject(keys)) throw invalid(role, 'has no keys map');
+  if (!isMap(keys)) throw invalid(role, 'has no keys map');
   for (const [id, k] of Object.entries(keys)) {
-    if (!isObject(k) || typeof k.keytype !== 'string' || !isObject(k.keyval) || typeof k.keyval.public !== 'string') {
+    if (!isMap(k) || typeof k.keytype !== 'string' || !isMap(k.keyval) || typeof k.keyval.public !== 'string') {
       throw invalid(role, `has a malformed key ${id}`);
     }
   }
 }
 
 function checkRoleKeys(r: unknown, where: string): void {
-  if (!isObject(r) || !Array.isArray(r.keyids) || !r.keyids.every((k) => typeof k === 'string') || !isVersion(r.threshold)) {
+  if (!isMap(r) || !Array.isArray(r.keyids) || !r.keyids.every((k) => typeof k === 'string') || !isVersion(r.threshold)) {
     throw new TrustError('METADATA_INVALID', `${where} needs keyids and a threshold of at least 1`);
   }
 }
@@ -201,17 +202,13 @@ function checkFileMeta(m: unknown, where: string): void {
 
 /** What is wrong with a file's hashes and length, if anything. */
 function fileMetaProblem(m: unknown): string | undefined {
-  if (!isObject(m) || !isObject(m.hashes) || typeof m.length !== 'number' || !Number.isSafeInteger(m.length) || m.length < 0) return 'needs hashes and a length';
+  if (!isMap(m) || !isMap(m.hashes) || typeof m.length !== 'number' || !Number.isSafeInteger(m.length) || m.length < 0) return 'needs hashes and a length';
   for (const v of Object.values(m.hashes)) if (typeof v !== 'string') return 'has a non-string hash';
   return undefined;
 }
 
 function isVersion(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function invalid(role: string, what: string): TrustError {

@@ -68,7 +68,7 @@ function pemText(input: string, label: KeyLabel): string {
  * How errors name the key and where its passphrase comes from; the caller
  * knows (an action input, a CLI flag, an environment variable).
  */
-export interface KeyLabel {
+interface KeyLabel {
   /** e.g. "the delegation key" */
   name: string;
   /** e.g. "the `delegation-passphrase` input" */

@@ -33,13 +33,13 @@ const ROOT_CERT_DAYS = 3650;
  * is one): its public half as base64 SubjectPublicKeyInfo, and a signer
  * returning ECDSA P-256 r‖s over SHA-256 of the message.
  */
-export interface CertificateSigner {
+interface CertificateSigner {
   readonly keytype: string;
   readonly public: string;
   sign(message: Buffer): { method: string; sig: Buffer };
 }
 
-export interface CertificateOptions {
+interface CertificateOptions {
   gun: string;
   /** The root key: a P-256 private key object, or any signer of it (a key on a token); the certificate carries its public half and is signed by it. */
   key: KeyObject | CertificateSigner;

@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { InputError, type InputErrorCode } from '../errors.ts';
 
 /** How messages name the file and what they tell the user to do; the caller knows. */
-export interface FileLabel {
+interface FileLabel {
   /** e.g. "input images-file", "--tlscacert", "the key file" */
   name: string;
   /** e.g. "give the path of a file with one image reference per line" */

@@ -15,7 +15,7 @@ export interface JsonLimits {
   maxDepth?: number;
 }
 
-export const DEFAULT_JSON_LIMITS: Required<JsonLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 64 };
+const DEFAULT_JSON_LIMITS: Required<JsonLimits> = { maxBytes: 8 * 1024 * 1024, maxDepth: 64 };
 
 /** A JSON object as parsed here: own keys only, no prototype. */
 export type JsonObject = { [key: string]: unknown };
@@ -71,14 +71,4 @@ function withoutPrototypes(value: unknown): unknown {
   Object.setPrototypeOf(value, null);
   for (const key in value) withoutPrototypes((value as JsonObject)[key]);
   return value;
-}
-
-/** An own property of a parsed or plain object, never one inherited. */
-export function own<T>(map: { readonly [key: string]: T } | undefined, key: string): T | undefined {
-  return map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
-}
-
-/** An empty object without a prototype, for maps written with outside keys. */
-export function emptyMap<T>(): { [key: string]: T } {
-  return Object.create(null) as { [key: string]: T };
 }

@@ -42,7 +42,7 @@
 export const LOG_TEXT_LIMIT = 4096;
 
 /** Characters a piece of outside text keeps in a summary cell (before HTML escaping). */
-export const SUMMARY_TEXT_LIMIT = 1024;
+const SUMMARY_TEXT_LIMIT = 1024;
 
 // Cc: C0, DEL, C1 (U+0085 among them); Cf: soft hyphen, zero-width and
 // bidirectional marks, BOM, tag characters; Zl/Zp: U+2028, U+2029.
@@ -68,12 +68,12 @@ export function bounded(text: string, limit: number): string {
 }
 
 /** Control, format and separator characters as visible escapes: the text stays on one line. */
-export function visibleControls(text: string): string {
+function visibleControls(text: string): string {
   return text.replace(INVISIBLE, visible);
 }
 
 /** Both workflow-command marks broken with a backslash, wherever they are: `::` → `:\:`, `##[` → `#\#[`. */
-export function brokenCommandMarks(text: string): string {
+function brokenCommandMarks(text: string): string {
   // Lookaheads, so runs (`:::`, `###[`) leave no mark behind.
   return text.replace(/:(?=:)/g, ':\\').replace(/#(?=#\[)/g, '#\\');
 }

@@ -29,12 +29,13 @@
  */
 import type { CST, Document, LineCounter, Node, YAMLError } from 'yaml';
 import type { ContentTrustError } from '../errors.ts';
+import { isMap, own } from './maps.ts';
 
 /** A parsed value: strings, null for an empty value, lists, and maps without prototypes. */
 export type YamlValue = string | null | YamlValue[] | YamlMap;
 export type YamlMap = { [key: string]: YamlValue };
 
-export interface YamlLimits {
+interface YamlLimits {
   /** Refuse larger input (bytes, or UTF-8 bytes of a string). Default: 1 MiB. */
   maxBytes?: number;
   /** Refuse deeper nesting of lists and maps. Default: 32. */
@@ -45,7 +46,7 @@ export interface YamlLimits {
   maxAliasValues?: number;
 }
 
-export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 1024 * 1024, maxDepth: 32, maxDocuments: 1, maxAliasValues: 0 };
+const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 1024 * 1024, maxDepth: 32, maxDocuments: 1, maxAliasValues: 0 };
 
 /** Where a scalar value is written: offsets in the text parsed (a string's UTF-16 units), its line and quoting. */
 export interface ScalarSource {
@@ -171,9 +172,15 @@ const STYLES: Partial<Record<string, ScalarSource['style']>> = { PLAIN: 'plain',
 /** Tags that change nothing under the failsafe schema: `!`, `!!str`, `!!seq`, `!!map`. */
 const PLAIN_TAGS = new Set(['!', 'tag:yaml.org,2002:str', 'tag:yaml.org,2002:seq', 'tag:yaml.org,2002:map']);
 
-interface ItemPosition {
-  line: number;
-  scalar: ScalarSource | undefined;
+/**
+ * Where a map's key or a list's item is written: its nodes, kept so its line
+ * and scalar source are worked out only when a caller asks (most values are
+ * never asked about). `value` is an alias's anchor already: what it stands
+ * for is written there.
+ */
+interface ItemNodes {
+  key: Node | null | undefined;
+  value: Node | null | undefined;
 }
 
 /**
@@ -181,7 +188,7 @@ interface ItemPosition {
  * expanded, so no "billion laughs"), unless `maxAliasValues` allows copies.
  */
 function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (why: string) => ContentTrustError, bounds: { maxDepth: number; maxAliasValues: number }): YamlDocument {
-  const positions = new WeakMap<object, { line: number; items: Map<string | number, ItemPosition> }>();
+  const positions = new WeakMap<object, { node: Node; items: Map<string | number, ItemNodes> }>();
   const lineOf = (node: Node | null | undefined): number => lines.linePos(node?.range?.[0] ?? 0).line;
   const anchors = new Map<string, Node>();
   // Each alias stands for the anchor of that name before it in the document, bound when the alias is first
@@ -189,12 +196,11 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
   const aliasTargets = new WeakMap<Node, Node>();
   const aliasTarget = (alias: Node & { source: string }): Node | undefined => aliasTargets.get(alias) ?? anchors.get(alias.source);
   let copied = 0;
-  const position = (node: Node | null | undefined, valueNode: Node | null | undefined): ItemPosition => {
-    // An alias's position is its anchor's: what it stands for is written there.
-    const target = yaml.isAlias(valueNode) ? aliasTarget(valueNode) : valueNode;
+  // The alias is resolved now: the anchor a name stands for depends on where in the document it is read.
+  const position = (node: Node | null | undefined, valueNode: Node | null | undefined): ItemNodes => ({ key: node, value: yaml.isAlias(valueNode) ? aliasTarget(valueNode) : valueNode });
+  const scalarOf = (target: Node | null | undefined): ScalarSource | undefined => {
     const style = yaml.isScalar(target) && target.range ? STYLES[target.type ?? ''] : undefined;
-    const scalar = style && yaml.isScalar(target) && target.range ? { start: target.range[0], end: target.range[1], line: lineOf(target), style } : undefined;
-    return { line: lineOf(node), scalar };
+    return style && yaml.isScalar(target) && target.range ? { start: target.range[0], end: target.range[1], line: lineOf(target), style } : undefined;
   };
   // `copy`: -1 outside any alias; else how deep the copy being made nests.
   const convert = (node: Node | null | undefined, depth: number, copy: number): YamlValue => {
@@ -217,10 +223,10 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
       const text = String(node.value);
       return text === '' && node.type === 'PLAIN' ? null : text;
     }
-    const items = new Map<string | number, ItemPosition>();
+    const items = new Map<string | number, ItemNodes>();
     if (yaml.isSeq(node)) {
       const list: YamlValue[] = [];
-      positions.set(list, { line: lineOf(node), items });
+      positions.set(list, { node, items });
       node.items.forEach((item, i) => {
         items.set(i, position(item as Node, item as Node));
         list.push(convert(item as Node, depth + 1, copy));
@@ -229,7 +235,7 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
     }
     if (yaml.isMap(node)) {
       const map = Object.create(null) as YamlMap;
-      positions.set(map, { line: lineOf(node), items });
+      positions.set(map, { node, items });
       const merged: YamlMap[] = [];
       for (const pair of node.items) {
         // stringKeys and uniqueKeys have made every key a distinct scalar.
@@ -237,7 +243,7 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
         const value = convert(pair.value as Node | null, depth + 1, copy);
         if (key === '<<' && bounds.maxAliasValues > 0) {
           const sources = Array.isArray(value) ? value : [value];
-          if (!sources.every(isMap)) throw fail(`${where(lines, (pair.key as Node).range?.[0] ?? 0)}a merge key (<<) takes a map or a list of maps`);
+          if (!sources.every((s) => isMap(s))) throw fail(`${where(lines, (pair.key as Node).range?.[0] ?? 0)}a merge key (<<) takes a map or a list of maps`);
           merged.push(...sources);
           continue;
         }
@@ -262,12 +268,19 @@ function toValues(doc: Document.Parsed, lines: LineCounter, yaml: Yaml, fail: (w
     value,
     line: (container, at) => {
       const p = positions.get(container);
-      return at === undefined ? p?.line : p?.items.get(at)?.line;
+      if (!p) return undefined;
+      if (at === undefined) return lineOf(p.node);
+      const item = p.items.get(at);
+      return item && lineOf(item.key);
     },
-    scalar: (container, at) => positions.get(container)?.items.get(at)?.scalar,
+    scalar: (container, at) => {
+      const item = positions.get(container)?.items.get(at);
+      return item && scalarOf(item.value);
+    },
   };
 }
 
-function isMap(v: YamlValue): v is YamlMap {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A map's value for `key`, or null when the key is absent or its value empty; never one inherited. */
+export function entry(map: YamlMap, key: string): YamlValue {
+  return own(map, key) ?? null;
 }

@@ -14,7 +14,8 @@ import { parsePrivateKey, readPrivateKey, toSigningKey } from '../../src/tuf/pri
 import { parsePublicKey, type TufKeyJson } from '../../src/tuf/keys.ts';
 import { rootCertificate } from '../../src/tuf/x509.ts';
 import { administer } from '../../src/notary/admin/workflow.ts';
-import { baseRoleKeyIds, replaceBaseKey, signableBy } from '../../src/notary/admin/common.ts';
+import { signableBy } from '../../src/notary/admin/common.ts';
+import { baseRoleKeyIds, replaceBaseKey } from '../../src/notary/admin/owner-keys.ts';
 import { startFrom } from '../../src/notary/sign-plan.ts';
 import { cloneSigned } from '../../src/tuf/metadata.ts';
 import { envelope, goTime } from '../../src/tuf/go-encoding.ts';

@@ -251,7 +251,7 @@ describe('rotating the root and repository keys, read back by docker, notary and
     assert.equal(made.length, 1, 'one repository key file in the trust directory');
     const root = await served();
     assert.deepEqual(root.signed.roles.targets.keyids, made);
-    assert.match(r.stdout, new RegExp(`the repository key is now ${made[0]} instead of ${parsePrivateKey(keys.repository4!, REPOSITORY_PASSPHRASE).id}`));
+    assert.match(r.stdout, new RegExp(`the repository key is now ${made[0]} \\(key file ${made[0]}.key\\) instead of ${parsePrivateKey(keys.repository4!, REPOSITORY_PASSPHRASE).id}`));
     const read = await readByDockerAndNotary();
     assert.deepEqual(read.repository, made);
     const [info] = await ctx.stack.docker.inspect(gun);

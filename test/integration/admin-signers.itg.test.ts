@@ -131,7 +131,7 @@ describe('signers as docker and notary know them', () => {
       );
       const byDev = await verify([v3], 'dev');
       assert.equal(byDev.code, 1, describeRun(byDev));
-      assert.match(byDev.errors[0]!.message, /signer "dev" did not sign it \(targets\/dev lists it, but its delegation allows only "dev-\*", so the entry is ignored, as notary and docker ignore it\)/);
+      assert.match(byDev.errors[0]!.message, /signer "dev" did not sign it \(targets\/dev lists it, but its delegation allows only tags matching "dev-\*", so the entry is ignored, as notary and docker ignore it\)/);
       const asPull = await verify([v3]);
       assert.equal(asPull.code, 1, describeRun(asPull));
       assert.match(asPull.errors[0]!.title, /^NOT_SIGNED/);

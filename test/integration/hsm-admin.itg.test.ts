@@ -185,7 +185,7 @@ describe('root and repository keys on a PKCS#11 token for init and rotate, again
 
     const rotate = await cli(['rotate', cliGun, 'repository', '--new-key', hsm.uri('id=%15'), '--root-key', hsm.uri('id=%10'), '--pkcs11-module', hsm.module]);
     assert.equal(rotate.code, 0, rotate.stderr);
-    assert.match(rotate.stdout, new RegExp(`the repository key is now ${idOf(keys.cliRepository2)} \\(held on token "owner", key "cli-repository-2", id 15\\)`));
+    assert.match(rotate.stdout, new RegExp(`the repository key is now ${idOf(keys.cliRepository2)} \\(key ${idOf(keys.cliRepository2)}, held on token "owner", key "cli-repository-2", id 15\\)`));
     const [after] = await (await freshDocker(ctx.stack)).inspect(cliGun);
     assert.deepEqual(administrativeKeyIds(after!, 'Repository'), [idOf(keys.cliRepository2)]);
     assert.deepEqual(await readdir(join(config, 'trust', 'private')).catch(() => []), [], 'still no key file');

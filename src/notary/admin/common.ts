@@ -1,16 +1,16 @@
 /**
- * What every administrative operation shares: finding which listed key IDs a
- * private key stands for, reading a signer's public key, and naming signers
- * as docker does. Starting a role's next version is sign-plan's (startFrom,
- * bump).
+ * What every administrative operation shares: which roles a key may sign,
+ * reading a signer's public keys and tag patterns, naming signers as docker
+ * does, and the rules a signer's keys and paths keep. The owner's root and
+ * repository keys are owner-keys.ts's; starting a role's next version is
+ * sign-plan's (startFrom, bump).
  */
 import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
 import { keyId, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
-import { rootCertificate } from '../../tuf/x509.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
-import type { Delegations, RootSigned } from '../../tuf/metadata.ts';
-import { narrowPaths, type TrustedRepo } from '../model.ts';
+import type { Delegations } from '../../tuf/metadata.ts';
+import { allowsEveryTag, narrowPaths, pathsText, type TrustedRepo } from '../model.ts';
 import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 
@@ -25,26 +25,6 @@ export function signerRole(name: string): string {
   }
   if (name === 'releases') throw new InputError('INPUT_INVALID', 'signer name "releases" is reserved: targets/releases holds every signer\'s key');
   return `targets/${name}`;
-}
-
-/** Key IDs of a root role (root or targets) that this private key stands for; none is the wrong key. */
-export function baseRoleKeyIds(repo: TrustedRepo, role: 'root' | 'targets', key: SigningKey, what: string): string[] {
-  const listed = repo.root.signed.roles[role].keyids;
-  const ids = keyIdsOf(listed, repo.rootKeys, key);
-  if (ids.length === 0) {
-    // Root keys by the ID docker trust inspect prints, with the key file's name where that differs.
-    const expected = listed
-      .map((id) => {
-        const file = repo.rootKeys.get(id)?.canonicalId ?? id;
-        return file === id ? id : `${id} (key file ${file}.key)`;
-      })
-      .join(', ');
-    throw new InputError(
-      'KEY_WRONG_ROLE',
-      `${repo.gun}: the ${what} given (key ${key.id}${key.role ? `, role "${key.role}"` : ''}) is not this repository's ${role} key; it expects ${expected} (docker keeps it as ~/.docker/trust/private/<id>.key with "role: ${role}")`,
-    );
-  }
-  return ids;
 }
 
 interface Signable {
@@ -75,44 +55,6 @@ export function dropUnusedKeys(d: Delegations): void {
 export interface SignerKey {
   id: string;
   json: TufKeyJson;
-}
-
-/**
- * The root key as root.json lists it (notary client.go rootCertKey): a new
- * self-signed certificate for `gun` (x509.ts), as an `ecdsa-x509` key whose
- * TUF ID, the hash of the certificate, is the Root key `docker trust
- * inspect` prints. init and root rotation both make it here, with the root
- * key wherever it is held (a key file, a PKCS#11 token): it signs the
- * certificate.
- */
-export function rootCertKey(gun: string, key: SigningKey, now: Date): SignerKey {
-  const json: TufKeyJson = { keytype: 'ecdsa-x509', keyval: { private: null, public: Buffer.from(rootCertificate({ gun, key, now })).toString('base64') } };
-  return { id: parsePublicKey(json).id, json };
-}
-
-/** Where a new root or repository key is, for a summary: docker's key file name, or the token (or service) that holds it. */
-export function keyPlace(key: SigningKey): string {
-  return key.holder === undefined ? `key file ${key.id}.key` : `key ${key.id}, held on ${key.holder}`;
-}
-
-/** The repository (targets) key as root.json lists it: the plain public key, as docker makes it (its TUF ID is its canonical ID). */
-export function repositoryKeyJson(key: SigningKey): SignerKey {
-  const json: TufKeyJson = { keytype: key.keytype, keyval: { private: null, public: key.public } };
-  return { id: parsePublicKey(json).id, json };
-}
-
-/**
- * Makes `key` the only key of a base role in `root` (notary tuf.go
- * ReplaceBaseKeys) and drops the replaced keys no role lists any more (other
- * keys are left as they were); returns the IDs it replaced.
- */
-export function replaceBaseKey(root: RootSigned, role: 'root' | 'targets' | 'snapshot' | 'timestamp', key: SignerKey): string[] {
-  const old = root.roles[role].keyids;
-  root.keys[key.id] = key.json;
-  root.roles[role] = { keyids: [key.id], threshold: 1 };
-  const used = new Set(Object.values(root.roles).flatMap((r) => r.keyids));
-  for (const id of old) if (!used.has(id)) delete root.keys[id];
-  return old;
 }
 
 /**
@@ -189,18 +131,6 @@ export function parseSignerPaths(patterns: readonly string[], signer: string, la
   return out.includes('') ? [''] : out;
 }
 
-/** Whether a role's paths allow every tag (notary's ""). */
-export function allowsEveryTag(paths: readonly string[] | undefined): boolean {
-  return (paths ?? []).includes('');
-}
-
-/** Paths as the patterns users write: `any tag`, or `"v1.*", "release-*"`. */
-export function pathsText(paths: readonly string[] | undefined): string {
-  if (allowsEveryTag(paths)) return 'any tag';
-  const list = paths ?? [];
-  return list.length === 0 ? 'no tag (its paths are empty)' : `tags matching ${list.map((p) => JSON.stringify(`${p}*`)).join(', ')}`;
-}
-
 /** The same paths, in any order. */
 export function samePaths(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   const x = new Set(a ?? []);
@@ -208,15 +138,17 @@ export function samePaths(a: readonly string[] | undefined, b: readonly string[]
   return x.size === y.size && [...x].every((p) => y.has(p));
 }
 
-/** A key's canonical ID (a certificate counts as its key); its listed ID when it cannot be read. */
-function canonicalOf(d: Delegations, id: string): string {
-  const json = d.keys[id];
-  if (!json) return id;
-  try {
-    return parsePublicKey(json).canonicalId;
-  } catch {
-    return id;
+/** Each listed key's canonical ID (a certificate counts as its key), read once; a key that cannot be read keeps its listed ID. */
+function canonicalIds(d: Delegations): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, json] of Object.entries(d.keys)) {
+    try {
+      out.set(id, parsePublicKey(json).canonicalId);
+    } catch {
+      out.set(id, id);
+    }
   }
+  return out;
 }
 
 /**
@@ -229,14 +161,16 @@ function canonicalOf(d: Delegations, id: string): string {
  */
 export function checkPathConflicts(d: Delegations, involving: readonly string[], gun: string): void {
   const direct = d.roles.filter((r) => r.name.split('/').length === 2);
+  const ids = canonicalIds(d);
+  const canonicalOf = (id: string) => ids.get(id) ?? id;
   for (const a of direct) {
     if (allowsEveryTag(a.paths)) continue;
-    const aKeys = new Map(a.keyids.map((id) => [canonicalOf(d, id), id]));
+    const aKeys = new Map(a.keyids.map((id) => [canonicalOf(id), id]));
     for (const b of direct) {
       if (b === a || !(involving.includes(a.name) || involving.includes(b.name))) continue;
       const bPaths = b.paths ?? [];
       if (narrowPaths(a.paths ?? [], bPaths).length === bPaths.length) continue; // b allows nothing a does not
-      const shared = b.keyids.map((id) => aKeys.get(canonicalOf(d, id))).find((id) => id !== undefined);
+      const shared = b.keyids.map((id) => aKeys.get(canonicalOf(id))).find((id) => id !== undefined);
       if (shared === undefined) continue;
       throw new InputError(
         'SIGNER_PATHS_CONFLICT',

@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { parseKeyMap, parsePublicKey } from '../../tuf/keys.ts';
 import { generateKey } from '../../tuf/key-file.ts';
 import { toSigningKey, type SigningKey } from '../../tuf/private-key.ts';
-import { InputError, PublishError } from '../../errors.ts';
+import { PublishError } from '../../errors.ts';
 import { parseMetadata, type RootSigned, type TargetsSigned } from '../../tuf/metadata.ts';
 import { emptyTargets, expiresAfter } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
@@ -20,10 +20,11 @@ import { printedRootKeyIds } from '../model.ts';
 import { updateRepo } from '../updater.ts';
 import { defaultConfig, type Config } from '../../config.ts';
 import type { Logger } from '../env.ts';
-import { ROOT_DAYS, TARGETS_DAYS, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
+import { ROOT_DAYS, TARGETS_DAYS, signerRole, type SignerKey } from './common.ts';
+import { repositoryKeyJson, requireP256, rootCertKey } from './owner-keys.ts';
 import { withSigner } from './signers.ts';
 
-export interface InitOptions {
+interface InitOptions {
   /** The root key (a key file's, or one held on a token: it signs the root certificate too); generated when absent. */
   rootKey?: SigningKey | undefined;
   /** The repository (targets) key, wherever held; generated when absent. */
@@ -47,13 +48,6 @@ export interface InitResult {
   targetsKeyId: string;
   /** Keys made here; the caller hands them back once (encrypted), nobody else has them. */
   generated: { root?: KeyObject; targets?: KeyObject };
-}
-
-/** Notary's root certificate and docker's repository key are ECDSA P-256: an RSA key given for either is refused before any request (other curves never become a SigningKey). */
-export function requireP256(key: SigningKey | undefined, name: string): void {
-  if (key && key.keytype !== 'ecdsa') {
-    throw new InputError('KEY_UNSUPPORTED', `${name} is an RSA key; a new repository's root certificate and repository key are ECDSA P-256, as docker makes them: give P-256 keys (\`docker trust key generate\`), or none to have them generated`);
-  }
 }
 
 interface InitPlan {

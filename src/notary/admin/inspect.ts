@@ -5,10 +5,9 @@
  * the signers (delegations other than releases, with canonical key IDs),
  * and the administrative keys (root and repository).
  */
-import { pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
-import { RELEASES } from '../resolve.ts';
+import { RELEASES, pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
 
-export interface InspectTag {
+interface InspectTag {
   SignedTag: string;
   /** Hex sha256, no prefix. */
   Digest: string;

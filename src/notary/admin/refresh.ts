@@ -27,12 +27,12 @@ import type { TrustedRepo } from '../model.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { ExpiredError, InputError } from '../../errors.ts';
-import { certificateFix, certificatesExpire, expiryFix } from '../expiry.ts';
-import { rootCertificateKeys } from '../../tuf/verify.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, signableBy } from './common.ts';
+import { certificateFix, expiryFix, rootCertificatesEnd } from '../expiry.ts';
+import { ROOT_DAYS, TARGETS_DAYS, signableBy } from './common.ts';
+import { baseRoleKeyIds } from './owner-keys.ts';
 import type { AdminPlan } from './signers.ts';
 
-export interface RefreshKeys {
+interface RefreshKeys {
   root?: SigningKey | undefined;
   /** Repository and/or delegation keys. */
   signing: readonly SigningKey[];
@@ -40,7 +40,7 @@ export interface RefreshKeys {
 
 export function planRefresh(repo: TrustedRepo, keys: RefreshKeys, withinDays: number, now: Date): AdminPlan {
   const limit = now.getTime() + withinDays * 86_400_000;
-  const certificates = certificatesExpire([...rootCertificateKeys(repo.root, repo.rootKeys, repo.gun, undefined).values()], repo.root.signed.roles.root.threshold);
+  const certificates = rootCertificatesEnd(repo.root, repo.rootKeys, repo.gun);
   if (certificates && certificates.getTime() <= now.getTime()) {
     throw new ExpiredError(`${repo.gun}: the root certificate expired at ${certificates.toISOString()}, so no client trusts root.json, and a refresh cannot renew a certificate: ${certificateFix(repo.gun, 'root', true)}. Nothing was published`);
   }

@@ -16,15 +16,14 @@
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
-import type { TrustedRepo } from '../model.ts';
+import { RELEASES, allowsEveryTag, type TrustedRepo } from '../model.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
-import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
 import { expiresAfter } from '../sign-plan.ts';
-import { ROOT_DAYS, TARGETS_DAYS, baseRoleKeyIds, allowsEveryTag, checkPathConflicts, dropUnusedKeys, keyPlace, replaceBaseKey, repositoryKeyJson, rootCertKey, signerRole, type SignerKey } from './common.ts';
-import { requireP256 } from './init.ts';
+import { ROOT_DAYS, TARGETS_DAYS, checkPathConflicts, dropUnusedKeys, signerRole, type SignerKey } from './common.ts';
+import { baseRoleKeyIds, keyPlace, replaceBaseKey, repositoryKeyJson, requireP256, rootCertKey } from './owner-keys.ts';
 import type { AdminPlan } from './signers.ts';
 
 export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name: string, newKeys: readonly SignerKey[], newPrivate: SigningKey | undefined, now: Date): AdminPlan {
@@ -82,7 +81,7 @@ export async function planRotateServerKey(client: NotaryRepoClient, repo: Truste
 }
 
 /** Where a root or repository rotation gets its new key (a key file's or one held on a token): asked once the current root key is known to be right, and the same on every re-plan. */
-export type NewKey = () => SigningKey;
+type NewKey = () => SigningKey;
 
 /**
  * The root key: root.json names a new certificate (`CN=<gun>`, made as init
@@ -136,7 +135,7 @@ export function planRotateRepository(repo: TrustedRepo, rootKey: SigningKey, new
       ['root', envelope(root, rootKey, rootIds)],
       ['targets', envelope(targets, signing, [pub.id])],
     ]),
-    summary: `${repo.gun}: the repository key is now ${pub.id}${signing.holder === undefined ? '' : ` (held on ${signing.holder})`} instead of ${old.join(', ')}; targets.json is re-signed with it, its signers and their delegations as they were`,
+    summary: `${repo.gun}: the repository key is now ${pub.id} (${keyPlace(signing)}) instead of ${old.join(', ')}; targets.json is re-signed with it, its signers and their delegations as they were`,
     repositoryKeyId: pub.id,
   };
 }

@@ -12,14 +12,14 @@
  * accepts when `signers` names it and a DCT pull (docker) does not accept.
  * Changing any of this re-signs `targets`, so it needs the repository key.
  */
-import { cloneSigned, type TargetsSigned } from '../../tuf/metadata.ts';
+import { cloneSigned, type DelegationRole, type Delegations, type TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
-import type { TrustedRepo } from '../model.ts';
+import { RELEASES, allowsEveryTag, pathsText, type TrustedRepo } from '../model.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
-import { RELEASES } from '../resolve.ts';
 import { InputError } from '../../errors.ts';
-import { TARGETS_DAYS, allowsEveryTag, baseRoleKeyIds, checkPathConflicts, dropUnusedKeys, pathsText, samePaths, signerRole, type SignerKey } from './common.ts';
+import { baseRoleKeyIds } from './owner-keys.ts';
+import { TARGETS_DAYS, checkPathConflicts, dropUnusedKeys, samePaths, signerRole, type SignerKey } from './common.ts';
 
 /**
  * Adds the keys to `targets/<name>` (made with `paths`, every tag when
@@ -52,25 +52,36 @@ export function withSigner(targets: TargetsSigned, name: string, keys: readonly 
 }
 
 /** Removes `targets/<name>` and its keys from `targets/releases`; keys nobody lists go too. */
-export function withoutSigner(targets: TargetsSigned, name: string, gun: string): TargetsSigned {
-  const role = signerRole(name);
+function withoutSigner(targets: TargetsSigned, name: string, gun: string): TargetsSigned {
   const out = cloneSigned(targets);
   const d = out.delegations;
+  const entry = signerEntry(d, name, gun);
+  d.roles = d.roles.filter((r) => r.name !== entry.name);
+  dropFromReleases(d, new Set(entry.keyids));
+  return out;
+}
+
+/** Signer `name`'s role in `d`; SIGNER_NOT_FOUND, naming the signers there are, when it has none. */
+function signerEntry(d: Delegations, name: string, gun: string): DelegationRole {
+  const role = signerRole(name);
   const entry = d.roles.find((r) => r.name === role);
-  if (!entry) {
-    const known = d.roles.filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
-    throw new InputError('SIGNER_NOT_FOUND', `${gun}: there is no signer "${name}" (signers: ${known.join(', ') || 'none'})`);
-  }
-  d.roles = d.roles.filter((r) => r.name !== role);
+  if (entry) return entry;
+  const known = d.roles.filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
+  throw new InputError('SIGNER_NOT_FOUND', `${gun}: there is no signer "${name}" (signers: ${known.join(', ') || 'none'})`);
+}
+
+/**
+ * Takes `removed` keys out of `targets/releases`, except those another
+ * signer still lists, then drops keys no role lists; returns releases.
+ */
+function dropFromReleases(d: Delegations, removed: ReadonlySet<string>): DelegationRole | undefined {
   const releases = d.roles.find((r) => r.name === RELEASES);
   if (releases) {
-    // Keys another signer still holds stay in releases.
     const stillUsed = new Set(d.roles.filter((r) => r.name !== RELEASES).flatMap((r) => r.keyids));
-    releases.keyids = releases.keyids.filter((id) => !entry.keyids.includes(id) || stillUsed.has(id));
+    releases.keyids = releases.keyids.filter((id) => !removed.has(id) || stillUsed.has(id));
   }
   dropUnusedKeys(d);
-  out.delegations = d;
-  return out;
+  return releases;
 }
 
 export interface AdminPlan {
@@ -118,14 +129,9 @@ export function planRemoveSigner(repo: TrustedRepo, targetsKey: SigningKey, name
  */
 export function planRemoveSignerKeys(repo: TrustedRepo, targetsKey: SigningKey, name: string, ids: readonly string[], now: Date): AdminPlan {
   const keyIds = baseRoleKeyIds(repo, 'targets', targetsKey, 'repository key');
-  const role = signerRole(name);
   const out = startFrom(repo, 'targets');
   const d = out.delegations;
-  const entry = d.roles.find((r) => r.name === role);
-  if (!entry) {
-    const known = d.roles.filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
-    throw new InputError('SIGNER_NOT_FOUND', `${repo.gun}: there is no signer "${name}" (signers: ${known.join(', ') || 'none'})`);
-  }
+  const entry = signerEntry(d, name, repo.gun);
   const keys = repo.roles.get('targets')!.delegationKeys;
   const canonical = (id: string) => keys.get(id)?.canonicalId ?? id;
   const removed = new Set<string>();
@@ -144,12 +150,7 @@ export function planRemoveSignerKeys(repo: TrustedRepo, targetsKey: SigningKey, 
     );
   }
   entry.keyids = left;
-  const releases = d.roles.find((r) => r.name === RELEASES);
-  if (releases) {
-    const stillUsed = new Set(d.roles.filter((r) => r.name !== RELEASES).flatMap((r) => r.keyids));
-    releases.keyids = releases.keyids.filter((k) => !removed.has(k) || stillUsed.has(k));
-  }
-  dropUnusedKeys(d);
+  const releases = dropFromReleases(d, removed);
   // A file whose only signatures are by removed keys stops verifying until a remaining key signs it.
   const orphaned = [entry, releases]
     .filter((r) => {

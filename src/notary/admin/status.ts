@@ -22,24 +22,22 @@
  */
 import type { ImageRef } from '../../registry/reference.ts';
 import type { TrustEnv } from '../env.ts';
-import type { TrustedRepo } from '../model.ts';
+import { RELEASES, type TrustedRepo } from '../model.ts';
 import type { Metadata } from '../../tuf/metadata.ts';
 import type { PublicKey } from '../../tuf/keys.ts';
-import { validRootCertificate } from '../../tuf/verify.ts';
 import { repoClient } from '../repository.ts';
-import { RELEASES } from '../resolve.ts';
-import { SERVER_ROLES, certificateFix, certificatesExpire, expiryFix } from '../expiry.ts';
+import { SERVER_ROLES, certificateFix, certificatesExpire, expiryFix, rootCertificatesEnd } from '../expiry.ts';
 import { inspectRepo, type InspectSigner } from './inspect.ts';
 import { readRepo } from './workflow.ts';
 import { ExpiredError, MultiError, NotInitialisedError, TrustError, asContentTrustError, type ContentTrustError, type ErrorCode, type Failure } from '../../errors.ts';
 import { settleLimit } from '../../util/pool.ts';
 
-export type ExpiryState = 'ok' | 'expiring' | 'expired';
+type ExpiryState = 'ok' | 'expiring' | 'expired';
 
 /** A repository's state: its worst role's, or why it could not be read (no trust data; anything else). */
-export type RepositoryState = ExpiryState | 'uninitialised' | 'unreadable';
+type RepositoryState = ExpiryState | 'uninitialised' | 'unreadable';
 
-export interface RoleStatus {
+interface RoleStatus {
   role: string;
   version: number;
   /** When the role stops being trusted, RFC 3339, UTC: the earlier of its file's expiry and its keys' certificates' end. */
@@ -79,7 +77,7 @@ export interface RepositoryStatus {
 }
 
 /** A status as the front ends write it (the `status` output, `content-trust status --json`): the error as its code and message. */
-export type RepositoryStatusJson = Omit<RepositoryStatus, 'error'> & { error?: { code: ErrorCode; message: string } };
+type RepositoryStatusJson = Omit<RepositoryStatus, 'error'> & { error?: { code: ErrorCode; message: string } };
 
 const DAY = 86_400_000;
 const SERVER = 'Notary server';
@@ -97,21 +95,19 @@ export async function repositoryStatuses(env: TrustEnv, refs: readonly ImageRef[
 }
 
 /** A repository that could not be read: its state and error, nothing else. */
-export function unreadableStatus(gun: string, withinDays: number, error: ContentTrustError): RepositoryStatus {
+function unreadableStatus(gun: string, withinDays: number, error: ContentTrustError): RepositoryStatus {
   const state = error instanceof NotInitialisedError ? 'uninitialised' : 'unreadable';
   return { repository: gun, withinDays, state, rootKeyIds: [], repositoryKeyIds: [], signers: [], roles: [], error };
 }
 
 /** One repository's roles, root first, then targets and its delegations, then the server's. */
-export function statusOf(repo: TrustedRepo, withinDays: number, now: Date): RepositoryStatus {
+function statusOf(repo: TrustedRepo, withinDays: number, now: Date): RepositoryStatus {
   const inspected = inspectRepo(repo.gun, repo);
   const keysOf = (name: 'Root' | 'Repository') => inspected.AdministrativeKeys.find((k) => k.Name === name)!.Keys.map((k) => k.ID);
   const roles: RoleStatus[] = [];
   const add = (meta: Metadata<{ version: number }>, signers: string[], keyIds: string[], certificates?: Date) => roles.push(roleStatus(repo.gun, meta, signers, keyIds, certificates, withinDays, now));
   const root = repo.root.signed.roles;
-  // Root keys count only as certificates for this repository (updater.ts verifyRoot); their end is the root's too.
-  const rootKeys = root.root.keyids.map((id) => repo.rootKeys.get(id)).filter((k): k is PublicKey => k !== undefined && validRootCertificate(k, repo.gun, undefined));
-  add(repo.root, ['Root'], keysOf('Root'), certificatesExpire(rootKeys, root.root.threshold));
+  add(repo.root, ['Root'], keysOf('Root'), rootCertificatesEnd(repo.root, repo.rootKeys, repo.gun));
   add(repo.roles.get('targets')!.meta, ['Repository'], keysOf('Repository'), certificatesExpire(listedKeys(repo.rootKeys, root.targets.keyids), root.targets.threshold));
   const delegations = [...repo.roles.values(), ...[...repo.skipped].map(([name, s]) => ({ name, meta: s.meta }))].filter((r) => r.name !== 'targets').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const { name, meta } of delegations) {
