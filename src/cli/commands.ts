@@ -7,7 +7,7 @@ import { generateKey, publicKeyPem } from '../tuf/key-file.ts';
 import { parseSignerKeys, parseSignerPaths, signerKeyIds, signerRole } from '../notary/admin/common.ts';
 import { readRepo } from '../notary/admin/workflow.ts';
 import { inspectRepo } from '../notary/admin/inspect.ts';
-import { repoClient } from '../notary/sign.ts';
+import { repoClient } from '../notary/repository.ts';
 import { perform, type Mode, type OptionsOf, type ResultOf, type Signer } from '../operations.ts';
 import { InputError, asContentTrustError } from '../errors.ts';
 import { collectImages, locateFailures, planPins, readDeployFiles, withSources, writePins } from '../deploy/manifests.ts';

@@ -5,7 +5,7 @@
  * published, so no key is ever lost.
  */
 import { readPrivateKey, toSigningKey, type SigningKey } from '../tuf/private-key.ts';
-import type { TrustedRepo } from '../notary/model.ts';
+import { signerName, type TrustedRepo } from '../notary/model.ts';
 import type { KeySource } from '../operations.ts';
 import { generateKey } from '../tuf/key-file.ts';
 import { InputError } from '../errors.ts';
@@ -62,7 +62,7 @@ function signerKey(dir: string, repo: TrustedRepo, signer: string | undefined, e
   const local = new Map(listKeys(dir).map((k) => [k.id, k]));
   const signers = meta.signed.delegations.roles
     .filter((r) => r.name !== 'targets/releases' && r.name.split('/').length === 2)
-    .map((r) => ({ name: r.name.slice('targets/'.length), keys: r.keyids.map((id) => local.get(delegationKeys.get(id)?.canonicalId ?? id)).filter((k) => k !== undefined) }));
+    .map((r) => ({ name: signerName(r.name), keys: r.keyids.map((id) => local.get(delegationKeys.get(id)?.canonicalId ?? id)).filter((k) => k !== undefined) }));
   const names = signers.map((s) => s.name).sort();
   if (signer !== undefined) {
     const chosen = signers.find((s) => s.name === signer);

@@ -4,7 +4,7 @@
  * and the expiry watch (status) alike. The front ends word the refresh
  * advice as their own (src/advice.ts).
  */
-import { RELEASES } from './model.ts';
+import { RELEASES, signerName } from './model.ts';
 import type { Metadata, RootSigned } from '../tuf/metadata.ts';
 import type { PublicKey } from '../tuf/keys.ts';
 import { rootCertificateKeys } from '../tuf/verify.ts';
@@ -17,7 +17,7 @@ function renewingKey(role: string): string {
   if (role === 'root') return 'the root key';
   if (role === 'targets') return 'the repository key';
   if (role === RELEASES) return "a signer's key (any key targets/releases lists)";
-  const name = role.slice('targets/'.length);
+  const name = signerName(role);
   return name.includes('/') ? `a key of ${role}` : `signer "${name}"'s key`;
 }
 
@@ -46,7 +46,7 @@ export function certificateFix(gun: string, role: string, ended = false): string
     return `notary-server accepts no update of a repository whose root certificate has ended, not even a new root key, so its trust data must be made anew: delete it on the Notary server (\`notary delete ${gun} --remote\`), initialise it again and sign its tags again`;
   }
   if (role === 'root') return `give the root a new key and certificate before then (mode: rotate, rotate-role root; or \`content-trust rotate ${gun} root\`)`;
-  const name = role.slice('targets/'.length);
+  const name = signerName(role);
   if (role === 'targets' || role === RELEASES || name.includes('/')) return `replace the certificate of ${renewingKey(role)} (rotate that key to one with a new certificate)`;
   return `rotate signer "${name}" to a key with a new certificate (mode: rotate, signer-name ${name}; or \`content-trust rotate ${gun} signer ${name} --key NEW.pub\`)`;
 }

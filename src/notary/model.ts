@@ -87,6 +87,16 @@ export function pathsText(paths: readonly string[] | undefined): string {
 /** The role a DCT pull reads (with targets): every signer allowed every tag has its keys here. */
 export const RELEASES = 'targets/releases';
 
+/** The signer a delegation role stands for: `targets/<name>` is signer `<name>`. */
+export function signerName(role: string): string {
+  return role.slice('targets/'.length);
+}
+
+/** The signers of a set of delegation roles, targets/releases left out (it is every signer's, not one). */
+export function signerNames(roles: readonly { name: string }[]): string[] {
+  return roles.filter((r) => r.name !== RELEASES).map((r) => signerName(r.name));
+}
+
 /**
  * The root key IDs as `docker trust inspect` prints them ("Root Key"): the
  * TUF key IDs root.json lists for the root role. For notary's root, an

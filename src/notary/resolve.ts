@@ -4,7 +4,7 @@
  * search the targets/releases subtree, then targets and its other children;
  * the first match wins, and only targets/releases or targets is accepted.
  */
-import { RELEASES, pathAllowed, type TrustedRepo } from './model.ts';
+import { RELEASES, pathAllowed, signerName, type TrustedRepo } from './model.ts';
 import { ExpiredError, TrustError } from '../errors.ts';
 import { own } from '../util/maps.ts';
 
@@ -78,5 +78,5 @@ export function rolesListing(repo: TrustedRepo, tag: string, digest: string): st
 
 /** Signer names as docker shows them: targets/<name> roles, releases and targets excluded. */
 export function signerNames(roles: readonly string[]): string[] {
-  return roles.filter((r) => r.startsWith('targets/') && r !== RELEASES).map((r) => r.slice('targets/'.length));
+  return roles.filter((r) => r.startsWith('targets/') && r !== RELEASES).map(signerName);
 }

@@ -9,7 +9,7 @@ import { envelope, goTime } from '../tuf/go-encoding.ts';
 import type { TufKeyJson } from '../tuf/keys.ts';
 import { emptyMap, own } from '../util/maps.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
-import { RELEASES, allowsEveryTag, pathAllowed, pathsText, type TrustedRepo } from './model.ts';
+import { RELEASES, allowsEveryTag, pathAllowed, pathsText, signerName, type TrustedRepo } from './model.ts';
 import { ExpiredError, InputError, TrustError } from '../errors.ts';
 
 export interface NewTarget {
@@ -61,7 +61,7 @@ export function signableRoles(repo: TrustedRepo, key: SigningKey, tags: readonly
     if (outside.length === 0) continue;
     throw new InputError(
       'TAG_OUTSIDE_PATHS',
-      `${repo.gun}: signer "${role.name.slice('targets/'.length)}" (${role.name}) may sign only ${pathsText(role.paths)} (its delegation's paths), and ${outside.map((t) => JSON.stringify(t)).join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside them; nothing was published for ${repo.gun}. Sign only tags matching those patterns, or have the repository owner remove the signer and add it again with wider paths`,
+      `${repo.gun}: signer "${signerName(role.name)}" (${role.name}) may sign only ${pathsText(role.paths)} (its delegation's paths), and ${outside.map((t) => JSON.stringify(t)).join(', ')} ${outside.length === 1 ? 'is' : 'are'} outside them; nothing was published for ${repo.gun}. Sign only tags matching those patterns, or have the repository owner remove the signer and add it again with wider paths`,
     );
   }
   const out = mine.filter(({ role }) => tags.every((t) => pathAllowed(role.paths ?? [], t)));

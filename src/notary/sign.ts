@@ -20,7 +20,6 @@ import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 // Kept here for callers that import them with signImages.
-export { repoClient } from './repository.ts';
 
 interface Resolved {
   ref: ImageRef;

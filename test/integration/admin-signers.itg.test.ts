@@ -14,7 +14,7 @@ import { before, describe, it } from 'node:test';
 import { pushImage, REPOSITORY_PASSPHRASE, ROOT_PASSPHRASE, type GeneratedKey, type PushedImage } from '../stack/index.ts';
 import { assertBadInput, assertCliBadInput, describeRun, initRepo, libraryEnv, resultOf, runAction, runCli, trustFile, useStack, type ActionRun } from './helpers.ts';
 import { dockerKeyPem, runAdminAction, serverState } from './admin-helpers.ts';
-import { repoClient } from '../../src/notary/sign.ts';
+import { repoClient } from '../../src/notary/repository.ts';
 import { updateRepo } from '../../src/notary/updater.ts';
 import { bump, keyIdsOf, startFrom } from '../../src/notary/sign-plan.ts';
 import { envelope } from '../../src/tuf/go-encoding.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pushImage, REPOSITORY_PASSPHRASE } from '../stack/index.ts';
 import { initRepo, libraryEnv, notaryHeaders, type StackUnderTest } from '../integration/helpers.ts';
 import { readRealRepo } from '../stack/forger.ts';
-import { repoClient } from '../../src/notary/sign.ts';
+import { repoClient } from '../../src/notary/repository.ts';
 import { updateRepo } from '../../src/notary/updater.ts';
 import { signableRoles } from '../../src/notary/sign-plan.ts';
 import { envelope } from '../../src/tuf/go-encoding.ts';

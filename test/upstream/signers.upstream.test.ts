@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pushImage, REPOSITORY_PASSPHRASE, type PushedImage } from '../stack/index.ts';
 import { initRepo, libraryEnv, useStack } from '../integration/helpers.ts';
-import { repoClient } from '../../src/notary/sign.ts';
+import { repoClient } from '../../src/notary/repository.ts';
 import { updateRepo } from '../../src/notary/updater.ts';
 import { bump, keyIdsOf, startFrom } from '../../src/notary/sign-plan.ts';
 import { envelope } from '../../src/tuf/go-encoding.ts';

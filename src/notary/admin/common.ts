@@ -10,7 +10,7 @@ import { keyId, parsePublicKey, type TufKeyJson } from '../../tuf/keys.ts';
 import { ownerKeyType, parsePemBlocks, type SigningKey } from '../../tuf/private-key.ts';
 import { pem } from '../../tuf/der.ts';
 import type { Delegations } from '../../tuf/metadata.ts';
-import { allowsEveryTag, narrowPaths, pathsText, type TrustedRepo } from '../model.ts';
+import { allowsEveryTag, narrowPaths, pathsText, signerName, type TrustedRepo } from '../model.ts';
 import { InputError, messageOf } from '../../errors.ts';
 import { delegationsOf, keyIdsOf } from '../sign-plan.ts';
 
@@ -174,7 +174,7 @@ export function checkPathConflicts(d: Delegations, involving: readonly string[],
       if (shared === undefined) continue;
       throw new InputError(
         'SIGNER_PATHS_CONFLICT',
-        `${gun}: key ${shared} would be listed by ${b.name} (${pathsText(b.paths)}) as well as by ${a.name}, which may sign only ${pathsText(a.paths)}: with it, ${a.name.slice('targets/'.length)} could sign any tag ${b.name} allows, and its restriction would mean nothing. A signer restricted to tag patterns needs keys no other role lists: generate one for it`,
+        `${gun}: key ${shared} would be listed by ${b.name} (${pathsText(b.paths)}) as well as by ${a.name}, which may sign only ${pathsText(a.paths)}: with it, ${signerName(a.name)} could sign any tag ${b.name} allows, and its restriction would mean nothing. A signer restricted to tag patterns needs keys no other role lists: generate one for it`,
       );
     }
   }

@@ -5,7 +5,7 @@
  * the signers (delegations other than releases, with canonical key IDs),
  * and the administrative keys (root and repository).
  */
-import { RELEASES, pathAllowed, printedRootKeyIds, type TrustedRepo } from '../model.ts';
+import { RELEASES, pathAllowed, printedRootKeyIds, signerName, type TrustedRepo } from '../model.ts';
 
 interface InspectTag {
   SignedTag: string;
@@ -28,7 +28,6 @@ export interface InspectEntry {
 export const REPO_ADMIN = 'Repo Admin';
 
 const released = (role: string) => role === 'targets' || role === RELEASES;
-const signerName = (role: string) => role.replace(/^targets\//, '');
 
 export function inspectRepo(name: string, repo: TrustedRepo, tag?: string): InspectEntry {
   const rows = new Map<string, InspectTag>();

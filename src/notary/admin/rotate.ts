@@ -16,7 +16,7 @@
 import { parsePublicKey } from '../../tuf/keys.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
 import { cloneSigned } from '../../tuf/metadata.ts';
-import { RELEASES, allowsEveryTag, type TrustedRepo } from '../model.ts';
+import { RELEASES, allowsEveryTag, signerNames, type TrustedRepo } from '../model.ts';
 import type { NotaryRepoClient } from '../server.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
@@ -33,7 +33,7 @@ export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name
   const d = targets.delegations;
   const entry = d?.roles.find((r) => r.name === role);
   if (!entry) {
-    const known = (d?.roles ?? []).filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
+    const known = signerNames(d?.roles ?? []);
     throw new InputError('SIGNER_NOT_FOUND', `${repo.gun}: there is no signer "${name}" to rotate (signers: ${known.join(', ') || 'none'}); add it with mode add-signer`);
   }
   // The IDs the new private key signs as (a certificate counts as its key).

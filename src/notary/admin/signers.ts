@@ -14,7 +14,7 @@
  */
 import { cloneSigned, type DelegationRole, type Delegations, type TargetsSigned } from '../../tuf/metadata.ts';
 import type { SigningKey } from '../../tuf/private-key.ts';
-import { RELEASES, allowsEveryTag, pathsText, type TrustedRepo } from '../model.ts';
+import { RELEASES, allowsEveryTag, pathsText, signerNames, type TrustedRepo } from '../model.ts';
 import { bump, startFrom } from '../sign-plan.ts';
 import { envelope } from '../../tuf/go-encoding.ts';
 import { InputError } from '../../errors.ts';
@@ -66,7 +66,7 @@ function signerEntry(d: Delegations, name: string, gun: string): DelegationRole 
   const role = signerRole(name);
   const entry = d.roles.find((r) => r.name === role);
   if (entry) return entry;
-  const known = d.roles.filter((r) => r.name !== RELEASES).map((r) => r.name.slice('targets/'.length));
+  const known = signerNames(d.roles);
   throw new InputError('SIGNER_NOT_FOUND', `${gun}: there is no signer "${name}" (signers: ${known.join(', ') || 'none'})`);
 }
 

@@ -22,7 +22,7 @@
  */
 import type { ImageRef } from '../../registry/reference.ts';
 import type { TrustEnv } from '../env.ts';
-import { RELEASES, type TrustedRepo } from '../model.ts';
+import { RELEASES, signerName, type TrustedRepo } from '../model.ts';
 import type { Metadata } from '../../tuf/metadata.ts';
 import type { PublicKey } from '../../tuf/keys.ts';
 import { repoClient } from '../repository.ts';
@@ -158,7 +158,7 @@ function delegationKeys(repo: TrustedRepo, name: string): { keyIds: string[]; ce
 
 /** targets/<name> is signer <name>; targets/releases is signed by every signer whose key it lists. */
 function delegationSigners(name: string, keyIds: readonly string[], signers: readonly InspectSigner[]): string[] {
-  if (name !== RELEASES) return [name.slice('targets/'.length)];
+  if (name !== RELEASES) return [signerName(name)];
   return signers.filter((s) => s.Keys.some((k) => keyIds.includes(k.ID))).map((s) => s.Name);
 }
 
