@@ -16,7 +16,7 @@ import { isMode, MODES, type Mode, type OptionsOf, type RotateOptions, type Sign
 import * as report from './report.ts';
 import { isPkcs11Uri, parsePkcs11Uri } from '../signer/pkcs11-uri.ts';
 import { pkcs11Key, PKCS11_TIMEOUT_MS } from '../signer/pkcs11.ts';
-import { readSignCommandKey, signCommandSettings } from '../signer/sign-command.ts';
+import { readSignCommandKey, signCommandSettings, type SignCommandNames } from '../signer/sign-command.ts';
 import { PASSPHRASE_VARIABLES } from '../passphrase-variables.ts';
 
 export type { Mode };
@@ -150,7 +150,7 @@ export function keyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyNam
     return readSignCommandKey({
       command: external.signCommand,
       publicKeyPem: external.publicKey,
-      names: { command: 'the sign-command input', publicKey: 'the delegation-public-key input', timeout: 'the sign-command-timeout input' },
+      names: SIGN_COMMAND_NAMES,
       timeoutMs: external.timeoutSeconds * 1000,
       env,
       onStderr: (text) => report.info(text),
@@ -162,12 +162,20 @@ export function keyInput(inputs: Pick<Inputs, 'keys' | 'external'>, name: KeyNam
   return toSigningKey(keyObject, role, gun, keyLabel);
 }
 
+/** How the action's messages name sign-command's inputs. */
+const SIGN_COMMAND_NAMES: SignCommandNames = {
+  key: 'the delegation-key input',
+  command: 'the sign-command input',
+  publicKey: 'the delegation-public-key input',
+  timeout: 'the sign-command-timeout input',
+  addSigner: '`docker trust signer add`',
+};
+
 /** The inputs of keys held outside the runner, checked (not yet opened). */
 function readExternalSignerInputs(keys: { delegation: KeyText }): ExternalSignerInputs {
   const text = (name: string) => core.getInput(name).trim() || undefined;
-  const names = { key: 'delegation-key', command: 'sign-command', publicKey: 'delegation-public-key', timeout: 'input sign-command-timeout', addSigner: '`docker trust signer add`' };
   const given = { key: Boolean(keys.delegation.pem), command: text('sign-command'), publicKey: text('delegation-public-key'), timeout: text('sign-command-timeout') };
-  const { command: signCommand, ...settings } = signCommandSettings(given, names);
+  const { command: signCommand, ...settings } = signCommandSettings(given, SIGN_COMMAND_NAMES);
   return { pkcs11Module: text('pkcs11-module'), signCommand, ...settings };
 }
 

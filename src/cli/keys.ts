@@ -195,7 +195,7 @@ export function givenKeys(args: Args, env: NodeJS.ProcessEnv, signing: boolean, 
     signer: readSignCommandKey({
       command,
       publicKeyPem: pem,
-      names: { command: '--sign-command', publicKey: `--public-key ${JSON.stringify(publicKey)}`, timeout: '--sign-command-timeout' },
+      names: { ...names, publicKey: `--public-key ${JSON.stringify(publicKey)}` },
       timeoutMs: timeoutSeconds * 1000,
       env,
       onStderr: (text) => process.stderr.write(`${forLog(text)}\n`),

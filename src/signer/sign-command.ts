@@ -19,7 +19,7 @@ import { bounded } from '../util/untrusted-text.ts';
 const SIGN_COMMAND_TIMEOUT_SECONDS = 60;
 
 /** How a front end names sign-command's settings in its messages: the action's inputs or the CLI's flags. */
-interface SignCommandNames {
+export interface SignCommandNames {
   /** The key given instead of a command (delegation-key, --key). */
   key: string;
   command: string;
@@ -53,8 +53,8 @@ interface SignCommandOptions {
   command: string;
   /** The public key the command signs with (from the public-key input or flag). */
   publicKey: KeyObject;
-  /** How errors name each setting: the action's inputs or the CLI's flags. */
-  names: { command: string; publicKey: string; timeout: string };
+  /** How errors name each setting: the action's inputs or the CLI's flags (the same names signCommandSettings was given). */
+  names: SignCommandNames;
   timeoutMs: number;
   /** The step's environment (the command inherits it, less the action's own secrets). */
   env: NodeJS.ProcessEnv;
@@ -107,8 +107,9 @@ function signCommandKey(options: SignCommandOptions): SigningKey {
 }
 
 /** The public key named for the command: a PEM PUBLIC KEY or CERTIFICATE (the first such block). */
-export function readCommandPublicKey(text: string | undefined, name: string): KeyObject {
-  const fix = 'give the PEM public key ("-----BEGIN PUBLIC KEY-----") or certificate of the key the command signs with, as given to `docker trust signer add`';
+export function readCommandPublicKey(text: string | undefined, names: Pick<SignCommandNames, 'publicKey' | 'addSigner'>): KeyObject {
+  const name = names.publicKey;
+  const fix = `give the PEM public key ("-----BEGIN PUBLIC KEY-----") or certificate of the key the command signs with, as given to ${names.addSigner}`;
   const blocks = parsePemBlocks(text ?? '');
   // Never echo what was given: a private key pasted here is a secret.
   if (blocks.some((b) => b.label.endsWith('PRIVATE KEY'))) throw new InputError('KEY_INVALID', `${name} holds a private key; the command's key stays in the key service: ${fix}`);
@@ -124,5 +125,5 @@ export function readCommandPublicKey(text: string | undefined, name: string): Ke
 /** signCommandKey with the public key given as PEM text. */
 export function readSignCommandKey(options: Omit<SignCommandOptions, 'publicKey'> & { publicKeyPem: string | undefined }): SigningKey {
   const { publicKeyPem, ...rest } = options;
-  return signCommandKey({ ...rest, publicKey: readCommandPublicKey(publicKeyPem, options.names.publicKey) });
+  return signCommandKey({ ...rest, publicKey: readCommandPublicKey(publicKeyPem, options.names) });
 }

@@ -25,6 +25,7 @@ import { assertCode } from './helpers/errors.ts';
 import { KEY_PEM, PASSPHRASE, PUBLIC_PEM } from './helpers/fixtures.ts';
 
 const WHERE = 'the delegation-key input';
+const ACTION_NAMES = { publicKey: 'the delegation-public-key input', addSigner: '`docker trust signer add`' };
 
 describe('PKCS#11 URIs (RFC 7512)', () => {
   it('reads the token, the key label and its ID (percent-decoded bytes, as hex); the scheme in any case', () => {
@@ -295,14 +296,18 @@ describe('what an outside program gets in its environment', () => {
 
 describe("sign-command's public key", () => {
   it('a PEM public key (role header and all, as docker writes it) or a certificate', () => {
-    assert.equal(readCommandPublicKey(PUBLIC_PEM, 'the delegation-public-key input').asymmetricKeyType, 'ec');
+    assert.equal(readCommandPublicKey(PUBLIC_PEM, ACTION_NAMES).asymmetricKeyType, 'ec');
   });
 
   it('a private key is refused without being repeated; anything else is KEY_INVALID naming the input', () => {
-    const e = assertCode(() => readCommandPublicKey(KEY_PEM, 'the delegation-public-key input'), 'KEY_INVALID', /the delegation-public-key input holds a private key/);
+    const e = assertCode(() => readCommandPublicKey(KEY_PEM, ACTION_NAMES), 'KEY_INVALID', /the delegation-public-key input holds a private key/);
     assert.ok(!e.message.includes(KEY_PEM.split('\n')[3]!));
-    assertCode(() => readCommandPublicKey('not a key', 'the delegation-public-key input'), 'KEY_INVALID', /is not a PEM public key or certificate/);
-    assertCode(() => readCommandPublicKey(undefined, '--public-key "k.pub"'), 'KEY_INVALID', /--public-key "k.pub"/);
+    assertCode(() => readCommandPublicKey('not a key', ACTION_NAMES), 'KEY_INVALID', /is not a PEM public key or certificate/);
+    assertCode(
+      () => readCommandPublicKey(undefined, { publicKey: '--public-key "k.pub"', addSigner: '`content-trust signer add --key`' }),
+      'KEY_INVALID',
+      /^--public-key "k.pub" is not a PEM public key .*as given to `content-trust signer add --key`$/,
+    );
   });
 });
 
@@ -333,10 +338,10 @@ describe('the inputs of keys held outside the runner', () => {
 
   it('refuses both keys, a command without its public key (or the reverse), and a timeout that is no whole number of seconds from 1 to 3600', () => {
     Object.assign(process.env, { 'INPUT_SIGN-COMMAND': 'cmd', 'INPUT_DELEGATION-KEY': KEY_PEM, 'INPUT_DELEGATION-PUBLIC-KEY': PUBLIC_PEM });
-    assertCode(() => getInputs({}), 'INPUT_INVALID', /give delegation-key or sign-command, not both/);
+    assertCode(() => getInputs({}), 'INPUT_INVALID', /give the delegation-key input or the sign-command input, not both/);
     delete process.env['INPUT_DELEGATION-KEY'];
     delete process.env['INPUT_DELEGATION-PUBLIC-KEY'];
-    assertCode(() => getInputs({}), 'INPUT_INVALID', /sign-command needs delegation-public-key/);
+    assertCode(() => getInputs({}), 'INPUT_INVALID', /the sign-command input needs the delegation-public-key input: .*`docker trust signer add`$/);
     process.env['INPUT_DELEGATION-PUBLIC-KEY'] = PUBLIC_PEM;
     for (const t of ['0', '1.5', '3601', 'soon']) {
       process.env['INPUT_SIGN-COMMAND-TIMEOUT'] = t;
@@ -345,7 +350,7 @@ describe('the inputs of keys held outside the runner', () => {
     delete process.env['INPUT_SIGN-COMMAND'];
     delete process.env['INPUT_SIGN-COMMAND-TIMEOUT'];
     process.env['INPUT_DELEGATION-KEY'] = KEY_PEM;
-    assertCode(() => getInputs({}), 'INPUT_INVALID', /delegation-public-key names the key sign-command signs with/);
+    assertCode(() => getInputs({}), 'INPUT_INVALID', /the delegation-public-key input names the key the sign-command input signs with/);
   });
 
   it('init and rotate take a PKCS#11 URI for the root and repository keys: the token is opened (here: no module given, named), never refused as no key file', () => {
