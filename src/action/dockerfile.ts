@@ -7,6 +7,7 @@
  */
 import { InputError } from '../errors.ts';
 import { readUserFile } from '../util/file.ts';
+import { digestOnlyName } from '../registry/reference.ts';
 
 interface BaseImage {
   /** The reference as substituted, e.g. `node:24-slim` or `ghcr.io/org/base:1@sha256:…`. */
@@ -63,7 +64,7 @@ export function parseDockerfile(text: string, source: string): DockerfileImages 
     if (seen.has(image)) continue;
     seen.add(image);
     const entry = { image, line };
-    if (/@sha256:[0-9a-f]{64}$/.test(image) && !/:[^/@]+@/.test(image)) out.digestOnly.push(entry);
+    if (digestOnlyName(image) !== undefined) out.digestOnly.push(entry);
     else out.images.push(entry);
   }
   if (!sawFrom) throw new InputError('DOCKERFILE_INVALID', `dockerfile ${source} has no FROM instruction`);

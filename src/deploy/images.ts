@@ -38,7 +38,7 @@
  * naming the file, the object and the line.
  */
 import { ContentTrustError, InputError, type InputErrorCode } from '../errors.ts';
-import { hasTag, parseReference, type ImageRef } from '../registry/reference.ts';
+import { digestOnlyName, parseReference, type ImageRef } from '../registry/reference.ts';
 import { entry, parseYaml, type ScalarSource, type YamlDocument, type YamlMap, type YamlValue } from '../util/yaml.ts';
 import { isMap } from '../util/maps.ts';
 
@@ -304,10 +304,10 @@ class Reader {
         `${this.file.path}: ${what}: image ${JSON.stringify(image)} holds a variable or template (${template[0]}…), so the image deployed is only known at deploy time and content trust cannot check it: render the file first (helm template, kustomize build, docker compose config) and give the rendered file, or write the image out`,
       );
     }
-    // A digest and no tag (a registry port is no tag: hasTag): nothing signed names it.
-    const digestOnly = /@sha256:[0-9a-f]{64}$/.test(image) && !hasTag(image);
+    const digestOnlyAs = digestOnlyName(image);
+    const digestOnly = digestOnlyAs !== undefined;
     try {
-      const ref = parseReference(digestOnly ? image.slice(0, image.indexOf('@')) : image);
+      const ref = parseReference(digestOnlyAs ?? image);
       const found: DeployImage = { image, ref, line, source: doc.scalar(map, key), prefix, what };
       (digestOnly ? this.file.digestOnly : this.file.images).push(found);
     } catch (e) {

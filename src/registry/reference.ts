@@ -157,3 +157,14 @@ export function hasTag(reference: string): boolean {
   const name = reference.trim().split('@')[0]!;
   return name.lastIndexOf(':') > name.lastIndexOf('/');
 }
+
+/**
+ * The name of a reference pinned by digest with no tag (`name@sha256:…`;
+ * a registry port is no tag), else undefined: nothing signed names such an
+ * image. The name is all before the last `@`, so a stray `@` in it still
+ * fails to parse.
+ */
+export function digestOnlyName(reference: string): string | undefined {
+  const m = /^(.*)@sha256:[0-9a-f]{64}$/.exec(reference.trim());
+  return m && !hasTag(m[1]!) ? m[1] : undefined;
+}

@@ -146,6 +146,13 @@ describe('parseDeployFile: Compose', () => {
       file.digestOnly.map((d) => [d.line, d.ref.gun]),
       [[5, `${REGISTRY}/postgres`]],
     );
+    // A stray @ before the digest is no digest-only image but a reference that does not parse.
+    const stray = await parseDeployFile(`services:\n  odd:\n    image: ${REGISTRY}/app@x@${WORKER_V1}\n`, 'compose.yaml');
+    assert.deepEqual(stray.digestOnly, []);
+    assert.deepEqual(
+      problems(stray).map(([code]) => code),
+      ['REFERENCE_INVALID'],
+    );
   });
 
   it('reads services.*.image of a 2.x file; a service Compose never pulls (pull_policy build) is skipped and said', async () => {
