@@ -377,6 +377,23 @@ describe('rotate the root and repository keys', () => {
   const readRemembering = (fake: Awaited<ReturnType<typeof setUp>>['fake'], repo: TrustedRepo) => updateRepoFor(fakeEnv(fake, NOW, { trustStore: remembering(repo) }), new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, false));
   const publishRoot = (fake: Awaited<ReturnType<typeof setUp>>['fake'], body: Buffer) => new NotaryRepoClient(fake.client, NOTARY, GUN, undefined, true).publish(new Map([['root', body]]));
 
+  it('root with root-keys pinned: the read-back pins the new key and says to update root-keys, unless the pins already name it by its canonical ID', async () => {
+    for (const pinNew of [false, true]) {
+      const { fake, keys, read } = await setUp(['v1']);
+      const oldPin = (await read()).root.signed.roles.root.keyids[0]!;
+      const next = generateKey();
+      const env = fakeEnv(fake, NOW, { rootKeys: pinNew ? [oldPin, publicKeyId(next).toUpperCase()] : [oldPin] });
+      const [out] = await administer(env, parseReferences([`${GUN}:v1`]), (repo, _c, now) => planRotateRoot(repo, keys.root, () => toSigningKey(next, 'root', undefined), now));
+      assert.equal(out!.changed, true);
+      const told = env.log.at('warning').filter((w) => w.includes('root-keys pins the root key this rotation replaced'));
+      assert.deepEqual(
+        told,
+        pinNew ? [] : [`${GUN}: root-keys pins the root key this rotation replaced: set root-keys to ${out!.rootKeyId} for the runs that follow, or they refuse the repository (ROOT_NOT_PINNED)`],
+        `pinned the new key too: ${pinNew}`,
+      );
+    }
+  });
+
   it('root: a new certificate, signed by the old root key and the new one; a client remembering the old root follows, and the old key signs no further root', async () => {
     const { fake, keys, run, read } = await setUp(['v1']);
     const before = await read();

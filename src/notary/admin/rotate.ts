@@ -109,6 +109,7 @@ export function planRotateRoot(repo: TrustedRepo, rootKey: SigningKey, newKey: N
     files: new Map([['root', envelope(root, signing, [cert.id], { key: rootKey, keyIds: oldIds })]]),
     summary: `${repo.gun}: the root key is now ${cert.id} (${keyPlace(signing)}) instead of ${old.join(', ')}; root version ${root.version} is signed by both, so clients that trust the old root follow it, and the old key no longer signs a root`,
     rootKeyId: cert.id,
+    rootCanonicalKeyId: signing.id,
   };
 }
 

@@ -90,6 +90,8 @@ export interface AdminPlan {
   summary: string;
   /** Root and repository rotation: the new key's ID as `docker trust inspect` prints it. */
   rootKeyId?: string;
+  /** Root rotation: the new key's canonical ID (its public key's), which root-keys accepts too. */
+  rootCanonicalKeyId?: string;
   repositoryKeyId?: string;
 }
 

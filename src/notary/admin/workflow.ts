@@ -63,8 +63,10 @@ export async function administer(env: TrustEnv, refs: readonly ImageRef[], plan:
       async readBack(done) {
         const { rootKeyId, repositoryKeyId } = done;
         // A rotated root names only its new key: pins of the old one would refuse it, though the
-        // remembered old root still checks the chain to it. The read-back pins the new key instead.
-        const rotatedFromPin = rootKeyId !== undefined && env.rootKeys !== undefined && env.rootKeys.length > 0 && !env.rootKeys.includes(rootKeyId);
+        // remembered old root still checks the chain to it. The read-back pins the new key instead,
+        // unless the pins already name it (by either ID, as verifyRootPinned matches them).
+        const pins = new Set(env.rootKeys?.map((p) => p.toLowerCase()));
+        const rotatedFromPin = rootKeyId !== undefined && pins.size > 0 && !pins.has(rootKeyId) && !(done.rootCanonicalKeyId !== undefined && pins.has(done.rootCanonicalKeyId));
         if (done.files.size > 0) await updateRepoFor(rotatedFromPin ? { ...env, rootKeys: [rootKeyId] } : env, client);
         env.log.info(done.summary);
         if (rotatedFromPin) env.log.warning(`${client.gun}: root-keys pins the root key this rotation replaced: set root-keys to ${rootKeyId} for the runs that follow, or they refuse the repository (ROOT_NOT_PINNED)`);
