@@ -71,7 +71,7 @@ export function certificatesExpire(keys: readonly ExpiringKey[], threshold: numb
 /**
  * When root.json stops being trusted because its root certificates end (the
  * root listing them, keys as parsed, the GUN they must name): status shows
- * it, refresh refuses after it, verify says it when the root fails for it.
+ * it, refresh refuses after it, verify says it (EXPIRED) when every one of them has ended.
  * Certificates for another GUN never count (tuf/verify.ts
  * rootCertificateKeys). A root listing fewer certificates than its threshold
  * never verifies; it is taken to end with the first of them.

@@ -92,9 +92,9 @@ export function signerName(role: string): string {
   return role.slice('targets/'.length);
 }
 
-/** The signers of a set of delegation roles, targets/releases left out (it is every signer's, not one). */
-export function signerNames(roles: readonly { name: string }[]): string[] {
-  return roles.filter((r) => r.name !== RELEASES).map((r) => signerName(r.name));
+/** Signer names as docker shows them: of `roles`, the targets/<name> ones; targets/releases (every signer's, not one) and targets left out. */
+export function signerNames(roles: readonly string[]): string[] {
+  return roles.filter((r) => r.startsWith('targets/') && r !== RELEASES).map(signerName);
 }
 
 /**

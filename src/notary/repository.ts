@@ -7,8 +7,8 @@
 import type { ImageRef } from '../registry/reference.ts';
 import { NotaryRepoClient } from './server.ts';
 import { updateRepo } from './updater.ts';
-import { rolesListing, signerNames } from './resolve.ts';
-import { printedRootKeyIds, type TrustedRepo } from './model.ts';
+import { rolesListing } from './resolve.ts';
+import { printedRootKeyIds, signerNames, type TrustedRepo } from './model.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
 
 export function repoClient(env: TrustEnv, ref: ImageRef, push: boolean): NotaryRepoClient {

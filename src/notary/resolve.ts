@@ -4,7 +4,7 @@
  * search the targets/releases subtree, then targets and its other children;
  * the first match wins, and only targets/releases or targets is accepted.
  */
-import { RELEASES, pathAllowed, signerName, type TrustedRepo } from './model.ts';
+import { RELEASES, pathAllowed, type TrustedRepo } from './model.ts';
 import { ExpiredError, TrustError } from '../errors.ts';
 import { own } from '../util/maps.ts';
 
@@ -74,9 +74,4 @@ function throwIfExpired(repo: TrustedRepo, tag: string): void {
 /** Every trusted role that lists the tag with this digest. */
 export function rolesListing(repo: TrustedRepo, tag: string, digest: string): string[] {
   return [...repo.roles.keys()].filter((role) => targetIn(repo, role, tag)?.digest === digest);
-}
-
-/** Signer names as docker shows them: targets/<name> roles, releases and targets excluded. */
-export function signerNames(roles: readonly string[]): string[] {
-  return roles.filter((r) => r.startsWith('targets/') && r !== RELEASES).map(signerName);
 }

@@ -11,15 +11,13 @@ import { formatRef, type ImageRef } from '../registry/reference.ts';
 import { firstUseNotice, repoClient, toResult, updateRepoFor } from './repository.ts';
 import { planSign, type NewTarget, type SignPlan } from './sign-plan.ts';
 import { editRepositories, type RepoEdit } from './edit.ts';
-import { RELEASES } from './model.ts';
-import { resolveTag, signerNames } from './resolve.ts';
+import { RELEASES, signerNames } from './model.ts';
+import { resolveTag } from './resolve.ts';
 import { trustedTarget } from './verify.ts';
 import { InputError, PublishError, valuesOrThrow } from '../errors.ts';
 import { groupBy, settleLimit, startLimited } from '../util/pool.ts';
 import type { SigningKey } from '../tuf/private-key.ts';
 import type { ImageResult, TrustEnv } from './env.ts';
-
-// Kept here for callers that import them with signImages.
 
 interface Resolved {
   ref: ImageRef;
@@ -102,11 +100,12 @@ function uniqueTargets(items: readonly Resolved[]): NewTarget[] {
 async function verifyPublished(env: TrustEnv, items: readonly Resolved[], roles: readonly string[]): Promise<ImageResult[]> {
   const repo = await updateRepoFor(env, repoClient(env, items[0]!.ref, false));
   const dct = roles.includes(RELEASES) || roles.includes('targets');
+  const signers = signerNames(roles);
+  const reader = dct ? 'a DCT pull' : `verify with signers ${signers.join(', ')}`;
   return items.map(({ ref, manifest }) => {
     let hit;
-    const reader = dct ? 'a DCT pull' : `verify with signers ${signerNames(roles).join(', ')}`;
     try {
-      hit = dct ? resolveTag(repo, ref.tag) : trustedTarget(repo, ref, signerNames(roles));
+      hit = dct ? resolveTag(repo, ref.tag) : trustedTarget(repo, ref, signers);
     } catch (e) {
       throw new PublishError('POST_VERIFY_FAILED', `image ${formatRef(ref)} was published, but ${reader} would not accept it: ${(e as Error).message}`, { cause: e });
     }

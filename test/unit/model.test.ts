@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { narrowPaths, pathAllowed, trustedRole } from '../../src/notary/model.ts';
+import { narrowPaths, pathAllowed, signerNames, trustedRole } from '../../src/notary/model.ts';
 import { GUN, loadRepo } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
 
@@ -46,5 +46,12 @@ describe('trustedRole', () => {
     const [id, key] = Object.entries(signed.delegations.keys)[0]!;
     signed.delegations.keys = { [`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`]: key };
     assertCode(() => trustedRole(GUN, { ...targets, signed }, ['']), 'KEY_ID_MISMATCH', /targets\.json delegations/);
+  });
+});
+
+describe('signerNames', () => {
+  it('names targets/<name> roles, leaving out releases and targets', () => {
+    assert.deepEqual(signerNames(['targets', 'targets/releases', 'targets/ci', 'targets/alice']), ['ci', 'alice']);
+    assert.deepEqual(signerNames([]), []);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { resolveTag, rolesListing, signerNames, targetIn } from '../../src/notary/resolve.ts';
+import { resolveTag, rolesListing, targetIn } from '../../src/notary/resolve.ts';
 import type { TrustedRepo } from '../../src/notary/model.ts';
 import { loadRepo, scenario, withPaths, withSigned } from './helpers/fixtures.ts';
 import { assertCode } from './helpers/errors.ts';
@@ -90,13 +90,6 @@ describe('rolesListing', () => {
     assert.deepEqual(rolesListing(repo, 'latest', two.digest), ['targets/releases']);
     assert.deepEqual(rolesListing(repo, 'latest', one.digest), ['targets/ci']);
     assert.deepEqual(rolesListing(repo, 'v1', two.digest), []);
-  });
-});
-
-describe('signerNames', () => {
-  it('names targets/<name> roles, leaving out releases and targets', () => {
-    assert.deepEqual(signerNames(['targets', 'targets/releases', 'targets/ci', 'targets/alice']), ['ci', 'alice']);
-    assert.deepEqual(signerNames([]), []);
   });
 });
 

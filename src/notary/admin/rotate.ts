@@ -33,7 +33,7 @@ export function planRotateSigner(repo: TrustedRepo, targetsKey: SigningKey, name
   const d = targets.delegations;
   const entry = d?.roles.find((r) => r.name === role);
   if (!entry) {
-    const known = signerNames(d?.roles ?? []);
+    const known = signerNames((d?.roles ?? []).map((r) => r.name));
     throw new InputError('SIGNER_NOT_FOUND', `${repo.gun}: there is no signer "${name}" to rotate (signers: ${known.join(', ') || 'none'}); add it with mode add-signer`);
   }
   // The IDs the new private key signs as (a certificate counts as its key).

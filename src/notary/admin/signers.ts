@@ -66,7 +66,7 @@ function signerEntry(d: Delegations, name: string, gun: string): DelegationRole 
   const role = signerRole(name);
   const entry = d.roles.find((r) => r.name === role);
   if (entry) return entry;
-  const known = signerNames(d.roles);
+  const known = signerNames(d.roles.map((r) => r.name));
   throw new InputError('SIGNER_NOT_FOUND', `${gun}: there is no signer "${name}" (signers: ${known.join(', ') || 'none'})`);
 }
 
