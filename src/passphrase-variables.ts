@@ -1,7 +1,7 @@
 /**
  * The environment variables that hold key passphrases (and tokens' PINs):
- * docker's and notary's names, which both front ends read, and the CLI's
- * own for a rotation's new key. One list, so every reader names them alike
+ * docker's (both front ends read them), notary's for a delegation key (the
+ * action reads it), and the CLI's own for a rotation's new key. One list, so every reader names them alike
  * and no outside program (sign-command, pkcs11-tool) is handed one.
  */
 export const PASSPHRASE_VARIABLES = {

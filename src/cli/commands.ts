@@ -234,8 +234,8 @@ export async function verify(args: Args, io: Io): Promise<void> {
   const pin = args.flags.has('pin');
   if (pin && patterns.length === 0) throw new InputError('INPUT_INVALID', '--pin rewrites the images of the files --manifests names: give --manifests too');
   const files = patterns.length > 0 ? await readDeployFiles(patterns, process.cwd(), MANIFESTS_LABEL) : [];
-  // With --json, standard output is the JSON document alone.
-  const note = args.flags.has('json') ? () => {} : io.out;
+  // With --json, standard output is the JSON document alone: the notes go to standard error.
+  const note = args.flags.has('json') ? (text: string) => process.stderr.write(`${forLog(text.trimEnd())}\n`) : io.out;
   for (const f of files) for (const d of f.digestOnly) note(`${f.path}:${d.line}: ${d.image} is pinned by digest only; content trust has no tag to check there\n`);
   const { added, places } = collectImages(files, args.positionals);
   const refs = refsOf([...args.positionals, ...added], 'verify', patterns.length > 0 ? 'IMAGE:TAG (the --manifests files name none)' : 'IMAGE:TAG');

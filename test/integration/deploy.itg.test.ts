@@ -212,10 +212,11 @@ describe('verify what gets deployed: manifests and pin', () => {
     );
     assert.match(run.stdout, /^Pinned docker-compose\.yml: line 7 /m);
     for (const s of SAMPLES) assert.equal(await readFile(join(ws, PLACE[s]!), 'utf8'), await fixture(`pinned/${s}`), PLACE[s]);
-    // With --json, standard output is the JSON alone, though a file names an image by digest only.
+    // With --json, standard output is the JSON alone, though a file names an image by digest only: its note goes to standard error.
     const json = await runCli(env, ['verify', ...flags, '--manifests', 'k8s/**/*.yaml', '--json'], ws);
     assert.equal(json.code, 0, json.stderr);
     assert.ok(Array.isArray(JSON.parse(json.stdout)), json.stdout);
+    assert.match(json.stderr, /is pinned by digest only; content trust has no tag to check there\n/, 'the note goes to standard error');
 
     await writeFile(join(ws, 'bad.yaml'), `services:\n  bad:\n    image: ${ctx.stack.gun('other/unsigned:v1')}\n`);
     const failed = await runCli(env, ['verify', ...flags, '--manifests', 'bad.yaml', '--pin'], ws);
