@@ -161,9 +161,11 @@ function keyFlag(args: Args, name: 'key' | 'repository-key' | 'root-key' | 'new-
 
 /** A new key's passphrase (or PIN): from its own variable when set, so the current key's may differ; else the role's, as docker's. */
 function newKeyPassphrase(role: 'signer' | 'targets' | 'root', env: NodeJS.ProcessEnv): { value: string | undefined; variable: string } {
-  const own = PASSPHRASE_VARIABLES.newKey;
-  const { value, variable } = passphraseFor(role, env);
-  return env[own] ? { value: env[own], variable: own } : { value, variable: `${own} (else ${variable})` };
+  const variable = PASSPHRASE_VARIABLES.newKey;
+  const own = env[variable];
+  if (own) return { value: own, variable };
+  const roles = passphraseFor(role, env);
+  return { value: roles.value, variable: `${variable} (else ${roles.variable})` };
 }
 
 /**
