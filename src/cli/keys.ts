@@ -164,8 +164,8 @@ function newKeyPassphrase(role: 'signer' | 'targets' | 'root', env: NodeJS.Proce
   const variable = PASSPHRASE_VARIABLES.newKey;
   const own = env[variable];
   if (own) return { value: own, variable };
-  const roles = passphraseFor(role, env);
-  return { value: roles.value, variable: `${variable} (else ${roles.variable})` };
+  const fallback = passphraseFor(role, env);
+  return { value: fallback.value, variable: `${variable} (else ${fallback.variable})` };
 }
 
 /**
